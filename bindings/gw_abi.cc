@@ -1,0 +1,103 @@
+// extern "C" side of the ABI: marshals pointers and lengths into the Gateway.
+// This file owns the module's one Gateway; the core itself has no globals.
+#include "gw_abi.h"
+
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "gw/gateway.h"
+#include "gw/json_writer.h"
+
+namespace {
+
+gw::Gateway& gateway() {
+  static gw::Gateway instance;
+  return instance;
+}
+
+// The output buffer of the last call that produced one.
+std::string& output() {
+  static std::string buffer;
+  return buffer;
+}
+
+std::string_view view(const uint8_t* p, uint32_t n) {
+  return n == 0 || p == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(p), n);
+}
+
+int32_t publish(uint8_t** outPtr, uint32_t* outLen) {
+  if (outPtr == nullptr || outLen == nullptr) return GW_ERR_BAD_ARGUMENT;
+  *outPtr = reinterpret_cast<uint8_t*>(output().data());
+  *outLen = static_cast<uint32_t>(output().size());
+  return GW_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+uint32_t gw_abi_version_1(void) { return 1; }
+
+void* gw_alloc(uint32_t size) { return std::malloc(size == 0 ? 1 : size); }
+
+void gw_free(void* ptr) { std::free(ptr); }
+
+int32_t gw_env_names(const uint8_t* config, uint32_t config_len, uint8_t** out_ptr, uint32_t* out_len) {
+  gw::Result<gw::EnvNames> names = gateway().envNames(view(config, config_len));
+  std::string& out = output();
+  out.clear();
+  gw::json::Writer w(out);
+  w.beginObject().key("vars").beginArray();
+  if (names.ok())
+    for (const auto& n : names.value().vars) w.string(n);
+  w.endArray().key("secrets").beginArray();
+  if (names.ok())
+    for (const auto& n : names.value().secrets) w.string(n);
+  w.endArray().endObject();
+  int32_t st = publish(out_ptr, out_len);
+  if (st != GW_OK) return st;
+  return names.ok() ? GW_OK : GW_ERR_INVALID_CONFIG;
+}
+
+int32_t gw_configure(const uint8_t* config, uint32_t config_len, const uint8_t* env, uint32_t env_len,
+                     uint8_t** out_ptr, uint32_t* out_len) {
+  gw::GwStatus status = gateway().configure(view(config, config_len), view(env, env_len));
+  std::string& out = output();
+  out.clear();
+  gw::json::Writer w(out);
+  const gw::GatewayState& state = gateway().state();
+  w.beginObject().field("ok", status == gw::GwStatus::Ok).key("error");
+  if (status == gw::GwStatus::Ok) w.null(); else w.string(state.configStatus.message);
+  w.field("max_body_bytes", state.config ? state.config->maxBodyBytes : int64_t{1} << 20);
+  w.endObject();
+  int32_t st = publish(out_ptr, out_len);
+  if (st != GW_OK) return st;
+  return static_cast<int32_t>(status);
+}
+
+int32_t gw_session_open(const uint8_t* envelope, uint32_t envelope_len, const uint8_t* body, uint32_t body_len) {
+  return gateway().open(view(envelope, envelope_len), view(body, body_len));
+}
+
+int32_t gw_session_feed(uint32_t session, const uint8_t* meta, uint32_t meta_len, const uint8_t* data,
+                        uint32_t data_len) {
+  return static_cast<int32_t>(gateway().feed(session, view(meta, meta_len), view(data, data_len)));
+}
+
+int32_t gw_session_poll(uint32_t session, uint8_t** out_ptr, uint32_t* out_len) {
+  if (out_ptr == nullptr || out_len == nullptr) return GW_ERR_BAD_ARGUMENT;
+  gw::GwStatus st = gateway().poll(session, output());
+  if (st != gw::GwStatus::Ok) return static_cast<int32_t>(st);
+  return publish(out_ptr, out_len);
+}
+
+int32_t gw_session_cancel(uint32_t session, double now_ms) {
+  return static_cast<int32_t>(gateway().cancel(session, static_cast<int64_t>(now_ms)));
+}
+
+int32_t gw_session_close(uint32_t session) { return static_cast<int32_t>(gateway().close(session)); }
+
+uint32_t gw_live_sessions(void) { return static_cast<uint32_t>(gateway().liveSessions()); }
+
+}  // extern "C"

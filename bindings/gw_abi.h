@@ -1,0 +1,71 @@
+/*
+ * Edge AI gateway: host ABI, version 1. The spec is bindings/ABI.md; the JS
+ * half is bindings/gw_abi.js. Every session call takes the session id first;
+ * status codes (GW_*), never exceptions, cross the boundary.
+ *
+ * Ownership: input buffers belong to the host (allocate with gw_alloc, free
+ * with gw_free after the call; the core copies what it keeps). Output buffers
+ * belong to the core and stay valid only until the next call into the core.
+ */
+#ifndef GW_ABI_H
+#define GW_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GW_OK 0
+#define GW_ERR_NOT_FOUND (-1)      /* no such session */
+#define GW_ERR_BAD_ARGUMENT (-2)   /* malformed envelope, metadata or pointer */
+#define GW_ERR_INVALID_STATE (-3)  /* input does not fit the session's state */
+#define GW_ERR_INVALID_CONFIG (-4) /* configured, but the config is invalid */
+#define GW_ERR_EXHAUSTED (-5)      /* too many live sessions */
+
+#define GW_EXPORT(name) __attribute__((export_name(#name))) name
+
+/* Presence of this export declares ABI version 1; it returns 1. */
+uint32_t GW_EXPORT(gw_abi_version_1)(void);
+
+void* GW_EXPORT(gw_alloc)(uint32_t size);
+void GW_EXPORT(gw_free)(void* ptr);
+
+/* Names of the variables and secrets the config reads:
+ * {"vars":[...],"secrets":[...]}. The host passes values only for vars and
+ * only the names of secrets that are set. */
+int32_t GW_EXPORT(gw_env_names)(const uint8_t* config, uint32_t config_len, uint8_t** out_ptr, uint32_t* out_len);
+
+/* Loads the bundled config with the environment
+ * {"vars":{name:value},"secrets":[name]}. Output: {"ok":bool,"error":string|null,
+ * "max_body_bytes":N}. An invalid config returns GW_ERR_INVALID_CONFIG and the
+ * core answers every request with a 500 naming the field; it never traps. */
+int32_t GW_EXPORT(gw_configure)(const uint8_t* config, uint32_t config_len, const uint8_t* env, uint32_t env_len,
+                                uint8_t** out_ptr, uint32_t* out_len);
+
+/* Opens a session for one client request. Returns its id (> 0) or a GW_ERR_*. */
+int32_t GW_EXPORT(gw_session_open)(const uint8_t* envelope, uint32_t envelope_len, const uint8_t* body,
+                                   uint32_t body_len);
+
+/* Reports what happened to an effect (see ABI.md for the metadata). */
+int32_t GW_EXPORT(gw_session_feed)(uint32_t session, const uint8_t* meta, uint32_t meta_len, const uint8_t* data,
+                                   uint32_t data_len);
+
+/* Drains the effects the session wants performed into a batch:
+ * u32le header length | {"effects":[...],"done":bool} | body bytes. */
+int32_t GW_EXPORT(gw_session_poll)(uint32_t session, uint8_t** out_ptr, uint32_t* out_len);
+
+/* The client went away: the session aborts its fetches (poll for them). */
+int32_t GW_EXPORT(gw_session_cancel)(uint32_t session, double now_ms);
+
+/* Frees the session. Closing a live session cancels it first. */
+int32_t GW_EXPORT(gw_session_close)(uint32_t session);
+
+/* Number of live sessions (for leak checks). */
+uint32_t GW_EXPORT(gw_live_sessions)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GW_ABI_H */

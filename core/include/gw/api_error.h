@@ -1,0 +1,27 @@
+#pragma once
+// Client-visible errors, always OpenAI-shaped:
+// {"error":{"message","type","param","code"}} with the matching HTTP status.
+#include <string>
+#include <string_view>
+
+namespace gw {
+
+struct ApiError {
+  int status = 0;  // 0: no error
+  std::string message;
+  std::string type = "invalid_request_error";
+  std::string param;  // empty renders as null
+  std::string code;   // empty renders as null
+
+  explicit operator bool() const { return status != 0; }
+};
+
+std::string renderError(const ApiError& e);
+
+ApiError invalidRequest(std::string message, std::string param, std::string code);
+ApiError missingParameter(std::string param);
+ApiError invalidType(std::string param, std::string_view expected, std::string_view got);
+ApiError invalidValue(std::string param, std::string message);
+ApiError serverError(int status, std::string message, std::string type, std::string code);
+
+}  // namespace gw

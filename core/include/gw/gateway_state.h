@@ -1,0 +1,46 @@
+#pragma once
+// State shared by the sessions of one core instance: the active config (and
+// why it is invalid, if it is), per-provider health, counters. Owned by the
+// Gateway and passed to sessions; there is no global.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "gw/config.h"
+#include "gw/status.h"
+
+namespace gw {
+
+struct ProviderStats {
+  int64_t requests = 0;
+  int64_t failures = 0;
+  int64_t consecutiveFailures = 0;
+  int64_t lastStatus = 0;
+  int64_t lastSuccessMs = 0;
+  int64_t lastFailureMs = 0;
+  double latencyEwmaMs = 0;
+  std::string lastError;
+};
+
+struct GatewayState {
+  std::string bundledConfig;
+  Environment env;
+  std::string overrideConfig;  // last KV override document applied
+  std::shared_ptr<const Config> config;
+  Status configStatus = Status::failure("not configured");
+  int64_t lastRefreshMs = -1;  // -1: never read the KV override
+  bool refreshInFlight = false;
+  int64_t startedMs = -1;
+  int64_t requestsServed = 0;
+  std::map<std::string, ProviderStats, std::less<>> providerStats;
+
+  // Rebuilds the active config from bundled + override + env. Keeps the
+  // previous valid config serving when an override is invalid.
+  Status rebuild(std::string_view overrideJson);
+  bool refreshDue(int64_t nowMs) const;
+  void recordAttempt(const std::string& provider, int64_t nowMs, int status, bool success, double latencyMs,
+                     std::string_view error);
+};
+
+}  // namespace gw

@@ -1,0 +1,45 @@
+#pragma once
+// Effects a session wants performed, batched until the host polls. A batch is
+//   u32 little-endian length of the JSON header | JSON header | body bytes
+// where the header is {"effects":[...],"done":bool} and an effect's "body" is
+// an [offset, length] range into the bytes after the header: bodies cross the
+// boundary raw, never base64.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gw/json_writer.h"
+
+namespace gw {
+
+class Outbox {
+ public:
+  // Starts an effect object and returns a writer positioned inside it; the
+  // caller adds fields, then calls endEffect().
+  json::Writer beginEffect(std::string_view type) {
+    if (!effects_.empty()) effects_.push_back(',');
+    effects_.push_back('{');
+    json::Writer w(effects_, /*inside=*/true);
+    w.field("type", type);
+    return w;
+  }
+  void endEffect() { effects_.push_back('}'); }
+
+  // Adds a [offset,length] body field referring to `bytes` copied to the blob.
+  void body(json::Writer& w, std::string_view bytes) {
+    w.key("body").beginArray().integer(static_cast<int64_t>(blob_.size())).integer(static_cast<int64_t>(bytes.size()));
+    w.endArray();
+    blob_.append(bytes);
+  }
+
+  bool empty() const { return effects_.empty(); }
+
+  // Serialises the batch into `out` and clears the outbox.
+  void drain(std::string& out, bool done);
+
+ private:
+  std::string effects_;
+  std::string blob_;
+};
+
+}  // namespace gw

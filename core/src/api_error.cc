@@ -1,0 +1,45 @@
+#include "gw/api_error.h"
+
+#include "gw/json_writer.h"
+
+namespace gw {
+
+std::string renderError(const ApiError& e) {
+  std::string out;
+  out.reserve(96 + e.message.size());
+  json::Writer w(out);
+  w.beginObject().key("error").beginObject();
+  w.field("message", e.message).field("type", e.type);
+  w.key("param");
+  if (e.param.empty()) w.null(); else w.string(e.param);
+  w.key("code");
+  if (e.code.empty()) w.null(); else w.string(e.code);
+  w.endObject().endObject();
+  return out;
+}
+
+ApiError invalidRequest(std::string message, std::string param, std::string code) {
+  return {400, std::move(message), "invalid_request_error", std::move(param), std::move(code)};
+}
+
+ApiError missingParameter(std::string param) {
+  std::string msg = "Missing required parameter: '" + param + "'.";
+  return invalidRequest(std::move(msg), std::move(param), "missing_required_parameter");
+}
+
+ApiError invalidType(std::string param, std::string_view expected, std::string_view got) {
+  std::string msg = "Invalid type for '" + param + "': expected " + std::string(expected) + ", but got " +
+                    std::string(got) + " instead.";
+  return invalidRequest(std::move(msg), std::move(param), "invalid_type");
+}
+
+ApiError invalidValue(std::string param, std::string message) {
+  std::string msg = "Invalid value for '" + param + "': " + message;
+  return invalidRequest(std::move(msg), std::move(param), "invalid_value");
+}
+
+ApiError serverError(int status, std::string message, std::string type, std::string code) {
+  return {status, std::move(message), std::move(type), "", std::move(code)};
+}
+
+}  // namespace gw

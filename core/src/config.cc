@@ -1,0 +1,323 @@
+#include "gw/config.h"
+
+#include <cstdlib>
+
+#include "gw/nlohmann.h"
+
+namespace gw {
+
+namespace {
+
+using nlohmann::json;
+
+// Collects the first validation failure with the path of the field at fault.
+struct Validator {
+  Status status;
+  bool ok() const { return status.ok; }
+  void fail(const std::string& path, const std::string& what) {
+    if (status.ok) status = Status::failure(path + ": " + what);
+  }
+
+  void integer(const json& obj, const char* key, const std::string& path, int64_t& out, int64_t min, int64_t max) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return;
+    if (!it->is_number_integer()) return fail(path + "." + key, "expected an integer");
+    int64_t v = it->get<int64_t>();
+    if (v < min || v > max)
+      return fail(path + "." + key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    out = v;
+  }
+  void string(const json& obj, const char* key, const std::string& path, std::string& out, bool required) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+      if (required) fail(path + "." + key, "is required");
+      return;
+    }
+    if (!it->is_string() || it->get_ref<const std::string&>().empty())
+      return fail(path + "." + key, "expected a non-empty string");
+    out = it->get<std::string>();
+  }
+  void boolean(const json& obj, const char* key, const std::string& path, bool& out) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return;
+    if (!it->is_boolean()) return fail(path + "." + key, "expected true or false");
+    out = it->get<bool>();
+  }
+};
+
+bool parseEnvInteger(const std::string& text, int64_t min, int64_t max, int64_t& out) {
+  if (text.empty() || text.size() > 18) return false;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
+bool validBaseUrl(const std::string& url) {
+  return (url.rfind("https://", 0) == 0 && url.size() > 8) || (url.rfind("http://", 0) == 0 && url.size() > 7);
+}
+
+// Overrides merge into the bundled document: objects key by key, and the
+// providers/models arrays row by row (matched on "id"), so an override can add
+// or change one model without restating the catalog.
+void mergeRows(json& base, const json& patch) {
+  for (const auto& row : patch) {
+    if (!row.is_object() || !row.contains("id")) {
+      base.push_back(row);  // validation names it later
+      continue;
+    }
+    bool merged = false;
+    for (auto& existing : base) {
+      if (existing.is_object() && existing.contains("id") && existing["id"] == row["id"]) {
+        existing.merge_patch(row);
+        merged = true;
+        break;
+      }
+    }
+    if (!merged) base.push_back(row);
+  }
+}
+
+Status applyOverride(json& doc, std::string_view overrideJson) {
+  if (overrideJson.empty()) return Status::success();
+  json patch = json::parse(overrideJson.begin(), overrideJson.end(), nullptr, false);
+  if (patch.is_discarded() || !patch.is_object()) return Status::failure("override: expected a JSON object");
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    if ((it.key() == "providers" || it.key() == "models") && it.value().is_array() && doc[it.key()].is_array()) {
+      mergeRows(doc[it.key()], it.value());
+    } else if (it.key() == "gateway" && it.value().is_object() && doc["gateway"].is_object()) {
+      doc["gateway"].merge_patch(it.value());
+    } else {
+      doc[it.key()] = it.value();
+    }
+  }
+  return Status::success();
+}
+
+void readGateway(const json& g, Config& c, Validator& v) {
+  const std::string p = "gateway";
+  if (!g.is_object()) return v.fail(p, "expected an object");
+  v.integer(g, "request_timeout_ms", p, c.requestTimeoutMs, 1, 600000);
+  int64_t retries = c.maxRetries;
+  v.integer(g, "max_retries", p, retries, 0, 10);
+  c.maxRetries = static_cast<int>(retries);
+  v.integer(g, "retry_base_ms", p, c.retryBaseMs, 0, 600000);
+  v.integer(g, "retry_max_ms", p, c.retryMaxMs, 0, 600000);
+  v.integer(g, "max_body_bytes", p, c.maxBodyBytes, 1024, 100 << 20);
+  v.integer(g, "max_upstream_body_bytes", p, c.maxUpstreamBodyBytes, 1024, 100 << 20);
+  v.integer(g, "default_max_tokens", p, c.defaultMaxTokens, 1, 10000000);
+  v.integer(g, "config_refresh_ms", p, c.configRefreshMs, 0, 86400000);
+  v.string(g, "default_model", p, c.defaultModel, false);
+  v.string(g, "default_provider", p, c.defaultProvider, false);
+  v.boolean(g, "allow_unknown_models", p, c.allowUnknownModels);
+  std::string demo;
+  v.string(g, "demo", p, demo, false);
+  if (!demo.empty()) {
+    if (demo == "auto") c.demoMode = DemoMode::Auto;
+    else if (demo == "off") c.demoMode = DemoMode::Off;
+    else v.fail(p + ".demo", "expected \"auto\" or \"off\"");
+  }
+}
+
+void readProvider(const json& row, size_t index, Config& c, Validator& v) {
+  const std::string p = "providers[" + std::to_string(index) + "]";
+  if (!row.is_object()) return v.fail(p, "expected an object");
+  ProviderConfig pc;
+  v.string(row, "id", p, pc.id, true);
+  v.string(row, "format", p, pc.format, false);
+  v.boolean(row, "builtin", p, pc.builtinDemo);
+  if (!v.ok()) return;
+  if (pc.format != "openai_chat" && pc.format != "demo")
+    return v.fail(p + ".format", "unknown wire format '" + pc.format + "'");
+  if (pc.format == "demo") pc.builtinDemo = true;
+  for (const auto& other : c.providers)
+    if (other.id == pc.id) return v.fail(p + ".id", "duplicate provider id '" + pc.id + "'");
+  if (!pc.builtinDemo) {
+    v.string(row, "base_url", p, pc.baseUrl, true);
+    if (v.ok() && !validBaseUrl(pc.baseUrl)) return v.fail(p + ".base_url", "expected an http(s) URL");
+  }
+  std::string auth = "bearer";
+  v.string(row, "auth", p, auth, false);
+  if (auth == "bearer") pc.authStyle = AuthStyle::Bearer;
+  else if (auth == "none") pc.authStyle = AuthStyle::None;
+  else if (auth == "header") pc.authStyle = AuthStyle::Header;
+  else return v.fail(p + ".auth", "expected \"bearer\", \"header\" or \"none\"");
+  if (pc.authStyle == AuthStyle::Header) v.string(row, "auth_header", p, pc.authHeader, true);
+  pc.apiKeySecret = envPrefix(pc.id) + "_API_KEY";
+  v.string(row, "api_key_env", p, pc.apiKeySecret, false);
+  v.integer(row, "timeout_ms", p, pc.timeoutMs, 0, 600000);
+  if (pc.builtinDemo) pc.authStyle = AuthStyle::None;
+  c.providers.push_back(std::move(pc));
+}
+
+void readModel(const json& row, size_t index, Config& c, Validator& v) {
+  const std::string p = "models[" + std::to_string(index) + "]";
+  if (!row.is_object()) return v.fail(p, "expected an object");
+  ModelConfig m;
+  v.string(row, "id", p, m.id, true);
+  v.string(row, "provider", p, m.provider, true);
+  if (!v.ok()) return;
+  m.upstream = m.id;
+  v.string(row, "upstream", p, m.upstream, false);
+  v.string(row, "max_tokens_param", p, m.maxTokensParam, false);
+  v.boolean(row, "enabled", p, m.enabled);
+  v.integer(row, "created", p, m.created, 0, 4102444800);
+  if (!v.ok()) return;
+  if (m.maxTokensParam != "max_tokens" && m.maxTokensParam != "max_completion_tokens")
+    return v.fail(p + ".max_tokens_param", "expected \"max_tokens\" or \"max_completion_tokens\"");
+  if (c.provider(m.provider) == nullptr) return v.fail(p + ".provider", "unknown provider '" + m.provider + "'");
+  auto aliases = row.find("aliases");
+  if (aliases != row.end()) {
+    if (!aliases->is_array()) return v.fail(p + ".aliases", "expected an array of strings");
+    for (const auto& a : *aliases) {
+      if (!a.is_string()) return v.fail(p + ".aliases", "expected an array of strings");
+      m.aliases.push_back(a.get<std::string>());
+    }
+  }
+  for (const auto& other : c.models)
+    if (other.id == m.id) return v.fail(p + ".id", "duplicate model id '" + m.id + "'");
+  c.models.push_back(std::move(m));
+}
+
+void applyEnvironment(const Environment& env, Config& c, Validator& v) {
+  auto integer = [&](const char* name, int64_t min, int64_t max, int64_t& out) {
+    auto it = env.vars.find(name);
+    if (it == env.vars.end() || it->second.empty()) return;
+    if (!parseEnvInteger(it->second, min, max, out))
+      v.fail(name, "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got '" +
+                       it->second + "'");
+  };
+  integer("AI_GATEWAY_REQUEST_TIMEOUT", 1, 600000, c.requestTimeoutMs);
+  int64_t retries = c.maxRetries;
+  integer("AI_GATEWAY_MAX_RETRIES", 0, 10, retries);
+  c.maxRetries = static_cast<int>(retries);
+  integer("AI_GATEWAY_RETRY_BASE_MS", 0, 600000, c.retryBaseMs);
+  integer("AI_GATEWAY_RETRY_MAX_MS", 0, 600000, c.retryMaxMs);
+  integer("AI_GATEWAY_MAX_BODY_BYTES", 1024, 100 << 20, c.maxBodyBytes);
+  integer("AI_GATEWAY_CONFIG_REFRESH_MS", 0, 86400000, c.configRefreshMs);
+  integer("OPENAI_MAX_TOKENS", 1, 10000000, c.defaultMaxTokens);
+  auto model = env.vars.find("OPENAI_MODEL");
+  if (model != env.vars.end() && !model->second.empty()) c.defaultModel = model->second;
+  auto demo = env.vars.find("AI_GATEWAY_DEMO");
+  if (demo != env.vars.end() && !demo->second.empty()) {
+    if (demo->second == "auto") c.demoMode = DemoMode::Auto;
+    else if (demo->second == "off") c.demoMode = DemoMode::Off;
+    else v.fail("AI_GATEWAY_DEMO", "expected \"auto\" or \"off\", got '" + demo->second + "'");
+  }
+  for (auto& p : c.providers) {
+    if (p.builtinDemo) continue;
+    auto base = env.vars.find(envPrefix(p.id) + "_BASE_URL");
+    if (base != env.vars.end() && !base->second.empty()) {
+      if (!validBaseUrl(base->second)) {
+        v.fail(base->first, "expected an http(s) URL, got '" + base->second + "'");
+        continue;
+      }
+      p.baseUrl = base->second;
+      p.baseUrlOverridden = true;
+    }
+    while (!p.baseUrl.empty() && p.baseUrl.back() == '/') p.baseUrl.pop_back();
+    p.keyPresent = env.secrets.count(p.apiKeySecret) > 0;
+  }
+}
+
+}  // namespace
+
+std::string envPrefix(std::string_view providerId) {
+  std::string out;
+  out.reserve(providerId.size());
+  for (char ch : providerId) {
+    if (ch >= 'a' && ch <= 'z') out.push_back(static_cast<char>(ch - 'a' + 'A'));
+    else if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) out.push_back(ch);
+    else out.push_back('_');
+  }
+  return out;
+}
+
+const ProviderConfig* Config::provider(std::string_view id) const {
+  for (const auto& p : providers)
+    if (p.id == id) return &p;
+  return nullptr;
+}
+
+const ModelConfig* Config::model(std::string_view name) const {
+  if (name == "default") name = defaultModel;
+  for (const auto& m : models)
+    if (m.id == name) return &m;
+  for (const auto& m : models)
+    for (const auto& a : m.aliases)
+      if (a == name) return &m;
+  return nullptr;
+}
+
+Result<EnvNames> configEnvNames(std::string_view bundledJson) {
+  json doc = json::parse(bundledJson.begin(), bundledJson.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return Status::failure("config: not a JSON object");
+  EnvNames names;
+  names.vars = {"AI_GATEWAY_REQUEST_TIMEOUT", "AI_GATEWAY_MAX_RETRIES",   "AI_GATEWAY_RETRY_BASE_MS",
+                "AI_GATEWAY_RETRY_MAX_MS",    "AI_GATEWAY_MAX_BODY_BYTES", "AI_GATEWAY_CONFIG_REFRESH_MS",
+                "AI_GATEWAY_DEMO",            "OPENAI_MODEL",              "OPENAI_MAX_TOKENS"};
+  auto providers = doc.find("providers");
+  if (providers != doc.end() && providers->is_array()) {
+    for (const auto& row : *providers) {
+      if (!row.is_object()) continue;
+      auto id = row.find("id");
+      if (id == row.end() || !id->is_string()) continue;
+      std::string prefix = envPrefix(id->get_ref<const std::string&>());
+      names.vars.push_back(prefix + "_BASE_URL");
+      auto keyEnv = row.find("api_key_env");
+      names.secrets.push_back(keyEnv != row.end() && keyEnv->is_string() ? keyEnv->get<std::string>()
+                                                                         : prefix + "_API_KEY");
+    }
+  }
+  return names;
+}
+
+Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrideJson, const Environment& env) {
+  json doc = json::parse(bundledJson.begin(), bundledJson.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return Status::failure("config: not a JSON object");
+  if (Status st = applyOverride(doc, overrideJson); !st) return st;
+
+  Config c;
+  Validator v;
+  auto gateway = doc.find("gateway");
+  if (gateway != doc.end()) readGateway(*gateway, c, v);
+  auto providers = doc.find("providers");
+  if (providers == doc.end() || !providers->is_array() || providers->empty())
+    v.fail("providers", "expected a non-empty array");
+  else
+    for (size_t i = 0; i < providers->size() && v.ok(); ++i) readProvider((*providers)[i], i, c, v);
+  auto models = doc.find("models");
+  if (models != doc.end()) {
+    if (!models->is_array()) v.fail("models", "expected an array");
+    else
+      for (size_t i = 0; i < models->size() && v.ok(); ++i) readModel((*models)[i], i, c, v);
+  }
+  if (v.ok()) applyEnvironment(env, c, v);
+  if (v.ok() && c.provider(c.defaultProvider) == nullptr)
+    v.fail("gateway.default_provider", "unknown provider '" + c.defaultProvider + "'");
+  if (v.ok() && c.retryMaxMs < c.retryBaseMs) v.fail("gateway.retry_max_ms", "must be >= retry_base_ms");
+  if (!v.ok()) return v.status;
+  return c;
+}
+
+Result<Environment> parseEnvironment(std::string_view text) {
+  Environment env;
+  if (text.empty()) return env;
+  json doc = json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return Status::failure("environment: not a JSON object");
+  auto vars = doc.find("vars");
+  if (vars != doc.end() && vars->is_object())
+    for (auto it = vars->begin(); it != vars->end(); ++it)
+      if (it.value().is_string()) env.vars.emplace(it.key(), it.value().get<std::string>());
+  auto secrets = doc.find("secrets");
+  if (secrets != doc.end() && secrets->is_array())
+    for (const auto& s : *secrets)
+      if (s.is_string()) env.secrets.insert(s.get<std::string>());
+  return env;
+}
+
+}  // namespace gw

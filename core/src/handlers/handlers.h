@@ -1,0 +1,17 @@
+#pragma once
+// One handler per endpoint; route() in router.cc maps paths to them.
+#include <memory>
+
+#include "gw/session.h"
+
+namespace gw::handlers {
+
+std::unique_ptr<Handler> chatCompletions();
+std::unique_ptr<Handler> listModels();
+std::unique_ptr<Handler> retrieveModel(std::string modelId);
+std::unique_ptr<Handler> health();
+std::unique_ptr<Handler> corsPreflight();
+std::unique_ptr<Handler> methodNotAllowed(std::string allow);
+std::unique_ptr<Handler> notFound();
+
+}  // namespace gw::handlers

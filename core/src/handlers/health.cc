@@ -1,0 +1,63 @@
+// GET /api/v1/ai/health: gateway status, config validity, and per provider
+// whether it is configured and how its recent upstream calls went.
+#include "gw/json_writer.h"
+#include "handlers.h"
+
+namespace gw::handlers {
+
+namespace {
+
+constexpr std::string_view VERSION = "0.1.0";
+
+std::string_view providerStatus(const ProviderConfig& p, const ProviderStats* stats, const Config& c) {
+  if (p.builtinDemo) return "ok";
+  if (!p.configured()) return c.demoMode == DemoMode::Auto ? "demo" : "unconfigured";
+  if (stats == nullptr || stats->requests == 0) return "unknown";
+  if (stats->consecutiveFailures >= 3) return "down";
+  if (stats->consecutiveFailures > 0) return "degraded";
+  return "ok";
+}
+
+class Health : public Handler {
+ public:
+  bool needsConfig() const override { return false; }
+  void start(Session& s) override {
+    const GatewayState& st = s.state();
+    std::string body;
+    json::Writer w(body);
+    const bool ok = st.config != nullptr;
+    w.beginObject().field("status", ok ? "ok" : "error").field("version", VERSION).field("abi", 1);
+    w.key("config").beginObject().field("valid", ok);
+    w.key("error");
+    if (ok) w.null(); else w.string(st.configStatus.message);
+    w.field("override", !st.overrideConfig.empty()).endObject();
+    w.key("instance").beginObject();
+    w.field("uptime_ms", st.startedMs < 0 ? 0 : s.nowMs() - st.startedMs);
+    w.field("requests_served", st.requestsServed);
+    w.endObject();
+    w.key("providers").beginArray();
+    if (ok) {
+      for (const auto& p : st.config->providers) {
+        auto it = st.providerStats.find(p.id);
+        const ProviderStats* stats = it == st.providerStats.end() ? nullptr : &it->second;
+        w.beginObject().field("id", p.id).field("status", providerStatus(p, stats, *st.config));
+        w.field("configured", p.configured());
+        if (!p.builtinDemo) w.field("base_url", p.baseUrl);
+        w.field("requests", stats ? stats->requests : 0).field("failures", stats ? stats->failures : 0);
+        w.field("consecutive_failures", stats ? stats->consecutiveFailures : 0);
+        w.field("latency_ewma_ms", static_cast<int64_t>(stats ? stats->latencyEwmaMs + 0.5 : 0));
+        w.key("last_error");
+        if (stats && !stats->lastError.empty()) w.string(stats->lastError); else w.null();
+        w.endObject();
+      }
+    }
+    w.endArray().endObject();
+    s.respondJson(ok ? 200 : 503, body, {{"cache-control", "no-store"}});
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> health() { return std::make_unique<Health>(); }
+
+}  // namespace gw::handlers

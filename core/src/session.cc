@@ -1,0 +1,224 @@
+#include "gw/session.h"
+
+#include "gw/json_writer.h"
+
+namespace gw {
+
+namespace {
+
+constexpr std::string_view KV_BINDING = "GATEWAY_KV";
+constexpr std::string_view CONFIG_OVERRIDE_KEY = "config:override";
+
+void writeHeaders(json::Writer& w, const Headers& headers) {
+  w.key("headers").beginObject();
+  for (const auto& [name, value] : headers) w.field(name, value);
+  w.endObject();
+}
+
+int64_t readInt(const json::Tape& t, uint32_t obj, std::string_view key, int64_t fallback) {
+  uint32_t v = t.find(obj, key);
+  int64_t out;
+  if (v != 0 && t.kind(v) == json::Kind::Number && t.isInteger(v, &out)) return out;
+  return fallback;
+}
+
+std::string readString(const json::Tape& t, uint32_t obj, std::string_view key) {
+  uint32_t v = t.find(obj, key);
+  if (v != 0 && t.kind(v) == json::Kind::String) return t.string(v);
+  return {};
+}
+
+}  // namespace
+
+std::string_view RequestEnvelope::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return v;
+  return {};
+}
+
+Session::Session(uint32_t id, GatewayState& state, RequestEnvelope envelope, std::string body,
+                 std::unique_ptr<Handler> handler)
+    : id_(id),
+      state_(state),
+      config_(state.config),
+      envelope_(std::move(envelope)),
+      body_(std::move(body)),
+      handler_(std::move(handler)),
+      nowMs_(envelope_.nowMs) {
+  static const char* HEX = "0123456789abcdef";
+  requestId_ = "aigw_";
+  for (int i = 0; i < 12; ++i) {
+    requestId_.push_back(HEX[envelope_.entropy[i] >> 4]);
+    requestId_.push_back(HEX[envelope_.entropy[i] & 0xF]);
+  }
+  uint64_t seed = 0;
+  for (int i = 0; i < 16; ++i) seed = seed * 131 + envelope_.entropy[i];
+  random_ = Random(seed);
+}
+
+void Session::begin() {
+  if (handler_->needsConfig() && state_.refreshDue(nowMs_)) {
+    // Read the KV override before serving, at most once per refresh interval
+    // per instance; concurrent sessions keep serving the current config.
+    state_.refreshInFlight = true;
+    configReadId_ = newEffectId();
+    json::Writer w = outbox_.beginEffect("kv_get");
+    w.field("id", configReadId_).field("binding", KV_BINDING).field("key", CONFIG_OVERRIDE_KEY);
+    outbox_.endEffect();
+    inFlight_.insert(configReadId_);
+    return;
+  }
+  startHandler();
+}
+
+void Session::startHandler() {
+  config_ = state_.config;
+  if (handler_->needsConfig() && !config_) {
+    respondError(serverError(500, "The gateway configuration is invalid: " + state_.configStatus.message,
+                             "server_error", "invalid_config"));
+    return;
+  }
+  handler_->start(*this);
+}
+
+void Session::onConfigOverride(bool found, std::string_view value) {
+  state_.refreshInFlight = false;
+  state_.lastRefreshMs = nowMs_;
+  std::string_view next = found ? value : std::string_view();
+  if (next != state_.overrideConfig) {
+    Status st = state_.rebuild(next);
+    if (!st) {
+      std::string record;
+      json::Writer w(record);
+      w.beginObject().field("event", "config_override_rejected").field("error", st.message).endObject();
+      log("error", record);
+    }
+  }
+  startHandler();
+}
+
+bool Session::feed(std::string_view meta, std::string_view data) {
+  if (!meta_.parse(meta) || meta_.kind(meta_.root()) != json::Kind::Object) return false;
+  const uint32_t root = meta_.root();
+  int64_t id = readInt(meta_, root, "id", -1);
+  if (id <= 0 || inFlight_.count(static_cast<uint32_t>(id)) == 0) return false;
+  auto effectId = static_cast<uint32_t>(id);
+  int64_t now = readInt(meta_, root, "now_ms", nowMs_);
+  if (now > nowMs_) nowMs_ = now;  // time never runs backwards inside a session
+  uint32_t type = meta_.find(root, "type");
+  if (type == 0 || meta_.kind(type) != json::Kind::String) return false;
+
+  if (effectId == configReadId_) {
+    if (!meta_.stringEquals(type, "kv_result")) return false;
+    inFlight_.erase(effectId);
+    uint32_t found = meta_.find(root, "found");
+    onConfigOverride(found != 0 && meta_.kind(found) == json::Kind::True, data);
+    return true;
+  }
+  if (meta_.stringEquals(type, "fetch_head")) {
+    int64_t status = readInt(meta_, root, "status", 0);
+    if (status < 100 || status > 599) return false;
+    uint32_t headers = meta_.find(root, "headers");
+    if (headers != 0 && meta_.kind(headers) != json::Kind::Object) headers = 0;
+    if (!cancelled_) handler_->onFetchHead(*this, effectId, static_cast<int>(status), meta_, headers);
+  } else if (meta_.stringEquals(type, "fetch_chunk")) {
+    if (!cancelled_) handler_->onFetchChunk(*this, effectId, data);
+  } else if (meta_.stringEquals(type, "fetch_end")) {
+    inFlight_.erase(effectId);
+    if (!cancelled_) handler_->onFetchEnd(*this, effectId);
+  } else if (meta_.stringEquals(type, "fetch_error")) {
+    inFlight_.erase(effectId);
+    if (!cancelled_)
+      handler_->onFetchError(*this, effectId, readString(meta_, root, "reason"), readString(meta_, root, "message"));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void Session::cancel(int64_t nowMs) {
+  if (nowMs > nowMs_) nowMs_ = nowMs;
+  if (cancelled_ || (ended_ && inFlight_.empty())) return;
+  cancelled_ = true;
+  handler_->onCancel(*this);
+  if (configReadId_ != 0 && inFlight_.count(configReadId_) != 0) state_.refreshInFlight = false;
+  for (uint32_t id : std::set<uint32_t>(inFlight_))
+    if (id != configReadId_) abortFetch(id);
+  inFlight_.clear();
+  ended_ = true;
+}
+
+void Session::respond(int status, std::string_view contentType, std::string_view body, const Headers& extra) {
+  Headers headers;
+  headers.reserve(extra.size() + 1);
+  headers.emplace_back("content-type", std::string(contentType));
+  for (const auto& h : extra) headers.push_back(h);
+  respondHead(status, headers, false);
+  respondChunk(body);
+  respondEnd();
+}
+
+void Session::respondError(const ApiError& e, const Headers& extra) {
+  respondJson(e.status, renderError(e), extra);
+}
+
+void Session::respondHead(int status, const Headers& headers, bool stream) {
+  if (headSent_ || ended_) return;
+  headSent_ = true;
+  json::Writer w = outbox_.beginEffect("respond_head");
+  w.field("status", status).field("stream", stream);
+  w.key("headers").beginObject();
+  for (const auto& [name, value] : headers) w.field(name, value);
+  w.field("x-request-id", requestId_);
+  w.field("access-control-allow-origin", "*");
+  w.field("access-control-expose-headers", "x-request-id, x-aigw-provider, x-aigw-model, x-aigw-attempts");
+  w.endObject();
+  outbox_.endEffect();
+}
+
+void Session::respondChunk(std::string_view bytes) {
+  if (!headSent_ || ended_ || bytes.empty()) return;
+  json::Writer w = outbox_.beginEffect("respond_chunk");
+  outbox_.body(w, bytes);
+  outbox_.endEffect();
+}
+
+void Session::respondEnd() {
+  if (!headSent_ || ended_) return;
+  ended_ = true;
+  ++state_.requestsServed;
+  outbox_.beginEffect("respond_end");
+  outbox_.endEffect();
+}
+
+uint32_t Session::fetch(const FetchSpec& spec) {
+  uint32_t id = newEffectId();
+  json::Writer w = outbox_.beginEffect("fetch");
+  w.field("id", id).field("url", spec.url).field("method", spec.method);
+  writeHeaders(w, spec.headers);
+  if (!spec.authSecret.empty()) {
+    w.key("auth").beginObject().field("secret", spec.authSecret).field("style", spec.authStyle);
+    if (!spec.authHeader.empty()) w.field("header", spec.authHeader);
+    w.endObject();
+  }
+  if (!spec.body.empty()) outbox_.body(w, spec.body);
+  w.field("stream", spec.stream).field("timeout_ms", spec.timeoutMs).field("delay_ms", spec.delayMs);
+  outbox_.endEffect();
+  inFlight_.insert(id);
+  return id;
+}
+
+void Session::abortFetch(uint32_t id) {
+  if (inFlight_.erase(id) == 0) return;
+  json::Writer w = outbox_.beginEffect("abort");
+  w.field("id", id);
+  outbox_.endEffect();
+}
+
+void Session::log(std::string_view level, std::string_view record) {
+  json::Writer w = outbox_.beginEffect("log");
+  w.field("level", level).field("request_id", requestId_).key("record").raw(record);
+  outbox_.endEffect();
+}
+
+}  // namespace gw

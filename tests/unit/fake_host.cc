@@ -1,0 +1,211 @@
+#include "fake_host.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "gw/json_tape.h"
+#include "gw/json_writer.h"
+
+namespace gw::testing {
+
+std::string sourcePath(const std::string& relative) { return std::string(GW_SOURCE_DIR) + "/" + relative; }
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::string> secrets, std::string config) {
+  if (config.empty()) config = readFile(sourcePath("config/gateway.json"));
+  std::string env;
+  json::Writer w(env);
+  w.beginObject().key("vars").beginObject();
+  for (const auto& [k, v] : vars) w.field(k, v);
+  w.endObject().key("secrets").beginArray();
+  for (const auto& s : secrets) w.string(s);
+  w.endArray().endObject();
+  configureStatus = gateway.configure(config, env);
+}
+
+ScriptedReply openaiReply(const std::string& content, int promptTokens, int completionTokens) {
+  std::string body;
+  json::Writer w(body);
+  w.beginObject().field("id", "chatcmpl-test").field("object", "chat.completion").field("created", 1700000000);
+  w.field("model", "gpt-4o-mini-2024-07-18").key("choices").beginArray().beginObject().field("index", 0);
+  w.key("message").beginObject().field("role", "assistant").field("content", content).endObject();
+  w.field("finish_reason", "stop").endObject().endArray();
+  w.key("usage").beginObject().field("prompt_tokens", promptTokens).field("completion_tokens", completionTokens);
+  w.field("total_tokens", promptTokens + completionTokens).endObject().endObject();
+  ScriptedReply r;
+  r.headers = {{"content-type", "application/json"}, {"x-request-id", "req_upstream_1"}};
+  r.chunks = {body};
+  return r;
+}
+
+namespace {
+
+struct Batch {
+  json::Tape tape;
+  std::string header;
+  std::string blob;
+};
+
+bool decodeBatch(const std::string& raw, Batch& b) {
+  if (raw.size() < 4) return false;
+  uint32_t len = static_cast<uint8_t>(raw[0]) | static_cast<uint8_t>(raw[1]) << 8 |
+                 static_cast<uint8_t>(raw[2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(raw[3])) << 24;
+  b.header = raw.substr(4, len);
+  b.blob = raw.substr(4 + len);
+  return b.tape.parse(b.header);
+}
+
+std::string str(const json::Tape& t, uint32_t obj, const char* key) {
+  uint32_t v = t.find(obj, key);
+  return v != 0 && t.kind(v) == json::Kind::String ? t.string(v) : std::string();
+}
+
+int64_t num(const json::Tape& t, uint32_t obj, const char* key) {
+  uint32_t v = t.find(obj, key);
+  int64_t out = 0;
+  if (v != 0) t.isInteger(v, &out);
+  return out;
+}
+
+std::string bodyOf(const Batch& b, uint32_t effect) {
+  uint32_t range = b.tape.find(effect, "body");
+  if (range == 0) return {};
+  uint32_t off = b.tape.firstChild(range);
+  uint32_t len = b.tape.nextSibling(range, off);
+  int64_t o = 0, l = 0;
+  b.tape.isInteger(off, &o);
+  b.tape.isInteger(len, &l);
+  return b.blob.substr(static_cast<size_t>(o), static_cast<size_t>(l));
+}
+
+std::string meta(uint32_t id, const char* type, int64_t now, const std::string& extra = "") {
+  return "{\"id\":" + std::to_string(id) + ",\"type\":\"" + type + "\",\"now_ms\":" + std::to_string(now) + extra + "}";
+}
+
+}  // namespace
+
+HttpResponse FakeHost::request(const std::string& method, const std::string& path, const std::string& body,
+                               std::map<std::string, std::string> headers) {
+  HttpResponse res;
+  std::string envelope;
+  json::Writer w(envelope);
+  w.beginObject().field("method", method).field("path", path).key("headers").beginObject();
+  for (const auto& [k, v] : headers) w.field(k, v);
+  w.endObject().field("now_ms", nowMs).field("entropy", "00112233445566778899aabbccddeeff");
+  w.field("body_size", static_cast<int64_t>(body.size())).endObject();
+  int32_t sid = gateway.open(envelope, body);
+  if (sid <= 0) return res;
+  auto session = static_cast<uint32_t>(sid);
+  std::string raw;
+  int chunksDelivered = 0;
+  for (int guard = 0; guard < 10000; ++guard) {
+    gateway.poll(session, raw);
+    Batch b;
+    if (!decodeBatch(raw, b)) break;
+    uint32_t effects = b.tape.find(b.tape.root(), "effects");
+    uint32_t done = b.tape.find(b.tape.root(), "done");
+    bool didWork = false;
+    for (uint32_t e = b.tape.firstChild(effects); e != 0; e = b.tape.nextSibling(effects, e)) {
+      didWork = true;
+      std::string type = str(b.tape, e, "type");
+      auto id = static_cast<uint32_t>(num(b.tape, e, "id"));
+      if (type == "respond_head") {
+        res.status = static_cast<int>(num(b.tape, e, "status"));
+        res.stream = b.tape.kind(b.tape.find(e, "stream")) == json::Kind::True;
+        uint32_t hs = b.tape.find(e, "headers");
+        for (uint32_t k = b.tape.firstChild(hs); k != 0; k = b.tape.nextSibling(hs, k + 1))
+          res.headers[b.tape.string(k)] = b.tape.string(k + 1);
+      } else if (type == "respond_chunk") {
+        std::string chunk = bodyOf(b, e);
+        res.body += chunk;
+        res.chunks.push_back(chunk);
+      } else if (type == "respond_end") {
+        res.completed = true;
+      } else if (type == "log") {
+        res.logs.push_back(std::string(b.tape.raw(b.tape.find(e, "record"))));
+      } else if (type == "kv_get") {
+        auto it = kv.find(str(b.tape, e, "key"));
+        bool found = it != kv.end();
+        gateway.feed(session, meta(id, "kv_result", nowMs, found ? ",\"found\":true" : ",\"found\":false"),
+                     found ? it->second : "");
+      } else if (type == "fetch") {
+        FetchCall call;
+        call.url = str(b.tape, e, "url");
+        call.method = str(b.tape, e, "method");
+        uint32_t hs = b.tape.find(e, "headers");
+        for (uint32_t k = b.tape.firstChild(hs); k != 0; k = b.tape.nextSibling(hs, k + 1))
+          call.headers[b.tape.string(k)] = b.tape.string(k + 1);
+        uint32_t auth = b.tape.find(e, "auth");
+        if (auth != 0) {
+          call.authSecret = str(b.tape, auth, "secret");
+          call.authStyle = str(b.tape, auth, "style");
+        }
+        call.body = bodyOf(b, e);
+        call.stream = b.tape.kind(b.tape.find(e, "stream")) == json::Kind::True;
+        call.timeoutMs = num(b.tape, e, "timeout_ms");
+        call.delayMs = num(b.tape, e, "delay_ms");
+        fetches.push_back(call);
+        nowMs += call.delayMs;
+        ScriptedReply reply;
+        if (!replies.empty()) {
+          reply = replies.front();
+          replies.pop_front();
+        } else {
+          reply = openaiReply("default reply");
+        }
+        if (reply.end == ScriptedReply::End::Timeout && reply.status == 0) {
+          nowMs += call.timeoutMs;
+          gateway.feed(session, meta(id, "fetch_error", nowMs, ",\"reason\":\"timeout\""), "");
+          continue;
+        }
+        if (reply.end == ScriptedReply::End::NetworkError && reply.status == 0) {
+          nowMs += 1;
+          gateway.feed(session,
+                       meta(id, "fetch_error", nowMs, ",\"reason\":\"network\",\"message\":\"connection refused\""),
+                       "");
+          continue;
+        }
+        nowMs += upstreamLatencyMs;
+        std::string hs2;
+        json::Writer hw(hs2);
+        hw.beginObject();
+        for (const auto& [k, v] : reply.headers) hw.field(k, v);
+        hw.endObject();
+        gateway.feed(session, meta(id, "fetch_head", nowMs, ",\"status\":" + std::to_string(reply.status) +
+                                                                ",\"headers\":" + hs2),
+                     "");
+        bool cancelled = false;
+        for (const auto& chunk : reply.chunks) {
+          if (cancelAfterChunks >= 0 && chunksDelivered >= cancelAfterChunks) {
+            gateway.cancel(session, nowMs);
+            cancelled = true;
+            break;
+          }
+          nowMs += 1;
+          gateway.feed(session, meta(id, "fetch_chunk", nowMs), chunk);
+          ++chunksDelivered;
+        }
+        if (cancelled) continue;
+        if (reply.end == ScriptedReply::End::Complete)
+          gateway.feed(session, meta(id, "fetch_end", nowMs), "");
+        else if (reply.end == ScriptedReply::End::Timeout)
+          gateway.feed(session, meta(id, "fetch_error", nowMs, ",\"reason\":\"timeout\""), "");
+        else
+          gateway.feed(session, meta(id, "fetch_error", nowMs, ",\"reason\":\"network\",\"message\":\"reset\""), "");
+      }
+    }
+    if (done != 0 && b.tape.kind(done) == json::Kind::True) break;
+    if (!didWork) break;  // stuck: nothing to do and not done
+  }
+  gateway.close(session);
+  return res;
+}
+
+}  // namespace gw::testing

@@ -1,0 +1,73 @@
+#pragma once
+// A host for the core made of in-memory maps: it drives sessions exactly the
+// way the worker does (poll effects, perform them, feed results) but answers
+// fetches from a script and runs on simulated time.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gw/gateway.h"
+
+namespace gw::testing {
+
+std::string readFile(const std::string& path);
+std::string sourcePath(const std::string& relative);
+
+using Vars = std::map<std::string, std::string>;
+
+struct ScriptedReply {
+  enum class End { Complete, NetworkError, Timeout };
+  int status = 200;
+  Headers headers;
+  std::vector<std::string> chunks;  // body, in the slices the host delivers
+  End end = End::Complete;
+};
+
+struct FetchCall {
+  std::string url;
+  std::string method;
+  std::map<std::string, std::string> headers;
+  std::string authSecret;
+  std::string authStyle;
+  std::string body;
+  bool stream = false;
+  int64_t timeoutMs = 0;
+  int64_t delayMs = 0;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::vector<std::string> chunks;
+  bool stream = false;
+  bool completed = false;
+  std::vector<std::string> logs;
+};
+
+class FakeHost {
+ public:
+  explicit FakeHost(std::map<std::string, std::string> vars = {}, std::vector<std::string> secrets = {"OPENAI_API_KEY"},
+                    std::string config = "");
+
+  HttpResponse request(const std::string& method, const std::string& path, const std::string& body = "",
+                       std::map<std::string, std::string> headers = {});
+  HttpResponse chat(const std::string& body) { return request("POST", "/v1/chat/completions", body); }
+
+  Gateway gateway;
+  GwStatus configureStatus;
+  std::map<std::string, std::string> kv;
+  std::deque<ScriptedReply> replies;
+  std::vector<FetchCall> fetches;
+  int64_t nowMs = 1700000000000;
+  int64_t upstreamLatencyMs = 5;
+  // Stop delivering the stream after this many chunks and cancel (client abort).
+  int cancelAfterChunks = -1;
+};
+
+// An OpenAI-compatible non-stream reply with the given content and usage.
+ScriptedReply openaiReply(const std::string& content, int promptTokens = 9, int completionTokens = 3);
+
+}  // namespace gw::testing

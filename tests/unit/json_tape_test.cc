@@ -1,0 +1,84 @@
+#include <catch2/catch.hpp>
+
+#include "gw/json_tape.h"
+#include "gw/json_writer.h"
+
+using gw::json::Kind;
+using gw::json::Tape;
+
+TEST_CASE("tape parses nested documents and finds members") {
+  Tape t;
+  REQUIRE(t.parse(R"( {"a": [1, 2.5, {"b": null}], "c": "x\"y", "d": true} )"));
+  uint32_t a = t.find(t.root(), "a");
+  REQUIRE(t.kind(a) == Kind::Array);
+  CHECK(t.node(a).count == 3);
+  uint32_t first = t.firstChild(a);
+  CHECK(t.raw(first) == "1");
+  uint32_t second = t.nextSibling(a, first);
+  CHECK(t.number(second) == 2.5);
+  uint32_t third = t.nextSibling(a, second);
+  CHECK(t.kind(t.find(third, "b")) == Kind::Null);
+  CHECK(t.nextSibling(a, third) == 0);
+  CHECK(t.string(t.find(t.root(), "c")) == "x\"y");
+  CHECK(t.kind(t.find(t.root(), "d")) == Kind::True);
+  CHECK(t.find(t.root(), "missing") == 0);
+}
+
+TEST_CASE("tape rejects what RFC 8259 rejects") {
+  Tape t;
+  for (const char* bad : {"", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "tru", "\"abc", "{\"a\" 1}", "[1 2]",
+                          "\"\\x\"", "\"\\u12\"", "NaN", "{a:1}", "\"tab\there\"", "1 2"}) {
+    INFO(bad);
+    CHECK_FALSE(t.parse(bad));
+  }
+  std::string invalidUtf8 = "\"\xff\"";
+  CHECK_FALSE(t.parse(invalidUtf8));
+  std::string overlong = "\"\xc0\xaf\"";
+  CHECK_FALSE(t.parse(overlong));
+}
+
+TEST_CASE("tape decodes escapes and surrogate pairs") {
+  Tape t;
+  REQUIRE(t.parse(R"("a\u00e9\ud83d\ude00\n")"));
+  CHECK(t.string(t.root()) == "a\xc3\xa9\xf0\x9f\x98\x80\n");
+}
+
+TEST_CASE("tape integers") {
+  Tape t;
+  REQUIRE(t.parse("[0, -7, 2.0, 1e3, 2.5, 99999999999999999999]"));
+  int64_t v = 0;
+  uint32_t n = t.firstChild(0);
+  CHECK(t.isInteger(n, &v));
+  CHECK(v == 0);
+  n = t.nextSibling(0, n);
+  CHECK(t.isInteger(n, &v));
+  CHECK(v == -7);
+  n = t.nextSibling(0, n);
+  CHECK(t.isInteger(n, &v));
+  CHECK(v == 2);
+  n = t.nextSibling(0, n);
+  CHECK(t.isInteger(n, &v));
+  CHECK(v == 1000);
+  n = t.nextSibling(0, n);
+  CHECK_FALSE(t.isInteger(n, &v));
+  n = t.nextSibling(0, n);
+  CHECK_FALSE(t.isInteger(n, &v));
+}
+
+TEST_CASE("depth limit stops deep nesting") {
+  Tape t;
+  std::string deep(200, '[');
+  deep += std::string(200, ']');
+  CHECK_FALSE(t.parse(deep));
+  CHECK(std::string(t.error().what) == "nesting too deep");
+}
+
+TEST_CASE("writer escapes and always produces valid JSON") {
+  std::string out;
+  gw::json::Writer w(out);
+  w.beginObject().field("s", std::string_view("q\"\\\n\x01\xff", 6)).field("n", int64_t{-42}).key("a").beginArray();
+  w.integer(1).boolean(false).null().endArray().endObject();
+  CHECK(out == "{\"s\":\"q\\\"\\\\\\n\\u0001\xef\xbf\xbd\",\"n\":-42,\"a\":[1,false,null]}");
+  Tape t;
+  CHECK(t.parse(out));
+}

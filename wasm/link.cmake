@@ -1,0 +1,27 @@
+# Link flags for the gateway module. Both toolchains produce the same ABI:
+# the exports listed in wasm/exports.txt, a reactor (call _initialize once),
+# no exceptions, LTO, NDEBUG.
+file(STRINGS ${CMAKE_SOURCE_DIR}/wasm/exports.txt GW_EXPORTS REGEX "^[a-z_0-9]+$")
+
+function(gw_wasm_link target)
+  target_compile_options(gw_core PUBLIC -O3 -flto -DNDEBUG -fno-exceptions -fno-rtti -fvisibility=hidden)
+  target_compile_options(${target} PRIVATE -O3 -flto -DNDEBUG -fno-exceptions -fno-rtti)
+  if(EMSCRIPTEN)
+    set(exports "")
+    foreach(name ${GW_EXPORTS})
+      list(APPEND exports "_${name}")
+    endforeach()
+    list(JOIN exports "," export_list)
+    target_link_options(${target} PRIVATE -O3 -flto -sSTANDALONE_WASM=1 -sMALLOC=emmalloc
+      -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1048576 -sSTACK_SIZE=131072 -sDISABLE_EXCEPTION_CATCHING=1
+      -sFILESYSTEM=0 -sERROR_ON_UNDEFINED_SYMBOLS=1 --no-entry "-sEXPORTED_FUNCTIONS=[${export_list},__initialize]"
+      -Wl,--export=_initialize)
+  else()
+    set(export_flags "")
+    foreach(name ${GW_EXPORTS})
+      list(APPEND export_flags "-Wl,--export=${name}")
+    endforeach()
+    target_link_options(${target} PRIVATE -O3 -flto -mexec-model=reactor -Wl,--strip-all -Wl,--gc-sections
+      -Wl,-z,stack-size=131072 -Wl,--initial-memory=1048576 ${export_flags})
+  endif()
+endfunction()
