@@ -4,6 +4,7 @@
 file(STRINGS ${CMAKE_SOURCE_DIR}/wasm/exports.txt GW_EXPORTS REGEX "^[a-z_0-9]+$")
 
 function(gw_wasm_link target)
+  set_target_properties(${target} PROPERTIES SUFFIX ".wasm")
   target_compile_options(gw_core PUBLIC -O3 -flto -DNDEBUG -fno-exceptions -fno-rtti -fvisibility=hidden)
   target_compile_options(${target} PRIVATE -O3 -flto -DNDEBUG -fno-exceptions -fno-rtti)
   if(EMSCRIPTEN)
@@ -13,7 +14,7 @@ function(gw_wasm_link target)
     endforeach()
     list(JOIN exports "," export_list)
     target_link_options(${target} PRIVATE -O3 -flto -sSTANDALONE_WASM=1 -sMALLOC=emmalloc
-      -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1048576 -sSTACK_SIZE=131072 -sDISABLE_EXCEPTION_CATCHING=1
+      -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1048576 -sTOTAL_STACK=131072 -sDISABLE_EXCEPTION_CATCHING=1
       -sFILESYSTEM=0 -sERROR_ON_UNDEFINED_SYMBOLS=1 --no-entry "-sEXPORTED_FUNCTIONS=[${export_list},__initialize]"
       -Wl,--export=_initialize)
   else()

@@ -9,4 +9,5 @@
 #define JSON_HAS_EXPERIMENTAL_FILESYSTEM 0
 #endif
 #define JSON_NO_IO 1
+#include <cerrno>  // wasi-libc: nlohmann uses errno without including it
 #include <nlohmann/json.hpp>

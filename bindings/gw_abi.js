@@ -1,0 +1,173 @@
+// JS half of the gateway ABI (version 1; spec in bindings/ABI.md, C half in
+// gw_abi.h). Marshals strings and bytes in and out of the module's memory.
+// Works unchanged in workerd and Node, for either toolchain's module.
+
+export const ABI_VERSION = 1;
+
+export const Status = Object.freeze({
+  OK: 0,
+  NOT_FOUND: -1,
+  BAD_ARGUMENT: -2,
+  INVALID_STATE: -3,
+  INVALID_CONFIG: -4,
+  EXHAUSTED: -5,
+});
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// The core only links libc's stdio for abort messages; everything else it
+// imports is answered with a trap so a surprise import is caught at once.
+function buildImports(module, sink) {
+  const wasi = {
+    fd_write: (fd, iovs, iovsLen, nwritten) => {
+      const view = new DataView(sink.memory.buffer);
+      let total = 0;
+      let text = '';
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = view.getUint32(iovs + i * 8, true);
+        const len = view.getUint32(iovs + i * 8 + 4, true);
+        text += decoder.decode(new Uint8Array(sink.memory.buffer, ptr, len));
+        total += len;
+      }
+      if (text.trim()) console.error(`[gateway core fd ${fd}] ${text.trimEnd()}`);
+      view.setUint32(nwritten, total, true);
+      return 0;
+    },
+    fd_close: () => 0,
+    fd_seek: () => 70, // ESPIPE
+    proc_exit: (code) => {
+      throw new WebAssembly.RuntimeError(`gateway core exited with code ${code}`);
+    },
+  };
+  const env = { emscripten_notify_memory_growth: () => {} };
+  const known = { wasi_snapshot_preview1: wasi, env };
+  const imports = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    imports[imp.module] ??= {};
+    const fn = known[imp.module]?.[imp.name];
+    imports[imp.module][imp.name] =
+      fn ??
+      (() => {
+        throw new WebAssembly.RuntimeError(`unexpected import ${imp.module}.${imp.name}`);
+      });
+  }
+  return imports;
+}
+
+// A reusable input region in the module's memory, grown on demand.
+class InputBuffer {
+  constructor(core) {
+    this.core = core;
+    this.ptr = 0;
+    this.capacity = 0;
+  }
+  write(bytes) {
+    if (bytes.length > this.capacity) {
+      if (this.ptr) this.core.exports.gw_free(this.ptr);
+      this.capacity = Math.max(256, 2 ** Math.ceil(Math.log2(bytes.length)));
+      this.ptr = this.core.exports.gw_alloc(this.capacity);
+    }
+    if (bytes.length) new Uint8Array(this.core.memory.buffer, this.ptr, bytes.length).set(bytes);
+    return this.ptr;
+  }
+}
+
+export class GatewayCore {
+  constructor(module) {
+    const sink = { memory: null };
+    this.instance = new WebAssembly.Instance(module, buildImports(module, sink));
+    this.exports = this.instance.exports;
+    this.memory = this.exports.memory;
+    sink.memory = this.memory;
+    if (typeof this.exports.gw_abi_version_1 !== 'function' || this.exports.gw_abi_version_1() !== ABI_VERSION) {
+      throw new Error('gateway module does not implement ABI version 1');
+    }
+    this.exports._initialize?.();
+    this.outPair = this.exports.gw_alloc(8); // out_ptr, out_len
+    this.inA = new InputBuffer(this);
+    this.inB = new InputBuffer(this);
+    this.dead = false;
+  }
+
+  static bytes(value) {
+    if (value == null) return new Uint8Array(0);
+    if (typeof value === 'string') return encoder.encode(value);
+    if (value instanceof Uint8Array) return value;
+    if (value instanceof ArrayBuffer) return new Uint8Array(value);
+    return encoder.encode(JSON.stringify(value));
+  }
+
+  readOut() {
+    const view = new DataView(this.memory.buffer);
+    const ptr = view.getUint32(this.outPair, true);
+    const len = view.getUint32(this.outPair + 4, true);
+    return new Uint8Array(this.memory.buffer, ptr, len);
+  }
+
+  envNames(config) {
+    const c = GatewayCore.bytes(config);
+    const cp = this.inA.write(c);
+    const status = this.exports.gw_env_names(cp, c.length, this.outPair, this.outPair + 4);
+    return { status, ...JSON.parse(decoder.decode(this.readOut())) };
+  }
+
+  configure(config, environment) {
+    const c = GatewayCore.bytes(config);
+    const e = GatewayCore.bytes(environment);
+    const cp = this.inA.write(c);
+    const ep = this.inB.write(e);
+    const status = this.exports.gw_configure(cp, c.length, ep, e.length, this.outPair, this.outPair + 4);
+    return { status, ...JSON.parse(decoder.decode(this.readOut())) };
+  }
+
+  // Returns a session id (> 0) or a negative Status.
+  open(envelope, body) {
+    const e = GatewayCore.bytes(envelope);
+    const b = GatewayCore.bytes(body);
+    const ep = this.inA.write(e);
+    const bp = this.inB.write(b);
+    return this.exports.gw_session_open(ep, e.length, bp, b.length);
+  }
+
+  feed(session, meta, data) {
+    const m = GatewayCore.bytes(meta);
+    const d = GatewayCore.bytes(data);
+    const mp = this.inA.write(m);
+    const dp = this.inB.write(d);
+    return this.exports.gw_session_feed(session, mp, m.length, dp, d.length);
+  }
+
+  // Drains the session's effects: { status, effects, done, body(effect) }.
+  // Bodies are copied out, so they outlive the next call into the core.
+  poll(session) {
+    const status = this.exports.gw_session_poll(session, this.outPair, this.outPair + 4);
+    if (status !== Status.OK) return { status, effects: [], done: true, body: () => new Uint8Array(0) };
+    const out = this.readOut();
+    const headerLen = out[0] | (out[1] << 8) | (out[2] << 16) | (out[3] << 24);
+    const header = JSON.parse(decoder.decode(out.subarray(4, 4 + headerLen)));
+    const blob = out.length > 4 + headerLen ? out.slice(4 + headerLen) : new Uint8Array(0);
+    return {
+      status,
+      effects: header.effects,
+      done: header.done,
+      body: (effect) => (effect.body ? blob.subarray(effect.body[0], effect.body[0] + effect.body[1]) : new Uint8Array(0)),
+    };
+  }
+
+  cancel(session, nowMs) {
+    return this.exports.gw_session_cancel(session, nowMs);
+  }
+
+  close(session) {
+    return this.exports.gw_session_close(session);
+  }
+
+  liveSessions() {
+    return this.exports.gw_live_sessions();
+  }
+
+  memoryBytes() {
+    return this.memory.buffer.byteLength;
+  }
+}

@@ -1,0 +1,304 @@
+// The effect driver: runs one client request through a core session. It makes
+// no gateway decision; it performs the effects the core asks for (running
+// independent ones concurrently), feeds back what happened, and turns
+// respond_* effects into the HTTP response.
+import { Status } from '../bindings/gw_abi.js';
+
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+const encoder = new TextEncoder();
+
+export function errorResponse(status, message, code, requestId) {
+  const body = JSON.stringify({ error: { message, type: 'server_error', param: null, code } });
+  const headers = { 'content-type': 'application/json', 'access-control-allow-origin': '*' };
+  if (requestId) headers['x-request-id'] = requestId;
+  return new Response(body, { status, headers });
+}
+
+function hex(bytes) {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+// Reads at most `limit` + 1 bytes: enough for the core to see the body is
+// over its limit, without buffering an arbitrarily large upload.
+async function readBody(request, limit) {
+  if (!request.body) return { bytes: new Uint8Array(0), truncated: false };
+  const reader = request.body.getReader();
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      break;
+    }
+  }
+  const bytes = parts.length === 1 ? parts[0] : new Uint8Array(size);
+  if (parts.length !== 1) {
+    let off = 0;
+    for (const p of parts) {
+      bytes.set(p, off);
+      off += p.byteLength;
+    }
+  }
+  return { bytes, truncated: size > limit };
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+class SessionDriver {
+  constructor(host, sid, env, ctx) {
+    this.host = host; // { core, onTrap }
+    this.core = host.core;
+    this.sid = sid;
+    this.env = env;
+    this.ctx = ctx;
+    this.inflight = new Map();
+    this.closed = false;
+    this.head = null;
+    this.chunks = [];
+    this.controller = null;
+    this.requestId = null;
+    this.response = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  // Every call into the core goes through here: a trap fails this request
+  // with a 502 and retires the instance; it never escapes to the isolate.
+  guard(fn) {
+    if (this.closed) return undefined;
+    if (this.core.dead) return this.fail(new Error('gateway core instance was replaced after a fault'));
+    try {
+      return fn();
+    } catch (err) {
+      this.core.dead = true;
+      this.host.onTrap?.(err);
+      return this.fail(err);
+    }
+  }
+
+  fail(err) {
+    console.error(JSON.stringify({ level: 'error', event: 'core_fault', message: String(err?.message ?? err) }));
+    const message = 'The gateway hit an internal fault while handling this request.';
+    if (this.controller) {
+      const event = `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'gateway_fault' } })}\n\n`;
+      try {
+        this.controller.enqueue(encoder.encode(event));
+        this.controller.close();
+      } catch {}
+    } else {
+      this.resolve(errorResponse(502, message, 'gateway_fault', this.requestId));
+    }
+    this.finish();
+  }
+
+  finish() {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ac of this.inflight.values()) ac.abort();
+    this.inflight.clear();
+    if (!this.core.dead) {
+      try {
+        this.core.close(this.sid);
+      } catch {}
+    }
+  }
+
+  pump() {
+    const batch = this.guard(() => this.core.poll(this.sid));
+    if (!batch || this.closed) return;
+    for (const effect of batch.effects) this.dispatch(effect, batch);
+    if (batch.done) this.finish();
+  }
+
+  feed(meta, data) {
+    if (this.closed) return;
+    meta.now_ms = Date.now();
+    const status = this.guard(() => this.core.feed(this.sid, meta, data));
+    if (status === undefined) return;
+    if (status !== Status.OK && status !== Status.NOT_FOUND) {
+      console.error(JSON.stringify({ level: 'error', event: 'feed_rejected', status, type: meta.type }));
+    }
+    this.pump();
+  }
+
+  dispatch(effect, batch) {
+    switch (effect.type) {
+      case 'respond_head':
+        this.requestId = effect.headers['x-request-id'] ?? this.requestId;
+        if (effect.stream) {
+          const stream = new ReadableStream({
+            start: (controller) => (this.controller = controller),
+            cancel: () => this.clientGone(),
+          });
+          this.resolve(new Response(stream, { status: effect.status, headers: effect.headers }));
+        } else {
+          this.head = effect;
+        }
+        break;
+      case 'respond_chunk': {
+        const bytes = batch.body(effect);
+        if (this.controller) {
+          try {
+            this.controller.enqueue(bytes);
+          } catch {
+            this.clientGone();
+          }
+        } else {
+          this.chunks.push(bytes);
+        }
+        break;
+      }
+      case 'respond_end':
+        if (this.controller) {
+          try {
+            this.controller.close();
+          } catch {}
+        } else if (this.head) {
+          const body = NULL_BODY_STATUS.has(this.head.status) ? null : concat(this.chunks);
+          this.resolve(new Response(body, { status: this.head.status, headers: this.head.headers }));
+        }
+        break;
+      case 'fetch':
+        this.startFetch(effect, batch.body(effect));
+        break;
+      case 'abort':
+        this.inflight.get(effect.id)?.abort();
+        this.inflight.delete(effect.id);
+        break;
+      case 'kv_get':
+        this.kvGet(effect);
+        break;
+      case 'log':
+        console.log(JSON.stringify({ level: effect.level, request_id: effect.request_id, ...effect.record }));
+        break;
+      default:
+        console.error(JSON.stringify({ level: 'error', event: 'unknown_effect', type: effect.type }));
+    }
+  }
+
+  clientGone() {
+    if (this.closed) return;
+    this.guard(() => this.core.cancel(this.sid, Date.now()));
+    this.pump();
+    this.finish();
+  }
+
+  async kvGet(effect) {
+    const kv = this.env[effect.binding];
+    let value = null;
+    try {
+      value = kv ? await kv.get(effect.key, { type: 'arrayBuffer' }) : null;
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', event: 'kv_error', key: effect.key, message: String(err) }));
+    }
+    this.feed({ id: effect.id, type: 'kv_result', found: value !== null }, value ? new Uint8Array(value) : null);
+  }
+
+  async startFetch(effect, body) {
+    const ac = new AbortController();
+    this.inflight.set(effect.id, ac);
+    if (effect.delay_ms > 0) await sleep(effect.delay_ms, ac.signal);
+    if (ac.signal.aborted) return;
+    const headers = { ...effect.headers };
+    if (effect.auth) {
+      // The only place a provider key is touched: named by the core, read
+      // from the environment here, never passed into the core.
+      const secret = this.env[effect.auth.secret];
+      if (typeof secret === 'string' && secret) {
+        if (effect.auth.style === 'bearer') headers.authorization = `Bearer ${secret}`;
+        else if (effect.auth.header) headers[effect.auth.header] = secret;
+      }
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, effect.timeout_ms);
+    const failure = (err) => {
+      if (ac.signal.aborted && !timedOut) return; // aborted on the core's request
+      this.inflight.delete(effect.id);
+      this.feed(
+        { id: effect.id, type: 'fetch_error', reason: timedOut ? 'timeout' : 'network', message: String(err?.message ?? err) },
+        null,
+      );
+    };
+    try {
+      const res = await fetch(effect.url, {
+        method: effect.method,
+        headers,
+        body: body.length ? body : undefined,
+        signal: ac.signal,
+      });
+      if (this.closed) return;
+      this.feed({ id: effect.id, type: 'fetch_head', status: res.status, headers: Object.fromEntries(res.headers) }, null);
+      if (effect.stream && res.body) {
+        const reader = res.body.getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done || this.closed) break;
+          this.feed({ id: effect.id, type: 'fetch_chunk' }, value);
+        }
+      } else {
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        if (bytes.length) this.feed({ id: effect.id, type: 'fetch_chunk' }, bytes);
+      }
+      clearTimeout(timer);
+      this.inflight.delete(effect.id);
+      this.feed({ id: effect.id, type: 'fetch_end' }, null);
+    } catch (err) {
+      clearTimeout(timer);
+      failure(err);
+    }
+  }
+}
+
+function concat(chunks) {
+  if (chunks.length === 1) return chunks[0];
+  let size = 0;
+  for (const c of chunks) size += c.byteLength;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+// Serves one request through the core. `host` is { core, maxBodyBytes, onTrap }.
+export async function serve(host, request, env, ctx) {
+  const url = new URL(request.url);
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  const { bytes, truncated } = hasBody ? await readBody(request, host.maxBodyBytes) : { bytes: null, truncated: false };
+  const entropy = new Uint8Array(16);
+  crypto.getRandomValues(entropy);
+  const envelope = {
+    method: request.method,
+    path: url.pathname,
+    query: url.search,
+    headers: Object.fromEntries(request.headers),
+    now_ms: Date.now(),
+    entropy: hex(entropy),
+    body_truncated: truncated,
+    body_size: Number(request.headers.get('content-length') ?? bytes?.length ?? 0),
+  };
+  const driver = new SessionDriver(host, 0, env, ctx);
+  const sid = driver.guard(() => host.core.open(envelope, bytes));
+  if (sid === undefined) return driver.response;
+  if (sid <= 0) return errorResponse(503, `The gateway could not open a session (status ${sid}).`, 'gateway_busy');
+  driver.sid = sid;
+  driver.pump();
+  return driver.response;
+}

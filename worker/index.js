@@ -1,0 +1,50 @@
+// Worker entry: instantiates the core once per isolate at module scope,
+// configures it from the environment on first use, and hands every request
+// to the effect driver. A core fault retires the instance; the next request
+// gets a fresh one.
+import gatewayModule from '../build/wasm/gateway.wasm';
+import bundledConfig from '../config/gateway.json';
+import { GatewayCore } from '../bindings/gw_abi.js';
+import { errorResponse, serve } from './driver.js';
+
+const CONFIG_TEXT = JSON.stringify(bundledConfig);
+
+function instantiate() {
+  try {
+    return { core: new GatewayCore(gatewayModule), configured: false, maxBodyBytes: 1 << 20 };
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', event: 'instantiate_failed', message: String(err) }));
+    return null;
+  }
+}
+
+let host = instantiate();
+
+// The core names the variables it reads; values are passed only for plain
+// variables, and for secrets only whether they are set.
+function configure(h, env) {
+  const names = h.core.envNames(CONFIG_TEXT);
+  const vars = {};
+  for (const name of names.vars) if (typeof env[name] === 'string') vars[name] = env[name];
+  const secrets = names.secrets.filter((name) => typeof env[name] === 'string' && env[name] !== '');
+  const result = h.core.configure(CONFIG_TEXT, { vars, secrets });
+  if (!result.ok) console.error(JSON.stringify({ level: 'error', event: 'invalid_config', error: result.error }));
+  h.maxBodyBytes = result.max_body_bytes;
+  h.configured = true;
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    if (!host || host.core.dead) host = instantiate();
+    if (!host) return errorResponse(502, 'The gateway core failed to start.', 'gateway_fault');
+    if (!host.configured) {
+      try {
+        configure(host, env);
+      } catch (err) {
+        host.core.dead = true;
+        return errorResponse(502, 'The gateway core failed while loading its configuration.', 'gateway_fault');
+      }
+    }
+    return serve(host, request, env, ctx);
+  },
+};
