@@ -1,0 +1,102 @@
+// A scriptable OpenAI-compatible upstream for tests and benchmarks. Speaks
+// POST /v1/chat/completions (JSON and SSE). Each request takes the next
+// scripted behaviour from a queue (POST /__script), or answers normally:
+//   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset }
+// GET /__requests lists what it received; POST /__reset clears both.
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/openai/', import.meta.url));
+const STREAM_FIXTURE = readFileSync(FIXTURES + 'chat_stream.sse', 'utf8');
+
+function completion(model, content) {
+  return {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1700000000,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 },
+  };
+}
+
+export async function startFakeUpstream({ port = 0 } = {}) {
+  const script = [];
+  const received = [];
+  const sockets = new Set();
+  const server = http.createServer(async (req, res) => {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/__script' && req.method === 'POST') {
+      script.push(...JSON.parse(raw));
+      return res.end('{}');
+    }
+    if (url.pathname === '/__requests') {
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify(received));
+    }
+    if (url.pathname === '/__reset') {
+      script.length = 0;
+      received.length = 0;
+      return res.end('{}');
+    }
+    if (url.pathname !== '/v1/chat/completions' || req.method !== 'POST') {
+      res.statusCode = 404;
+      return res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
+    }
+    let body = {};
+    try {
+      body = JSON.parse(raw);
+    } catch {}
+    received.push({ headers: req.headers, body });
+    const step = script.shift() ?? {};
+    if (step.delay_ms) await new Promise((r) => setTimeout(r, step.delay_ms));
+    if (step.hang) return; // never answer; the gateway's timeout must fire
+    if (step.reset) return req.socket.destroy();
+    if (step.status && step.status !== 200) {
+      res.writeHead(step.status, { 'content-type': 'application/json', ...(step.headers ?? {}) });
+      return res.end(typeof step.body === 'string' ? step.body : JSON.stringify(step.body ?? { error: { message: 'scripted failure', type: 'server_error', param: null, code: null } }));
+    }
+    res.setHeader('x-request-id', 'req_fake_' + received.length);
+    if (body.stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const events = STREAM_FIXTURE.split('\n\n').filter(Boolean).map((e) => e + '\n\n');
+      const cutAfter = step.stream_chunks_then_cut ?? Infinity;
+      for (let i = 0; i < events.length; i++) {
+        if (i > 0 && step.chunk_delay_ms) await new Promise((r) => setTimeout(r, step.chunk_delay_ms));
+        if (i >= cutAfter) return req.socket.destroy();
+        res.write(events[i]);
+      }
+      return res.end();
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const last = body.messages?.at?.(-1)?.content;
+    res.end(JSON.stringify(completion(body.model, `echo: ${typeof last === 'string' ? last : ''}`)));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url: base + '/v1',
+    base,
+    script: (steps) => fetch(base + '/__script', { method: 'POST', body: JSON.stringify(steps) }),
+    requests: async () => (await fetch(base + '/__requests')).json(),
+    reset: () => fetch(base + '/__reset', { method: 'POST' }),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(r);
+      }),
+  };
+}
+
+// Standalone: `node tests/support/fake_upstream.js [port]` (used by scripts/bench).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const up = await startFakeUpstream({ port: Number(process.argv[2] ?? 0) });
+  console.log(up.url);
+}
