@@ -1,0 +1,107 @@
+// scripts/bench: measures (never asserts) module size, instantiate time, core
+// cost per 1 KB chat request natively and in wasm, and load through the
+// gateway vs a bare pass-through worker, both in workerd against the same
+// fake upstream on loopback. Prints a table and rewrites docs/BENCHMARKS.md.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
+import { GatewayCore } from '../../bindings/gw_abi.js';
+import { MODULES, ROOT, drive, envelope, loadCore } from '../support/modules.js';
+import { startFakeUpstream } from '../support/fake_upstream.js';
+import { startGateway } from '../support/gateway.js';
+
+const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const REQUEST = readFileSync(ROOT + 'tests/fixtures/bench/chat_1k.json', 'utf8');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function moduleStats(which) {
+  const bytes = readFileSync(MODULES[which]);
+  const compile = [];
+  const instantiate = [];
+  for (let i = 0; i < 30; i++) {
+    let t = performance.now();
+    const module = new WebAssembly.Module(bytes);
+    compile.push(performance.now() - t);
+    t = performance.now();
+    new GatewayCore(module);
+    instantiate.push(performance.now() - t);
+  }
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, compileMs: median(compile), instantiateMs: median(instantiate) };
+}
+
+function wasmCoreMicros(which) {
+  const { core } = loadCore(which);
+  const env = envelope('POST', '/v1/chat/completions');
+  for (let i = 0; i < 3000; i++) drive(core, env, REQUEST);
+  const samples = [];
+  for (let b = 0; b < 30; b++) {
+    const t = performance.now();
+    for (let i = 0; i < 1000; i++) drive(core, env, REQUEST);
+    samples.push(((performance.now() - t) * 1000) / 1000);
+  }
+  return median(samples);
+}
+
+async function load(url) {
+  const result = await autocannon({
+    url: url + '/v1/chat/completions',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: REQUEST,
+    connections: CONNECTIONS,
+    duration: LOAD_SECONDS,
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+const sizes = { clang: moduleStats('clang'), emscripten: moduleStats('emscripten') };
+const micros = { clang: wasmCoreMicros('clang'), emscripten: wasmCoreMicros('emscripten') };
+const native = JSON.parse(execFileSync(ROOT + 'build/native/gw_bench_native', ['30']).toString()).native_us_per_request;
+
+const upstream = await startFakeUpstream();
+const gateway = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url });
+const bare = await startGateway({ OPENAI_API_KEY: 'bench', UPSTREAM_URL: upstream.url }, { script: 'tests/bench/passthrough_worker.js' });
+await load(gateway.url); // warm both
+await load(bare.url);
+const viaBare = await load(bare.url);
+const viaGateway = await load(gateway.url);
+await gateway.close();
+await bare.close();
+await upstream.close();
+
+const kb = (n) => (n / 1024).toFixed(1) + ' KB';
+const rows = [
+  ['module size, clang wasm32-wasi (raw / gzip)', `${kb(sizes.clang.raw)} / ${kb(sizes.clang.gzip)}`, '≤ 150 KB gzip'],
+  ['module size, Emscripten 3.1.6 (raw / gzip)', `${kb(sizes.emscripten.raw)} / ${kb(sizes.emscripten.gzip)}`, '≤ 150 KB gzip'],
+  ['compile + instantiate, clang (ms, median of 30)', `${sizes.clang.compileMs.toFixed(2)} + ${sizes.clang.instantiateMs.toFixed(3)}`, 'instantiate ≤ 2 ms'],
+  ['compile + instantiate, Emscripten (ms)', `${sizes.emscripten.compileMs.toFixed(2)} + ${sizes.emscripten.instantiateMs.toFixed(3)}`, 'instantiate ≤ 2 ms'],
+  ['core µs per 1 KB chat request, native g++ -O2', native.toFixed(2), ''],
+  ['core µs per 1 KB chat request, wasm clang (incl. JS marshalling)', micros.clang.toFixed(2), '≤ 20 µs'],
+  ['core µs per 1 KB chat request, wasm Emscripten', micros.emscripten.toFixed(2), '≤ 20 µs'],
+  [`bare pass-through worker: req/s, p50 / p99 ms (${CONNECTIONS} conns, ${LOAD_SECONDS}s)`, `${viaBare.rps.toFixed(0)}, ${viaBare.p50} / ${viaBare.p99}`, ''],
+  [`gateway: req/s, p50 / p99 ms`, `${viaGateway.rps.toFixed(0)}, ${viaGateway.p50} / ${viaGateway.p99}`, 'p50 within 10% of bare'],
+];
+const table = ['| measure | value | target |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+console.log(table);
+if (viaGateway.errors || viaBare.errors) console.log(`errors: gateway ${viaGateway.errors}, bare ${viaBare.errors}`);
+
+const doc = `# Benchmarks
+
+Measured by \`scripts/bench\` (not a timed test; it asserts nothing). Re-run it after any change to the
+core, the ABI or the worker; it rewrites this file.
+
+- Machine: ${process.env.BENCH_MACHINE ?? 'Debian bookworm, 2 cores'}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.
+- Request: \`tests/fixtures/bench/chat_1k.json\` (${REQUEST.length} bytes, 4 messages); upstream reply: the
+  fake upstream's JSON completion.
+- "core µs per request" drives a whole session (open, validate, splice the upstream body, emit the fetch,
+  take the response, respond, close) through the ABI from Node, median of 30 batches of 1000.
+- Load: autocannon on loopback, ${CONNECTIONS} connections for ${LOAD_SECONDS} s each, the gateway (deploy bundle)
+  and a bare pass-through worker (\`tests/bench/passthrough_worker.js\`) both in workerd via miniflare,
+  against the same fake upstream. Both share the 2 cores with autocannon and the upstream, so absolute
+  figures are low; compare the two rows.
+
+${table}
+`;
+writeFileSync(ROOT + 'docs/BENCHMARKS.md', doc);
