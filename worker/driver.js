@@ -242,17 +242,21 @@ class SessionDriver {
         signal: ac.signal,
       });
       if (this.closed) return;
-      this.feed({ id: effect.id, type: 'fetch_head', status: res.status, headers: Object.fromEntries(res.headers) }, null);
-      if (effect.stream && res.body) {
-        const reader = res.body.getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done || this.closed) break;
-          this.feed({ id: effect.id, type: 'fetch_chunk' }, value);
-        }
-      } else {
+      const responseHeaders = Object.fromEntries(res.headers);
+      if (!effect.stream || !res.body) {
+        // One input for a whole buffered response: head, body and end.
         const bytes = new Uint8Array(await res.arrayBuffer());
-        if (bytes.length) this.feed({ id: effect.id, type: 'fetch_chunk' }, bytes);
+        clearTimeout(timer);
+        this.inflight.delete(effect.id);
+        this.feed({ id: effect.id, type: 'fetch_response', status: res.status, headers: responseHeaders }, bytes);
+        return;
+      }
+      this.feed({ id: effect.id, type: 'fetch_head', status: res.status, headers: responseHeaders }, null);
+      const reader = res.body.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || this.closed) break;
+        this.feed({ id: effect.id, type: 'fetch_chunk' }, value);
       }
       clearTimeout(timer);
       this.inflight.delete(effect.id);

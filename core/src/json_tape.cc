@@ -7,6 +7,16 @@ namespace gw::json {
 
 namespace {
 
+// Bytes a string scan can skip without a closer look: printable ASCII other
+// than '"' and '\\'.
+struct PlainTable {
+  bool plain[256];
+  constexpr PlainTable() : plain() {
+    for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  }
+};
+constexpr PlainTable PLAIN;
+
 bool isWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -154,11 +164,8 @@ bool Tape::parseString() {
   const size_t size = text_.size();
   for (;;) {
     // Fast scan over plain ASCII.
-    while (pos_ < size) {
-      auto b = static_cast<unsigned char>(text_[pos_]);
-      if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) break;
-      ++pos_;
-    }
+    const char* p = text_.data();
+    while (pos_ < size && PLAIN.plain[static_cast<unsigned char>(p[pos_])]) ++pos_;
     if (pos_ >= size) return fail(start, "unterminated string");
     auto b = static_cast<unsigned char>(text_[pos_]);
     if (b == '"') break;

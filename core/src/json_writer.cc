@@ -5,12 +5,33 @@
 
 namespace gw::json {
 
+namespace {
+
+// 1 for bytes that can be copied as-is inside a JSON string (printable ASCII
+// other than '"' and '\\'); everything else takes the slow path.
+struct PlainTable {
+  bool plain[256];
+  constexpr PlainTable() : plain() {
+    for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  }
+};
+constexpr PlainTable PLAIN;
+
+}  // namespace
+
 void appendEscaped(std::string& out, std::string_view s) {
   static const char* HEX = "0123456789abcdef";
-  out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
   size_t i = 0;
-  while (i < s.size()) {
+  const size_t n = s.size();
+  while (i < n) {
+    size_t run = i;
+    while (run < n && PLAIN.plain[static_cast<unsigned char>(s[run])]) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i >= n) break;
+    }
     auto b = static_cast<unsigned char>(s[i]);
     if (b == '"' || b == '\\') {
       out.push_back('\\');
@@ -29,14 +50,11 @@ void appendEscaped(std::string& out, std::string_view s) {
           out.push_back(HEX[b & 0xF]);
       }
       ++i;
-    } else if (b < 0x80) {
-      out.push_back(static_cast<char>(b));
-      ++i;
     } else {
       // Copy a valid UTF-8 sequence; replace anything else with U+FFFD so the
       // output is always valid JSON text.
       size_t len = (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-      bool valid = len != 0 && i + len <= s.size();
+      bool valid = len != 0 && i + len <= n;
       for (size_t k = 1; valid && k < len; ++k)
         valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
       if (valid) {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export async function startGateway(bindings = {}, { script = 'build/deploy/index.js' } = {}) {
+export async function startGateway(bindings = {}, { script = 'build/deploy/index.js', quiet = true } = {}) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: ROOT + script,
@@ -15,6 +15,8 @@ export async function startGateway(bindings = {}, { script = 'build/deploy/index
     bindings,
     host: '127.0.0.1',
     port: 0,
+    // The worker logs one JSON line per request; keep test output readable.
+    ...(quiet ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.resume(); } } : {}),
   });
   const url = await mf.ready;
   return {

@@ -49,6 +49,10 @@ export function drive(core, envelope, body, answer = defaultAnswer) {
     }
     res.upstreamBody = next.reqBody;
     const a = answer(next.e);
+    if (!next.e.stream && a.chunks.length === 1) {
+      core.feed(sid, { id: next.e.id, type: 'fetch_response', status: a.status, headers: a.headers ?? {}, now_ms: envelope.now_ms + 1 }, a.chunks[0]);
+      continue;
+    }
     core.feed(sid, { id: next.e.id, type: 'fetch_head', status: a.status, headers: a.headers ?? {}, now_ms: envelope.now_ms + 1 }, null);
     for (const c of a.chunks) core.feed(sid, { id: next.e.id, type: 'fetch_chunk', now_ms: envelope.now_ms + 2 }, c);
     core.feed(sid, { id: next.e.id, type: 'fetch_end', now_ms: envelope.now_ms + 3 }, null);
