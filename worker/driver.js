@@ -24,6 +24,13 @@ function hex(bytes) {
 // over its limit, without buffering an arbitrarily large upload.
 async function readBody(request, limit) {
   if (!request.body) return { bytes: new Uint8Array(0), truncated: false };
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared <= limit) {
+    // Declared and within the limit: one read (the runtime enforces the length).
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.length <= limit) return { bytes, truncated: false };
+    return { bytes: bytes.subarray(0, limit + 1), truncated: true };
+  }
   const reader = request.body.getReader();
   const parts = [];
   let size = 0;
