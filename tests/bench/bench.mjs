@@ -104,4 +104,11 @@ core, the ABI or the worker; it rewrites this file.
 
 ${table}
 `;
-writeFileSync(ROOT + 'docs/BENCHMARKS.md', doc);
+// Hand-written analysis below the table survives re-runs.
+let notes = '';
+try {
+  const old = readFileSync(ROOT + 'docs/BENCHMARKS.md', 'utf8');
+  const at = old.indexOf('\n## Reading the figures');
+  if (at >= 0) notes = old.slice(at);
+} catch {}
+writeFileSync(ROOT + 'docs/BENCHMARKS.md', doc + notes);
