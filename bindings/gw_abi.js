@@ -105,6 +105,13 @@ export class GatewayCore {
     return new Uint8Array(this.memory.buffer, ptr, len);
   }
 
+  // Copies two inputs into the module and calls fn(ptrA, lenA, ptrB, lenB).
+  withInputs(a, b, fn) {
+    const x = GatewayCore.bytes(a);
+    const y = GatewayCore.bytes(b);
+    return fn(this.inA.write(x), x.length, this.inB.write(y), y.length);
+  }
+
   envNames(config) {
     const c = GatewayCore.bytes(config);
     const cp = this.inA.write(c);
@@ -113,29 +120,19 @@ export class GatewayCore {
   }
 
   configure(config, environment) {
-    const c = GatewayCore.bytes(config);
-    const e = GatewayCore.bytes(environment);
-    const cp = this.inA.write(c);
-    const ep = this.inB.write(e);
-    const status = this.exports.gw_configure(cp, c.length, ep, e.length, this.outPair, this.outPair + 4);
+    const status = this.withInputs(config, environment, (cp, cl, ep, el) =>
+      this.exports.gw_configure(cp, cl, ep, el, this.outPair, this.outPair + 4),
+    );
     return { status, ...JSON.parse(decoder.decode(this.readOut())) };
   }
 
   // Returns a session id (> 0) or a negative Status.
   open(envelope, body) {
-    const e = GatewayCore.bytes(envelope);
-    const b = GatewayCore.bytes(body);
-    const ep = this.inA.write(e);
-    const bp = this.inB.write(b);
-    return this.exports.gw_session_open(ep, e.length, bp, b.length);
+    return this.withInputs(envelope, body, this.exports.gw_session_open);
   }
 
   feed(session, meta, data) {
-    const m = GatewayCore.bytes(meta);
-    const d = GatewayCore.bytes(data);
-    const mp = this.inA.write(m);
-    const dp = this.inB.write(d);
-    return this.exports.gw_session_feed(session, mp, m.length, dp, d.length);
+    return this.withInputs(meta, data, (mp, ml, dp, dl) => this.exports.gw_session_feed(session, mp, ml, dp, dl));
   }
 
   // Drains the session's effects: { status, effects, done, body(effect) }.

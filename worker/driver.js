@@ -44,15 +44,7 @@ async function readBody(request, limit) {
       break;
     }
   }
-  const bytes = parts.length === 1 ? parts[0] : new Uint8Array(size);
-  if (parts.length !== 1) {
-    let off = 0;
-    for (const p of parts) {
-      bytes.set(p, off);
-      off += p.byteLength;
-    }
-  }
-  return { bytes, truncated: size > limit };
+  return { bytes: concat(parts), truncated: size > limit };
 }
 
 function sleep(ms, signal) {
@@ -233,14 +225,6 @@ class SessionDriver {
       timedOut = true;
       ac.abort();
     }, effect.timeout_ms);
-    const failure = (err) => {
-      if (ac.signal.aborted && !timedOut) return; // aborted on the core's request
-      this.inflight.delete(effect.id);
-      this.feed(
-        { id: effect.id, type: 'fetch_error', reason: timedOut ? 'timeout' : 'network', message: String(err?.message ?? err) },
-        null,
-      );
-    };
     try {
       const res = await fetch(effect.url, {
         method: effect.method,
@@ -253,7 +237,6 @@ class SessionDriver {
       if (!effect.stream || !res.body) {
         // One input for a whole buffered response: head, body and end.
         const bytes = new Uint8Array(await res.arrayBuffer());
-        clearTimeout(timer);
         this.inflight.delete(effect.id);
         this.feed({ id: effect.id, type: 'fetch_response', status: res.status, headers: responseHeaders }, bytes);
         return;
@@ -265,12 +248,15 @@ class SessionDriver {
         if (done || this.closed) break;
         this.feed({ id: effect.id, type: 'fetch_chunk' }, value);
       }
-      clearTimeout(timer);
       this.inflight.delete(effect.id);
       this.feed({ id: effect.id, type: 'fetch_end' }, null);
     } catch (err) {
+      if (ac.signal.aborted && !timedOut) return; // aborted on the core's request
+      this.inflight.delete(effect.id);
+      const reason = timedOut ? 'timeout' : 'network';
+      this.feed({ id: effect.id, type: 'fetch_error', reason, message: String(err?.message ?? err) }, null);
+    } finally {
       clearTimeout(timer);
-      failure(err);
     }
   }
 }

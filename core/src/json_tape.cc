@@ -3,19 +3,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "json_chars.h"
+
 namespace gw::json {
 
 namespace {
-
-// Bytes a string scan can skip without a closer look: printable ASCII other
-// than '"' and '\\'.
-struct PlainTable {
-  bool plain[256];
-  constexpr PlainTable() : plain() {
-    for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
-  }
-};
-constexpr PlainTable PLAIN;
 
 bool isWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 bool isDigit(char c) { return c >= '0' && c <= '9'; }

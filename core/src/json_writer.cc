@@ -3,21 +3,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "json_chars.h"
+
 namespace gw::json {
-
-namespace {
-
-// 1 for bytes that can be copied as-is inside a JSON string (printable ASCII
-// other than '"' and '\\'); everything else takes the slow path.
-struct PlainTable {
-  bool plain[256];
-  constexpr PlainTable() : plain() {
-    for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
-  }
-};
-constexpr PlainTable PLAIN;
-
-}  // namespace
 
 void appendEscaped(std::string& out, std::string_view s) {
   static const char* HEX = "0123456789abcdef";

@@ -115,23 +115,17 @@ bool Session::feed(std::string_view meta, std::string_view data) {
     onConfigOverride(found != 0 && meta_.kind(found) == json::Kind::True, data);
     return true;
   }
-  if (meta_.stringEquals(type, "fetch_head")) {
+  const bool head = meta_.stringEquals(type, "fetch_head");
+  const bool whole = meta_.stringEquals(type, "fetch_response");  // head, body and end in one input
+  if (head || whole) {
     int64_t status = readInt(meta_, root, "status", 0);
     if (status < 100 || status > 599) return false;
     uint32_t headers = meta_.find(root, "headers");
     if (headers != 0 && meta_.kind(headers) != json::Kind::Object) headers = 0;
+    if (whole) inFlight_.erase(effectId);
     if (!cancelled_) handler_->onFetchHead(*this, effectId, static_cast<int>(status), meta_, headers);
-  } else if (meta_.stringEquals(type, "fetch_response")) {
-    // A whole non-streamed response in one input: head, body and end.
-    int64_t status = readInt(meta_, root, "status", 0);
-    if (status < 100 || status > 599) return false;
-    uint32_t headers = meta_.find(root, "headers");
-    if (headers != 0 && meta_.kind(headers) != json::Kind::Object) headers = 0;
-    inFlight_.erase(effectId);
-    if (cancelled_) return true;
-    handler_->onFetchHead(*this, effectId, static_cast<int>(status), meta_, headers);
-    if (!data.empty() && !cancelled_) handler_->onFetchChunk(*this, effectId, data);
-    if (!cancelled_) handler_->onFetchEnd(*this, effectId);
+    if (whole && !data.empty() && !cancelled_) handler_->onFetchChunk(*this, effectId, data);
+    if (whole && !cancelled_) handler_->onFetchEnd(*this, effectId);
   } else if (meta_.stringEquals(type, "fetch_chunk")) {
     if (!cancelled_) handler_->onFetchChunk(*this, effectId, data);
   } else if (meta_.stringEquals(type, "fetch_end")) {
