@@ -3,11 +3,14 @@
 // to the effect driver. A core fault retires the instance; the next request
 // gets a fresh one.
 import gatewayModule from '../build/wasm/gateway.wasm';
-import bundledConfig from '../config/gateway.json';
+import gatewaySettings from '../config/gateway.json';
+import providerCatalog from '../config/providers.json';
+import modelRegistry from '../config/models.json';
+import { composeConfig } from '../config/compose.js';
 import { GatewayCore } from '../bindings/gw_abi.js';
 import { errorResponse, serve } from './driver.js';
 
-const CONFIG_TEXT = JSON.stringify(bundledConfig);
+const CONFIG_TEXT = composeConfig(gatewaySettings, providerCatalog, modelRegistry);
 
 function instantiate() {
   try {

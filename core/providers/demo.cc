@@ -1,25 +1,8 @@
 #include "demo.h"
 
-#include "gw/json_writer.h"
+#include "gw/pricing.h"
 
 namespace gw::demo {
-
-namespace {
-
-int64_t estimateTokens(size_t bytes) { return static_cast<int64_t>((bytes + 3) / 4); }
-
-void writeUsage(json::Writer& w, const Usage& u) {
-  w.key("usage").beginObject();
-  w.field("prompt_tokens", u.promptTokens).field("completion_tokens", u.completionTokens);
-  w.field("total_tokens", u.totalTokens).endObject();
-}
-
-void chunkHeader(json::Writer& w, std::string_view model, std::string_view id, int64_t created) {
-  w.beginObject().field("id", id).field("object", "chat.completion.chunk").field("created", created);
-  w.field("model", model).field("system_fingerprint", "aigw-demo");
-}
-
-}  // namespace
 
 Reply compose(const ChatRequest& req) {
   Reply r;
@@ -33,60 +16,15 @@ Reply compose(const ChatRequest& req) {
   return r;
 }
 
-std::string completionJson(const Reply& reply, std::string_view model, std::string_view id, int64_t created) {
-  std::string out;
-  json::Writer w(out);
-  w.beginObject().field("id", id).field("object", "chat.completion").field("created", created).field("model", model);
-  w.key("choices").beginArray().beginObject().field("index", 0);
-  w.key("message").beginObject().field("role", "assistant").field("content", reply.text).key("refusal").null();
-  w.endObject();
-  w.key("logprobs").null().field("finish_reason", "stop").endObject().endArray();
-  writeUsage(w, reply.usage);
-  w.field("system_fingerprint", "aigw-demo").endObject();
-  return out;
-}
-
-std::string completionStream(const Reply& reply, std::string_view model, std::string_view id, int64_t created,
-                             bool includeUsage) {
-  std::string out;
-  auto event = [&](auto&& body) {
-    out += "data: ";
-    json::Writer w(out);
-    chunkHeader(w, model, id, created);
-    body(w);
-    w.endObject();
-    out += "\n\n";
-  };
-  event([](json::Writer& w) {
-    w.key("choices").beginArray().beginObject().field("index", 0);
-    w.key("delta").beginObject().field("role", "assistant").field("content", "").endObject();
-    w.key("logprobs").null().key("finish_reason").null().endObject().endArray();
-  });
-  // Word-sized pieces, as a real model streams them.
+std::vector<std::string_view> pieces(std::string_view text) {
+  std::vector<std::string_view> out;
   size_t start = 0;
-  while (start < reply.text.size()) {
-    size_t end = reply.text.find(' ', start + 1);
-    end = end == std::string::npos ? reply.text.size() : end;
-    std::string_view piece(reply.text.data() + start, end - start);
-    event([&](json::Writer& w) {
-      w.key("choices").beginArray().beginObject().field("index", 0);
-      w.key("delta").beginObject().field("content", piece).endObject();
-      w.key("logprobs").null().key("finish_reason").null().endObject().endArray();
-    });
+  while (start < text.size()) {
+    size_t end = text.find(' ', start + 1);
+    end = end == std::string_view::npos ? text.size() : end;
+    out.push_back(text.substr(start, end - start));
     start = end;
   }
-  event([](json::Writer& w) {
-    w.key("choices").beginArray().beginObject().field("index", 0);
-    w.key("delta").beginObject().endObject();
-    w.key("logprobs").null().field("finish_reason", "stop").endObject().endArray();
-  });
-  if (includeUsage) {
-    event([&](json::Writer& w) {
-      w.key("choices").beginArray().endArray();
-      writeUsage(w, reply.usage);
-    });
-  }
-  out += "data: [DONE]\n\n";
   return out;
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 // The built-in demo upstream: answers inside the core when no provider key is
 // set, so a fresh `scripts/dev` replies to curl and the SDKs at once. The
-// reply says plainly that it is the demo.
-#include <cstdint>
+// reply says plainly that it is the demo. Rendering is the client dialect's.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gw/chat_request.h"
 #include "gw/usage.h"
@@ -17,10 +17,7 @@ struct Reply {
 };
 
 Reply compose(const ChatRequest& req);
-std::string completionJson(const Reply& reply, std::string_view model, std::string_view id, int64_t created);
-// A complete SSE stream: role chunk, content chunks, finish chunk, an optional
-// usage chunk, then [DONE].
-std::string completionStream(const Reply& reply, std::string_view model, std::string_view id, int64_t created,
-                             bool includeUsage);
+// Word-sized pieces of `text`, as a real model streams them.
+std::vector<std::string_view> pieces(std::string_view text);
 
 }  // namespace gw::demo

@@ -23,22 +23,87 @@ int64_t readInt(const json::Tape& t, uint32_t obj, std::string_view key) {
   return 0;
 }
 
+bool listed(const std::vector<std::string>& names, const json::Tape& t, uint32_t key) {
+  for (const auto& n : names)
+    if (t.stringEquals(key, n)) return true;
+  return false;
+}
+
+const std::string* renamedTo(const Quirks& q, std::string_view name) {
+  for (const auto& [from, to] : q.rename)
+    if (from == name) return &to;
+  return nullptr;
+}
+
+// Applies non-overlapping edits (sorted by position) to `body`.
+std::string applyEdits(std::string_view body, std::vector<Edit>& edits) {
+  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
+  std::string out;
+  size_t extra = 0;
+  for (const auto& e : edits) extra += e.text.size();
+  out.reserve(body.size() + extra);
+  uint32_t cursor = 0;
+  for (const auto& e : edits) {
+    if (e.begin < cursor) continue;  // overlaps an earlier edit; the first one wins
+    out.append(body.data() + cursor, e.begin - cursor);
+    out += e.text;
+    cursor = e.end;
+  }
+  out.append(body.data() + cursor, body.size() - cursor);
+  return out;
+}
+
+std::string optionalString(const json::Tape& t, uint32_t obj, std::string_view key) {
+  uint32_t v = t.find(obj, key);
+  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
+}
+
 }  // namespace
 
-std::string encodeRequest(const ChatRequest& req, const ModelConfig* model, std::string_view upstreamModel,
-                          int64_t defaultMaxTokens) {
+std::string encodeRequest(const ChatRequest& req, const Target& target, const Config& c) {
   const json::Tape& t = req.tape;
-  std::string_view body = t.text();
+  const uint32_t root = t.root();
+  const Quirks& quirks = target.provider->quirks;
   std::vector<Edit> edits;
   edits.reserve(4);
 
-  if (t.rawString(req.modelNode) != upstreamModel || t.node(req.modelNode).hasEscapes) {
+  if (t.rawString(req.modelNode) != target.upstream || t.node(req.modelNode).hasEscapes) {
     std::string quoted;
-    json::appendEscaped(quoted, upstreamModel);
+    json::appendEscaped(quoted, target.upstream);
     edits.push_back({t.node(req.modelNode).begin, t.node(req.modelNode).end, std::move(quoted)});
   }
+
+  // Quirks: drop or rename top-level fields (a rename onto a field the client
+  // also sent drops the original instead).
+  bool droppedStreamOptions = false;
+  if (!quirks.drop.empty() || !quirks.rename.empty()) {
+    uint32_t prevKeptEnd = 0;
+    bool anyKept = false;
+    for (uint32_t k = t.firstChild(root); k != 0;) {
+      uint32_t v = k + 1;
+      uint32_t next = t.nextSibling(root, v);
+      bool drop = listed(quirks.drop, t, k) && k != req.modelNode - 1;
+      const std::string* rename = drop ? nullptr : renamedTo(quirks, t.string(k));
+      if (rename != nullptr && t.find(root, *rename) != 0) drop = true, rename = nullptr;
+      if (drop) {
+        if (t.stringEquals(k, "stream_options")) droppedStreamOptions = true;
+        if (anyKept) edits.push_back({prevKeptEnd, t.node(v).end, ""});
+        else edits.push_back({t.node(k).begin, next != 0 ? t.node(next).begin : t.node(v).end, ""});
+      } else {
+        if (rename != nullptr) {
+          std::string quoted;
+          json::appendEscaped(quoted, *rename);
+          edits.push_back({t.node(k).begin, t.node(k).end, std::move(quoted)});
+        }
+        anyKept = true;
+        prevKeptEnd = t.node(v).end;
+      }
+      k = next;
+    }
+  }
+
   std::string inserted;
-  if (req.stream) {
+  if (req.stream && quirks.streamUsage && !droppedStreamOptions) {
     // Usage is always requested upstream so every stream can be priced.
     std::string options = "{\"include_usage\":true";
     if (req.streamOptionsNode != 0) {
@@ -61,44 +126,44 @@ std::string encodeRequest(const ChatRequest& req, const ModelConfig* model, std:
       inserted += options;
     }
   }
-  const std::string param = model ? model->maxTokensParam : "max_tokens";
+  const std::string param = target.model ? target.model->maxTokensParam : "max_tokens";
   if (req.maxTokensNode == 0 && req.maxCompletionTokensNode == 0) {
-    uint32_t nullMax = t.find(t.root(), param);
+    uint32_t nullMax = t.find(root, param);
     std::string number;
-    json::Writer(number).integer(defaultMaxTokens);
+    json::Writer(number).integer(defaultMaxTokens(c, target));
     if (nullMax != 0) {  // present but null: fill the value in place
       edits.push_back({t.node(nullMax).begin, t.node(nullMax).end, number});
     } else {
-      inserted += ",\"" + param + "\":" + number;
+      const std::string* renamed = renamedTo(quirks, param);
+      inserted += ",\"" + (renamed ? *renamed : param) + "\":" + number;
     }
   } else if (req.maxTokensNode != 0 && param == "max_completion_tokens" && req.maxCompletionTokensNode == 0) {
     // Models that reject max_tokens get the same limit under its new name.
     edits.push_back({t.node(req.maxTokensKey).begin, t.node(req.maxTokensKey).end, "\"max_completion_tokens\""});
   }
   if (!inserted.empty()) {
-    uint32_t close = t.node(t.root()).end - 1;  // the root's closing brace
+    uint32_t close = t.node(root).end - 1;  // the root's closing brace
     edits.push_back({close, close, std::move(inserted)});
   }
-  if (edits.empty()) return std::string(body);
-  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
-  std::string out;
-  size_t extra = 0;
-  for (const auto& e : edits) extra += e.text.size();
-  out.reserve(body.size() + extra);
-  uint32_t cursor = 0;
-  for (const auto& e : edits) {
-    out.append(body.data() + cursor, e.begin - cursor);
-    out += e.text;
-    cursor = e.end;
-  }
-  out.append(body.data() + cursor, body.size() - cursor);
-  return out;
+  if (edits.empty()) return std::string(t.text());
+  return applyEdits(t.text(), edits);
+}
+
+ApiError Codec::encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const {
+  out.url = endpointUrl(*target.provider, target.upstream, "chat/completions");
+  out.body = encodeRequest(req, target, c);
+  return {};
 }
 
 Usage readUsage(const json::Tape& t, uint32_t object) {
   Usage u;
   uint32_t usage = t.find(object, "usage");
-  if (usage == 0 || t.kind(usage) != Kind::Object) return u;
+  if (usage == 0 || t.kind(usage) != Kind::Object) {
+    // Groq reports stream usage under x_groq.
+    uint32_t groq = t.find(object, "x_groq");
+    if (groq != 0 && t.kind(groq) == Kind::Object) usage = t.find(groq, "usage");
+    if (usage == 0 || t.kind(usage) != Kind::Object) return u;
+  }
   u.known = true;
   u.promptTokens = readInt(t, usage, "prompt_tokens");
   u.completionTokens = readInt(t, usage, "completion_tokens");
@@ -106,6 +171,7 @@ Usage readUsage(const json::Tape& t, uint32_t object) {
   if (u.totalTokens == 0) u.totalTokens = u.promptTokens + u.completionTokens;
   uint32_t details = t.find(usage, "prompt_tokens_details");
   if (details != 0 && t.kind(details) == Kind::Object) u.cachedPromptTokens = readInt(t, details, "cached_tokens");
+  if (u.cachedPromptTokens == 0) u.cachedPromptTokens = readInt(t, usage, "prompt_cache_hit_tokens");  // DeepSeek
   return u;
 }
 
@@ -115,41 +181,75 @@ Usage decodeResponseUsage(std::string_view body) {
   return readUsage(t, t.root());
 }
 
-ApiError mapError(int upstreamStatus, std::string_view body, std::string_view providerId) {
-  ApiError e;
-  e.status = upstreamStatus >= 500 ? 502 : upstreamStatus;
-  e.type = upstreamStatus >= 500 ? "upstream_error" : "invalid_request_error";
-  if (upstreamStatus == 401 || upstreamStatus == 403) e.type = "authentication_error";
-  if (upstreamStatus == 429) e.type = "rate_limit_exceeded";
+bool Codec::decode(std::string_view body, Completion& out) const {
   json::Tape t;
-  std::string message;
+  if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return false;
+  const uint32_t root = t.root();
+  uint32_t choices = t.find(root, "choices");
+  if (choices == 0 || t.kind(choices) != Kind::Array) return false;
+  out.model = optionalString(t, root, "model");
+  out.usage = readUsage(t, root);
+  int position = 0;
+  for (uint32_t ch = t.firstChild(choices); ch != 0; ch = t.nextSibling(choices, ch), ++position) {
+    if (t.kind(ch) != Kind::Object) continue;
+    Choice choice;
+    int64_t index = position;
+    uint32_t idx = t.find(ch, "index");
+    if (idx != 0) t.isInteger(idx, &index);
+    choice.index = static_cast<int>(index);
+    choice.finishReason = optionalString(t, ch, "finish_reason");
+    uint32_t msg = t.find(ch, "message");
+    if (msg != 0 && t.kind(msg) == Kind::Object) {
+      uint32_t content = t.find(msg, "content");
+      if (content != 0 && t.kind(content) == Kind::String) {
+        choice.content = t.string(content);
+        choice.hasContent = true;
+      }
+      uint32_t calls = t.find(msg, "tool_calls");
+      if (calls != 0 && t.kind(calls) == Kind::Array) {
+        for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call)) {
+          if (t.kind(call) != Kind::Object) continue;
+          ToolCall tc;
+          tc.id = optionalString(t, call, "id");
+          uint32_t fn = t.find(call, "function");
+          if (fn != 0 && t.kind(fn) == Kind::Object) {
+            tc.name = optionalString(t, fn, "name");
+            tc.arguments = optionalString(t, fn, "arguments");
+          }
+          choice.toolCalls.push_back(std::move(tc));
+        }
+      }
+    }
+    out.choices.push_back(std::move(choice));
+  }
+  return true;
+}
+
+size_t responseContentBytes(std::string_view body) {
+  Completion c;
+  Codec codec;
+  return codec.decode(body, c) ? outputBytes(c) : body.size();
+}
+
+ApiError mapError(int upstreamStatus, std::string_view body, std::string_view providerId) {
+  json::Tape t;
+  std::string message, type, code, param;
   if (t.parse(body) && t.kind(t.root()) == Kind::Object) {
     uint32_t err = t.find(t.root(), "error");
     if (err != 0 && t.kind(err) == Kind::Object) {
-      uint32_t m = t.find(err, "message");
-      if (m != 0 && t.kind(m) == Kind::String) message = t.string(m);
-      uint32_t type = t.find(err, "type");
-      if (type != 0 && t.kind(type) == Kind::String && upstreamStatus < 500) e.type = t.string(type);
-      uint32_t param = t.find(err, "param");
-      if (param != 0 && t.kind(param) == Kind::String) e.param = t.string(param);
-      uint32_t code = t.find(err, "code");
-      if (code != 0 && t.kind(code) == Kind::String) e.code = t.string(code);
+      message = optionalString(t, err, "message");
+      type = optionalString(t, err, "type");
+      param = optionalString(t, err, "param");
+      code = optionalString(t, err, "code");
     } else if (err != 0 && t.kind(err) == Kind::String) {
       message = t.string(err);
     }
+    if (message.empty()) message = optionalString(t, t.root(), "message");
+    if (message.empty()) message = optionalString(t, t.root(), "detail");  // vLLM / FastAPI
   }
-  if (message.empty()) {
-    std::string_view snippet = body.substr(0, 200);
-    message = snippet.empty() ? "no error message" : std::string(snippet);
-  }
-  if (upstreamStatus >= 500) {
-    e.message = "Upstream provider '" + std::string(providerId) + "' failed with HTTP " +
-                std::to_string(upstreamStatus) + ": " + message;
-    if (e.code.empty()) e.code = "upstream_error";
-  } else {
-    e.message = std::move(message);
-  }
-  return e;
+  if (message.empty()) message = std::string(body.substr(0, 200));
+  return upstreamError(upstreamStatus, std::move(message), std::move(type), std::move(code), std::move(param),
+                       providerId);
 }
 
 bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
@@ -158,13 +258,20 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
   for (auto& ev : events_) {
     if (ev.data == "[DONE]") {
       sawDone_ = true;
-      out += "data: [DONE]\n\n";
-      ++forwarded_;
       continue;
     }
     // Only chunks that mention usage or a finish reason need a closer look.
     bool mentionsUsage = ev.data.find("\"usage\"") != std::string::npos;
     bool mentionsFinish = !sawFinish_ && ev.data.find("\"finish_reason\"") != std::string::npos;
+    if (!usage_.known) {
+      // Measured in case the provider never reports usage.
+      size_t at = ev.data.find("\"content\":\"");
+      if (at != std::string::npos) {
+        size_t end = at + 11;
+        while (end < ev.data.size() && ev.data[end] != '"') end += ev.data[end] == '\\' ? 2 : 1;
+        contentBytes_ += end - at - 11;
+      }
+    }
     if (mentionsUsage || mentionsFinish) {
       if (tape_.parse(ev.data) && tape_.kind(tape_.root()) == Kind::Object) {
         uint32_t root = tape_.root();
@@ -208,5 +315,59 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
   }
   return ok;
 }
+
+bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
+  events_.clear();
+  bool ok = decoder_.feed(bytes, events_);
+  for (auto& ev : events_) {
+    if (ev.data == "[DONE]") {
+      sawDone_ = true;
+      continue;
+    }
+    if (!tape_.parse(ev.data) || tape_.kind(tape_.root()) != Kind::Object) continue;
+    const json::Tape& t = tape_;
+    const uint32_t root = t.root();
+    uint32_t err = t.find(root, "error");
+    if (err != 0 && t.kind(err) == Kind::Object) {
+      error_ = mapError(500, ev.data, "upstream");
+      continue;
+    }
+    Usage u = readUsage(t, root);
+    if (u.known) usage_ = u;
+    uint32_t choices = t.find(root, "choices");
+    if (choices == 0 || t.kind(choices) != Kind::Array) continue;
+    for (uint32_t ch = t.firstChild(choices); ch != 0; ch = t.nextSibling(choices, ch)) {
+      int64_t index = 0;
+      uint32_t idx = t.find(ch, "index");
+      if (idx != 0) t.isInteger(idx, &index);
+      const int choice = static_cast<int>(index);
+      uint32_t delta = t.find(ch, "delta");
+      if (delta != 0 && t.kind(delta) == Kind::Object) {
+        uint32_t content = t.find(delta, "content");
+        if (content != 0 && t.kind(content) == Kind::String && t.rawString(content).size() > 0)
+          sink.text(choice, t.string(content));
+        uint32_t calls = t.find(delta, "tool_calls");
+        if (calls != 0 && t.kind(calls) == Kind::Array) {
+          for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call)) {
+            int64_t callIndex = 0;
+            uint32_t ci = t.find(call, "index");
+            if (ci != 0) t.isInteger(ci, &callIndex);
+            uint32_t fn = t.find(call, "function");
+            std::string id = optionalString(t, call, "id");
+            std::string name = fn != 0 && t.kind(fn) == Kind::Object ? optionalString(t, fn, "name") : "";
+            if (!id.empty() || !name.empty()) sink.toolCall(choice, static_cast<int>(callIndex), id, name);
+            std::string args = fn != 0 && t.kind(fn) == Kind::Object ? optionalString(t, fn, "arguments") : "";
+            if (!args.empty()) sink.toolArguments(choice, static_cast<int>(callIndex), args);
+          }
+        }
+      }
+      uint32_t fr = t.find(ch, "finish_reason");
+      if (fr != 0 && t.kind(fr) == Kind::String) sink.finish(choice, t.string(fr));
+    }
+  }
+  return ok;
+}
+
+std::unique_ptr<StreamDecoder> Codec::streamDecoder() const { return std::make_unique<ChunkDecoder>(); }
 
 }  // namespace gw::openai_chat

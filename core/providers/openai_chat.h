@@ -1,35 +1,44 @@
 #pragma once
 // Wire format: OpenAI chat completions, spoken by OpenAI and every
 // OpenAI-compatible provider in the catalog. Requests are spliced, not
-// re-serialised; streams are forwarded event by event as they arrive.
+// re-serialised (the catalog's quirks rename or drop fields); answers to
+// OpenAI-dialect clients pass through byte for byte.
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "gw/api_error.h"
-#include "gw/chat_request.h"
-#include "gw/config.h"
 #include "gw/sse.h"
-#include "gw/usage.h"
+#include "wire_format.h"
 
 namespace gw::openai_chat {
 
-// The upstream body: model renamed to the upstream name, usage requested on
+// The upstream body: model renamed, quirks applied, usage requested on
 // streams, and the default token limit filled in when the client set none.
-std::string encodeRequest(const ChatRequest& req, const ModelConfig* model, std::string_view upstreamModel,
-                          int64_t defaultMaxTokens);
+std::string encodeRequest(const ChatRequest& req, const Target& target, const Config& c);
 
-// Reads `usage` from a complete chat.completion (or chunk) document.
+// Reads `usage` (and the cached-token variants providers use) from a
+// chat.completion or chunk object.
 Usage readUsage(const json::Tape& tape, uint32_t object);
 Usage decodeResponseUsage(std::string_view body);
+// Bytes of message content in a complete response, for estimates.
+size_t responseContentBytes(std::string_view body);
 
-// Maps an upstream error response to the client-facing error. 4xx keep their
-// status and the provider's message; 5xx become 502.
 ApiError mapError(int upstreamStatus, std::string_view body, std::string_view providerId);
 
-// Forwards an upstream SSE stream to the client event by event, noting usage
-// and completion, and dropping the usage-only chunk the gateway asked for on
-// the client's behalf when the client did not ask for it.
+class Codec : public ChatCodec {
+ public:
+  ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;
+  bool decode(std::string_view body, Completion& out) const override;
+  std::unique_ptr<StreamDecoder> streamDecoder() const override;
+  ApiError mapError(int status, std::string_view body, std::string_view providerId) const override {
+    return openai_chat::mapError(status, body, providerId);
+  }
+};
+
+// Forwards an upstream SSE stream to an OpenAI client event by event, noting
+// usage and completion. It drops the usage-only chunk the gateway asked for
+// on the client's behalf when the client did not ask for it, and holds back
+// [DONE] so the gateway can add its cost line first.
 class StreamForwarder {
  public:
   explicit StreamForwarder(bool clientWantsUsage) : clientWantsUsage_(clientWantsUsage) {}
@@ -40,6 +49,7 @@ class StreamForwarder {
   bool cutMidEvent() const { return decoder_.hasPartialEvent(); }
   const Usage& usage() const { return usage_; }
   size_t eventsForwarded() const { return forwarded_; }
+  size_t contentBytes() const { return contentBytes_; }
 
  private:
   SseDecoder decoder_;
@@ -50,6 +60,24 @@ class StreamForwarder {
   bool sawDone_ = false;
   bool sawFinish_ = false;
   size_t forwarded_ = 0;
+  size_t contentBytes_ = 0;
+};
+
+// Decodes OpenAI chunks into events, for clients of another dialect.
+class ChunkDecoder : public StreamDecoder {
+ public:
+  bool feed(std::string_view bytes, ChunkSink& sink) override;
+  bool complete() const override { return sawDone_; }
+  const Usage& usage() const override { return usage_; }
+  const ApiError& error() const override { return error_; }
+
+ private:
+  SseDecoder decoder_;
+  std::vector<SseEvent> events_;
+  json::Tape tape_;
+  Usage usage_;
+  ApiError error_;
+  bool sawDone_ = false;
 };
 
 }  // namespace gw::openai_chat

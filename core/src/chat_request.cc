@@ -96,6 +96,7 @@ ApiError checkContentPart(const Tape& t, uint32_t part, const std::string& path,
     uint32_t url = t.find(image, "url");
     if (url == 0) return missingParameter(path + ".image_url.url");
     if (t.kind(url) != Kind::String) return invalidType(path + ".image_url.url", "a string", kindName(t, url));
+    if (out.firstImagePath.empty()) out.firstImagePath = path;
     return {};
   }
   if (oneOf(t, type, {"input_audio", "file", "refusal"})) return {};
@@ -184,11 +185,12 @@ ApiError checkMessage(const Tape& t, uint32_t msg, uint32_t index, ChatRequest& 
 
 ApiError checkToolChoice(const Tape& t, uint32_t root);
 
-ApiError checkTools(const Tape& t, uint32_t root) {
+ApiError checkTools(const Tape& t, uint32_t root, ChatRequest& out) {
   uint32_t tools = t.find(root, "tools");
   if (isNull(t, tools)) return checkToolChoice(t, root);
   if (t.kind(tools) != Kind::Array) return invalidType("tools", "an array", kindName(t, tools));
   uint32_t index = 0;
+  out.hasTools = t.node(tools).count > 0;
   for (uint32_t tool = t.firstChild(tools); tool != 0; tool = t.nextSibling(tools, tool), ++index) {
     const std::string path = "tools[" + std::to_string(index) + "]";
     if (t.kind(tool) != Kind::Object) return invalidType(path, "an object", kindName(t, tool));
@@ -235,7 +237,7 @@ ApiError checkStop(const Tape& t, uint32_t root) {
   return {};
 }
 
-ApiError checkResponseFormat(const Tape& t, uint32_t root) {
+ApiError checkResponseFormat(const Tape& t, uint32_t root, ChatRequest& out) {
   uint32_t rf = t.find(root, "response_format");
   if (isNull(t, rf)) return {};
   if (t.kind(rf) != Kind::Object) return invalidType("response_format", "an object", kindName(t, rf));
@@ -243,6 +245,7 @@ ApiError checkResponseFormat(const Tape& t, uint32_t root) {
   if (type == 0) return missingParameter("response_format.type");
   if (!oneOf(t, type, {"text", "json_object", "json_schema"}))
     return invalidValue("response_format.type", "expected 'text', 'json_object' or 'json_schema'.");
+  out.wantsJson = !t.stringEquals(type, "text");
   return {};
 }
 
@@ -277,14 +280,15 @@ ApiError parseChatRequest(std::string_view body, ChatRequest& out) {
   uint32_t index = 0;
   for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m), ++index)
     if (ApiError e = checkMessage(t, m, index, out)) return e;
+  out.messageCount = index;
 
   if (ApiError e = checkNumber(t, root, "temperature", 0, 2)) return e;
   if (ApiError e = checkNumber(t, root, "top_p", 0, 1)) return e;
   if (ApiError e = checkNumber(t, root, "presence_penalty", -2, 2)) return e;
   if (ApiError e = checkNumber(t, root, "frequency_penalty", -2, 2)) return e;
   if (ApiError e = checkInteger(t, root, "n", 1, 128, &out.n)) return e;
-  if (ApiError e = checkInteger(t, root, "max_tokens", 1, 100000000, nullptr)) return e;
-  if (ApiError e = checkInteger(t, root, "max_completion_tokens", 1, 100000000, nullptr)) return e;
+  if (ApiError e = checkInteger(t, root, "max_tokens", 1, 100000000, &out.maxTokens)) return e;
+  if (ApiError e = checkInteger(t, root, "max_completion_tokens", 1, 100000000, &out.maxTokens)) return e;
   if (ApiError e = checkInteger(t, root, "seed", INT64_MIN, INT64_MAX, nullptr)) return e;
   if (ApiError e = checkInteger(t, root, "top_logprobs", 0, 20, nullptr)) return e;
   if (ApiError e = checkBool(t, root, "logprobs")) return e;
@@ -292,8 +296,8 @@ ApiError parseChatRequest(std::string_view body, ChatRequest& out) {
   if (ApiError e = checkBool(t, root, "stream")) return e;
   if (ApiError e = checkString(t, root, "user")) return e;
   if (ApiError e = checkStop(t, root)) return e;
-  if (ApiError e = checkTools(t, root)) return e;
-  if (ApiError e = checkResponseFormat(t, root)) return e;
+  if (ApiError e = checkTools(t, root, out)) return e;
+  if (ApiError e = checkResponseFormat(t, root, out)) return e;
   uint32_t bias = t.find(root, "logit_bias");
   if (!isNull(t, bias) && t.kind(bias) != Kind::Object) return invalidType("logit_bias", "an object", kindName(t, bias));
 

@@ -1,5 +1,6 @@
 #include "gw/config.h"
 
+#include <cmath>
 #include <cstdlib>
 
 #include "gw/nlohmann.h"
@@ -37,6 +38,24 @@ struct Validator {
       return fail(path + "." + key, "expected a non-empty string");
     out = it->get<std::string>();
   }
+  // A non-negative decimal with at most 6 fractional digits, as millionths.
+  void micros(const json& obj, const char* key, const std::string& path, int64_t& out, double max) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return;
+    if (!it->is_number()) return fail(path + "." + key, "expected a number");
+    double v = it->get<double>();
+    if (!(v >= 0) || v > max) return fail(path + "." + key, "must be between 0 and " + std::to_string(static_cast<int64_t>(max)));
+    out = std::llround(v * 1e6);
+  }
+  void strings(const json& obj, const char* key, const std::string& path, std::vector<std::string>& out) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return;
+    if (!it->is_array()) return fail(path + "." + key, "expected an array of strings");
+    for (const auto& e : *it) {
+      if (!e.is_string()) return fail(path + "." + key, "expected an array of strings");
+      out.push_back(e.get<std::string>());
+    }
+  }
   void boolean(const json& obj, const char* key, const std::string& path, bool& out) {
     auto it = obj.find(key);
     if (it == obj.end()) return;
@@ -54,6 +73,30 @@ bool parseEnvInteger(const std::string& text, int64_t min, int64_t max, int64_t&
   }
   if (v < min || v > max) return false;
   out = v;
+  return true;
+}
+
+// "5.40" -> 5400000: exact, unlike a round trip through double.
+bool parseDecimalMicros(const std::string& text, int64_t& out) {
+  int64_t whole = 0, frac = 0;
+  int fracDigits = -1;
+  for (char c : text) {
+    if (c == '.' && fracDigits < 0) {
+      fracDigits = 0;
+      continue;
+    }
+    if (c < '0' || c > '9') return false;
+    if (fracDigits < 0) {
+      if (whole > 1000000) return false;
+      whole = whole * 10 + (c - '0');
+    } else {
+      if (++fracDigits > 6) return false;
+      frac = frac * 10 + (c - '0');
+    }
+  }
+  if (text.empty() || text == ".") return false;
+  for (int i = fracDigits < 0 ? 0 : fracDigits; i < 6; ++i) frac *= 10;
+  out = whole * 1000000 + frac;
   return true;
 }
 
@@ -114,6 +157,7 @@ void readGateway(const json& g, Config& c, Validator& v) {
   v.string(g, "default_model", p, c.defaultModel, false);
   v.string(g, "default_provider", p, c.defaultProvider, false);
   v.boolean(g, "allow_unknown_models", p, c.allowUnknownModels);
+  v.micros(g, "usd_brl_rate", p, c.usdBrlRateMicro, 1000);
   std::string demo;
   v.string(g, "demo", p, demo, false);
   if (!demo.empty()) {
@@ -123,33 +167,84 @@ void readGateway(const json& g, Config& c, Validator& v) {
   }
 }
 
+bool parseFormat(const std::string& name, WireFormat& out) {
+  for (WireFormat f : {WireFormat::OpenAiChat, WireFormat::AnthropicMessages, WireFormat::GeminiGenerate, WireFormat::Demo})
+    if (name == wireFormatName(f)) {
+      out = f;
+      return true;
+    }
+  return false;
+}
+
+void readQuirks(const json& row, const std::string& p, ProviderConfig& pc, Validator& v) {
+  auto it = row.find("quirks");
+  if (it == row.end()) return;
+  const std::string q = p + ".quirks";
+  if (!it->is_object()) return v.fail(q, "expected an object");
+  v.strings(*it, "drop", q, pc.quirks.drop);
+  v.boolean(*it, "stream_usage", q, pc.quirks.streamUsage);
+  auto rename = it->find("rename");
+  if (rename == it->end()) return;
+  if (!rename->is_object()) return v.fail(q + ".rename", "expected an object of field: new name");
+  for (auto r = rename->begin(); r != rename->end(); ++r) {
+    if (!r.value().is_string() || r.value().get_ref<const std::string&>().empty())
+      return v.fail(q + ".rename." + r.key(), "expected a non-empty string");
+    if (r.key() == "model" || r.key() == "messages" || r.key() == "stream")
+      return v.fail(q + ".rename." + r.key(), "this field cannot be renamed");
+    pc.quirks.rename.emplace_back(r.key(), r.value().get<std::string>());
+  }
+}
+
 void readProvider(const json& row, size_t index, Config& c, Validator& v) {
   const std::string p = "providers[" + std::to_string(index) + "]";
   if (!row.is_object()) return v.fail(p, "expected an object");
   ProviderConfig pc;
+  std::string format = "openai_chat";
   v.string(row, "id", p, pc.id, true);
-  v.string(row, "format", p, pc.format, false);
+  v.string(row, "format", p, format, false);
   v.boolean(row, "builtin", p, pc.builtinDemo);
   if (!v.ok()) return;
-  if (pc.format != "openai_chat" && pc.format != "demo")
-    return v.fail(p + ".format", "unknown wire format '" + pc.format + "'");
-  if (pc.format == "demo") pc.builtinDemo = true;
+  pc.name = pc.id;
+  v.string(row, "name", p, pc.name, false);
+  if (!parseFormat(format, pc.format))
+    return v.fail(p + ".format",
+                  "unknown wire format '" + format + "'; expected openai_chat, anthropic_messages, gemini_generate or demo");
+  if (pc.format == WireFormat::Demo) pc.builtinDemo = true;
   for (const auto& other : c.providers)
     if (other.id == pc.id) return v.fail(p + ".id", "duplicate provider id '" + pc.id + "'");
+  v.boolean(row, "requires_base_url", p, pc.requiresBaseUrl);
+  v.boolean(row, "self_hosted", p, pc.selfHosted);
+  v.boolean(row, "enabled", p, pc.enabled);
   if (!pc.builtinDemo) {
-    v.string(row, "base_url", p, pc.baseUrl, true);
-    if (v.ok() && !validBaseUrl(pc.baseUrl)) return v.fail(p + ".base_url", "expected an http(s) URL");
+    v.string(row, "base_url", p, pc.baseUrl, !pc.requiresBaseUrl);
+    if (v.ok() && !pc.baseUrl.empty() && !validBaseUrl(pc.baseUrl))
+      return v.fail(p + ".base_url", "expected an http(s) URL");
   }
   std::string auth = "bearer";
   v.string(row, "auth", p, auth, false);
   if (auth == "bearer") pc.authStyle = AuthStyle::Bearer;
   else if (auth == "none") pc.authStyle = AuthStyle::None;
   else if (auth == "header") pc.authStyle = AuthStyle::Header;
-  else return v.fail(p + ".auth", "expected \"bearer\", \"header\" or \"none\"");
+  else if (auth == "optional_bearer") pc.authStyle = AuthStyle::OptionalBearer;
+  else return v.fail(p + ".auth", "expected \"bearer\", \"header\", \"optional_bearer\" or \"none\"");
   if (pc.authStyle == AuthStyle::Header) v.string(row, "auth_header", p, pc.authHeader, true);
   pc.apiKeySecret = envPrefix(pc.id) + "_API_KEY";
   v.string(row, "api_key_env", p, pc.apiKeySecret, false);
   v.integer(row, "timeout_ms", p, pc.timeoutMs, 0, 600000);
+  auto headers = row.find("headers");
+  if (headers != row.end()) {
+    if (!headers->is_object()) return v.fail(p + ".headers", "expected an object of header: value");
+    for (auto h = headers->begin(); h != headers->end(); ++h) {
+      if (!h.value().is_string()) return v.fail(p + ".headers." + h.key(), "expected a string");
+      pc.headers.emplace_back(h.key(), h.value().get<std::string>());
+    }
+  }
+  std::string urlStyle = "plain";
+  v.string(row, "url_style", p, urlStyle, false);
+  if (urlStyle == "azure_deployment") pc.urlStyle = UrlStyle::AzureDeployment;
+  else if (urlStyle != "plain") return v.fail(p + ".url_style", "expected \"plain\" or \"azure_deployment\"");
+  v.string(row, "api_version", p, pc.apiVersion, false);
+  readQuirks(row, p, pc, v);
   if (pc.builtinDemo) pc.authStyle = AuthStyle::None;
   c.providers.push_back(std::move(pc));
 }
@@ -165,7 +260,41 @@ void readModel(const json& row, size_t index, Config& c, Validator& v) {
   v.string(row, "upstream", p, m.upstream, false);
   v.string(row, "max_tokens_param", p, m.maxTokensParam, false);
   v.boolean(row, "enabled", p, m.enabled);
+  v.boolean(row, "recommended", p, m.recommended);
   v.integer(row, "created", p, m.created, 0, 4102444800);
+  v.integer(row, "context_window", p, m.contextWindow, 0, 100000000);
+  v.integer(row, "max_output", p, m.maxOutput, 0, 100000000);
+  v.integer(row, "dimensions", p, m.dimensions, 0, 100000);
+  v.integer(row, "quality", p, m.quality, 0, 100);
+  std::string kind = "chat";
+  v.string(row, "type", p, kind, false);
+  if (kind == "embedding") m.kind = ModelKind::Embedding;
+  else if (kind != "chat") return v.fail(p + ".type", "expected \"chat\" or \"embedding\"");
+  auto price = row.find("price");
+  if (price != row.end()) {
+    if (!price->is_object()) return v.fail(p + ".price", "expected an object of USD per 1M tokens");
+    v.micros(*price, "input", p + ".price", m.price.input, 1000);
+    v.micros(*price, "output", p + ".price", m.price.output, 1000);
+    m.price.cachedInput = m.price.input;
+    v.micros(*price, "cached_input", p + ".price", m.price.cachedInput, 1000);
+    v.micros(*price, "cache_write", p + ".price", m.price.cacheWrite, 1000);
+    m.price.known = price->contains("input");
+    if (!m.price.known) return v.fail(p + ".price.input", "is required");
+  }
+  auto caps = row.find("capabilities");
+  if (caps != row.end()) {
+    if (!caps->is_array()) return v.fail(p + ".capabilities", "expected an array of strings");
+    m.capabilities = 0;
+    for (const auto& cap : *caps) {
+      uint32_t bit = 0;
+      for (uint32_t b = 1; b <= CAP_EMBEDDINGS; b <<= 1)
+        if (cap.is_string() && capabilityNames(b)[0] == cap.get_ref<const std::string&>()) bit = b;
+      if (bit == 0)
+        return v.fail(p + ".capabilities",
+                      "expected values among \"vision\", \"tools\", \"json\", \"streaming\", \"embeddings\"");
+      m.capabilities |= bit;
+    }
+  }
   if (!v.ok()) return;
   if (m.maxTokensParam != "max_tokens" && m.maxTokensParam != "max_completion_tokens")
     return v.fail(p + ".max_tokens_param", "expected \"max_tokens\" or \"max_completion_tokens\"");
@@ -200,6 +329,9 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
   integer("AI_GATEWAY_MAX_BODY_BYTES", 1024, 100 << 20, c.maxBodyBytes);
   integer("AI_GATEWAY_CONFIG_REFRESH_MS", 0, 86400000, c.configRefreshMs);
   integer("OPENAI_MAX_TOKENS", 1, 10000000, c.defaultMaxTokens);
+  auto rate = env.vars.find("USD_BRL_RATE");
+  if (rate != env.vars.end() && !rate->second.empty() && !parseDecimalMicros(rate->second, c.usdBrlRateMicro))
+    v.fail("USD_BRL_RATE", "expected a decimal number such as 5.40, got '" + rate->second + "'");
   auto model = env.vars.find("OPENAI_MODEL");
   if (model != env.vars.end() && !model->second.empty()) c.defaultModel = model->second;
   auto demo = env.vars.find("AI_GATEWAY_DEMO");
@@ -219,6 +351,8 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
       p.baseUrl = base->second;
       p.baseUrlOverridden = true;
     }
+    auto version = env.vars.find(envPrefix(p.id) + "_API_VERSION");
+    if (version != env.vars.end() && !version->second.empty() && !p.apiVersion.empty()) p.apiVersion = version->second;
     while (!p.baseUrl.empty() && p.baseUrl.back() == '/') p.baseUrl.pop_back();
     p.keyPresent = env.secrets.count(p.apiKeySecret) > 0;
   }
@@ -234,6 +368,26 @@ std::string envPrefix(std::string_view providerId) {
     else if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) out.push_back(ch);
     else out.push_back('_');
   }
+  return out;
+}
+
+const char* wireFormatName(WireFormat f) {
+  switch (f) {
+    case WireFormat::OpenAiChat: return "openai_chat";
+    case WireFormat::AnthropicMessages: return "anthropic_messages";
+    case WireFormat::GeminiGenerate: return "gemini_generate";
+    case WireFormat::Demo: return "demo";
+  }
+  return "openai_chat";
+}
+
+std::vector<std::string_view> capabilityNames(uint32_t caps) {
+  static constexpr std::pair<uint32_t, std::string_view> NAMES[] = {
+      {CAP_VISION, "vision"}, {CAP_TOOLS, "tools"}, {CAP_JSON, "json"}, {CAP_STREAMING, "streaming"},
+      {CAP_EMBEDDINGS, "embeddings"}};
+  std::vector<std::string_view> out;
+  for (const auto& [bit, name] : NAMES)
+    if (caps & bit) out.push_back(name);
   return out;
 }
 
@@ -259,7 +413,8 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
   EnvNames names;
   names.vars = {"AI_GATEWAY_REQUEST_TIMEOUT", "AI_GATEWAY_MAX_RETRIES",   "AI_GATEWAY_RETRY_BASE_MS",
                 "AI_GATEWAY_RETRY_MAX_MS",    "AI_GATEWAY_MAX_BODY_BYTES", "AI_GATEWAY_CONFIG_REFRESH_MS",
-                "AI_GATEWAY_DEMO",            "OPENAI_MODEL",              "OPENAI_MAX_TOKENS"};
+                "AI_GATEWAY_DEMO",            "OPENAI_MODEL",              "OPENAI_MAX_TOKENS",
+                "USD_BRL_RATE"};
   auto providers = doc.find("providers");
   if (providers != doc.end() && providers->is_array()) {
     for (const auto& row : *providers) {
@@ -268,6 +423,7 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
       if (id == row.end() || !id->is_string()) continue;
       std::string prefix = envPrefix(id->get_ref<const std::string&>());
       names.vars.push_back(prefix + "_BASE_URL");
+      if (row.contains("api_version")) names.vars.push_back(prefix + "_API_VERSION");
       auto keyEnv = row.find("api_key_env");
       names.secrets.push_back(keyEnv != row.end() && keyEnv->is_string() ? keyEnv->get<std::string>()
                                                                          : prefix + "_API_KEY");

@@ -3,10 +3,12 @@
 // taken from the caller's environment. Prints how many were passed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GatewayCore } from '../../bindings/gw_abi.js';
+import { composeConfig } from '../../config/compose.js';
 
-const [, , wasmPath, configPath, outPath] = process.argv;
+const [, , wasmPath, configDir, outPath] = process.argv;
+const readJson = (name) => JSON.parse(readFileSync(`${configDir}/${name}`, 'utf8'));
 const core = new GatewayCore(new WebAssembly.Module(readFileSync(wasmPath)));
-const names = core.envNames(readFileSync(configPath, 'utf8'));
+const names = core.envNames(composeConfig(readJson('gateway.json'), readJson('providers.json'), readJson('models.json')));
 const lines = [];
 for (const name of [...names.vars, ...names.secrets]) {
   const value = process.env[name];

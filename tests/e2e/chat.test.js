@@ -90,16 +90,18 @@ describe('chat completions through the gateway', () => {
     assert.ok(arrivals[0] < arrivals.at(-1) - 300, `first chunk at ${arrivals[0]} ms, last at ${arrivals.at(-1)} ms`);
   });
 
-  test('upstream 401 and 400 keep their status, message, param and code', async () => {
+  test("a refused provider key is a 502 naming the provider; a 400 keeps its status, param and code", async () => {
     await upstream.script([
       { status: 401, body: { error: { message: 'Incorrect API key provided: sk-te***', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } },
       { status: 400, body: { error: { message: "This model's maximum context length is 128000 tokens.", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } } },
     ]);
     await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }), (err) => {
-      assert.ok(err instanceof OpenAI.AuthenticationError);
-      assert.equal(err.status, 401);
-      assert.match(err.message, /Incorrect API key/);
-      assert.equal(err.code, 'invalid_api_key');
+      // The client's key to the gateway is fine; the gateway's key to OpenAI is not.
+      assert.ok(err instanceof OpenAI.InternalServerError);
+      assert.equal(err.status, 502);
+      assert.match(err.message, /Provider 'openai' rejected the gateway's credentials: Incorrect API key/);
+      assert.equal(err.type, 'authentication_error');
+      assert.equal(err.code, 'upstream_auth_failed');
       return true;
     });
     await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }), (err) => {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GatewayCore } from '../../bindings/gw_abi.js';
+import { composeConfig } from '../../config/compose.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const ROOT = root;
@@ -9,7 +10,8 @@ export const MODULES = {
   clang: root + 'build/wasm-clang/gateway.wasm',
   emscripten: root + 'build/wasm-emscripten/gateway.wasm',
 };
-export const CONFIG_TEXT = readFileSync(root + 'config/gateway.json', 'utf8');
+const readJson = (name) => JSON.parse(readFileSync(root + 'config/' + name, 'utf8'));
+export const CONFIG_TEXT = composeConfig(readJson('gateway.json'), readJson('providers.json'), readJson('models.json'));
 
 export function loadCore(which, { vars = {}, secrets = ['OPENAI_API_KEY'] } = {}) {
   const module = new WebAssembly.Module(readFileSync(MODULES[which]));

@@ -18,8 +18,19 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
+std::string bundledConfig() {
+  auto part = [](const char* name) { return readFile(sourcePath(std::string("config/") + name)); };
+  std::string gateway = part("gateway.json"), providers = part("providers.json"), models = part("models.json");
+  // Each file is one object holding one key; splice them into one object.
+  auto inner = [](const std::string& doc, const char* key) {
+    size_t at = doc.find(std::string("\"") + key + "\"");
+    return doc.substr(at, doc.rfind('}') - at);
+  };
+  return "{" + inner(gateway, "gateway") + "," + inner(providers, "providers") + "," + inner(models, "models") + "}";
+}
+
 FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::string> secrets, std::string config) {
-  if (config.empty()) config = readFile(sourcePath("config/gateway.json"));
+  if (config.empty()) config = bundledConfig();
   std::string env;
   json::Writer w(env);
   w.beginObject().key("vars").beginObject();
@@ -96,7 +107,10 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
   HttpResponse res;
   std::string envelope;
   json::Writer w(envelope);
-  w.beginObject().field("method", method).field("path", path).key("headers").beginObject();
+  const size_t q = path.find('?');
+  w.beginObject().field("method", method).field("path", path.substr(0, q));
+  if (q != std::string::npos) w.field("query", path.substr(q));
+  w.key("headers").beginObject();
   for (const auto& [k, v] : headers) w.field(k, v);
   w.endObject().field("now_ms", nowMs).field("entropy", "00112233445566778899aabbccddeeff");
   w.field("body_size", static_cast<int64_t>(body.size())).endObject();

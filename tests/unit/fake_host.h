@@ -14,6 +14,8 @@ namespace gw::testing {
 
 std::string readFile(const std::string& path);
 std::string sourcePath(const std::string& relative);
+// config/gateway.json + providers.json + models.json as the one document the core takes.
+std::string bundledConfig();
 
 using Vars = std::map<std::string, std::string>;
 

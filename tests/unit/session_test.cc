@@ -18,6 +18,14 @@ std::string fixture(const std::string& name) {
 
 json parse(const std::string& s) { return json::parse(s, nullptr, false); }
 
+// Streams carry the call's cost as an SSE comment before [DONE]; fixtures are
+// the provider's bytes, so compare without it.
+std::string withoutCostComment(std::string body) {
+  size_t at = body.find(": x-aigw-cost-usd=");
+  if (at != std::string::npos) body.erase(at, body.find("\n\n", at) + 2 - at);
+  return body;
+}
+
 // Fast retries so simulated time stays small.
 std::map<std::string, std::string> quickRetries() { return {{"AI_GATEWAY_RETRY_BASE_MS", "100"}}; }
 
@@ -85,7 +93,9 @@ TEST_CASE("stream is passed through chunk by chunk with usage requested upstream
   CHECK(res.stream);
   CHECK(res.headers["content-type"] == "text/event-stream; charset=utf-8");
   CHECK(res.completed);
-  CHECK(res.body == fixture("openai/chat_stream.client_without_usage.sse"));
+  CHECK(withoutCostComment(res.body) == fixture("openai/chat_stream.client_without_usage.sse"));
+  // 12 prompt × $0.15/1M + 7 completion × $0.60/1M
+  CHECK(res.body.find(": x-aigw-cost-usd=0.000006 x-aigw-cost-brl=0.0000324\n\ndata: [DONE]\n\n") != std::string::npos);
   CHECK(res.chunks.size() > 3);  // forwarded as it arrived, not buffered whole
   json sent = parse(host.fetches[0].body);
   CHECK(sent["stream"] == true);
@@ -102,7 +112,7 @@ TEST_CASE("a client that asks for usage gets the usage chunk") {
   host.replies.push_back(reply);
   auto res = host.chat(
       R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}})");
-  CHECK(res.body == fixture("openai/chat_stream.sse"));
+  CHECK(withoutCostComment(res.body) == fixture("openai/chat_stream.sse"));
 }
 
 TEST_CASE("a stream cut mid-way ends with an error event, not silence") {
@@ -136,10 +146,12 @@ TEST_CASE("upstream 4xx passes through with its status and message") {
   reply.chunks = {fixture("openai/error_invalid_api_key.json")};
   host.replies.push_back(reply);
   auto res = host.chat(HELLO);
-  CHECK(res.status == 401);
+  // The gateway's provider key was refused, not the client's: a 502 that says so.
+  CHECK(res.status == 502);
   json err = parse(res.body);
-  CHECK(err["error"]["code"] == "invalid_api_key");
-  CHECK(err["error"]["message"].get<std::string>().rfind("Incorrect API key", 0) == 0);
+  CHECK(err["error"]["type"] == "authentication_error");
+  CHECK(err["error"]["code"] == "upstream_auth_failed");
+  CHECK(err["error"]["message"].get<std::string>().find("Incorrect API key") != std::string::npos);
   CHECK(host.fetches.size() == 1);  // 4xx is not retried
 
   ScriptedReply ctx;
@@ -258,14 +270,13 @@ TEST_CASE("with AI_GATEWAY_DEMO=off an unconfigured provider is a 503 naming the
   CHECK(parse(res.body)["error"]["message"].get<std::string>().find("OPENAI_API_KEY") != std::string::npos);
 }
 
-TEST_CASE("OPENAI_BASE_URL points at a self-hosted server without a key") {
-  FakeHost host(gw::testing::Vars{{"OPENAI_BASE_URL", "http://127.0.0.1:11434/v1/"}}, {});
-  auto res = host.chat(R"({"model":"llama3.2","messages":[{"role":"user","content":"hi"}]})");
+TEST_CASE("OPENAI_BASE_URL points at a server of one's own without a key") {
+  FakeHost host(gw::testing::Vars{{"OPENAI_BASE_URL", "http://127.0.0.1:8080/v1/"}}, {});
+  auto res = host.chat(HELLO);
   CHECK(res.status == 200);
   REQUIRE(host.fetches.size() == 1);
-  CHECK(host.fetches[0].url == "http://127.0.0.1:11434/v1/chat/completions");
+  CHECK(host.fetches[0].url == "http://127.0.0.1:8080/v1/chat/completions");
   CHECK(host.fetches[0].authSecret.empty());
-  CHECK(parse(host.fetches[0].body)["model"] == "llama3.2");
 }
 
 TEST_CASE("body over the limit is a 413 and reaches no upstream") {

@@ -25,6 +25,12 @@ struct ChatRequest {
   uint32_t maxCompletionTokensNode = 0;  // value node of max_completion_tokens
   uint32_t maxTokensKey = 0;             // key node of max_tokens
   size_t promptBytes = 0;                // text content bytes, for estimates
+  size_t messageCount = 0;
+  int64_t maxTokens = 0;                 // max_tokens or max_completion_tokens; 0: unset
+  // What the request needs of the model, for capability checks.
+  std::string firstImagePath;            // e.g. messages[1].content[0]; empty: no images
+  bool hasTools = false;
+  bool wantsJson = false;                // response_format json_object / json_schema
   std::string lastUserText;              // for the demo upstream
 };
 

@@ -1,35 +1,84 @@
 #pragma once
-// Gateway configuration: the bundled JSON, overridden by environment variables
-// (and later by a KV override document). Loading validates everything and
-// names the offending field, so a bad config becomes a clear error response
-// instead of a crash loop.
+// Gateway configuration: gateway settings, the provider catalog and the priced
+// model registry (bundled JSON), overridden by a KV document and by
+// environment variables. Loading validates everything and names the offending
+// field, so a bad config becomes a clear error response instead of a crash
+// loop.
 #include <cstdint>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gw/status.h"
 
 namespace gw {
 
-enum class AuthStyle { Bearer, Header, None };
+// Bearer: Authorization: Bearer <key>; Header: <auth_header>: <key>;
+// OptionalBearer: bearer when the key is set, nothing otherwise (self-hosted).
+enum class AuthStyle { Bearer, Header, OptionalBearer, None };
+enum class WireFormat { OpenAiChat, AnthropicMessages, GeminiGenerate, Demo };
+enum class UrlStyle { Plain, AzureDeployment };
+
+// Per-provider differences from OpenAI's request schema, applied when the
+// request is spliced for an OpenAI-compatible upstream.
+struct Quirks {
+  std::vector<std::string> drop;                              // top-level fields removed
+  std::vector<std::pair<std::string, std::string>> rename;    // top-level fields renamed
+  bool streamUsage = true;  // accepts stream_options.include_usage
+};
 
 struct ProviderConfig {
   std::string id;
-  std::string format = "openai_chat";  // wire format implementing this provider
+  std::string name;
+  WireFormat format = WireFormat::OpenAiChat;
   std::string baseUrl;
   std::string apiKeySecret;  // name of the secret the host injects, e.g. OPENAI_API_KEY
   AuthStyle authStyle = AuthStyle::Bearer;
   std::string authHeader;  // for AuthStyle::Header
+  std::vector<std::pair<std::string, std::string>> headers;  // fixed extra headers
+  Quirks quirks;
+  UrlStyle urlStyle = UrlStyle::Plain;
+  std::string apiVersion;         // azure: the api-version query parameter
+  bool requiresBaseUrl = false;   // self-hosted servers with no public default
+  bool selfHosted = false;        // any model name may be routed to it, at no cost
+  bool enabled = true;
   bool keyPresent = false;         // the secret exists in the host (value never seen)
-  bool baseUrlOverridden = false;  // <ID>_BASE_URL set: self-hosted, may need no key
+  bool baseUrlOverridden = false;  // <ID>_BASE_URL set
   bool builtinDemo = false;        // answered inside the core, no upstream
   int64_t timeoutMs = 0;           // 0: use the gateway default
+
+  bool needsKey() const { return authStyle == AuthStyle::Bearer || authStyle == AuthStyle::Header; }
   // Usable without falling back to the demo upstream.
-  bool configured() const { return builtinDemo || keyPresent || baseUrlOverridden || authStyle == AuthStyle::None; }
+  bool configured() const {
+    if (builtinDemo) return true;
+    if (requiresBaseUrl && !baseUrlOverridden) return false;
+    // A base URL of one's own (a proxy, a local server) may need no key.
+    return !needsKey() || keyPresent || baseUrlOverridden;
+  }
 };
+
+enum Capability : uint32_t {
+  CAP_VISION = 1,
+  CAP_TOOLS = 2,
+  CAP_JSON = 4,
+  CAP_STREAMING = 8,
+  CAP_EMBEDDINGS = 16,
+};
+
+// Prices in micro-USD per 1M tokens (USD per 1M × 10^6): integers, so a
+// call's cost (tokens × price, in 10^-12 USD) is exact.
+struct Price {
+  int64_t input = 0;
+  int64_t output = 0;
+  int64_t cachedInput = 0;  // cache reads
+  int64_t cacheWrite = 0;   // cache creation (Anthropic); 0 = charged as input
+  bool known = false;
+};
+
+enum class ModelKind { Chat, Embedding };
 
 struct ModelConfig {
   std::string id;
@@ -37,8 +86,18 @@ struct ModelConfig {
   std::string provider;
   std::string upstream;  // the name the provider knows it by
   std::string maxTokensParam = "max_tokens";
+  ModelKind kind = ModelKind::Chat;
+  Price price;
+  int64_t contextWindow = 0;
+  int64_t maxOutput = 0;  // 0: unknown
+  int64_t dimensions = 0;
+  uint32_t capabilities = CAP_STREAMING;
+  int64_t quality = 0;  // 0-100, for routing and recommendations
+  bool recommended = false;
   bool enabled = true;
   int64_t created = 0;
+
+  bool has(Capability c) const { return (capabilities & c) != 0; }
 };
 
 enum class DemoMode { Auto, Off };
@@ -52,9 +111,10 @@ struct Config {
   int64_t maxUpstreamBodyBytes = 32 << 20;
   int64_t defaultMaxTokens = 2000;
   int64_t configRefreshMs = 30000;
-  std::string defaultModel = "gpt-3.5-turbo";
+  int64_t usdBrlRateMicro = 5400000;  // BRL per USD × 10^6
+  std::string defaultModel = "gpt-4o-mini";
   std::string defaultProvider = "openai";
-  bool allowUnknownModels = true;
+  bool allowUnknownModels = false;
   DemoMode demoMode = DemoMode::Auto;
   std::vector<ProviderConfig> providers;
   std::vector<ModelConfig> models;
@@ -79,6 +139,8 @@ struct EnvNames {
 
 // "azure-openai" -> "AZURE_OPENAI"
 std::string envPrefix(std::string_view providerId);
+const char* wireFormatName(WireFormat f);
+std::vector<std::string_view> capabilityNames(uint32_t caps);
 
 Result<EnvNames> configEnvNames(std::string_view bundledJson);
 Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrideJson, const Environment& env);

@@ -12,13 +12,12 @@
 
 #include "gw/api_error.h"
 #include "gw/gateway_state.h"
+#include "gw/http.h"
 #include "gw/json_tape.h"
 #include "gw/outbox.h"
 #include "gw/random.h"
 
 namespace gw {
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct RequestEnvelope {
   std::string method;

@@ -3,14 +3,18 @@
 
 namespace gw {
 
-// Token usage as reported by a provider; `known` is false until a response
-// or the final stream chunk carried it.
+// Token usage in OpenAI's terms: promptTokens counts every input token,
+// cached and cache-written ones included. `known` is false until a response
+// or the final stream chunk carried it; `estimated` marks counts the gateway
+// worked out itself because the provider sent none.
 struct Usage {
   bool known = false;
+  bool estimated = false;
   int64_t promptTokens = 0;
   int64_t completionTokens = 0;
   int64_t totalTokens = 0;
-  int64_t cachedPromptTokens = 0;
+  int64_t cachedPromptTokens = 0;   // cache reads
+  int64_t cacheCreationTokens = 0;  // cache writes (Anthropic)
 };
 
 }  // namespace gw

@@ -7,6 +7,10 @@
 namespace gw::handlers {
 
 std::unique_ptr<Handler> chatCompletions();
+std::unique_ptr<Handler> messages();
+std::unique_ptr<Handler> generate();
+std::unique_ptr<Handler> embeddings();
+std::unique_ptr<Handler> modelCatalog();
 std::unique_ptr<Handler> listModels();
 std::unique_ptr<Handler> retrieveModel(std::string modelId);
 std::unique_ptr<Handler> health();

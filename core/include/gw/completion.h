@@ -1,0 +1,79 @@
+#pragma once
+// The gateway's internal model of a chat answer, in OpenAI's terms: wire
+// formats decode provider answers into it and client dialects render it.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gw/api_error.h"
+#include "gw/usage.h"
+
+namespace gw {
+
+struct ToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // JSON text, as OpenAI sends it
+};
+
+struct Choice {
+  int index = 0;
+  std::string content;
+  bool hasContent = false;
+  std::vector<ToolCall> toolCalls;
+  std::string finishReason;  // OpenAI vocabulary: stop, length, tool_calls, content_filter
+};
+
+struct Completion {
+  std::string model;
+  std::string promptBlocked;  // the provider refused the prompt (e.g. Gemini's blockReason)
+  std::vector<Choice> choices;
+  Usage usage;
+};
+
+// What a stream decoder reports, in OpenAI's terms, as upstream bytes arrive.
+class ChunkSink {
+ public:
+  virtual ~ChunkSink() = default;
+  virtual void text(int choice, std::string_view delta) = 0;
+  // A tool call starts (index counts the choice's tool calls from 0).
+  virtual void toolCall(int choice, int index, std::string_view id, std::string_view name) = 0;
+  virtual void toolArguments(int choice, int index, std::string_view delta) = 0;
+  virtual void finish(int choice, std::string_view reason) = 0;
+};
+
+// Decodes one upstream stream format; fed arbitrary byte slices.
+class StreamDecoder {
+ public:
+  virtual ~StreamDecoder() = default;
+  // False on a protocol error (oversized event); `error()` is set when the
+  // provider reported an error inside the stream.
+  virtual bool feed(std::string_view bytes, ChunkSink& sink) = 0;
+  // The provider said the answer is complete.
+  virtual bool complete() const = 0;
+  virtual const Usage& usage() const = 0;
+  virtual const ApiError& error() const = 0;
+};
+
+// Records a stream's events into a Completion (for dialects that answer
+// with a summary, and to measure output when usage is missing).
+class CompletionRecorder : public ChunkSink {
+ public:
+  void text(int choice, std::string_view delta) override;
+  void toolCall(int choice, int index, std::string_view id, std::string_view name) override;
+  void toolArguments(int choice, int index, std::string_view delta) override;
+  void finish(int choice, std::string_view reason) override;
+  Completion& completion() { return completion_; }
+  size_t outputBytes() const { return outputBytes_; }
+
+ private:
+  Choice& at(int choice);
+  Completion completion_;
+  size_t outputBytes_ = 0;
+};
+
+// Bytes of generated text and tool arguments, for usage estimates.
+size_t outputBytes(const Completion& c);
+
+}  // namespace gw

@@ -1,0 +1,29 @@
+#pragma once
+// Exact call pricing. Prices are integers (micro-USD per 1M tokens), so a
+// cost is an integer count of 10^-12 USD and its decimal form is exact to the
+// last digit; BRL is derived at the configured rate and rounded to 10^-12.
+#include <cstdint>
+#include <string>
+
+#include "gw/config.h"
+#include "gw/usage.h"
+
+namespace gw {
+
+struct Cost {
+  bool priced = false;   // a price was known for the model
+  int64_t picoUsd = 0;   // 10^-12 USD
+  int64_t picoBrl = 0;   // 10^-12 BRL
+};
+
+Cost priceUsage(const Price& price, const Usage& usage, int64_t usdBrlRateMicro);
+
+// 1234500 (10^-12 units) -> "0.0000012345"; always at least "0".
+std::string formatPico(int64_t pico);
+
+// A rough count (4 bytes per token) for when a provider reports no usage.
+int64_t estimateTokens(size_t bytes);
+// Fills missing usage from byte counts and marks it estimated.
+void estimateUsage(Usage& usage, size_t promptBytes, size_t messageCount, size_t outputBytes);
+
+}  // namespace gw

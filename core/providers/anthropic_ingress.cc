@@ -1,0 +1,378 @@
+#include "anthropic_ingress.h"
+
+#include "anthropic_messages.h"
+#include "gw/json_tape.h"
+#include "gw/json_writer.h"
+
+namespace gw::anthropic_ingress {
+
+namespace {
+
+using json::Kind;
+using json::Tape;
+
+bool present(const Tape& t, uint32_t v) { return v != 0 && t.kind(v) != Kind::Null; }
+
+std::string str(const Tape& t, uint32_t obj, std::string_view key) {
+  if (obj == 0 || t.kind(obj) != Kind::Object) return {};
+  uint32_t v = t.find(obj, key);
+  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
+}
+
+// Text of a string or of an array of text blocks.
+bool blockText(const Tape& t, uint32_t v, std::string& out) {
+  if (t.kind(v) == Kind::String) {
+    out = t.string(v);
+    return true;
+  }
+  if (t.kind(v) != Kind::Array) return false;
+  for (uint32_t b = t.firstChild(v); b != 0; b = t.nextSibling(v, b)) {
+    if (t.kind(b) != Kind::Object) return false;
+    if (!t.stringEquals(t.find(b, "type"), "text")) continue;
+    if (!out.empty()) out += "\n";
+    out += str(t, b, "text");
+  }
+  return true;
+}
+
+ApiError image(json::Writer& w, const Tape& t, uint32_t block, const std::string& path) {
+  uint32_t source = t.find(block, "source");
+  if (!present(t, source) || t.kind(source) != Kind::Object) return missingParameter(path + ".source");
+  std::string type = str(t, source, "type");
+  std::string url;
+  if (type == "base64") url = "data:" + str(t, source, "media_type") + ";base64," + str(t, source, "data");
+  else if (type == "url") url = str(t, source, "url");
+  else return invalidValue(path + ".source.type", "expected 'base64' or 'url'.");
+  w.beginObject().field("type", "image_url").key("image_url").beginObject().field("url", url).endObject().endObject();
+  return {};
+}
+
+ApiError userMessage(json::Writer& w, const Tape& t, uint32_t content, const std::string& path) {
+  if (t.kind(content) == Kind::String) {
+    w.beginObject().field("role", "user").field("content", t.string(content)).endObject();
+    return {};
+  }
+  // Tool results become tool messages, which OpenAI wants right after the
+  // assistant's calls; the rest of the turn follows as one user message.
+  uint32_t index = 0;
+  bool other = false;
+  for (uint32_t b = t.firstChild(content); b != 0; b = t.nextSibling(content, b), ++index) {
+    const std::string bpath = path + "." + std::to_string(index);
+    if (t.kind(b) != Kind::Object) return invalidType(bpath, "an object", "another value");
+    if (!t.stringEquals(t.find(b, "type"), "tool_result")) {
+      other = true;
+      continue;
+    }
+    std::string text;
+    uint32_t c = t.find(b, "content");
+    if (present(t, c) && !blockText(t, c, text)) return invalidValue(bpath + ".content", "expected a string or text blocks.");
+    uint32_t isError = t.find(b, "is_error");
+    if (isError != 0 && t.kind(isError) == Kind::True) text = "Error: " + text;
+    std::string id = str(t, b, "tool_use_id");
+    if (id.empty()) return missingParameter(bpath + ".tool_use_id");
+    w.beginObject().field("role", "tool").field("tool_call_id", id).field("content", text).endObject();
+  }
+  if (!other) return {};
+  w.beginObject().field("role", "user").key("content").beginArray();
+  index = 0;
+  for (uint32_t b = t.firstChild(content); b != 0; b = t.nextSibling(content, b), ++index) {
+    const std::string bpath = path + "." + std::to_string(index);
+    uint32_t type = t.find(b, "type");
+    if (t.stringEquals(type, "tool_result")) continue;
+    if (t.stringEquals(type, "text")) {
+      w.beginObject().field("type", "text").field("text", str(t, b, "text")).endObject();
+    } else if (t.stringEquals(type, "image")) {
+      if (ApiError e = image(w, t, b, bpath)) return e;
+    } else {
+      return invalidValue(bpath + ".type", "content blocks of type '" + str(t, b, "type") +
+                                               "' are not supported by the gateway; use text, image or tool_result.");
+    }
+  }
+  w.endArray().endObject();
+  return {};
+}
+
+ApiError assistantMessage(json::Writer& w, const Tape& t, uint32_t content, const std::string& path) {
+  w.beginObject().field("role", "assistant");
+  if (t.kind(content) == Kind::String) {
+    w.field("content", t.string(content)).endObject();
+    return {};
+  }
+  std::string text;
+  bool calls = false;
+  for (uint32_t b = t.firstChild(content); b != 0; b = t.nextSibling(content, b)) {
+    if (t.stringEquals(t.find(b, "type"), "text")) text += str(t, b, "text");
+    if (t.stringEquals(t.find(b, "type"), "tool_use")) calls = true;
+  }
+  w.field("content", text);
+  if (calls) {
+    w.key("tool_calls").beginArray();
+    uint32_t index = 0;
+    for (uint32_t b = t.firstChild(content); b != 0; b = t.nextSibling(content, b), ++index) {
+      if (!t.stringEquals(t.find(b, "type"), "tool_use")) continue;
+      uint32_t input = t.find(b, "input");
+      if (!present(t, input) || t.kind(input) != Kind::Object)
+        return invalidType(path + "." + std::to_string(index) + ".input", "an object", "another value");
+      w.beginObject().field("id", str(t, b, "id")).field("type", "function").key("function").beginObject();
+      w.field("name", str(t, b, "name")).field("arguments", t.raw(input)).endObject().endObject();
+    }
+    w.endArray();
+  }
+  w.endObject();
+  return {};
+}
+
+void tools(json::Writer& w, const Tape& t, uint32_t root) {
+  uint32_t list = t.find(root, "tools");
+  if (present(t, list) && t.kind(list) == Kind::Array && t.node(list).count > 0) {
+    w.key("tools").beginArray();
+    for (uint32_t tool = t.firstChild(list); tool != 0; tool = t.nextSibling(list, tool)) {
+      w.beginObject().field("type", "function").key("function").beginObject().field("name", str(t, tool, "name"));
+      std::string description = str(t, tool, "description");
+      if (!description.empty()) w.field("description", description);
+      uint32_t schema = t.find(tool, "input_schema");
+      if (present(t, schema)) w.key("parameters").raw(t.raw(schema));
+      w.endObject().endObject();
+    }
+    w.endArray();
+  }
+  uint32_t choice = t.find(root, "tool_choice");
+  if (!present(t, choice) || t.kind(choice) != Kind::Object) return;
+  std::string type = str(t, choice, "type");
+  w.key("tool_choice");
+  if (type == "any") w.string("required");
+  else if (type == "none") w.string("none");
+  else if (type == "tool") {
+    w.beginObject().field("type", "function").key("function").beginObject().field("name", str(t, choice, "name"));
+    w.endObject().endObject();
+  } else w.string("auto");
+  uint32_t serial = t.find(choice, "disable_parallel_tool_use");
+  if (serial != 0 && t.kind(serial) == Kind::True) w.field("parallel_tool_calls", false);
+}
+
+// Anthropic's error body, which also carries OpenAI's fields so either SDK
+// reads it.
+std::string renderAnthropicError(const ApiError& e) {
+  std::string type = e.type;
+  if (e.status == 429) type = "rate_limit_error";
+  else if (e.status == 404) type = "not_found_error";
+  else if (e.status == 503) type = "overloaded_error";
+  else if (e.status >= 500) type = "api_error";
+  std::string out;
+  json::Writer w(out);
+  w.beginObject().field("type", "error").key("error").beginObject().field("type", type).field("message", e.message);
+  w.key("param");
+  if (e.param.empty()) w.null(); else w.string(e.param);
+  w.key("code");
+  if (e.code.empty()) w.null(); else w.string(e.code);
+  w.endObject().endObject();
+  return out;
+}
+
+void writeUsage(json::Writer& w, const Usage& u) {
+  w.key("usage").beginObject();
+  w.field("input_tokens", u.promptTokens - u.cachedPromptTokens - u.cacheCreationTokens);
+  w.field("cache_creation_input_tokens", u.cacheCreationTokens).field("cache_read_input_tokens", u.cachedPromptTokens);
+  w.field("output_tokens", u.completionTokens).endObject();
+}
+
+std::string messageId(const chat::CallSummary& s) { return "msg_" + s.requestId.substr(5); }
+
+class EventWriter : public chat::StreamWriter {
+ public:
+  explicit EventWriter(const chat::CallSummary& start) {
+    event("message_start", [&](json::Writer& w) {
+      w.key("message").beginObject().field("id", messageId(start)).field("type", "message").field("role", "assistant");
+      w.field("model", start.model).key("content").beginArray().endArray();
+      w.key("stop_reason").null().key("stop_sequence").null();
+      writeUsage(w, Usage{});
+      w.endObject();
+    });
+  }
+  void text(int choice, std::string_view delta) override {
+    if (choice != 0) return;
+    if (open_ != Open::Text) startBlock(Open::Text, [](json::Writer& w) { w.field("type", "text").field("text", ""); });
+    event("content_block_delta", [&](json::Writer& w) {
+      w.field("index", index_).key("delta").beginObject().field("type", "text_delta").field("text", delta).endObject();
+    });
+    outputBytes_ += delta.size();
+  }
+  void toolCall(int choice, int, std::string_view id, std::string_view name) override {
+    if (choice != 0) return;
+    startBlock(Open::Tool, [&](json::Writer& w) {
+      w.field("type", "tool_use").field("id", id).field("name", name).key("input").beginObject().endObject();
+    });
+    outputBytes_ += name.size();
+  }
+  void toolArguments(int choice, int, std::string_view delta) override {
+    if (choice != 0 || open_ != Open::Tool) return;
+    event("content_block_delta", [&](json::Writer& w) {
+      w.field("index", index_).key("delta").beginObject().field("type", "input_json_delta");
+      w.field("partial_json", delta).endObject();
+    });
+    outputBytes_ += delta.size();
+  }
+  void finish(int choice, std::string_view reason) override {
+    if (choice == 0) stop_ = std::string(anthropic_messages::stopReason(reason));
+  }
+  void end(const chat::CallSummary& summary) override {
+    closeBlock();
+    event("message_delta", [&](json::Writer& w) {
+      w.key("delta").beginObject().field("stop_reason", stop_.empty() ? "end_turn" : stop_);
+      w.key("stop_sequence").null().endObject();
+      writeUsage(w, summary.usage);
+    });
+    event("message_stop", [](json::Writer&) {});
+    out_ += chat::costComment(summary);
+  }
+  void failure(const ApiError& e) override {
+    out_ += "event: error\ndata: ";
+    out_ += renderAnthropicError(e);
+    out_ += "\n\n";
+  }
+
+ private:
+  enum class Open { None, Text, Tool };
+
+  template <typename Body>
+  void event(std::string_view name, Body&& body) {
+    out_ += "event: ";
+    out_ += name;
+    out_ += "\ndata: ";
+    json::Writer w(out_);
+    w.beginObject().field("type", name);
+    body(w);
+    w.endObject();
+    out_ += "\n\n";
+  }
+  template <typename Block>
+  void startBlock(Open kind, Block&& block) {
+    closeBlock();
+    ++index_;
+    open_ = kind;
+    event("content_block_start", [&](json::Writer& w) {
+      w.field("index", index_).key("content_block").beginObject();
+      block(w);
+      w.endObject();
+    });
+  }
+  void closeBlock() {
+    if (open_ == Open::None) return;
+    event("content_block_stop", [&](json::Writer& w) { w.field("index", index_); });
+    open_ = Open::None;
+  }
+
+  Open open_ = Open::None;
+  int index_ = -1;
+  std::string stop_;
+};
+
+class AnthropicDialect : public chat::Dialect {
+ public:
+  std::unique_ptr<chat::StreamWriter> streamWriter(const chat::CallSummary& start, bool) const override {
+    return std::make_unique<EventWriter>(start);
+  }
+  std::string renderCompletion(const Completion& c, const chat::CallSummary& summary) const override {
+    std::string out;
+    json::Writer w(out);
+    w.beginObject().field("id", messageId(summary)).field("type", "message").field("role", "assistant");
+    w.field("model", summary.model).key("content").beginArray();
+    std::string stop = "end_turn";
+    if (!c.choices.empty()) {
+      const Choice& choice = c.choices[0];
+      if (!choice.content.empty()) w.beginObject().field("type", "text").field("text", choice.content).endObject();
+      for (const auto& call : choice.toolCalls) {
+        w.beginObject().field("type", "tool_use").field("id", call.id).field("name", call.name).key("input");
+        Tape args;
+        if (args.parse(call.arguments) && args.kind(args.root()) == Kind::Object) w.raw(args.raw(args.root()));
+        else w.beginObject().endObject();
+        w.endObject();
+      }
+      stop = std::string(anthropic_messages::stopReason(choice.finishReason));
+    }
+    w.endArray().field("stop_reason", stop).key("stop_sequence").null();
+    writeUsage(w, c.usage);
+    w.endObject();
+    return out;
+  }
+  std::string renderError(const ApiError& e) const override { return renderAnthropicError(e); }
+};
+
+}  // namespace
+
+ApiError translateRequest(std::string_view body, std::string& out) {
+  Tape t;
+  if (!t.parse(body))
+    return invalidRequest("We could not parse the JSON body of your request: " + std::string(t.error().what) +
+                              " at byte " + std::to_string(t.error().offset) + ".",
+                          "", "invalid_json");
+  const uint32_t root = t.root();
+  if (t.kind(root) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
+  uint32_t model = t.find(root, "model");
+  if (!present(t, model)) return missingParameter("model");
+  if (t.kind(model) != Kind::String) return invalidType("model", "a string", "another value");
+  uint32_t maxTokens = t.find(root, "max_tokens");
+  int64_t limit = 0;
+  if (!present(t, maxTokens)) return missingParameter("max_tokens");
+  if (!t.isInteger(maxTokens, &limit) || limit < 1) return invalidValue("max_tokens", "expected a positive integer.");
+  uint32_t messages = t.find(root, "messages");
+  if (!present(t, messages)) return missingParameter("messages");
+  if (t.kind(messages) != Kind::Array || t.node(messages).count == 0)
+    return invalidValue("messages", "expected a non-empty array of messages.");
+
+  out.clear();
+  json::Writer w(out);
+  w.beginObject().key("model").raw(t.raw(model)).field("max_tokens", limit).key("messages").beginArray();
+  uint32_t system = t.find(root, "system");
+  if (present(t, system)) {
+    std::string text;
+    if (!blockText(t, system, text)) return invalidType("system", "a string or an array of text blocks", "another value");
+    w.beginObject().field("role", "system").field("content", text).endObject();
+  }
+  uint32_t index = 0;
+  for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m), ++index) {
+    const std::string path = "messages." + std::to_string(index);
+    if (t.kind(m) != Kind::Object) return invalidType(path, "an object", "another value");
+    uint32_t role = t.find(m, "role");
+    uint32_t content = t.find(m, "content");
+    if (!present(t, content)) return missingParameter(path + ".content");
+    if (t.kind(content) != Kind::String && t.kind(content) != Kind::Array)
+      return invalidType(path + ".content", "a string or an array of content blocks", "another value");
+    if (t.stringEquals(role, "user")) {
+      if (ApiError e = userMessage(w, t, content, path + ".content")) return e;
+    } else if (t.stringEquals(role, "assistant")) {
+      if (ApiError e = assistantMessage(w, t, content, path + ".content")) return e;
+    } else {
+      return invalidValue(path + ".role", "expected 'user' or 'assistant'.");
+    }
+  }
+  w.endArray();
+  for (const char* key : {"temperature", "top_p"}) {
+    uint32_t v = t.find(root, key);
+    if (present(t, v)) {
+      if (t.kind(v) != Kind::Number) return invalidType(key, "a number", "another value");
+      w.key(key).raw(t.raw(v));
+    }
+  }
+  uint32_t stop = t.find(root, "stop_sequences");
+  if (present(t, stop)) {
+    if (t.kind(stop) != Kind::Array) return invalidType("stop_sequences", "an array of strings", "another value");
+    w.key("stop").raw(t.raw(stop));
+  }
+  uint32_t stream = t.find(root, "stream");
+  if (stream != 0 && t.kind(stream) == Kind::True) {
+    w.field("stream", true).key("stream_options").beginObject().field("include_usage", true).endObject();
+  }
+  tools(w, t, root);
+  std::string user = str(t, t.find(root, "metadata"), "user_id");
+  if (!user.empty()) w.field("user", user);
+  w.endObject();
+  return {};
+}
+
+const chat::Dialect& dialect() {
+  static const AnthropicDialect DIALECT;
+  return DIALECT;
+}
+
+}  // namespace gw::anthropic_ingress

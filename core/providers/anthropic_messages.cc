@@ -1,0 +1,349 @@
+#include "anthropic_messages.h"
+
+#include <algorithm>
+
+#include "gw/json_writer.h"
+#include "message_parts.h"
+
+namespace gw::anthropic_messages {
+
+namespace {
+
+using json::Kind;
+using json::Tape;
+
+constexpr std::string_view PROVIDER_NOUN = "anthropic";
+
+std::string str(const Tape& t, uint32_t obj, std::string_view key) {
+  uint32_t v = t.find(obj, key);
+  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
+}
+
+int64_t integer(const Tape& t, uint32_t obj, std::string_view key) {
+  uint32_t v = t.find(obj, key);
+  int64_t out = 0;
+  if (v != 0 && t.kind(v) == Kind::Number) t.isInteger(v, &out);
+  return out;
+}
+
+bool present(const Tape& t, uint32_t v) { return v != 0 && t.kind(v) != Kind::Null; }
+
+// Messages are written as role runs: consecutive messages that map to the
+// same Anthropic role share one message, as the API requires alternation.
+class RoleRuns {
+ public:
+  explicit RoleRuns(json::Writer& w) : w_(w) {}
+  void open(std::string_view role) {
+    if (role == current_) return;
+    close();
+    w_.beginObject().field("role", role).key("content").beginArray();
+    current_ = std::string(role);
+  }
+  void close() {
+    if (current_.empty()) return;
+    w_.endArray().endObject();
+    current_.clear();
+  }
+  bool any() const { return wrote_; }
+  void wrote() { wrote_ = true; }
+
+ private:
+  json::Writer& w_;
+  std::string current_;
+  bool wrote_ = false;
+};
+
+ApiError writeImage(json::Writer& w, const Tape& t, uint32_t part, const std::string& path) {
+  uint32_t url = t.find(t.find(part, "image_url"), "url");
+  std::string value = t.string(url);
+  parts::DataUrl data;
+  w.beginObject().field("type", "image").key("source").beginObject();
+  if (parts::parseDataUrl(value, data)) {
+    w.field("type", "base64").field("media_type", data.mime).field("data", data.data);
+  } else if (value.rfind("https://", 0) == 0 || value.rfind("http://", 0) == 0) {
+    w.field("type", "url").field("url", value);
+  } else {
+    return invalidValue(path + ".image_url.url", "expected an https URL or a base64 data: URL.");
+  }
+  w.endObject().endObject();
+  return {};
+}
+
+ApiError writeUserContent(json::Writer& w, const Tape& t, uint32_t content, const std::string& path) {
+  if (t.kind(content) == Kind::String) {
+    w.beginObject().field("type", "text").field("text", t.string(content)).endObject();
+    return {};
+  }
+  uint32_t index = 0;
+  for (uint32_t part = t.firstChild(content); part != 0; part = t.nextSibling(content, part), ++index) {
+    const std::string partPath = path + "[" + std::to_string(index) + "]";
+    uint32_t type = t.find(part, "type");
+    if (t.stringEquals(type, "text")) {
+      w.beginObject().field("type", "text").field("text", t.string(t.find(part, "text"))).endObject();
+    } else if (t.stringEquals(type, "image_url")) {
+      if (ApiError e = writeImage(w, t, part, partPath)) return e;
+    } else {
+      return parts::unsupported(partPath + ".type", "Content of type '" + t.string(type) + "'", PROVIDER_NOUN);
+    }
+  }
+  return {};
+}
+
+ApiError writeMessages(json::Writer& w, const Tape& t, uint32_t messages) {
+  RoleRuns runs(w);
+  uint32_t index = 0;
+  for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m), ++index) {
+    const std::string path = "messages[" + std::to_string(index) + "]";
+    uint32_t role = t.find(m, "role");
+    uint32_t content = t.find(m, "content");
+    if (t.stringEquals(role, "system") || t.stringEquals(role, "developer")) continue;
+    if (t.stringEquals(role, "function"))
+      return parts::unsupported(path + ".role", "The legacy 'function' role", PROVIDER_NOUN);
+    if (t.stringEquals(role, "user")) {
+      runs.open("user");
+      if (ApiError e = writeUserContent(w, t, content, path + ".content")) return e;
+    } else if (t.stringEquals(role, "tool")) {
+      runs.open("user");
+      w.beginObject().field("type", "tool_result").field("tool_use_id", str(t, m, "tool_call_id"));
+      w.field("content", parts::text(t, content)).endObject();
+    } else {  // assistant
+      runs.open("assistant");
+      std::string text = parts::text(t, content);
+      if (!text.empty()) w.beginObject().field("type", "text").field("text", text).endObject();
+      uint32_t calls = t.find(m, "tool_calls");
+      if (present(t, calls)) {
+        uint32_t k = 0;
+        for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call), ++k) {
+          uint32_t fn = t.find(call, "function");
+          std::string args;
+          if (!parts::argumentsObject(str(t, fn, "arguments"), args))
+            return invalidValue(path + ".tool_calls[" + std::to_string(k) + "].function.arguments",
+                                "expected a JSON object encoded as a string.");
+          w.beginObject().field("type", "tool_use").field("id", str(t, call, "id"));
+          w.field("name", str(t, fn, "name")).key("input").raw(args).endObject();
+        }
+      }
+    }
+    runs.wrote();
+  }
+  runs.close();
+  if (!runs.any()) return invalidRequest("At least one non-system message is required.", "messages", "invalid_value");
+  return {};
+}
+
+void writeTools(json::Writer& w, const Tape& t, uint32_t root) {
+  uint32_t tools = t.find(root, "tools");
+  if (!present(t, tools) || t.node(tools).count == 0) return;
+  w.key("tools").beginArray();
+  for (uint32_t tool = t.firstChild(tools); tool != 0; tool = t.nextSibling(tools, tool)) {
+    uint32_t fn = t.find(tool, "function");
+    w.beginObject().field("name", str(t, fn, "name"));
+    std::string description = str(t, fn, "description");
+    if (!description.empty()) w.field("description", description);
+    uint32_t params = t.find(fn, "parameters");
+    w.key("input_schema");
+    if (present(t, params)) w.raw(t.raw(params));
+    else w.raw(R"({"type":"object","properties":{}})");
+    w.endObject();
+  }
+  w.endArray();
+  uint32_t choice = t.find(root, "tool_choice");
+  uint32_t parallel = t.find(root, "parallel_tool_calls");
+  const bool serial = parallel != 0 && t.kind(parallel) == Kind::False;
+  if (!present(t, choice) && !serial) return;
+  w.key("tool_choice").beginObject();
+  if (!present(t, choice) || t.stringEquals(choice, "auto")) w.field("type", "auto");
+  else if (t.stringEquals(choice, "required")) w.field("type", "any");
+  else if (t.stringEquals(choice, "none")) w.field("type", "none");
+  else w.field("type", "tool").field("name", str(t, t.find(choice, "function"), "name"));
+  if (serial && !t.stringEquals(choice, "none")) w.field("disable_parallel_tool_use", true);
+  w.endObject();
+}
+
+}  // namespace
+
+std::string_view finishReason(std::string_view stop) {
+  if (stop == "max_tokens" || stop == "model_context_window_exceeded") return "length";
+  if (stop == "tool_use") return "tool_calls";
+  if (stop == "refusal") return "content_filter";
+  return "stop";  // end_turn, stop_sequence, pause_turn
+}
+
+std::string_view stopReason(std::string_view finish) {
+  if (finish == "length") return "max_tokens";
+  if (finish == "tool_calls" || finish == "function_call") return "tool_use";
+  if (finish == "content_filter") return "refusal";
+  return "end_turn";
+}
+
+void readUsage(const Tape& t, uint32_t usage, Usage& u) {
+  if (usage == 0 || t.kind(usage) != Kind::Object) return;
+  u.known = true;
+  // Events repeat or omit fields; only the ones present update the count.
+  auto update = [&](std::string_view key, int64_t& field) {
+    uint32_t v = t.find(usage, key);
+    int64_t n = 0;
+    if (v != 0 && t.kind(v) == Kind::Number && t.isInteger(v, &n)) field = n;
+  };
+  int64_t input = u.promptTokens - u.cachedPromptTokens - u.cacheCreationTokens;
+  update("input_tokens", input);
+  update("cache_read_input_tokens", u.cachedPromptTokens);
+  update("cache_creation_input_tokens", u.cacheCreationTokens);
+  update("output_tokens", u.completionTokens);
+  u.promptTokens = input + u.cachedPromptTokens + u.cacheCreationTokens;
+  u.totalTokens = u.promptTokens + u.completionTokens;
+}
+
+ApiError Codec::encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const {
+  const Tape& t = req.tape;
+  const uint32_t root = t.root();
+  if (req.n > 1) return parts::unsupported("n", "More than one choice (n > 1)", PROVIDER_NOUN);
+  out.url = endpointUrl(*target.provider, target.upstream, "messages");
+  out.body.clear();
+  json::Writer w(out.body);
+  w.beginObject().field("model", target.upstream);
+  w.field("max_tokens", req.maxTokens > 0 ? req.maxTokens : defaultMaxTokens(c, target));
+
+  uint32_t messages = t.find(root, "messages");
+  std::string system;
+  for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m)) {
+    uint32_t role = t.find(m, "role");
+    if (!t.stringEquals(role, "system") && !t.stringEquals(role, "developer")) continue;
+    if (!system.empty()) system += "\n\n";
+    system += parts::text(t, t.find(m, "content"));
+  }
+  // Anthropic has no JSON mode: the instruction goes into the system prompt.
+  uint32_t format = t.find(root, "response_format");
+  if (req.wantsJson) {
+    if (!system.empty()) system += "\n\n";
+    system += "Respond with a single valid JSON object and nothing else.";
+    uint32_t schema = t.find(t.find(format, "json_schema"), "schema");
+    if (present(t, schema)) system += " It must conform to this JSON schema: " + std::string(t.raw(schema));
+  }
+  if (!system.empty()) w.field("system", system);
+
+  w.key("messages").beginArray();
+  if (ApiError e = writeMessages(w, t, messages)) return e;
+  w.endArray();
+
+  uint32_t temperature = t.find(root, "temperature");
+  if (present(t, temperature)) w.key("temperature").number(std::min(1.0, t.number(temperature)));
+  uint32_t topP = t.find(root, "top_p");
+  if (present(t, topP)) w.key("top_p").raw(t.raw(topP));
+  uint32_t stop = t.find(root, "stop");
+  if (present(t, stop)) {
+    w.key("stop_sequences").beginArray();
+    if (t.kind(stop) == Kind::String) w.string(t.string(stop));
+    else
+      for (uint32_t s = t.firstChild(stop); s != 0; s = t.nextSibling(stop, s)) w.string(t.string(s));
+    w.endArray();
+  }
+  writeTools(w, t, root);
+  std::string user = str(t, root, "user");
+  if (!user.empty()) w.key("metadata").beginObject().field("user_id", user).endObject();
+  if (req.stream) w.field("stream", true);
+  w.endObject();
+  return {};
+}
+
+bool Codec::decode(std::string_view body, Completion& out) const {
+  Tape t;
+  if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return false;
+  const uint32_t root = t.root();
+  uint32_t content = t.find(root, "content");
+  if (content == 0 || t.kind(content) != Kind::Array) return false;
+  out.model = str(t, root, "model");
+  Choice choice;
+  for (uint32_t block = t.firstChild(content); block != 0; block = t.nextSibling(content, block)) {
+    uint32_t type = t.find(block, "type");
+    if (t.stringEquals(type, "text")) {
+      choice.content += str(t, block, "text");
+      choice.hasContent = true;
+    } else if (t.stringEquals(type, "tool_use")) {
+      ToolCall call;
+      call.id = str(t, block, "id");
+      call.name = str(t, block, "name");
+      uint32_t input = t.find(block, "input");
+      call.arguments = input != 0 ? std::string(t.raw(input)) : "{}";
+      choice.toolCalls.push_back(std::move(call));
+    }
+  }
+  choice.finishReason = std::string(finishReason(str(t, root, "stop_reason")));
+  out.choices.push_back(std::move(choice));
+  readUsage(t, t.find(root, "usage"), out.usage);
+  return true;
+}
+
+ApiError Codec::mapError(int status, std::string_view body, std::string_view providerId) const {
+  Tape t;
+  std::string message, type;
+  if (t.parse(body) && t.kind(t.root()) == Kind::Object) {
+    uint32_t err = t.find(t.root(), "error");
+    if (err != 0 && t.kind(err) == Kind::Object) {
+      message = str(t, err, "message");
+      type = str(t, err, "type");
+    }
+  }
+  if (message.empty()) message = std::string(body.substr(0, 200));
+  std::string code;
+  if (type == "not_found_error") code = "not_found";
+  if (type == "request_too_large") code = "request_too_large";
+  if (type != "overloaded_error") type = "invalid_request_error";
+  return upstreamError(status, std::move(message), std::move(type), std::move(code), "", providerId);
+}
+
+std::unique_ptr<StreamDecoder> Codec::streamDecoder() const { return std::make_unique<EventDecoder>(); }
+
+bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
+  events_.clear();
+  bool ok = decoder_.feed(bytes, events_);
+  for (const auto& ev : events_) {
+    if (!tape_.parse(ev.data) || tape_.kind(tape_.root()) != Kind::Object) continue;
+    const Tape& t = tape_;
+    const uint32_t root = t.root();
+    uint32_t typeNode = t.find(root, "type");
+    if (typeNode == 0 || t.kind(typeNode) != Kind::String) continue;
+    const std::string type = t.string(typeNode);
+    if (type == "message_start") {
+      readUsage(t, t.find(t.find(root, "message"), "usage"), usage_);
+    } else if (type == "content_block_start") {
+      int64_t index = integer(t, root, "index");
+      if (index < 0 || index > 4096) continue;
+      if (static_cast<size_t>(index) >= blocks_.size()) blocks_.resize(index + 1);
+      uint32_t block = t.find(root, "content_block");
+      if (t.stringEquals(t.find(block, "type"), "tool_use")) {
+        blocks_[index] = {true, tools_++};
+        sink.toolCall(0, blocks_[index].toolIndex, str(t, block, "id"), str(t, block, "name"));
+      } else {
+        std::string text = str(t, block, "text");
+        if (!text.empty()) sink.text(0, text);
+      }
+    } else if (type == "content_block_delta") {
+      int64_t index = integer(t, root, "index");
+      uint32_t delta = t.find(root, "delta");
+      uint32_t deltaType = t.find(delta, "type");
+      if (t.stringEquals(deltaType, "text_delta")) {
+        sink.text(0, str(t, delta, "text"));
+      } else if (t.stringEquals(deltaType, "input_json_delta") && index >= 0 &&
+                 static_cast<size_t>(index) < blocks_.size() && blocks_[index].tool) {
+        std::string partial = str(t, delta, "partial_json");
+        if (!partial.empty()) sink.toolArguments(0, blocks_[index].toolIndex, partial);
+      }
+      // thinking and signature deltas have no OpenAI counterpart.
+    } else if (type == "message_delta") {
+      std::string stop = str(t, t.find(root, "delta"), "stop_reason");
+      if (!stop.empty()) sink.finish(0, finishReason(stop));
+      readUsage(t, t.find(root, "usage"), usage_);
+    } else if (type == "message_stop") {
+      stopped_ = true;
+    } else if (type == "error") {
+      Codec codec;
+      error_ = codec.mapError(t.stringEquals(t.find(t.find(root, "error"), "type"), "overloaded_error") ? 529 : 500,
+                              ev.data, PROVIDER_NOUN);
+    }
+    // ping and content_block_stop need nothing.
+  }
+  return ok;
+}
+
+}  // namespace gw::anthropic_messages

@@ -1,0 +1,51 @@
+#pragma once
+// Wire format: Anthropic Messages (POST /v1/messages). System messages are
+// lifted to `system`, tools and tool results become tool_use / tool_result
+// blocks, images become image blocks, and answers and SSE events come back as
+// OpenAI completions and chunks, cache read/creation tokens included.
+#include <vector>
+
+#include "gw/sse.h"
+#include "wire_format.h"
+
+namespace gw::anthropic_messages {
+
+// Anthropic stop_reason -> OpenAI finish_reason, and back.
+std::string_view finishReason(std::string_view stopReason);
+std::string_view stopReason(std::string_view finishReason);
+
+// Reads an Anthropic `usage` object into OpenAI terms (prompt = input + cache
+// reads + cache writes).
+void readUsage(const json::Tape& t, uint32_t usage, Usage& u);
+
+class Codec : public ChatCodec {
+ public:
+  ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;
+  bool decode(std::string_view body, Completion& out) const override;
+  std::unique_ptr<StreamDecoder> streamDecoder() const override;
+  ApiError mapError(int status, std::string_view body, std::string_view providerId) const override;
+};
+
+class EventDecoder : public StreamDecoder {
+ public:
+  bool feed(std::string_view bytes, ChunkSink& sink) override;
+  bool complete() const override { return stopped_; }
+  const Usage& usage() const override { return usage_; }
+  const ApiError& error() const override { return error_; }
+
+ private:
+  struct Block {
+    bool tool = false;
+    int toolIndex = 0;
+  };
+  SseDecoder decoder_;
+  std::vector<SseEvent> events_;
+  json::Tape tape_;
+  std::vector<Block> blocks_;  // by Anthropic content block index
+  int tools_ = 0;
+  Usage usage_;
+  ApiError error_;
+  bool stopped_ = false;
+};
+
+}  // namespace gw::anthropic_messages

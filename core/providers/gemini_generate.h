@@ -1,0 +1,42 @@
+#pragma once
+// Wire format: Google Gemini generateContent / streamGenerateContent?alt=sse.
+// Messages become `contents` with `parts`, system messages
+// `systemInstruction`, options `generationConfig`, tools function
+// declarations; answers, streams and usageMetadata come back in OpenAI terms.
+#include <vector>
+
+#include "gw/sse.h"
+#include "wire_format.h"
+
+namespace gw::gemini_generate {
+
+std::string_view finishReason(std::string_view geminiReason);
+void readUsage(const json::Tape& t, uint32_t usageMetadata, Usage& u);
+ApiError blockedPrompt(std::string_view reason, std::string_view providerId);
+
+class Codec : public ChatCodec {
+ public:
+  ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;
+  bool decode(std::string_view body, Completion& out) const override;
+  std::unique_ptr<StreamDecoder> streamDecoder() const override;
+  ApiError mapError(int status, std::string_view body, std::string_view providerId) const override;
+};
+
+class EventDecoder : public StreamDecoder {
+ public:
+  bool feed(std::string_view bytes, ChunkSink& sink) override;
+  bool complete() const override { return finished_; }
+  const Usage& usage() const override { return usage_; }
+  const ApiError& error() const override { return error_; }
+
+ private:
+  SseDecoder decoder_;
+  std::vector<SseEvent> events_;
+  json::Tape tape_;
+  std::vector<int> toolCalls_;  // per candidate
+  Usage usage_;
+  ApiError error_;
+  bool finished_ = false;
+};
+
+}  // namespace gw::gemini_generate

@@ -1,0 +1,51 @@
+#pragma once
+// What every upstream wire format implements: request encoding from the
+// validated OpenAI-shaped request, response decoding into the internal
+// Completion, a stream decoder fed arbitrary byte slices, and error mapping.
+// OpenAI-compatible providers differ only in catalog data (quirks).
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gw/api_error.h"
+#include "gw/chat_request.h"
+#include "gw/completion.h"
+#include "gw/config.h"
+#include "gw/http.h"
+#include "gw/model_resolver.h"
+
+namespace gw {
+
+struct UpstreamRequest {
+  std::string url;
+  Headers headers;  // beyond content-type/accept and the injected key
+  std::string body;
+};
+
+class ChatCodec {
+ public:
+  virtual ~ChatCodec() = default;
+  // A 4xx when the request uses something the provider cannot express.
+  virtual ApiError encode(const ChatRequest& req, const Target& target, const Config& c,
+                          UpstreamRequest& out) const = 0;
+  virtual bool decode(std::string_view body, Completion& out) const = 0;
+  virtual std::unique_ptr<StreamDecoder> streamDecoder() const = 0;
+  virtual ApiError mapError(int status, std::string_view body, std::string_view providerId) const = 0;
+};
+
+const ChatCodec& chatCodec(WireFormat format);
+
+// The token limit sent when the client set none: the gateway default, capped
+// at the model's maximum output.
+int64_t defaultMaxTokens(const Config& c, const Target& t);
+
+// base_url + "/" + operation, or Azure's deployment URL shape.
+std::string endpointUrl(const ProviderConfig& p, std::string_view upstreamModel, std::string_view operation);
+
+// Shared error mapping: the provider's status and message, OpenAI-shaped,
+// with the provider named. 5xx become 502 (503 when the provider says it is
+// overloaded); prompts over the context window get context_length_exceeded.
+ApiError upstreamError(int status, std::string message, std::string type, std::string code, std::string param,
+                       std::string_view providerId);
+
+}  // namespace gw

@@ -1,0 +1,432 @@
+#include "pipeline.h"
+
+#include <algorithm>
+
+#include "../../providers/demo.h"
+#include "gw/json_writer.h"
+
+namespace gw::chat {
+
+namespace {
+
+constexpr int64_t RETRY_AFTER_CAP_MS = 60000;
+
+bool retryableStatus(int status) { return status == 429 || status >= 500; }
+
+// Retry-After as delta-seconds; HTTP dates are ignored (not worth a calendar).
+int64_t parseRetryAfterMs(std::string_view v) {
+  if (v.empty() || v.size() > 9) return -1;
+  int64_t seconds = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return -1;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return seconds * 1000;
+}
+
+std::string headerValue(const json::Tape& t, uint32_t headers, std::string_view name) {
+  if (headers == 0) return {};
+  uint32_t v = t.find(headers, name);
+  return v != 0 && t.kind(v) == json::Kind::String ? t.string(v) : std::string();
+}
+
+ApiError lacks(const Target& t, std::string param, std::string_view what, Capability cap) {
+  std::string message = "The model '" + t.model->id + "' does not support " + std::string(what) + ".";
+  (void)cap;
+  return invalidRequest(std::move(message), std::move(param), "unsupported_capability");
+}
+
+}  // namespace
+
+ApiError checkCapabilities(const ChatRequest& req, const Target& target) {
+  const ModelConfig* m = target.model;
+  if (m == nullptr) return {};
+  if (!req.firstImagePath.empty() && !m->has(CAP_VISION))
+    return lacks(target, req.firstImagePath, "image inputs (vision)", CAP_VISION);
+  if (req.hasTools && !m->has(CAP_TOOLS)) return lacks(target, "tools", "tools (function calling)", CAP_TOOLS);
+  if (req.wantsJson && !m->has(CAP_JSON)) return lacks(target, "response_format", "JSON output", CAP_JSON);
+  if (req.stream && !m->has(CAP_STREAMING)) return lacks(target, "stream", "streaming", CAP_STREAMING);
+  if (m->maxOutput > 0 && req.maxTokens > m->maxOutput) {
+    return invalidRequest("max_tokens is too large: " + std::to_string(req.maxTokens) + ". The model '" + m->id +
+                              "' supports at most " + std::to_string(m->maxOutput) + " completion tokens.",
+                          req.maxCompletionTokensNode != 0 ? "max_completion_tokens" : "max_tokens", "invalid_value");
+  }
+  return {};
+}
+
+ApiError ChatPipeline::translateRequest(Session&, std::string&, bool& useTranslated) {
+  useTranslated = false;
+  return {};
+}
+
+void ChatPipeline::start(Session& s) {
+  const Config& c = s.config();
+  const RequestEnvelope& r = s.request();
+  if (r.bodyTruncated || static_cast<int64_t>(s.body().size()) > c.maxBodyBytes) {
+    uint64_t size = std::max<uint64_t>(r.bodySize, s.body().size());
+    ApiError e = invalidRequest("Request body is too large: " + std::to_string(size) + " bytes; the limit is " +
+                                    std::to_string(c.maxBodyBytes) + " bytes.",
+                                "", "request_too_large");
+    e.status = 413;
+    return finishWithError(s, e);
+  }
+  bool useTranslated = false;
+  if (ApiError e = translateRequest(s, translated_, useTranslated)) return finishWithError(s, e);
+  if (ApiError e = parseChatRequest(useTranslated ? std::string_view(translated_) : std::string_view(s.body()), req_))
+    return finishWithError(s, e);
+  if (ApiError e = resolveModel(c, req_.model, ModelKind::Chat, target_)) return finishWithError(s, e);
+  if (ApiError e = checkCapabilities(req_, target_)) return finishWithError(s, e);
+
+  const ProviderConfig* p = target_.provider;
+  if (!p->configured()) {
+    if (c.demoMode == DemoMode::Auto) return answerFromDemo(s);
+    std::string how = p->requiresBaseUrl ? envPrefix(p->id) + "_BASE_URL" : p->apiKeySecret;
+    ApiError e = serverError(503, "Provider '" + p->id + "' is not configured: set " + how + ".", "server_error",
+                             "provider_not_configured");
+    return finishWithError(s, e);
+  }
+  if (p->builtinDemo) return answerFromDemo(s);
+
+  codec_ = &chatCodec(p->format);
+  passthrough_ = dialect_.openAiPassthrough() && p->format == WireFormat::OpenAiChat;
+  if (ApiError e = codec_->encode(req_, target_, c, upstream_)) return finishWithError(s, e);
+  deadlineMs_ = s.startedMs() + c.requestTimeoutMs;
+  sendAttempt(s, 0);
+}
+
+void ChatPipeline::onFetchHead(Session& s, uint32_t id, int status, const json::Tape& meta, uint32_t headers) {
+  if (id != fetchId_) return;
+  upstreamStatus_ = status;
+  firstByteMs_ = s.nowMs();
+  upstreamRequestId_ = headerValue(meta, headers, "x-request-id");
+  if (upstreamRequestId_.empty()) upstreamRequestId_ = headerValue(meta, headers, "request-id");  // Anthropic
+  retryAfterMs_ = parseRetryAfterMs(headerValue(meta, headers, "retry-after"));
+  buffer_.clear();
+  if (status >= 200 && status < 300 && req_.stream) {
+    recordAttempt(s, true, "");
+    startStream(s);
+  }
+}
+
+void ChatPipeline::startStream(Session& s) {
+  Headers h = commonHeaders();
+  h.emplace_back("content-type", "text/event-stream; charset=utf-8");
+  h.emplace_back("cache-control", "no-cache");
+  s.respondHead(200, h, true);
+  if (passthrough_) {
+    forwarder_ = std::make_unique<openai_chat::StreamForwarder>(req_.clientWantsUsage);
+  } else {
+    decoder_ = codec_->streamDecoder();
+    writer_ = dialect_.streamWriter(summary(s), req_.clientWantsUsage);
+  }
+}
+
+void ChatPipeline::onFetchChunk(Session& s, uint32_t id, std::string_view data) {
+  if (id != fetchId_ || streamEnded_) return;
+  if (streaming()) {
+    if (passthrough_) {
+      out_.clear();
+      bool ok = forwarder_->feed(data, out_);
+      s.respondChunk(out_);
+      if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
+                                                "upstream_stream_error"));
+      if (forwarder_->sawDone()) finishStream(s);
+      return;
+    }
+    bool ok = decoder_->feed(data, *writer_);
+    drainWriter(s);
+    if (decoder_->error()) return failStream(s, decoder_->error());
+    if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
+                                              "upstream_stream_error"));
+    return;
+  }
+  if (static_cast<int64_t>(buffer_.size() + data.size()) > s.config().maxUpstreamBodyBytes) {
+    s.abortFetch(fetchId_);
+    recordAttempt(s, false, "response too large");
+    return finishWithError(s, serverError(502, "The upstream response exceeded the gateway's size limit.",
+                                          "upstream_error", "upstream_response_too_large"));
+  }
+  buffer_.append(data);
+}
+
+void ChatPipeline::drainWriter(Session& s) {
+  if (writer_ == nullptr || writer_->pending().empty()) return;
+  s.respondChunk(writer_->pending());
+  writer_->pending().clear();
+}
+
+void ChatPipeline::onFetchEnd(Session& s, uint32_t id) {
+  if (id != fetchId_ || streamEnded_) return;
+  if (streaming()) {
+    const bool complete = passthrough_ ? forwarder_->sawDone() : decoder_->complete();
+    if (!complete)
+      return failStream(s, serverError(502,
+                                       "Upstream provider '" + target_.provider->id +
+                                           "' failed: the stream ended before it was complete.",
+                                       "upstream_error", "upstream_stream_error"));
+    return finishStream(s);
+  }
+  if (upstreamStatus_ >= 200 && upstreamStatus_ < 300) return finishSuccess(s);
+  ApiError e = codec_->mapError(upstreamStatus_, buffer_, target_.provider->id);
+  recordAttempt(s, upstreamStatus_ < 500 && upstreamStatus_ != 429, e.message);
+  attempts_.push_back(std::to_string(upstreamStatus_));
+  if (retryableStatus(upstreamStatus_) && maybeRetry(s, retryAfterMs_)) return;
+  Headers h = commonHeaders();
+  if (upstreamStatus_ == 429 && retryAfterMs_ >= 0) h.emplace_back("retry-after", std::to_string(retryAfterMs_ / 1000));
+  finishWithError(s, e, h);
+}
+
+void ChatPipeline::finishSuccess(Session& s) {
+  recordAttempt(s, true, "");
+  Headers h = commonHeaders();
+  if (passthrough_) {
+    usage_ = openai_chat::decodeResponseUsage(buffer_);
+    if (!usage_.known)
+      estimateUsage(usage_, req_.promptBytes, req_.messageCount, openai_chat::responseContentBytes(buffer_));
+    CallSummary sum = summary(s);
+    for (auto& kv : costHeaders(sum)) h.push_back(std::move(kv));
+    s.respondJson(upstreamStatus_, buffer_, h);
+    return logOutcome(s, upstreamStatus_, "ok");
+  }
+  Completion completion;
+  if (!codec_->decode(buffer_, completion)) {
+    return finishWithError(
+        s, serverError(502, "Upstream provider '" + target_.provider->id + "' sent a response the gateway cannot read.",
+                       "upstream_error", "upstream_bad_response"),
+        h);
+  }
+  if (!completion.promptBlocked.empty()) {
+    usage_ = completion.usage;
+    return finishWithError(s, invalidRequest("Provider '" + target_.provider->id + "' blocked the prompt (" +
+                                                 completion.promptBlocked + ").",
+                                             "messages", "content_filter"),
+                           h);
+  }
+  usage_ = completion.usage;
+  if (!usage_.known) estimateUsage(usage_, req_.promptBytes, req_.messageCount, outputBytes(completion));
+  completion.usage = usage_;
+  CallSummary sum = summary(s);
+  if (!completion.choices.empty()) sum.finishReason = completion.choices[0].finishReason;
+  for (auto& kv : costHeaders(sum)) h.push_back(std::move(kv));
+  s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
+  logOutcome(s, 200, "ok");
+}
+
+void ChatPipeline::finishStream(Session& s) {
+  streamEnded_ = true;
+  if (passthrough_) {
+    usage_ = forwarder_->usage();
+    if (!usage_.known) estimateUsage(usage_, req_.promptBytes, req_.messageCount, forwarder_->contentBytes());
+    CallSummary sum = summary(s);
+    out_ = costComment(sum);
+    out_ += "data: [DONE]\n\n";
+    s.respondChunk(out_);
+  } else {
+    usage_ = decoder_->usage();
+    if (!usage_.known) estimateUsage(usage_, req_.promptBytes, req_.messageCount, writer_->outputBytes());
+    writer_->end(summary(s));
+    drainWriter(s);
+  }
+  s.respondEnd();
+  logOutcome(s, 200, "ok");
+}
+
+// A stream that already started cannot change status: it ends with an error
+// event in the client's dialect instead of hanging or stopping silently.
+void ChatPipeline::failStream(Session& s, const ApiError& e) {
+  streamEnded_ = true;
+  s.abortFetch(fetchId_);
+  recordAttempt(s, false, e.message);
+  if (passthrough_) {
+    usage_ = forwarder_->usage();
+    s.respondChunk("data: " + renderError(e) + "\n\n");
+  } else {
+    usage_ = decoder_->usage();
+    writer_->failure(e);
+    drainWriter(s);
+  }
+  s.respondEnd();
+  logOutcome(s, 200, "stream_error");
+}
+
+void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) {
+  if (id != fetchId_ || streamEnded_) return;
+  const bool timeout = reason == "timeout";
+  const std::string& provider = target_.provider->id;
+  if (streaming()) {
+    return failStream(s, serverError(502,
+                                     "Upstream provider '" + provider + "' failed: " +
+                                         (timeout ? "the stream timed out." : "the connection failed mid-stream."),
+                                     "upstream_error", "upstream_stream_error"));
+  }
+  std::string detail = message.empty() ? std::string(reason) : std::string(message);
+  recordAttempt(s, false, detail);
+  attempts_.push_back(timeout ? "timeout" : "network");
+  if (maybeRetry(s, -1)) return;
+  if (timeout) {
+    return finishWithError(s,
+                           serverError(504,
+                                       "The upstream provider '" + provider + "' did not answer within " +
+                                           std::to_string(s.config().requestTimeoutMs) + " ms.",
+                                       "timeout_error", "upstream_timeout"),
+                           commonHeaders());
+  }
+  finishWithError(s,
+                  serverError(502, "Could not reach the upstream provider '" + provider + "': " + detail,
+                              "upstream_error", "upstream_unreachable"),
+                  commonHeaders());
+}
+
+void ChatPipeline::onCancel(Session& s) {
+  if (decoder_) usage_ = decoder_->usage();
+  if (forwarder_) usage_ = forwarder_->usage();
+  logOutcome(s, 499, "client_cancelled");
+}
+
+Headers ChatPipeline::commonHeaders() const {
+  Headers h;
+  if (target_.provider == nullptr) return h;
+  h.emplace_back("x-aigw-provider", demo_ ? "demo" : target_.provider->id);
+  h.emplace_back("x-aigw-model", demo_ ? req_.model : target_.upstream);
+  h.emplace_back("x-aigw-attempts", std::to_string(attempt_ + (demo_ ? 0 : 1)));
+  if (!upstreamRequestId_.empty()) h.emplace_back("x-aigw-upstream-request-id", upstreamRequestId_);
+  return h;
+}
+
+Headers ChatPipeline::costHeaders(const CallSummary& sum) const {
+  Headers h;
+  if (sum.cost.priced) {
+    h.emplace_back("x-aigw-cost-usd", formatPico(sum.cost.picoUsd));
+    h.emplace_back("x-aigw-cost-brl", formatPico(sum.cost.picoBrl));
+  }
+  if (sum.usage.estimated) h.emplace_back("x-aigw-usage-estimated", "true");
+  return h;
+}
+
+CallSummary ChatPipeline::summary(Session& s) const {
+  CallSummary sum;
+  sum.requestId = s.requestId();
+  sum.responseId = "chatcmpl-" + s.requestId().substr(5);
+  sum.model = req_.model;
+  sum.provider = demo_ ? "demo" : (target_.provider ? target_.provider->id : "");
+  sum.upstreamModel = target_.upstream;
+  sum.created = s.startedMs() / 1000;
+  sum.nowMs = s.nowMs();
+  sum.latencyMs = s.nowMs() - s.startedMs();
+  sum.usage = usage_;
+  sum.cost = priceUsage(demo_ ? Price{0, 0, 0, 0, true} : target_.price, usage_, s.config().usdBrlRateMicro);
+  return sum;
+}
+
+void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
+  const Config& c = s.config();
+  const ProviderConfig& p = *target_.provider;
+  FetchSpec f;
+  f.url = upstream_.url;
+  f.headers = {{"content-type", "application/json"}, {"accept", req_.stream ? "text/event-stream" : "application/json"}};
+  for (const auto& h : p.headers) f.headers.push_back(h);
+  for (const auto& h : upstream_.headers) f.headers.push_back(h);
+  if (p.keyPresent && p.authStyle != AuthStyle::None) {
+    f.authSecret = p.apiKeySecret;
+    f.authStyle = p.authStyle == AuthStyle::Header ? "header" : "bearer";
+    f.authHeader = p.authHeader;
+  }
+  f.body = upstream_.body;
+  f.stream = req_.stream;
+  f.delayMs = delayMs;
+  int64_t remaining = deadlineMs_ - s.nowMs() - delayMs;
+  int64_t perAttempt = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;
+  f.timeoutMs = std::max<int64_t>(1, std::min(perAttempt, remaining));
+  attemptStartMs_ = s.nowMs() + delayMs;
+  upstreamStatus_ = 0;
+  fetchId_ = s.fetch(f);
+}
+
+// Full-jitter exponential backoff within the request's deadline; a
+// provider's Retry-After is honoured when it fits under the cap.
+bool ChatPipeline::maybeRetry(Session& s, int64_t retryAfterMs) {
+  const Config& c = s.config();
+  if (attempt_ >= c.maxRetries || s.headSent()) return false;
+  int64_t ceiling = c.retryBaseMs;
+  for (int i = 0; i < attempt_ && ceiling < c.retryMaxMs; ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, c.retryMaxMs);
+  auto delay = static_cast<int64_t>(s.random().upTo(static_cast<uint64_t>(ceiling)));
+  if (retryAfterMs > RETRY_AFTER_CAP_MS) return false;
+  if (retryAfterMs >= 0) delay = std::max(delay, retryAfterMs);
+  if (s.nowMs() + delay >= deadlineMs_) return false;
+  ++attempt_;
+  buffer_.clear();
+  sendAttempt(s, delay);
+  return true;
+}
+
+void ChatPipeline::recordAttempt(Session& s, bool success, std::string_view error) {
+  double latency =
+      static_cast<double>(std::max<int64_t>(0, (firstByteMs_ ? firstByteMs_ : s.nowMs()) - attemptStartMs_));
+  s.state().recordAttempt(target_.provider->id, s.nowMs(), upstreamStatus_, success, latency, error);
+  firstByteMs_ = 0;
+}
+
+void ChatPipeline::answerFromDemo(Session& s) {
+  demo_ = true;
+  demo::Reply reply = demo::compose(req_);
+  usage_ = reply.usage;
+  Completion completion;
+  completion.choices.emplace_back();
+  completion.choices[0].content = reply.text;
+  completion.choices[0].hasContent = true;
+  completion.choices[0].finishReason = "stop";
+  completion.usage = usage_;
+  CallSummary sum = summary(s);
+  sum.finishReason = "stop";
+  Headers h = commonHeaders();
+  if (req_.stream) {
+    h.emplace_back("content-type", "text/event-stream; charset=utf-8");
+    h.emplace_back("cache-control", "no-cache");
+    s.respondHead(200, h, true);
+    writer_ = dialect_.streamWriter(sum, req_.clientWantsUsage);
+    for (std::string_view piece : demo::pieces(reply.text)) writer_->text(0, piece);
+    writer_->finish(0, "stop");
+    writer_->end(sum);
+    drainWriter(s);
+    s.respondEnd();
+  } else {
+    for (auto& kv : costHeaders(sum)) h.push_back(std::move(kv));
+    s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
+  }
+  logOutcome(s, 200, "ok");
+}
+
+void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers& extra) {
+  s.respond(e.status, "application/json", dialect_.renderError(e), extra);
+  logOutcome(s, e.status, e.code.empty() ? e.type : e.code);
+}
+
+void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) {
+  std::string record;
+  json::Writer w(record);
+  w.beginObject().field("event", logEvent()).field("status", status).field("outcome", outcome);
+  w.field("model", req_.model).field("stream", req_.stream);
+  if (demo_) w.field("provider", "demo");
+  else if (target_.provider != nullptr) w.field("provider", target_.provider->id).field("upstream_model", target_.upstream);
+  w.field("attempts", attempt_ + (fetchId_ ? 1 : 0)).field("duration_ms", s.nowMs() - s.startedMs());
+  if (!attempts_.empty()) {
+    w.key("failed_attempts").beginArray();
+    for (const auto& a : attempts_) w.string(a);
+    w.endArray();
+  }
+  if (usage_.known) {
+    w.key("usage").beginObject().field("prompt_tokens", usage_.promptTokens);
+    w.field("completion_tokens", usage_.completionTokens).field("total_tokens", usage_.totalTokens);
+    w.field("cached_prompt_tokens", usage_.cachedPromptTokens);
+    if (usage_.cacheCreationTokens) w.field("cache_creation_tokens", usage_.cacheCreationTokens);
+    if (usage_.estimated) w.field("estimated", true);
+    w.endObject();
+    Cost cost = priceUsage(demo_ ? Price{0, 0, 0, 0, true} : target_.price, usage_, s.config().usdBrlRateMicro);
+    if (cost.priced) w.key("cost_usd").raw(formatPico(cost.picoUsd)).key("cost_brl").raw(formatPico(cost.picoBrl));
+  }
+  w.endObject();
+  s.log(status >= 500 ? "error" : "info", record);
+}
+
+}  // namespace gw::chat

@@ -1,0 +1,86 @@
+#pragma once
+// The chat pipeline behind every chat-shaped endpoint: validate, resolve the
+// model, check its capabilities, encode for the provider's wire format, call
+// it (retrying 429/5xx/network/timeouts before the first byte reaches the
+// client), translate the answer or stream, price it, and render it in the
+// client's dialect. Endpoints differ only in how they read the request
+// (translateRequest) and in their dialect.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../../providers/openai_chat.h"
+#include "../../providers/wire_format.h"
+#include "gw/dialect.h"
+#include "gw/chat_request.h"
+#include "gw/model_resolver.h"
+#include "gw/session.h"
+
+namespace gw::chat {
+
+class ChatPipeline : public Handler {
+ public:
+  explicit ChatPipeline(const Dialect& dialect) : dialect_(dialect) {}
+
+  void start(Session& s) override;
+  void onFetchHead(Session& s, uint32_t id, int status, const json::Tape& meta, uint32_t headers) override;
+  void onFetchChunk(Session& s, uint32_t id, std::string_view data) override;
+  void onFetchEnd(Session& s, uint32_t id) override;
+  void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override;
+  void onCancel(Session& s) override;
+
+ protected:
+  // Produces the OpenAI chat request for the client's body. The default reads
+  // the body as one; other endpoints translate into `translated`.
+  virtual ApiError translateRequest(Session& s, std::string& translated, bool& useTranslated);
+  virtual const char* logEvent() const { return "chat_completion"; }
+
+ private:
+  bool streaming() const { return req_.stream && upstreamStatus_ >= 200 && upstreamStatus_ < 300; }
+  Headers commonHeaders() const;
+  Headers costHeaders(const CallSummary& summary) const;
+  CallSummary summary(Session& s) const;
+  void sendAttempt(Session& s, int64_t delayMs);
+  bool maybeRetry(Session& s, int64_t retryAfterMs);
+  void recordAttempt(Session& s, bool success, std::string_view error);
+  void startStream(Session& s);
+  void drainWriter(Session& s);
+  void finishStream(Session& s);
+  void failStream(Session& s, const ApiError& e);
+  void finishSuccess(Session& s);
+  void answerFromDemo(Session& s);
+  void finishWithError(Session& s, const ApiError& e, const Headers& extra = {});
+  void logOutcome(Session& s, int status, std::string_view outcome);
+
+  const Dialect& dialect_;
+  std::string translated_;
+  ChatRequest req_;
+  Target target_;
+  const ChatCodec* codec_ = nullptr;
+  bool passthrough_ = false;
+  UpstreamRequest upstream_;
+  std::string upstreamRequestId_;
+  std::unique_ptr<openai_chat::StreamForwarder> forwarder_;
+  std::unique_ptr<StreamDecoder> decoder_;
+  std::unique_ptr<StreamWriter> writer_;
+  std::string buffer_;
+  std::string out_;
+  std::vector<std::string> attempts_;
+  Usage usage_;
+  Cost cost_;
+  uint32_t fetchId_ = 0;
+  int attempt_ = 0;
+  int upstreamStatus_ = 0;
+  int64_t retryAfterMs_ = -1;
+  int64_t deadlineMs_ = 0;
+  int64_t attemptStartMs_ = 0;
+  int64_t firstByteMs_ = 0;
+  bool demo_ = false;
+  bool streamEnded_ = false;
+};
+
+// 400 when the request needs what the model lacks (images, tools, JSON
+// mode, streaming) or asks for more output than it can produce.
+ApiError checkCapabilities(const ChatRequest& req, const Target& target);
+
+}  // namespace gw::chat

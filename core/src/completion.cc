@@ -1,0 +1,48 @@
+#include "gw/completion.h"
+
+namespace gw {
+
+Choice& CompletionRecorder::at(int choice) {
+  for (auto& c : completion_.choices)
+    if (c.index == choice) return c;
+  completion_.choices.emplace_back();
+  completion_.choices.back().index = choice;
+  return completion_.choices.back();
+}
+
+void CompletionRecorder::text(int choice, std::string_view delta) {
+  Choice& c = at(choice);
+  c.content.append(delta);
+  c.hasContent = true;
+  outputBytes_ += delta.size();
+}
+
+void CompletionRecorder::toolCall(int choice, int index, std::string_view id, std::string_view name) {
+  Choice& c = at(choice);
+  if (index < 0 || index > 1024) return;
+  if (static_cast<size_t>(index) >= c.toolCalls.size()) c.toolCalls.resize(index + 1);
+  c.toolCalls[index].id = std::string(id);
+  c.toolCalls[index].name = std::string(name);
+  outputBytes_ += name.size();
+}
+
+void CompletionRecorder::toolArguments(int choice, int index, std::string_view delta) {
+  Choice& c = at(choice);
+  if (index < 0 || index > 1024) return;
+  if (static_cast<size_t>(index) >= c.toolCalls.size()) c.toolCalls.resize(index + 1);
+  c.toolCalls[index].arguments.append(delta);
+  outputBytes_ += delta.size();
+}
+
+void CompletionRecorder::finish(int choice, std::string_view reason) { at(choice).finishReason = std::string(reason); }
+
+size_t outputBytes(const Completion& c) {
+  size_t n = 0;
+  for (const auto& choice : c.choices) {
+    n += choice.content.size();
+    for (const auto& t : choice.toolCalls) n += t.name.size() + t.arguments.size();
+  }
+  return n;
+}
+
+}  // namespace gw

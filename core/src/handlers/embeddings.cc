@@ -1,0 +1,297 @@
+// POST /v1/embeddings: OpenAI-compatible providers get the request with the
+// model renamed and answer byte for byte; Gemini gets embedContent /
+// batchEmbedContents and its answer is rebuilt in OpenAI's shape (base64
+// float32 when asked, as the openai SDK asks by default). Priced per input
+// token; Gemini reports no usage, so its tokens are estimated.
+#include <cstring>
+
+#include "../../providers/gemini_generate.h"
+#include "../../providers/openai_chat.h"
+#include "gw/json_tape.h"
+#include "gw/json_writer.h"
+#include "gw/model_resolver.h"
+#include "gw/pricing.h"
+#include "handlers.h"
+
+namespace gw::handlers {
+
+namespace {
+
+using json::Kind;
+
+void appendBase64Floats(std::string& out, const json::Tape& t, uint32_t values) {
+  static const char TABLE[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string bytes;
+  bytes.reserve(t.node(values).count * 4);
+  for (uint32_t v = t.firstChild(values); v != 0; v = t.nextSibling(values, v)) {
+    float f = static_cast<float>(t.number(v));
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));  // little-endian
+  }
+  out.push_back('"');
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 | static_cast<uint8_t>(bytes[i + 1]) << 8 |
+                 static_cast<uint8_t>(bytes[i + 2]);
+    for (int k = 3; k >= 0; --k) out.push_back(TABLE[(n >> (6 * k)) & 63]);
+  }
+  if (i < bytes.size()) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 | (i + 1 < bytes.size() ? static_cast<uint8_t>(bytes[i + 1]) << 8 : 0);
+    out.push_back(TABLE[(n >> 18) & 63]);
+    out.push_back(TABLE[(n >> 12) & 63]);
+    out.push_back(i + 1 < bytes.size() ? TABLE[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  out.push_back('"');
+}
+
+class Embeddings : public Handler {
+ public:
+  void start(Session& s) override {
+    const Config& c = s.config();
+    if (s.request().bodyTruncated || static_cast<int64_t>(s.body().size()) > c.maxBodyBytes) {
+      ApiError e = invalidRequest("Request body is too large; the limit is " + std::to_string(c.maxBodyBytes) + " bytes.",
+                                  "", "request_too_large");
+      e.status = 413;
+      return fail(s, e);
+    }
+    if (ApiError e = validate(s.body())) return fail(s, e);
+    if (ApiError e = resolveModel(c, model_, ModelKind::Embedding, target_)) return fail(s, e);
+    const ProviderConfig& p = *target_.provider;
+    if (!p.configured() || p.builtinDemo) {
+      std::string how = p.requiresBaseUrl ? envPrefix(p.id) + "_BASE_URL" : p.apiKeySecret;
+      return fail(s, serverError(503, "Provider '" + p.id + "' is not configured: set " + how + ".", "server_error",
+                                 "provider_not_configured"));
+    }
+    FetchSpec f;
+    if (p.format == WireFormat::OpenAiChat) {
+      f.url = endpointUrl(p, target_.upstream, "embeddings");
+      f.body = renameModel();
+    } else if (p.format == WireFormat::GeminiGenerate) {
+      if (!texts_) return fail(s, invalidValue("input", "provider '" + p.id + "' embeds text only, not token arrays."));
+      encodeGemini(f);
+    } else {
+      return fail(s, invalidRequest("Provider '" + p.id + "' does not offer embeddings.", "model", "model_not_supported"));
+    }
+    f.headers = {{"content-type", "application/json"}, {"accept", "application/json"}};
+    for (const auto& h : p.headers) f.headers.push_back(h);
+    if (p.keyPresent && p.authStyle != AuthStyle::None) {
+      f.authSecret = p.apiKeySecret;
+      f.authStyle = p.authStyle == AuthStyle::Header ? "header" : "bearer";
+      f.authHeader = p.authHeader;
+    }
+    f.timeoutMs = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;
+    fetchId_ = s.fetch(f);
+  }
+
+  void onFetchHead(Session&, uint32_t id, int status, const json::Tape&, uint32_t) override {
+    if (id == fetchId_) status_ = status;
+  }
+  void onFetchChunk(Session& s, uint32_t id, std::string_view data) override {
+    if (id != fetchId_) return;
+    if (static_cast<int64_t>(buffer_.size() + data.size()) > s.config().maxUpstreamBodyBytes) {
+      s.abortFetch(fetchId_);
+      return fail(s, serverError(502, "The upstream response exceeded the gateway's size limit.", "upstream_error",
+                                 "upstream_response_too_large"));
+    }
+    buffer_.append(data);
+  }
+  void onFetchEnd(Session& s, uint32_t id) override {
+    if (id != fetchId_ || s.ended()) return;
+    const ProviderConfig& p = *target_.provider;
+    if (status_ < 200 || status_ >= 300) {
+      ApiError e = p.format == WireFormat::GeminiGenerate
+                       ? chatCodec(WireFormat::GeminiGenerate).mapError(status_, buffer_, p.id)
+                       : openai_chat::mapError(status_, buffer_, p.id);
+      return fail(s, e);
+    }
+    std::string body;
+    if (p.format == WireFormat::GeminiGenerate) {
+      if (!decodeGemini(body)) {
+        return fail(s, serverError(502, "Upstream provider '" + p.id + "' sent a response the gateway cannot read.",
+                                   "upstream_error", "upstream_bad_response"));
+      }
+    } else {
+      usage_ = openai_chat::decodeResponseUsage(buffer_);
+      usage_.completionTokens = 0;
+      usage_.totalTokens = usage_.promptTokens;
+    }
+    if (!usage_.known) {
+      usage_ = Usage{true, true, estimateTokens(inputBytes_), 0, estimateTokens(inputBytes_), 0, 0};
+    }
+    Headers h = {{"x-aigw-provider", p.id}, {"x-aigw-model", target_.upstream}};
+    Cost cost = priceUsage(target_.price, usage_, s.config().usdBrlRateMicro);
+    if (cost.priced) {
+      h.emplace_back("x-aigw-cost-usd", formatPico(cost.picoUsd));
+      h.emplace_back("x-aigw-cost-brl", formatPico(cost.picoBrl));
+    }
+    if (usage_.estimated) h.emplace_back("x-aigw-usage-estimated", "true");
+    s.respondJson(200, p.format == WireFormat::GeminiGenerate ? std::string_view(body) : std::string_view(buffer_), h);
+    log(s, 200, "ok", cost);
+  }
+  void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override {
+    if (id != fetchId_) return;
+    const std::string& p = target_.provider->id;
+    if (reason == "timeout")
+      return fail(s, serverError(504, "The upstream provider '" + p + "' did not answer in time.", "timeout_error",
+                                 "upstream_timeout"));
+    fail(s, serverError(502, "Could not reach the upstream provider '" + p + "': " + std::string(message), "upstream_error",
+                        "upstream_unreachable"));
+  }
+
+ private:
+  ApiError validate(std::string_view body) {
+    json::Tape& t = tape_;
+    if (!t.parse(body)) return invalidRequest("We could not parse the JSON body of your request.", "", "invalid_json");
+    const uint32_t root = t.root();
+    if (t.kind(root) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
+    uint32_t model = t.find(root, "model");
+    if (model == 0 || t.kind(model) == Kind::Null) return missingParameter("model");
+    if (t.kind(model) != Kind::String || t.rawString(model).empty())
+      return invalidValue("model", "expected a non-empty model name.");
+    model_ = t.string(model);
+    modelNode_ = model;
+    input_ = t.find(root, "input");
+    if (input_ == 0 || t.kind(input_) == Kind::Null) return missingParameter("input");
+    if (t.kind(input_) == Kind::String) {
+      inputBytes_ = t.rawString(input_).size();
+      texts_ = true;
+    } else if (t.kind(input_) == Kind::Array && t.node(input_).count > 0) {
+      if (t.node(input_).count > 2048) return invalidValue("input", "expected at most 2048 inputs.");
+      uint32_t i = 0;
+      Kind first = t.kind(t.firstChild(input_));
+      for (uint32_t e = t.firstChild(input_); e != 0; e = t.nextSibling(input_, e), ++i) {
+        const std::string path = "input[" + std::to_string(i) + "]";
+        if (t.kind(e) != first) return invalidValue("input", "expected strings, token arrays, or one or the other only.");
+        if (t.kind(e) == Kind::String) inputBytes_ += t.rawString(e).size();
+        else if (t.kind(e) == Kind::Number) inputBytes_ += 4;
+        else if (t.kind(e) == Kind::Array) inputBytes_ += 4 * t.node(e).count;
+        else return invalidType(path, "a string or an array of token ids", "another value");
+      }
+      texts_ = first == Kind::String;
+    } else {
+      return invalidValue("input", "expected a non-empty string or array.");
+    }
+    uint32_t format = t.find(root, "encoding_format");
+    if (format != 0 && t.kind(format) != Kind::Null) {
+      if (!t.stringEquals(format, "float") && !t.stringEquals(format, "base64"))
+        return invalidValue("encoding_format", "expected 'float' or 'base64'.");
+      base64_ = t.stringEquals(format, "base64");
+    }
+    uint32_t dims = t.find(root, "dimensions");
+    if (dims != 0 && t.kind(dims) != Kind::Null) {
+      if (!t.isInteger(dims, &dimensions_) || dimensions_ < 1 || dimensions_ > 100000)
+        return invalidValue("dimensions", "expected a positive integer.");
+    }
+    return {};
+  }
+
+  std::string renameModel() const {
+    const json::Tape& t = tape_;
+    std::string out(t.text().substr(0, t.node(modelNode_).begin));
+    json::appendEscaped(out, target_.upstream);
+    out.append(t.text().substr(t.node(modelNode_).end));
+    return out;
+  }
+
+  void writeGeminiRequest(json::Writer& w, uint32_t text) const {
+    w.key("content").beginObject().key("parts").beginArray().beginObject().field("text", tape_.string(text));
+    w.endObject().endArray().endObject();
+    if (dimensions_ > 0) w.field("outputDimensionality", dimensions_);
+  }
+
+  void encodeGemini(FetchSpec& f) const {
+    const ProviderConfig& p = *target_.provider;
+    json::Writer w(f.body);
+    if (tape_.kind(input_) == Kind::String) {
+      f.url = endpointUrl(p, target_.upstream, "models/" + target_.upstream + ":embedContent");
+      w.beginObject();
+      writeGeminiRequest(w, input_);
+      w.endObject();
+      return;
+    }
+    f.url = endpointUrl(p, target_.upstream, "models/" + target_.upstream + ":batchEmbedContents");
+    w.beginObject().key("requests").beginArray();
+    for (uint32_t e = tape_.firstChild(input_); e != 0; e = tape_.nextSibling(input_, e)) {
+      w.beginObject().field("model", "models/" + target_.upstream);
+      writeGeminiRequest(w, e);
+      w.endObject();
+    }
+    w.endArray().endObject();
+  }
+
+  bool decodeGemini(std::string& out) {
+    json::Tape t;
+    if (!t.parse(buffer_) || t.kind(t.root()) != Kind::Object) return false;
+    std::vector<uint32_t> vectors;
+    uint32_t single = t.find(t.root(), "embedding");
+    uint32_t many = t.find(t.root(), "embeddings");
+    if (single != 0 && t.kind(single) == Kind::Object) vectors.push_back(t.find(single, "values"));
+    if (many != 0 && t.kind(many) == Kind::Array)
+      for (uint32_t e = t.firstChild(many); e != 0; e = t.nextSibling(many, e)) vectors.push_back(t.find(e, "values"));
+    if (vectors.empty()) return false;
+    json::Writer w(out);
+    w.beginObject().field("object", "list").key("data").beginArray();
+    int index = 0;
+    for (uint32_t values : vectors) {
+      if (values == 0 || t.kind(values) != Kind::Array) return false;
+      w.beginObject().field("object", "embedding").field("index", index++).key("embedding");
+      if (base64_) {
+        std::string encoded;
+        appendBase64Floats(encoded, t, values);
+        w.raw(encoded);
+      } else {
+        w.raw(t.raw(values));
+      }
+      w.endObject();
+    }
+    usage_ = Usage{true, true, estimateTokens(inputBytes_), 0, estimateTokens(inputBytes_), 0, 0};
+    w.endArray().field("model", model_).key("usage").beginObject().field("prompt_tokens", usage_.promptTokens);
+    w.field("total_tokens", usage_.totalTokens).endObject().endObject();
+    return true;
+  }
+
+  void fail(Session& s, const ApiError& e) {
+    Headers h;
+    if (target_.provider != nullptr) h = {{"x-aigw-provider", target_.provider->id}, {"x-aigw-model", target_.upstream}};
+    s.respondError(e, h);
+    log(s, e.status, e.code.empty() ? e.type : e.code, Cost{});
+  }
+
+  void log(Session& s, int status, std::string_view outcome, const Cost& cost) {
+    std::string record;
+    json::Writer w(record);
+    w.beginObject().field("event", "embeddings").field("status", status).field("outcome", outcome).field("model", model_);
+    if (target_.provider != nullptr) w.field("provider", target_.provider->id);
+    w.field("duration_ms", s.nowMs() - s.startedMs());
+    if (usage_.known) {
+      w.key("usage").beginObject().field("prompt_tokens", usage_.promptTokens);
+      if (usage_.estimated) w.field("estimated", true);
+      w.endObject();
+    }
+    if (cost.priced) w.key("cost_usd").raw(formatPico(cost.picoUsd));
+    w.endObject();
+    s.log(status >= 500 ? "error" : "info", record);
+  }
+
+  json::Tape tape_;
+  std::string model_;
+  uint32_t modelNode_ = 0;
+  uint32_t input_ = 0;
+  size_t inputBytes_ = 0;
+  bool texts_ = false;
+  bool base64_ = false;
+  int64_t dimensions_ = 0;
+  Target target_;
+  std::string buffer_;
+  Usage usage_;
+  uint32_t fetchId_ = 0;
+  int status_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> embeddings() { return std::make_unique<Embeddings>(); }
+
+}  // namespace gw::handlers

@@ -1,0 +1,159 @@
+// POST /api/v1/ai/generate: the gateway's own simple API.
+//   in:  {tenantId, userId, agentId, model, messages, temperature, maxTokens, stream}
+//   out: {requestId, content, usage:{promptTokens, completionTokens, totalTokens},
+//         latencyMs, cost, costBrl, model, provider, finishReason, timestamp}
+// With stream: true, SSE `{"type":"delta","content":…}` events and a final
+// `{"type":"done",…summary}`.
+#include <cstdio>
+
+#include "../chat/pipeline.h"
+#include "gw/json_tape.h"
+#include "gw/json_writer.h"
+#include "handlers.h"
+
+namespace gw::handlers {
+
+namespace {
+
+using json::Kind;
+
+// 2026-11-22T10:00:00.123Z from epoch milliseconds (days-from-civil inverse).
+std::string isoTimestamp(int64_t ms) {
+  int64_t days = ms / 86400000, rem = ms % 86400000;
+  if (rem < 0) rem += 86400000, --days;
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+  char buf[96];
+  snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
+           static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(rem / 3600000),
+           static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
+           static_cast<long long>(rem % 1000));
+  return buf;
+}
+
+void writeSummary(json::Writer& w, const chat::CallSummary& s, std::string_view content) {
+  w.field("requestId", s.requestId).field("content", content);
+  w.key("usage").beginObject().field("promptTokens", s.usage.promptTokens);
+  w.field("completionTokens", s.usage.completionTokens).field("totalTokens", s.usage.totalTokens);
+  if (s.usage.cachedPromptTokens) w.field("cachedTokens", s.usage.cachedPromptTokens);
+  if (s.usage.estimated) w.field("estimated", true);
+  w.endObject();
+  w.field("latencyMs", s.latencyMs);
+  w.key("cost").raw(formatPico(s.cost.picoUsd)).key("costBrl").raw(formatPico(s.cost.picoBrl));
+  w.field("model", s.model).field("provider", s.provider);
+  w.field("finishReason", s.finishReason.empty() ? "stop" : s.finishReason);
+  w.field("timestamp", isoTimestamp(s.nowMs));
+}
+
+class GenerateWriter : public chat::StreamWriter {
+ public:
+  void text(int choice, std::string_view delta) override {
+    if (choice != 0) return;
+    content_.append(delta);
+    outputBytes_ += delta.size();
+    out_ += "data: ";
+    json::Writer(out_).beginObject().field("type", "delta").field("content", delta).endObject();
+    out_ += "\n\n";
+  }
+  void toolCall(int, int, std::string_view, std::string_view) override {}
+  void toolArguments(int, int, std::string_view) override {}
+  void finish(int choice, std::string_view reason) override {
+    if (choice == 0) finish_ = std::string(reason);
+  }
+  void end(const chat::CallSummary& summary) override {
+    chat::CallSummary s = summary;
+    s.finishReason = finish_;
+    out_ += "data: ";
+    json::Writer w(out_);
+    w.beginObject().field("type", "done");
+    writeSummary(w, s, content_);
+    w.endObject();
+    out_ += "\n\n";
+  }
+  void failure(const ApiError& e) override {
+    out_ += "data: ";
+    std::string err = renderError(e);  // {"error":{…}}
+    out_ += "{\"type\":\"error\",";
+    out_.append(err, 1, std::string::npos);
+    out_ += "\n\n";
+  }
+
+ private:
+  std::string content_;
+  std::string finish_;
+};
+
+class GenerateDialect : public chat::Dialect {
+ public:
+  std::unique_ptr<chat::StreamWriter> streamWriter(const chat::CallSummary&, bool) const override {
+    return std::make_unique<GenerateWriter>();
+  }
+  std::string renderCompletion(const Completion& c, const chat::CallSummary& summary) const override {
+    std::string out;
+    json::Writer w(out);
+    w.beginObject();
+    writeSummary(w, summary, c.choices.empty() ? std::string_view() : std::string_view(c.choices[0].content));
+    w.endObject();
+    return out;
+  }
+};
+
+const GenerateDialect DIALECT;
+
+class Generate : public chat::ChatPipeline {
+ public:
+  Generate() : ChatPipeline(DIALECT) {}
+
+ protected:
+  const char* logEvent() const override { return "generate"; }
+
+  ApiError translateRequest(Session& s, std::string& out, bool& useTranslated) override {
+    useTranslated = true;
+    json::Tape t;
+    if (!t.parse(s.body()) || t.kind(t.root()) != Kind::Object)
+      return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
+    const uint32_t root = t.root();
+    json::Writer w(out);
+    w.beginObject();
+    uint32_t model = t.find(root, "model");
+    if (model != 0 && t.kind(model) != Kind::Null) w.key("model").raw(t.raw(model));
+    else w.field("model", "default");
+    uint32_t messages = t.find(root, "messages");
+    if (messages == 0) return missingParameter("messages");
+    w.key("messages").raw(t.raw(messages));
+    uint32_t temperature = t.find(root, "temperature");
+    if (temperature != 0) w.key("temperature").raw(t.raw(temperature));
+    uint32_t maxTokens = t.find(root, "maxTokens");
+    if (maxTokens != 0) {
+      if (t.kind(maxTokens) != Kind::Number && t.kind(maxTokens) != Kind::Null)
+        return invalidType("maxTokens", "an integer", "another value");
+      w.key("max_tokens").raw(t.raw(maxTokens));
+    }
+    for (const char* id : {"tenantId", "userId", "agentId"}) {
+      uint32_t v = t.find(root, id);
+      if (v != 0 && t.kind(v) != Kind::String && t.kind(v) != Kind::Null) return invalidType(id, "a string", "another value");
+    }
+    uint32_t user = t.find(root, "userId");
+    if (user != 0 && t.kind(user) == Kind::String) w.key("user").raw(t.raw(user));
+    uint32_t stream = t.find(root, "stream");
+    if (stream != 0 && t.kind(stream) != Kind::True && t.kind(stream) != Kind::False && t.kind(stream) != Kind::Null)
+      return invalidType("stream", "a boolean", "another value");
+    if (stream != 0 && t.kind(stream) == Kind::True) w.field("stream", true);
+    w.endObject();
+    return {};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> generate() { return std::make_unique<Generate>(); }
+
+}  // namespace gw::handlers

@@ -1,0 +1,85 @@
+// GET /api/v1/ai/models: the registry with capabilities, prices, availability
+// (is the provider configured?) and a recommended flag. Filters:
+// ?provider=, ?capability=, ?type=chat|embedding, ?available=true.
+#include "gw/json_writer.h"
+#include "gw/pricing.h"
+#include "handlers.h"
+
+namespace gw::handlers {
+
+namespace {
+
+std::string queryParam(std::string_view query, std::string_view name) {
+  if (!query.empty() && query[0] == '?') query.remove_prefix(1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+// USD per 1M tokens as a decimal string ("0.15").
+std::string perMillion(int64_t micro) { return formatPico(micro * 1000000); }
+
+class ModelCatalog : public Handler {
+ public:
+  void start(Session& s) override {
+    const Config& c = s.config();
+    const std::string& q = s.request().query;
+    const std::string provider = queryParam(q, "provider"), capability = queryParam(q, "capability"),
+                      type = queryParam(q, "type"), available = queryParam(q, "available");
+    std::string body;
+    json::Writer w(body);
+    w.beginObject().field("object", "list").key("data").beginArray();
+    for (const auto& m : c.models) {
+      if (!m.enabled) continue;
+      const ProviderConfig* p = c.provider(m.provider);
+      if (p == nullptr || !p->enabled) continue;
+      const bool configured = p->configured();
+      const bool isEmbedding = m.kind == ModelKind::Embedding;
+      if (!provider.empty() && provider != m.provider) continue;
+      if (!type.empty() && type != (isEmbedding ? "embedding" : "chat")) continue;
+      if (available == "true" && !configured) continue;
+      bool hasCapability = capability.empty();
+      std::vector<std::string_view> caps = capabilityNames(m.capabilities);
+      for (auto name : caps) hasCapability = hasCapability || name == capability;
+      if (!hasCapability) continue;
+
+      w.beginObject().field("id", m.id).field("object", "model").field("type", isEmbedding ? "embedding" : "chat");
+      w.field("provider", m.provider).field("provider_name", p->name).field("upstream", m.upstream);
+      w.key("aliases").beginArray();
+      for (const auto& a : m.aliases) w.string(a);
+      w.endArray().key("capabilities").beginArray();
+      for (auto name : caps) w.string(name);
+      w.endArray();
+      w.key("pricing").beginObject().field("currency", "USD").field("unit", "1M tokens");
+      w.key("input").raw(perMillion(m.price.input));
+      if (!isEmbedding) w.key("output").raw(perMillion(m.price.output)).key("cached_input").raw(perMillion(m.price.cachedInput));
+      if (m.price.cacheWrite > 0) w.key("cache_write").raw(perMillion(m.price.cacheWrite));
+      w.endObject();
+      w.field("context_window", m.contextWindow);
+      if (isEmbedding) w.field("dimensions", m.dimensions);
+      else w.field("max_output", m.maxOutput);
+      w.field("quality", m.quality);
+      // Available: calls reach the provider (or, for demo, the built-in upstream).
+      w.field("available", configured);
+      w.field("availability", configured ? "configured"
+                                          : (p->requiresBaseUrl ? "needs " + envPrefix(p->id) + "_BASE_URL"
+                                                                : "needs " + p->apiKeySecret));
+      w.field("recommended", m.recommended && configured);
+      w.field("created", m.created).endObject();
+    }
+    w.endArray().key("usd_brl_rate").raw(formatPico(c.usdBrlRateMicro * 1000000)).endObject();
+    s.respondJson(200, body);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> modelCatalog() { return std::make_unique<ModelCatalog>(); }
+
+}  // namespace gw::handlers

@@ -1,0 +1,52 @@
+#include "gw/pricing.h"
+
+#include <algorithm>
+
+namespace gw {
+
+Cost priceUsage(const Price& price, const Usage& usage, int64_t usdBrlRateMicro) {
+  Cost c;
+  if (!price.known) return c;
+  c.priced = true;
+  const int64_t cached = std::clamp<int64_t>(usage.cachedPromptTokens, 0, usage.promptTokens);
+  const int64_t written = std::clamp<int64_t>(usage.cacheCreationTokens, 0, usage.promptTokens - cached);
+  const int64_t fresh = usage.promptTokens - cached - written;
+  const int64_t writeRate = price.cacheWrite > 0 ? price.cacheWrite : price.input;
+  // tokens × micro-USD per 1M tokens = 10^-12 USD.
+  c.picoUsd = fresh * price.input + cached * price.cachedInput + written * writeRate +
+              std::max<int64_t>(0, usage.completionTokens) * price.output;
+  __int128 brl = static_cast<__int128>(c.picoUsd) * usdBrlRateMicro;
+  c.picoBrl = static_cast<int64_t>((brl + 500000) / 1000000);
+  return c;
+}
+
+std::string formatPico(int64_t pico) {
+  std::string out;
+  if (pico < 0) {
+    out.push_back('-');
+    pico = -pico;
+  }
+  out += std::to_string(pico / 1000000000000LL);
+  int64_t frac = pico % 1000000000000LL;
+  if (frac == 0) return out;
+  std::string digits = std::to_string(frac);
+  out.push_back('.');
+  out.append(12 - digits.size(), '0');
+  while (!digits.empty() && digits.back() == '0') digits.pop_back();
+  out += digits;
+  return out;
+}
+
+int64_t estimateTokens(size_t bytes) { return static_cast<int64_t>((bytes + 3) / 4); }
+
+void estimateUsage(Usage& usage, size_t promptBytes, size_t messageCount, size_t outputBytes) {
+  if (usage.known) return;
+  usage.known = true;
+  usage.estimated = true;
+  // Chat formats add a few tokens of framing per message.
+  usage.promptTokens = estimateTokens(promptBytes) + 4 * static_cast<int64_t>(messageCount);
+  usage.completionTokens = estimateTokens(outputBytes);
+  usage.totalTokens = usage.promptTokens + usage.completionTokens;
+}
+
+}  // namespace gw
