@@ -211,10 +211,11 @@ class SessionDriver {
     if (effect.delay_ms > 0) await sleep(effect.delay_ms, ac.signal);
     if (ac.signal.aborted) return;
     const headers = { ...effect.headers };
+    let secret = '';
     if (effect.auth) {
       // The only place a provider key is touched: named by the core, read
       // from the environment here, never passed into the core.
-      const secret = this.env[effect.auth.secret];
+      secret = this.env[effect.auth.secret];
       if (typeof secret === 'string' && secret) {
         if (effect.auth.style === 'bearer') headers.authorization = `Bearer ${secret}`;
         else if (effect.auth.header) headers[effect.auth.header] = secret;
@@ -234,9 +235,11 @@ class SessionDriver {
       });
       if (this.closed) return;
       const responseHeaders = Object.fromEntries(res.headers);
-      if (!effect.stream || !res.body) {
-        // One input for a whole buffered response: head, body and end.
-        const bytes = new Uint8Array(await res.arrayBuffer());
+      if (!effect.stream || !res.body || !res.ok) {
+        // One input for a whole buffered response: head, body and end. An
+        // error body is read whole so a provider echoing the key cannot leak it.
+        let bytes = new Uint8Array(await res.arrayBuffer());
+        if (!res.ok) bytes = redact(bytes, secret);
         this.inflight.delete(effect.id);
         this.feed({ id: effect.id, type: 'fetch_response', status: res.status, headers: responseHeaders }, bytes);
         return;
@@ -254,11 +257,22 @@ class SessionDriver {
       if (ac.signal.aborted && !timedOut) return; // aborted on the core's request
       this.inflight.delete(effect.id);
       const reason = timedOut ? 'timeout' : 'network';
-      this.feed({ id: effect.id, type: 'fetch_error', reason, message: String(err?.message ?? err) }, null);
+      const message = redactText(String(err?.message ?? err), secret);
+      this.feed({ id: effect.id, type: 'fetch_error', reason, message }, null);
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+function redactText(text, secret) {
+  return typeof secret === 'string' && secret.length >= 4 ? text.replaceAll(secret, '[redacted]') : text;
+}
+
+function redact(bytes, secret) {
+  if (typeof secret !== 'string' || secret.length < 4) return bytes;
+  const text = new TextDecoder().decode(bytes);
+  return text.includes(secret) ? new TextEncoder().encode(redactText(text, secret)) : bytes;
 }
 
 function concat(chunks) {

@@ -87,8 +87,12 @@ std::string encodeRequest(const ChatRequest& req, const Target& target, const Co
       if (rename != nullptr && t.find(root, *rename) != 0) drop = true, rename = nullptr;
       if (drop) {
         if (t.stringEquals(k, "stream_options")) droppedStreamOptions = true;
-        if (anyKept) edits.push_back({prevKeptEnd, t.node(v).end, ""});
-        else edits.push_back({t.node(k).begin, next != 0 ? t.node(next).begin : t.node(v).end, ""});
+        if (anyKept) {
+          edits.push_back({prevKeptEnd, t.node(v).end, ""});
+          prevKeptEnd = t.node(v).end;  // a following drop starts where this one ended
+        } else {
+          edits.push_back({t.node(k).begin, next != 0 ? t.node(next).begin : t.node(v).end, ""});
+        }
       } else {
         if (rename != nullptr) {
           std::string quoted;

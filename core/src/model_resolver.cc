@@ -65,7 +65,7 @@ std::vector<std::string> closeMatches(const Config& c, std::string_view name, Mo
     if (!m.enabled || m.kind != kind) continue;
     size_t best = editDistance(name, m.id);
     for (const auto& a : m.aliases) best = std::min(best, editDistance(name, a));
-    if (containsFolded(m.id, name) || containsFolded(name, m.id)) best = std::min<size_t>(best, 1);
+    if (containsFolded(m.id, name) || containsFolded(name, m.id)) best = std::min<size_t>(best, 2);
     if (best <= limit) found.push_back({best, &m.id});
   }
   std::stable_sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) { return a.score < b.score; });

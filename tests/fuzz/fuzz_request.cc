@@ -11,15 +11,32 @@
 namespace {
 
 const char* CONFIG = R"({"gateway":{"config_refresh_ms":86400000},
- "providers":[{"id":"openai","base_url":"https://api.openai.com/v1"},{"id":"demo","format":"demo"}],
- "models":[{"id":"gpt-4o-mini","provider":"openai"},{"id":"o3-mini","provider":"openai","max_tokens_param":"max_completion_tokens"},
+ "providers":[{"id":"openai","base_url":"https://api.openai.com/v1"},{"id":"demo","format":"demo"},
+   {"id":"anthropic","format":"anthropic_messages","base_url":"https://api.anthropic.com/v1","auth":"header","auth_header":"x-api-key"},
+   {"id":"gemini","format":"gemini_generate","base_url":"https://generativelanguage.googleapis.com/v1beta"},
+   {"id":"mistral","base_url":"https://api.mistral.ai/v1","quirks":{"drop":["user","logit_bias"],"rename":{"seed":"random_seed"}}},
+   {"id":"ollama","base_url":"http://127.0.0.1:11434/v1","auth":"none","self_hosted":true}],
+ "models":[{"id":"gpt-4o-mini","provider":"openai","price":{"input":0.15,"output":0.6}},
+           {"id":"o3-mini","provider":"openai","max_tokens_param":"max_completion_tokens"},
+           {"id":"claude","provider":"anthropic","price":{"input":3,"output":15}},
+           {"id":"gemini","provider":"gemini","price":{"input":0.3,"output":2.5}},
+           {"id":"small","provider":"mistral","price":{"input":0.1,"output":0.3}},
+           {"id":"embed","provider":"gemini","type":"embedding","price":{"input":0.15}},
            {"id":"demo","provider":"demo"}]})";
+
+// Endpoints a client reaches; the input's first byte picks one.
+const char* const ENVELOPES[] = {
+    R"({"method":"POST","path":"/v1/chat/completions","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})",
+    R"({"method":"POST","path":"/v1/messages","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})",
+    R"({"method":"POST","path":"/api/v1/ai/generate","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})",
+    R"({"method":"POST","path":"/v1/embeddings","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})",
+};
 
 gw::Gateway& gateway() {
   static gw::Gateway g;
   static bool configured = false;
   if (!configured) {
-    g.configure(CONFIG, R"({"vars":{},"secrets":["OPENAI_API_KEY"]})");
+    g.configure(CONFIG, R"({"vars":{},"secrets":["OPENAI_API_KEY","ANTHROPIC_API_KEY","GEMINI_API_KEY","MISTRAL_API_KEY"]})");
     configured = true;
   }
   return g;
@@ -30,7 +47,7 @@ gw::Gateway& gateway() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   gw::Gateway& g = gateway();
-  const char* envelope = R"({"method":"POST","path":"/v1/chat/completions","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})";
+  const char* envelope = ENVELOPES[size > 0 ? static_cast<uint8_t>(data[0]) % 4 : 0];
   int32_t sid = g.open(envelope, input);
   if (sid > 0) {
     std::string out;

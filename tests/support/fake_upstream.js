@@ -1,5 +1,8 @@
-// A scriptable OpenAI-compatible upstream for tests and benchmarks. Speaks
-// POST /v1/chat/completions (JSON and SSE). Each request takes the next
+// A scriptable upstream for tests and benchmarks. Speaks OpenAI
+// (POST /v1/chat/completions, /v1/embeddings), Anthropic (POST /v1/messages)
+// and Gemini (POST /v1beta/models/{m}:generateContent, :streamGenerateContent,
+// :embedContent), answering from the shared fixtures (JSON and SSE; requests
+// with tools get the tool-call fixtures). Each request takes the next
 // scripted behaviour from a queue (POST /__script), or answers normally:
 //   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset }
 // GET /__requests lists what it received; POST /__reset clears both.
@@ -7,8 +10,40 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/openai/', import.meta.url));
-const STREAM_FIXTURE = readFileSync(FIXTURES + 'chat_stream.sse', 'utf8');
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const fixture = (name) => readFileSync(FIXTURES + name, 'utf8');
+const STREAM_FIXTURE = fixture('openai/chat_stream.sse');
+
+// Which provider a path belongs to, and what it answers.
+function route(pathname, body) {
+  const tools = Array.isArray(body.tools) && body.tools.length > 0;
+  if (pathname === '/v1/chat/completions') {
+    if (!tools) return { kind: 'openai' };
+    return { kind: 'fixture', stream: body.stream, file: body.stream ? 'openai/chat_stream_tool_call.sse' : null, json: toolCompletion(body.model) };
+  }
+  if (pathname === '/v1/embeddings')
+    return { kind: 'fixture', json: { object: 'list', data: [].concat(body.input).map((_, index) => ({ object: 'embedding', index, embedding: body.encoding_format === 'base64' ? Buffer.from(new Float32Array([0.25, -0.5]).buffer).toString('base64') : [0.25, -0.5] })), model: body.model, usage: { prompt_tokens: 7, total_tokens: 7 } } };
+  if (pathname === '/v1/messages')
+    return { kind: 'fixture', stream: body.stream, file: `anthropic/${body.stream ? (tools ? 'stream_tool_use.sse' : 'stream.sse') : tools ? 'message_tool_use.json' : 'message.json'}` };
+  const gemini = pathname.match(/^\/v1beta\/models\/[^:]+:(\w+)$/);
+  if (gemini) {
+    const op = gemini[1];
+    if (op === 'embedContent') return { kind: 'fixture', file: 'gemini/embed.json' };
+    if (op === 'batchEmbedContents') return { kind: 'fixture', file: 'gemini/batch_embed.json' };
+    const stream = op === 'streamGenerateContent';
+    if (op === 'generateContent' || stream)
+      return { kind: 'fixture', stream, file: `gemini/${stream ? (tools ? 'stream_function_call.sse' : 'stream.sse') : tools ? 'generate_function_call.json' : 'generate.json'}` };
+  }
+  return null;
+}
+
+function toolCompletion(model) {
+  return {
+    id: 'chatcmpl-tool', object: 'chat.completion', created: 1700000000, model,
+    choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_abc123', type: 'function', function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA"}' } }] }, finish_reason: 'tool_calls' }],
+    usage: { prompt_tokens: 80, completion_tokens: 17, total_tokens: 97 },
+  };
+}
 
 function completion(model, content) {
   return {
@@ -42,15 +77,16 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       received.length = 0;
       return res.end('{}');
     }
-    if (url.pathname !== '/v1/chat/completions' || req.method !== 'POST') {
-      res.statusCode = 404;
-      return res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
-    }
     let body = {};
     try {
       body = JSON.parse(raw);
     } catch {}
-    received.push({ headers: req.headers, body });
+    const answer = req.method === 'POST' ? route(url.pathname, body) : null;
+    if (!answer) {
+      res.statusCode = 404;
+      return res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
+    }
+    received.push({ path: url.pathname + url.search, headers: req.headers, body });
     const step = script.shift() ?? {};
     if (step.delay_ms) await new Promise((r) => setTimeout(r, step.delay_ms));
     if (step.hang) return; // never answer; the gateway's timeout must fire
@@ -60,6 +96,18 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       return res.end(typeof step.body === 'string' ? step.body : JSON.stringify(step.body ?? { error: { message: 'scripted failure', type: 'server_error', param: null, code: null } }));
     }
     res.setHeader('x-request-id', 'req_fake_' + received.length);
+    if (answer.kind === 'fixture') {
+      if (answer.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        for (const event of fixture(answer.file).split('\n\n').filter(Boolean)) {
+          if (step.chunk_delay_ms) await new Promise((r) => setTimeout(r, step.chunk_delay_ms));
+          res.write(event + '\n\n');
+        }
+        return res.end();
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(answer.file ? fixture(answer.file) : JSON.stringify(answer.json));
+    }
     if (body.stream) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const events = STREAM_FIXTURE.split('\n\n').filter(Boolean).map((e) => e + '\n\n');

@@ -160,6 +160,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         if (auth != 0) {
           call.authSecret = str(b.tape, auth, "secret");
           call.authStyle = str(b.tape, auth, "style");
+          call.authHeader = str(b.tape, auth, "header");
         }
         call.body = bodyOf(b, e);
         call.stream = b.tape.kind(b.tape.find(e, "stream")) == json::Kind::True;

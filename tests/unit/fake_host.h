@@ -33,6 +33,7 @@ struct FetchCall {
   std::map<std::string, std::string> headers;
   std::string authSecret;
   std::string authStyle;
+  std::string authHeader;
   std::string body;
   bool stream = false;
   int64_t timeoutMs = 0;
