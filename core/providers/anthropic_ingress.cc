@@ -1,6 +1,7 @@
 #include "anthropic_ingress.h"
 
 #include "anthropic_messages.h"
+#include "message_parts.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 
@@ -10,14 +11,8 @@ namespace {
 
 using json::Kind;
 using json::Tape;
-
-bool present(const Tape& t, uint32_t v) { return v != 0 && t.kind(v) != Kind::Null; }
-
-std::string str(const Tape& t, uint32_t obj, std::string_view key) {
-  if (obj == 0 || t.kind(obj) != Kind::Object) return {};
-  uint32_t v = t.find(obj, key);
-  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
-}
+using parts::present;
+using parts::str;
 
 // Text of a string or of an array of text blocks.
 bool blockText(const Tape& t, uint32_t v, std::string& out) {

@@ -11,13 +11,10 @@ namespace {
 
 using json::Kind;
 using json::Tape;
+using parts::present;
+using parts::str;
 
 constexpr std::string_view PROVIDER_NOUN = "anthropic";
-
-std::string str(const Tape& t, uint32_t obj, std::string_view key) {
-  uint32_t v = t.find(obj, key);
-  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
-}
 
 int64_t integer(const Tape& t, uint32_t obj, std::string_view key) {
   uint32_t v = t.find(obj, key);
@@ -25,33 +22,6 @@ int64_t integer(const Tape& t, uint32_t obj, std::string_view key) {
   if (v != 0 && t.kind(v) == Kind::Number) t.isInteger(v, &out);
   return out;
 }
-
-bool present(const Tape& t, uint32_t v) { return v != 0 && t.kind(v) != Kind::Null; }
-
-// Messages are written as role runs: consecutive messages that map to the
-// same Anthropic role share one message, as the API requires alternation.
-class RoleRuns {
- public:
-  explicit RoleRuns(json::Writer& w) : w_(w) {}
-  void open(std::string_view role) {
-    if (role == current_) return;
-    close();
-    w_.beginObject().field("role", role).key("content").beginArray();
-    current_ = std::string(role);
-  }
-  void close() {
-    if (current_.empty()) return;
-    w_.endArray().endObject();
-    current_.clear();
-  }
-  bool any() const { return wrote_; }
-  void wrote() { wrote_ = true; }
-
- private:
-  json::Writer& w_;
-  std::string current_;
-  bool wrote_ = false;
-};
 
 ApiError writeImage(json::Writer& w, const Tape& t, uint32_t part, const std::string& path) {
   uint32_t url = t.find(t.find(part, "image_url"), "url");
@@ -90,7 +60,7 @@ ApiError writeUserContent(json::Writer& w, const Tape& t, uint32_t content, cons
 }
 
 ApiError writeMessages(json::Writer& w, const Tape& t, uint32_t messages) {
-  RoleRuns runs(w);
+  parts::RoleRuns runs(w, "content");
   uint32_t index = 0;
   for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m), ++index) {
     const std::string path = "messages[" + std::to_string(index) + "]";
@@ -124,7 +94,6 @@ ApiError writeMessages(json::Writer& w, const Tape& t, uint32_t messages) {
         }
       }
     }
-    runs.wrote();
   }
   runs.close();
   if (!runs.any()) return invalidRequest("At least one non-system message is required.", "messages", "invalid_value");
@@ -205,13 +174,7 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   w.field("max_tokens", req.maxTokens > 0 ? req.maxTokens : defaultMaxTokens(c, target));
 
   uint32_t messages = t.find(root, "messages");
-  std::string system;
-  for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m)) {
-    uint32_t role = t.find(m, "role");
-    if (!t.stringEquals(role, "system") && !t.stringEquals(role, "developer")) continue;
-    if (!system.empty()) system += "\n\n";
-    system += parts::text(t, t.find(m, "content"));
-  }
+  std::string system = parts::systemText(t, messages);
   // Anthropic has no JSON mode: the instruction goes into the system prompt.
   uint32_t format = t.find(root, "response_format");
   if (req.wantsJson) {
@@ -231,13 +194,7 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   uint32_t topP = t.find(root, "top_p");
   if (present(t, topP)) w.key("top_p").raw(t.raw(topP));
   uint32_t stop = t.find(root, "stop");
-  if (present(t, stop)) {
-    w.key("stop_sequences").beginArray();
-    if (t.kind(stop) == Kind::String) w.string(t.string(stop));
-    else
-      for (uint32_t s = t.firstChild(stop); s != 0; s = t.nextSibling(stop, s)) w.string(t.string(s));
-    w.endArray();
-  }
+  if (present(t, stop)) parts::writeStringList(w.key("stop_sequences"), t, stop);
   writeTools(w, t, root);
   std::string user = str(t, root, "user");
   if (!user.empty()) w.key("metadata").beginObject().field("user_id", user).endObject();

@@ -9,39 +9,10 @@ namespace {
 
 using json::Kind;
 using json::Tape;
+using parts::present;
+using parts::str;
 
 constexpr std::string_view PROVIDER_NOUN = "gemini";
-
-std::string str(const Tape& t, uint32_t obj, std::string_view key) {
-  if (obj == 0 || t.kind(obj) != Kind::Object) return {};
-  uint32_t v = t.find(obj, key);
-  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
-}
-
-bool present(const Tape& t, uint32_t v) { return v != 0 && t.kind(v) != Kind::Null; }
-
-class RoleRuns {
- public:
-  explicit RoleRuns(json::Writer& w) : w_(w) {}
-  void open(std::string_view role) {
-    if (role == current_) return;
-    close();
-    w_.beginObject().field("role", role).key("parts").beginArray();
-    current_ = std::string(role);
-    any_ = true;
-  }
-  void close() {
-    if (current_.empty()) return;
-    w_.endArray().endObject();
-    current_.clear();
-  }
-  bool any() const { return any_; }
-
- private:
-  json::Writer& w_;
-  std::string current_;
-  bool any_ = false;
-};
 
 ApiError writeUserParts(json::Writer& w, const Tape& t, uint32_t content, const std::string& path) {
   if (t.kind(content) == Kind::String) {
@@ -74,7 +45,7 @@ ApiError writeUserParts(json::Writer& w, const Tape& t, uint32_t content, const 
 }
 
 ApiError writeContents(json::Writer& w, const Tape& t, uint32_t messages) {
-  RoleRuns runs(w);
+  parts::RoleRuns runs(w, "parts");
   uint32_t index = 0;
   for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m), ++index) {
     const std::string path = "messages[" + std::to_string(index) + "]";
@@ -164,13 +135,7 @@ void writeGenerationConfig(json::Writer& w, const ChatRequest& req, const Target
   }
   if (req.n > 1) w.field("candidateCount", req.n);
   uint32_t stop = t.find(root, "stop");
-  if (present(t, stop)) {
-    w.key("stopSequences").beginArray();
-    if (t.kind(stop) == Kind::String) w.string(t.string(stop));
-    else
-      for (uint32_t s = t.firstChild(stop); s != 0; s = t.nextSibling(stop, s)) w.string(t.string(s));
-    w.endArray();
-  }
+  if (present(t, stop)) parts::writeStringList(w.key("stopSequences"), t, stop);
   if (req.wantsJson) {
     w.field("responseMimeType", "application/json");
     uint32_t schema = t.find(t.find(t.find(root, "response_format"), "json_schema"), "schema");
@@ -255,13 +220,7 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   json::Writer w(out.body);
   w.beginObject();
   uint32_t messages = t.find(root, "messages");
-  std::string system;
-  for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m)) {
-    uint32_t role = t.find(m, "role");
-    if (!t.stringEquals(role, "system") && !t.stringEquals(role, "developer")) continue;
-    if (!system.empty()) system += "\n\n";
-    system += parts::text(t, t.find(m, "content"));
-  }
+  std::string system = parts::systemText(t, messages);
   if (!system.empty()) {
     w.key("systemInstruction").beginObject().key("parts").beginArray();
     w.beginObject().field("text", system).endObject().endArray().endObject();

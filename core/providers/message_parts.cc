@@ -4,6 +4,47 @@ namespace gw::parts {
 
 using json::Kind;
 
+bool present(const json::Tape& t, uint32_t v) { return v != 0 && t.kind(v) != Kind::Null; }
+
+std::string str(const json::Tape& t, uint32_t obj, std::string_view key) {
+  if (t.kind(obj) != Kind::Object) return {};
+  uint32_t v = t.find(obj, key);
+  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
+}
+
+std::string systemText(const json::Tape& t, uint32_t messages) {
+  std::string system;
+  for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m)) {
+    uint32_t role = t.find(m, "role");
+    if (!t.stringEquals(role, "system") && !t.stringEquals(role, "developer")) continue;
+    if (!system.empty()) system += "\n\n";
+    system += text(t, t.find(m, "content"));
+  }
+  return system;
+}
+
+void writeStringList(json::Writer& w, const json::Tape& t, uint32_t list) {
+  w.beginArray();
+  if (t.kind(list) == Kind::String) w.string(t.string(list));
+  else
+    for (uint32_t s = t.firstChild(list); s != 0; s = t.nextSibling(list, s)) w.string(t.string(s));
+  w.endArray();
+}
+
+void RoleRuns::open(std::string_view role) {
+  if (role == current_) return;
+  close();
+  w_.beginObject().field("role", role).key(listKey_).beginArray();
+  current_ = std::string(role);
+  any_ = true;
+}
+
+void RoleRuns::close() {
+  if (current_.empty()) return;
+  w_.endArray().endObject();
+  current_.clear();
+}
+
 std::string text(const json::Tape& t, uint32_t content) {
   if (content == 0) return {};
   if (t.kind(content) == Kind::String) return t.string(content);

@@ -30,10 +30,9 @@ std::string headerValue(const json::Tape& t, uint32_t headers, std::string_view 
   return v != 0 && t.kind(v) == json::Kind::String ? t.string(v) : std::string();
 }
 
-ApiError lacks(const Target& t, std::string param, std::string_view what, Capability cap) {
-  std::string message = "The model '" + t.model->id + "' does not support " + std::string(what) + ".";
-  (void)cap;
-  return invalidRequest(std::move(message), std::move(param), "unsupported_capability");
+ApiError lacks(const Target& t, std::string param, std::string_view what) {
+  return invalidRequest("The model '" + t.model->id + "' does not support " + std::string(what) + ".", std::move(param),
+                        "unsupported_capability");
 }
 
 }  // namespace
@@ -42,10 +41,10 @@ ApiError checkCapabilities(const ChatRequest& req, const Target& target) {
   const ModelConfig* m = target.model;
   if (m == nullptr) return {};
   if (!req.firstImagePath.empty() && !m->has(CAP_VISION))
-    return lacks(target, req.firstImagePath, "image inputs (vision)", CAP_VISION);
-  if (req.hasTools && !m->has(CAP_TOOLS)) return lacks(target, "tools", "tools (function calling)", CAP_TOOLS);
-  if (req.wantsJson && !m->has(CAP_JSON)) return lacks(target, "response_format", "JSON output", CAP_JSON);
-  if (req.stream && !m->has(CAP_STREAMING)) return lacks(target, "stream", "streaming", CAP_STREAMING);
+    return lacks(target, req.firstImagePath, "image inputs (vision)");
+  if (req.hasTools && !m->has(CAP_TOOLS)) return lacks(target, "tools", "tools (function calling)");
+  if (req.wantsJson && !m->has(CAP_JSON)) return lacks(target, "response_format", "JSON output");
+  if (req.stream && !m->has(CAP_STREAMING)) return lacks(target, "stream", "streaming");
   if (m->maxOutput > 0 && req.maxTokens > m->maxOutput) {
     return invalidRequest("max_tokens is too large: " + std::to_string(req.maxTokens) + ". The model '" + m->id +
                               "' supports at most " + std::to_string(m->maxOutput) + " completion tokens.",
