@@ -31,14 +31,20 @@ function moduleStats(which) {
   return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, compileMs: median(compile), instantiateMs: median(instantiate) };
 }
 
-function wasmCoreMicros(which) {
-  const { core } = loadCore(which);
+// The same request sent to Claude: encoded for Anthropic, answered from the
+// fixture, decoded and rendered back as a chat completion.
+const ANTHROPIC_REQUEST = REQUEST.replace('"gpt-4o-mini"', '"claude-sonnet-4-5"');
+const ANTHROPIC_ANSWER = readFileSync(ROOT + 'tests/fixtures/anthropic/message.json', 'utf8');
+const anthropicAnswer = () => ({ status: 200, headers: { 'content-type': 'application/json' }, chunks: [ANTHROPIC_ANSWER] });
+
+function wasmCoreMicros(which, request = REQUEST, answer = undefined) {
+  const { core } = loadCore(which, { secrets: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY'] });
   const env = envelope('POST', '/v1/chat/completions');
-  for (let i = 0; i < 3000; i++) drive(core, env, REQUEST);
+  for (let i = 0; i < 3000; i++) drive(core, env, request, answer);
   const samples = [];
   for (let b = 0; b < 30; b++) {
     const t = performance.now();
-    for (let i = 0; i < 1000; i++) drive(core, env, REQUEST);
+    for (let i = 0; i < 1000; i++) drive(core, env, request, answer);
     samples.push(((performance.now() - t) * 1000) / 1000);
   }
   return median(samples);
@@ -57,7 +63,7 @@ async function load(url) {
 }
 
 const sizes = { clang: moduleStats('clang'), emscripten: moduleStats('emscripten') };
-const micros = { clang: wasmCoreMicros('clang'), emscripten: wasmCoreMicros('emscripten') };
+const micros = { clang: wasmCoreMicros('clang'), emscripten: wasmCoreMicros('emscripten'), anthropic: wasmCoreMicros('clang', ANTHROPIC_REQUEST, anthropicAnswer) };
 const native = JSON.parse(execFileSync(ROOT + 'build/native/gw_bench_native', ['30']).toString()).native_us_per_request;
 
 const upstream = await startFakeUpstream();
@@ -80,6 +86,7 @@ const rows = [
   ['core µs per 1 KB chat request, native g++ -O2', native.toFixed(2), ''],
   ['core µs per 1 KB chat request, wasm clang (incl. JS marshalling)', micros.clang.toFixed(2), '≤ 20 µs'],
   ['core µs per 1 KB chat request, wasm Emscripten', micros.emscripten.toFixed(2), '≤ 20 µs'],
+  ['core µs per 1 KB chat request translated to Anthropic and back, wasm clang', micros.anthropic.toFixed(2), ''],
   [`bare pass-through worker: req/s, p50 / p99 ms (${CONNECTIONS} conns, ${LOAD_SECONDS}s)`, `${viaBare.rps.toFixed(0)}, ${viaBare.p50} / ${viaBare.p99}`, ''],
   [`gateway: req/s, p50 / p99 ms`, `${viaGateway.rps.toFixed(0)}, ${viaGateway.p50} / ${viaGateway.p99}`, 'p50 within 10% of bare'],
 ];

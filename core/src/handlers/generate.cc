@@ -4,8 +4,6 @@
 //         latencyMs, cost, costBrl, model, provider, finishReason, timestamp}
 // With stream: true, SSE `{"type":"delta","content":…}` events and a final
 // `{"type":"done",…summary}`.
-#include <cstdio>
-
 #include "../chat/pipeline.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
@@ -31,12 +29,17 @@ std::string isoTimestamp(int64_t ms) {
   int64_t d = doy - (153 * mp + 2) / 5 + 1;
   int64_t m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) ++y;
-  char buf[96];
-  snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
-           static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(rem / 3600000),
-           static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
-           static_cast<long long>(rem % 1000));
-  return buf;
+  // Hand-formatted: printf would add tens of KB to the module.
+  std::string out;
+  auto put = [&out](int64_t v, int width) {
+    std::string digits = std::to_string(v);
+    if (static_cast<int>(digits.size()) < width) out.append(width - digits.size(), '0');
+    out += digits;
+  };
+  put(y, 4), out += '-', put(m, 2), out += '-', put(d, 2), out += 'T';
+  put(rem / 3600000, 2), out += ':', put(rem / 60000 % 60, 2), out += ':', put(rem / 1000 % 60, 2);
+  out += '.', put(rem % 1000, 3), out += 'Z';
+  return out;
 }
 
 void writeSummary(json::Writer& w, const chat::CallSummary& s, std::string_view content) {
