@@ -288,7 +288,8 @@ bool Tape::isInteger(uint32_t i, int64_t* out) const {
     if (!isDigit(c)) {
       // Accept 2.0 or 1e3 as integers the way JSON schema does.
       double d = number(i);
-      if (d != static_cast<double>(static_cast<int64_t>(d)) || d > 9.0e18 || d < -9.0e18) return false;
+      // Range first: converting an out-of-range double to an integer is undefined.
+      if (!(d <= 9.0e18 && d >= -9.0e18) || d != static_cast<double>(static_cast<int64_t>(d))) return false;
       if (out) *out = static_cast<int64_t>(d);
       return true;
     }

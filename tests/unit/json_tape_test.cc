@@ -82,3 +82,21 @@ TEST_CASE("writer escapes and always produces valid JSON") {
   Tape t;
   CHECK(t.parse(out));
 }
+
+TEST_CASE("isInteger rejects numbers outside int64 without converting them") {
+  gw::json::Tape t;
+  REQUIRE(t.parse("[1e300,-1e300,2.0,1e3,9.5e18]"));
+  int64_t v = 0;
+  uint32_t e = t.firstChild(0);
+  CHECK_FALSE(t.isInteger(e, &v));
+  e = t.nextSibling(0, e);
+  CHECK_FALSE(t.isInteger(e, &v));
+  e = t.nextSibling(0, e);
+  CHECK(t.isInteger(e, &v));
+  CHECK(v == 2);
+  e = t.nextSibling(0, e);
+  CHECK(t.isInteger(e, &v));
+  CHECK(v == 1000);
+  e = t.nextSibling(0, e);
+  CHECK_FALSE(t.isInteger(e, &v));
+}
