@@ -155,11 +155,8 @@ std::string renderAnthropicError(const ApiError& e) {
   else if (e.status >= 500) type = "api_error";
   std::string out;
   json::Writer w(out);
-  w.beginObject().field("type", "error").key("error").beginObject().field("type", type).field("message", e.message);
-  w.key("param");
-  if (e.param.empty()) w.null(); else w.string(e.param);
-  w.key("code");
-  if (e.code.empty()) w.null(); else w.string(e.code);
+  w.beginObject().field("type", "error").key("error").beginObject();
+  writeErrorFields(w, e, type);
   w.endObject().endObject();
   return out;
 }
@@ -218,7 +215,7 @@ class EventWriter : public chat::StreamWriter {
       writeUsage(w, summary.usage);
     });
     event("message_stop", [](json::Writer&) {});
-    out_ += chat::costComment(summary);
+    out_ += chat::costComment(summary.usage, summary.cost);
   }
   void failure(const ApiError& e) override {
     out_ += "event: error\ndata: ";

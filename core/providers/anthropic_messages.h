@@ -24,6 +24,7 @@ class Codec : public ChatCodec {
   bool decode(std::string_view body, Completion& out) const override;
   std::unique_ptr<StreamDecoder> streamDecoder() const override;
   ApiError mapError(int status, std::string_view body, std::string_view providerId) const override;
+  const char* requestIdHeader() const override { return "request-id"; }
 };
 
 class EventDecoder : public StreamDecoder {

@@ -204,13 +204,6 @@ void readUsage(const Tape& t, uint32_t meta, Usage& u) {
   u.totalTokens = u.promptTokens + u.completionTokens;
 }
 
-ApiError blockedPrompt(std::string_view reason, std::string_view providerId) {
-  ApiError e = invalidRequest("Provider '" + std::string(providerId) + "' blocked the prompt (" + std::string(reason) +
-                                  ").",
-                              "messages", "content_filter");
-  return e;
-}
-
 ApiError Codec::encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const {
   const Tape& t = req.tape;
   const uint32_t root = t.root();

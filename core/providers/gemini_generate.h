@@ -12,7 +12,6 @@ namespace gw::gemini_generate {
 
 std::string_view finishReason(std::string_view geminiReason);
 void readUsage(const json::Tape& t, uint32_t usageMetadata, Usage& u);
-ApiError blockedPrompt(std::string_view reason, std::string_view providerId);
 
 class Codec : public ChatCodec {
  public:

@@ -35,6 +35,13 @@ const std::string* renamedTo(const Quirks& q, std::string_view name) {
   return nullptr;
 }
 
+// The same, for a key on the tape (compared in place, not decoded).
+const std::string* renamedTo(const Quirks& q, const json::Tape& t, uint32_t key) {
+  for (const auto& [from, to] : q.rename)
+    if (t.stringEquals(key, from)) return &to;
+  return nullptr;
+}
+
 // Applies non-overlapping edits (sorted by position) to `body`.
 std::string applyEdits(std::string_view body, std::vector<Edit>& edits) {
   std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
@@ -56,6 +63,14 @@ std::string applyEdits(std::string_view body, std::vector<Edit>& edits) {
 std::string optionalString(const json::Tape& t, uint32_t obj, std::string_view key) {
   uint32_t v = t.find(obj, key);
   return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
+}
+
+bool carriesUsageObject(std::string_view data) {
+  for (size_t at = data.find("\"usage\""); at != std::string_view::npos; at = data.find("\"usage\"", at + 1)) {
+    size_t v = data.find_first_not_of(" \t\r\n:", at + 7);
+    if (v != std::string_view::npos && data[v] == '{') return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -83,7 +98,7 @@ std::string encodeRequest(const ChatRequest& req, const Target& target, const Co
       uint32_t v = k + 1;
       uint32_t next = t.nextSibling(root, v);
       bool drop = listed(quirks.drop, t, k) && k != req.modelNode - 1;
-      const std::string* rename = drop ? nullptr : renamedTo(quirks, t.string(k));
+      const std::string* rename = drop ? nullptr : renamedTo(quirks, t, k);
       if (rename != nullptr && t.find(root, *rename) != 0) drop = true, rename = nullptr;
       if (drop) {
         if (t.stringEquals(k, "stream_options")) droppedStreamOptions = true;
@@ -264,9 +279,6 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
       sawDone_ = true;
       continue;
     }
-    // Only chunks that mention usage or a finish reason need a closer look.
-    bool mentionsUsage = ev.data.find("\"usage\"") != std::string::npos;
-    bool mentionsFinish = !sawFinish_ && ev.data.find("\"finish_reason\"") != std::string::npos;
     if (!usage_.known) {
       // Measured in case the provider never reports usage.
       size_t at = ev.data.find("\"content\":\"");
@@ -276,27 +288,17 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
         contentBytes_ += end - at - 11;
       }
     }
-    if (mentionsUsage || mentionsFinish) {
-      if (tape_.parse(ev.data) && tape_.kind(tape_.root()) == Kind::Object) {
-        uint32_t root = tape_.root();
-        if (mentionsUsage) {
-          Usage u = readUsage(tape_, root);
-          if (u.known) {
-            usage_ = u;
-            uint32_t choices = tape_.find(root, "choices");
-            bool usageOnly = choices != 0 && tape_.kind(choices) == Kind::Array && tape_.node(choices).count == 0;
-            if (usageOnly && !clientWantsUsage_) continue;
-          }
-        }
-        if (mentionsFinish) {
-          uint32_t choices = tape_.find(root, "choices");
-          if (choices != 0 && tape_.kind(choices) == Kind::Array) {
-            for (uint32_t c = tape_.firstChild(choices); c != 0; c = tape_.nextSibling(choices, c)) {
-              uint32_t fr = tape_.find(c, "finish_reason");
-              if (fr != 0 && tape_.kind(fr) == Kind::String) sawFinish_ = true;
-            }
-          }
-        }
+    // Only a chunk carrying a usage object needs a closer look (OpenAI sends
+    // "usage":null in every other chunk once usage is requested).
+    if (carriesUsageObject(ev.data) && tape_.parse(ev.data) &&
+        tape_.kind(tape_.root()) == Kind::Object) {
+      const uint32_t root = tape_.root();
+      Usage u = readUsage(tape_, root);
+      if (u.known) {
+        usage_ = u;
+        uint32_t choices = tape_.find(root, "choices");
+        bool usageOnly = choices != 0 && tape_.kind(choices) == Kind::Array && tape_.node(choices).count == 0;
+        if (usageOnly && !clientWantsUsage_) continue;
       }
     }
     if (!ev.event.empty()) {
@@ -315,7 +317,6 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
       start = nl + 1;
     }
     out += '\n';
-    ++forwarded_;
   }
   return ok;
 }

@@ -45,10 +45,7 @@ class StreamForwarder {
   // Appends client-bound bytes for every complete event in `bytes` to `out`.
   bool feed(std::string_view bytes, std::string& out);
   bool sawDone() const { return sawDone_; }
-  bool sawFinish() const { return sawFinish_; }
-  bool cutMidEvent() const { return decoder_.hasPartialEvent(); }
   const Usage& usage() const { return usage_; }
-  size_t eventsForwarded() const { return forwarded_; }
   size_t contentBytes() const { return contentBytes_; }
 
  private:
@@ -58,8 +55,6 @@ class StreamForwarder {
   Usage usage_;
   bool clientWantsUsage_;
   bool sawDone_ = false;
-  bool sawFinish_ = false;
-  size_t forwarded_ = 0;
   size_t contentBytes_ = 0;
 };
 

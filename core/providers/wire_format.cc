@@ -49,6 +49,11 @@ std::string endpointUrl(const ProviderConfig& p, std::string_view upstreamModel,
   return url;
 }
 
+ApiError blockedPrompt(std::string_view reason, std::string_view providerId) {
+  return invalidRequest("Provider '" + std::string(providerId) + "' blocked the prompt (" + std::string(reason) + ").",
+                        "messages", "content_filter");
+}
+
 ApiError upstreamError(int status, std::string message, std::string type, std::string code, std::string param,
                        std::string_view providerId) {
   ApiError e;

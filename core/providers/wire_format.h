@@ -11,14 +11,12 @@
 #include "gw/chat_request.h"
 #include "gw/completion.h"
 #include "gw/config.h"
-#include "gw/http.h"
 #include "gw/model_resolver.h"
 
 namespace gw {
 
 struct UpstreamRequest {
   std::string url;
-  Headers headers;  // beyond content-type/accept and the injected key
   std::string body;
 };
 
@@ -31,6 +29,8 @@ class ChatCodec {
   virtual bool decode(std::string_view body, Completion& out) const = 0;
   virtual std::unique_ptr<StreamDecoder> streamDecoder() const = 0;
   virtual ApiError mapError(int status, std::string_view body, std::string_view providerId) const = 0;
+  // The response header carrying the provider's request id.
+  virtual const char* requestIdHeader() const { return "x-request-id"; }
 };
 
 const ChatCodec& chatCodec(WireFormat format);
@@ -45,6 +45,9 @@ std::string endpointUrl(const ProviderConfig& p, std::string_view upstreamModel,
 // Shared error mapping: the provider's status and message, OpenAI-shaped,
 // with the provider named. 5xx become 502 (503 when the provider says it is
 // overloaded); prompts over the context window get context_length_exceeded.
+// 400 content_filter: the provider refused the prompt itself.
+ApiError blockedPrompt(std::string_view reason, std::string_view providerId);
+
 ApiError upstreamError(int status, std::string message, std::string type, std::string code, std::string param,
                        std::string_view providerId);
 

@@ -9,13 +9,17 @@ std::string renderError(const ApiError& e) {
   out.reserve(96 + e.message.size());
   json::Writer w(out);
   w.beginObject().key("error").beginObject();
-  w.field("message", e.message).field("type", e.type);
+  writeErrorFields(w, e);
+  w.endObject().endObject();
+  return out;
+}
+
+void writeErrorFields(json::Writer& w, const ApiError& e, std::string_view type) {
+  w.field("message", e.message).field("type", type.empty() ? std::string_view(e.type) : type);
   w.key("param");
   if (e.param.empty()) w.null(); else w.string(e.param);
   w.key("code");
   if (e.code.empty()) w.null(); else w.string(e.code);
-  w.endObject().endObject();
-  return out;
 }
 
 ApiError invalidRequest(std::string message, std::string param, std::string code) {

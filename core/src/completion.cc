@@ -14,7 +14,6 @@ void CompletionRecorder::text(int choice, std::string_view delta) {
   Choice& c = at(choice);
   c.content.append(delta);
   c.hasContent = true;
-  outputBytes_ += delta.size();
 }
 
 void CompletionRecorder::toolCall(int choice, int index, std::string_view id, std::string_view name) {
@@ -23,7 +22,6 @@ void CompletionRecorder::toolCall(int choice, int index, std::string_view id, st
   if (static_cast<size_t>(index) >= c.toolCalls.size()) c.toolCalls.resize(index + 1);
   c.toolCalls[index].id = std::string(id);
   c.toolCalls[index].name = std::string(name);
-  outputBytes_ += name.size();
 }
 
 void CompletionRecorder::toolArguments(int choice, int index, std::string_view delta) {
@@ -31,7 +29,6 @@ void CompletionRecorder::toolArguments(int choice, int index, std::string_view d
   if (index < 0 || index > 1024) return;
   if (static_cast<size_t>(index) >= c.toolCalls.size()) c.toolCalls.resize(index + 1);
   c.toolCalls[index].arguments.append(delta);
-  outputBytes_ += delta.size();
 }
 
 void CompletionRecorder::finish(int choice, std::string_view reason) { at(choice).finishReason = std::string(reason); }

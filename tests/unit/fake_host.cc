@@ -6,6 +6,7 @@
 
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
+#include "gw/nlohmann.h"
 
 namespace gw::testing {
 
@@ -18,15 +19,15 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
+// What config/compose.js does for the worker.
 std::string bundledConfig() {
-  auto part = [](const char* name) { return readFile(sourcePath(std::string("config/") + name)); };
-  std::string gateway = part("gateway.json"), providers = part("providers.json"), models = part("models.json");
-  // Each file is one object holding one key; splice them into one object.
-  auto inner = [](const std::string& doc, const char* key) {
-    size_t at = doc.find(std::string("\"") + key + "\"");
-    return doc.substr(at, doc.rfind('}') - at);
+  auto part = [](const char* name) {
+    return nlohmann::json::parse(readFile(sourcePath(std::string("config/") + name)), nullptr, false);
   };
-  return "{" + inner(gateway, "gateway") + "," + inner(providers, "providers") + "," + inner(models, "models") + "}";
+  nlohmann::json doc = {{"gateway", part("gateway.json")["gateway"]},
+                        {"providers", part("providers.json")["providers"]},
+                        {"models", part("models.json")["models"]}};
+  return doc.dump();
 }
 
 FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::string> secrets, std::string config) {

@@ -97,6 +97,30 @@ std::string streamedText(const std::string& body) {
   return text;
 }
 
+struct ErrorCase {
+  const char* file;
+  int upstream;
+  int status;
+  const char* code;
+};
+
+// Each provider error fixture reaches the client OpenAI-shaped, with the
+// right status and code and the provider named.
+void checkErrorClasses(const std::string& model, const std::string& provider, std::initializer_list<ErrorCase> cases) {
+  for (const ErrorCase& c : cases) {
+    FakeHost host(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, ALL_KEYS);
+    host.replies.push_back(reply(c.file, c.upstream));
+    auto res = host.chat(chat(model));
+    INFO(c.file);
+    CHECK(res.status == c.status);
+    json err = parse(res.body);
+    CHECK(err["error"]["code"] == c.code);
+    CHECK(err["error"]["message"].get<std::string>().find(provider) != std::string::npos);
+    CHECK(res.body.find("googleapis.com") == std::string::npos);
+    CHECK(res.body.find("api.anthropic.com") == std::string::npos);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("pricing is exact integer arithmetic with its own rate for cached and cache-written tokens") {
@@ -348,27 +372,12 @@ TEST_CASE("anthropic: a stream reaches the client as OpenAI chunks with usage an
 }
 
 TEST_CASE("anthropic: every error class is OpenAI-shaped with the right status and the provider named") {
-  struct Case {
-    const char* file;
-    int upstream;
-    int status;
-    const char* code;
-  };
-  for (const Case& c : {Case{"anthropic/error_overloaded.json", 529, 503, "upstream_overloaded"},
-                        Case{"anthropic/error_rate_limit.json", 429, 429, "rate_limit_exceeded"},
-                        Case{"anthropic/error_authentication.json", 401, 502, "upstream_auth_failed"},
-                        Case{"anthropic/error_prompt_too_long.json", 400, 400, "context_length_exceeded"},
-                        Case{"anthropic/error_api.json", 500, 502, "upstream_error"}}) {
-    FakeHost host(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, ALL_KEYS);
-    host.replies.push_back(reply(c.file, c.upstream));
-    auto res = host.chat(chat("claude-haiku-4-5"));
-    INFO(c.file);
-    CHECK(res.status == c.status);
-    json err = parse(res.body);
-    CHECK(err["error"]["code"] == c.code);
-    CHECK(err["error"]["message"].get<std::string>().find("anthropic") != std::string::npos);
-    CHECK(res.body.find("api.anthropic.com") == std::string::npos);
-  }
+  checkErrorClasses("claude-haiku-4-5", "anthropic",
+                    {{"anthropic/error_overloaded.json", 529, 503, "upstream_overloaded"},
+                     {"anthropic/error_rate_limit.json", 429, 429, "rate_limit_exceeded"},
+                     {"anthropic/error_authentication.json", 401, 502, "upstream_auth_failed"},
+                     {"anthropic/error_prompt_too_long.json", 400, 400, "context_length_exceeded"},
+                     {"anthropic/error_api.json", 500, 502, "upstream_error"}});
 }
 
 TEST_CASE("gemini: request encoding uses contents, systemInstruction, generationConfig and function declarations") {
@@ -454,24 +463,11 @@ TEST_CASE("gemini: streams decode the same at every split point and reach the cl
 }
 
 TEST_CASE("gemini: every error class is OpenAI-shaped with the right status") {
-  struct Case {
-    const char* file;
-    int upstream;
-    int status;
-    const char* code;
-  };
-  for (const Case& c : {Case{"gemini/error_rate_limit.json", 429, 429, "rate_limit_exceeded"},
-                        Case{"gemini/error_bad_key.json", 400, 502, "upstream_auth_failed"},
-                        Case{"gemini/error_context.json", 400, 400, "context_length_exceeded"},
-                        Case{"gemini/error_unavailable.json", 503, 503, "upstream_overloaded"}}) {
-    FakeHost host(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, ALL_KEYS);
-    host.replies.push_back(reply(c.file, c.upstream));
-    auto res = host.chat(chat("gemini-2.5-pro"));
-    INFO(c.file);
-    CHECK(res.status == c.status);
-    CHECK(parse(res.body)["error"]["code"] == c.code);
-    CHECK(parse(res.body)["error"]["message"].get<std::string>().find("gemini") != std::string::npos);
-  }
+  checkErrorClasses("gemini-2.5-pro", "gemini",
+                    {{"gemini/error_rate_limit.json", 429, 429, "rate_limit_exceeded"},
+                     {"gemini/error_bad_key.json", 400, 502, "upstream_auth_failed"},
+                     {"gemini/error_context.json", 400, 400, "context_length_exceeded"},
+                     {"gemini/error_unavailable.json", 503, 503, "upstream_overloaded"}});
 }
 
 TEST_CASE("/v1/messages: Anthropic clients reach any provider and get Anthropic shapes back") {

@@ -18,6 +18,13 @@ struct ApiError {
 
 std::string renderError(const ApiError& e);
 
+namespace json {
+class Writer;
+}
+// The error object's members ("message", "type", "param", "code") into an
+// open object, for dialects that wrap it differently; `type` overrides e.type.
+void writeErrorFields(json::Writer& w, const ApiError& e, std::string_view type = {});
+
 ApiError invalidRequest(std::string message, std::string param, std::string code);
 ApiError missingParameter(std::string param);
 ApiError invalidType(std::string param, std::string_view expected, std::string_view got);

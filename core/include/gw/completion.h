@@ -56,8 +56,7 @@ class StreamDecoder {
   virtual const ApiError& error() const = 0;
 };
 
-// Records a stream's events into a Completion (for dialects that answer
-// with a summary, and to measure output when usage is missing).
+// Records decoded events into a Completion.
 class CompletionRecorder : public ChunkSink {
  public:
   void text(int choice, std::string_view delta) override;
@@ -65,12 +64,10 @@ class CompletionRecorder : public ChunkSink {
   void toolArguments(int choice, int index, std::string_view delta) override;
   void finish(int choice, std::string_view reason) override;
   Completion& completion() { return completion_; }
-  size_t outputBytes() const { return outputBytes_; }
 
  private:
   Choice& at(int choice);
   Completion completion_;
-  size_t outputBytes_ = 0;
 };
 
 // Bytes of generated text and tool arguments, for usage estimates.

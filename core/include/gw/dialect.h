@@ -56,6 +56,6 @@ const Dialect& openAiDialect();
 // chat.completion JSON for a completion (also used for the demo upstream).
 std::string renderOpenAiCompletion(const Completion& c, const CallSummary& summary);
 // The SSE comment a passthrough stream carries before [DONE]: the cost.
-std::string costComment(const CallSummary& summary);
+std::string costComment(const Usage& usage, const Cost& cost);
 
 }  // namespace gw::chat

@@ -56,7 +56,7 @@ class OpenAiChunkWriter : public StreamWriter {
       writeUsage(w, summary.usage);
       out_ += "}\n\n";
     }
-    out_ += costComment(summary);
+    out_ += costComment(summary.usage, summary.cost);
     out_ += "data: [DONE]\n\n";
   }
   void failure(const ApiError& e) override {
@@ -140,11 +140,10 @@ std::string renderOpenAiCompletion(const Completion& c, const CallSummary& summa
   return out;
 }
 
-std::string costComment(const CallSummary& summary) {
-  if (!summary.cost.priced) return {};
-  std::string out = ": x-aigw-cost-usd=" + formatPico(summary.cost.picoUsd) +
-                    " x-aigw-cost-brl=" + formatPico(summary.cost.picoBrl);
-  if (summary.usage.estimated) out += " x-aigw-usage-estimated=true";
+std::string costComment(const Usage& usage, const Cost& cost) {
+  if (!cost.priced) return {};
+  std::string out = ": x-aigw-cost-usd=" + formatPico(cost.picoUsd) + " x-aigw-cost-brl=" + formatPico(cost.picoBrl);
+  if (usage.estimated) out += " x-aigw-usage-estimated=true";
   out += "\n\n";
   return out;
 }

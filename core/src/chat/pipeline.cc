@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../../providers/demo.h"
+#include "../handlers/upstream_call.h"
 #include "gw/json_writer.h"
 
 namespace gw::chat {
@@ -60,15 +61,7 @@ ApiError ChatPipeline::translateRequest(Session&, std::string&, bool& useTransla
 
 void ChatPipeline::start(Session& s) {
   const Config& c = s.config();
-  const RequestEnvelope& r = s.request();
-  if (r.bodyTruncated || static_cast<int64_t>(s.body().size()) > c.maxBodyBytes) {
-    uint64_t size = std::max<uint64_t>(r.bodySize, s.body().size());
-    ApiError e = invalidRequest("Request body is too large: " + std::to_string(size) + " bytes; the limit is " +
-                                    std::to_string(c.maxBodyBytes) + " bytes.",
-                                "", "request_too_large");
-    e.status = 413;
-    return finishWithError(s, e);
-  }
+  if (ApiError e = handlers::bodyTooLarge(s)) return finishWithError(s, e);
   bool useTranslated = false;
   if (ApiError e = translateRequest(s, translated_, useTranslated)) return finishWithError(s, e);
   if (ApiError e = parseChatRequest(useTranslated ? std::string_view(translated_) : std::string_view(s.body()), req_))
@@ -79,10 +72,7 @@ void ChatPipeline::start(Session& s) {
   const ProviderConfig* p = target_.provider;
   if (!p->configured()) {
     if (c.demoMode == DemoMode::Auto) return answerFromDemo(s);
-    std::string how = p->requiresBaseUrl ? envPrefix(p->id) + "_BASE_URL" : p->apiKeySecret;
-    ApiError e = serverError(503, "Provider '" + p->id + "' is not configured: set " + how + ".", "server_error",
-                             "provider_not_configured");
-    return finishWithError(s, e);
+    return finishWithError(s, handlers::providerNotConfigured(*p));
   }
   if (p->builtinDemo) return answerFromDemo(s);
 
@@ -97,8 +87,7 @@ void ChatPipeline::onFetchHead(Session& s, uint32_t id, int status, const json::
   if (id != fetchId_) return;
   upstreamStatus_ = status;
   firstByteMs_ = s.nowMs();
-  upstreamRequestId_ = headerValue(meta, headers, "x-request-id");
-  if (upstreamRequestId_.empty()) upstreamRequestId_ = headerValue(meta, headers, "request-id");  // Anthropic
+  upstreamRequestId_ = headerValue(meta, headers, codec_->requestIdHeader());
   retryAfterMs_ = parseRetryAfterMs(headerValue(meta, headers, "retry-after"));
   buffer_.clear();
   if (status >= 200 && status < 300 && req_.stream) {
@@ -179,11 +168,9 @@ void ChatPipeline::finishSuccess(Session& s) {
   recordAttempt(s, true, "");
   Headers h = commonHeaders();
   if (passthrough_) {
-    usage_ = openai_chat::decodeResponseUsage(buffer_);
-    if (!usage_.known)
-      estimateUsage(usage_, req_.promptBytes, req_.messageCount, openai_chat::responseContentBytes(buffer_));
-    CallSummary sum = summary(s);
-    for (auto& kv : costHeaders(sum)) h.push_back(std::move(kv));
+    Usage reported = openai_chat::decodeResponseUsage(buffer_);
+    settle(s, reported, reported.known ? 0 : openai_chat::responseContentBytes(buffer_));
+    addCostHeaders(h);
     s.respondJson(upstreamStatus_, buffer_, h);
     return logOutcome(s, upstreamStatus_, "ok");
   }
@@ -195,18 +182,14 @@ void ChatPipeline::finishSuccess(Session& s) {
         h);
   }
   if (!completion.promptBlocked.empty()) {
-    usage_ = completion.usage;
-    return finishWithError(s, invalidRequest("Provider '" + target_.provider->id + "' blocked the prompt (" +
-                                                 completion.promptBlocked + ").",
-                                             "messages", "content_filter"),
-                           h);
+    settle(s, completion.usage, 0, false);
+    return finishWithError(s, blockedPrompt(completion.promptBlocked, target_.provider->id), h);
   }
-  usage_ = completion.usage;
-  if (!usage_.known) estimateUsage(usage_, req_.promptBytes, req_.messageCount, outputBytes(completion));
+  settle(s, completion.usage, outputBytes(completion));
   completion.usage = usage_;
   CallSummary sum = summary(s);
   if (!completion.choices.empty()) sum.finishReason = completion.choices[0].finishReason;
-  for (auto& kv : costHeaders(sum)) h.push_back(std::move(kv));
+  addCostHeaders(h);
   s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
   logOutcome(s, 200, "ok");
 }
@@ -214,15 +197,12 @@ void ChatPipeline::finishSuccess(Session& s) {
 void ChatPipeline::finishStream(Session& s) {
   streamEnded_ = true;
   if (passthrough_) {
-    usage_ = forwarder_->usage();
-    if (!usage_.known) estimateUsage(usage_, req_.promptBytes, req_.messageCount, forwarder_->contentBytes());
-    CallSummary sum = summary(s);
-    out_ = costComment(sum);
+    settle(s, forwarder_->usage(), forwarder_->contentBytes());
+    out_ = costComment(usage_, cost_);
     out_ += "data: [DONE]\n\n";
     s.respondChunk(out_);
   } else {
-    usage_ = decoder_->usage();
-    if (!usage_.known) estimateUsage(usage_, req_.promptBytes, req_.messageCount, writer_->outputBytes());
+    settle(s, decoder_->usage(), writer_->outputBytes());
     writer_->end(summary(s));
     drainWriter(s);
   }
@@ -237,10 +217,10 @@ void ChatPipeline::failStream(Session& s, const ApiError& e) {
   s.abortFetch(fetchId_);
   recordAttempt(s, false, e.message);
   if (passthrough_) {
-    usage_ = forwarder_->usage();
+    settle(s, forwarder_->usage(), 0, false);
     s.respondChunk("data: " + renderError(e) + "\n\n");
   } else {
-    usage_ = decoder_->usage();
+    settle(s, decoder_->usage(), 0, false);
     writer_->failure(e);
     drainWriter(s);
   }
@@ -277,8 +257,8 @@ void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason
 }
 
 void ChatPipeline::onCancel(Session& s) {
-  if (decoder_) usage_ = decoder_->usage();
-  if (forwarder_) usage_ = forwarder_->usage();
+  if (decoder_) settle(s, decoder_->usage(), 0, false);
+  if (forwarder_) settle(s, forwarder_->usage(), 0, false);
   logOutcome(s, 499, "client_cancelled");
 }
 
@@ -292,14 +272,18 @@ Headers ChatPipeline::commonHeaders() const {
   return h;
 }
 
-Headers ChatPipeline::costHeaders(const CallSummary& sum) const {
-  Headers h;
-  if (sum.cost.priced) {
-    h.emplace_back("x-aigw-cost-usd", formatPico(sum.cost.picoUsd));
-    h.emplace_back("x-aigw-cost-brl", formatPico(sum.cost.picoBrl));
+void ChatPipeline::settle(Session& s, const Usage& reported, size_t outputBytes, bool estimate) {
+  usage_ = reported;
+  if (estimate) estimateUsage(usage_, req_.promptBytes, req_.messageCount, outputBytes);
+  cost_ = usage_.known ? priceUsage(target_.price, usage_, s.config().usdBrlRateMicro) : Cost{};
+}
+
+void ChatPipeline::addCostHeaders(Headers& h) const {
+  if (cost_.priced) {
+    h.emplace_back("x-aigw-cost-usd", formatPico(cost_.picoUsd));
+    h.emplace_back("x-aigw-cost-brl", formatPico(cost_.picoBrl));
   }
-  if (sum.usage.estimated) h.emplace_back("x-aigw-usage-estimated", "true");
-  return h;
+  if (usage_.estimated) h.emplace_back("x-aigw-usage-estimated", "true");
 }
 
 CallSummary ChatPipeline::summary(Session& s) const {
@@ -313,25 +297,16 @@ CallSummary ChatPipeline::summary(Session& s) const {
   sum.nowMs = s.nowMs();
   sum.latencyMs = s.nowMs() - s.startedMs();
   sum.usage = usage_;
-  sum.cost = priceUsage(demo_ ? Price{0, 0, 0, 0, true} : target_.price, usage_, s.config().usdBrlRateMicro);
+  sum.cost = cost_;
   return sum;
 }
 
 void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
   const Config& c = s.config();
   const ProviderConfig& p = *target_.provider;
-  FetchSpec f;
+  FetchSpec f = handlers::providerFetch(p, req_.stream);
   f.url = upstream_.url;
-  f.headers = {{"content-type", "application/json"}, {"accept", req_.stream ? "text/event-stream" : "application/json"}};
-  for (const auto& h : p.headers) f.headers.push_back(h);
-  for (const auto& h : upstream_.headers) f.headers.push_back(h);
-  if (p.keyPresent && p.authStyle != AuthStyle::None) {
-    f.authSecret = p.apiKeySecret;
-    f.authStyle = p.authStyle == AuthStyle::Header ? "header" : "bearer";
-    f.authHeader = p.authHeader;
-  }
   f.body = upstream_.body;
-  f.stream = req_.stream;
   f.delayMs = delayMs;
   int64_t remaining = deadlineMs_ - s.nowMs() - delayMs;
   int64_t perAttempt = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;
@@ -368,8 +343,9 @@ void ChatPipeline::recordAttempt(Session& s, bool success, std::string_view erro
 
 void ChatPipeline::answerFromDemo(Session& s) {
   demo_ = true;
+  target_.price = Price{0, 0, 0, 0, true};  // the demo is free
   demo::Reply reply = demo::compose(req_);
-  usage_ = reply.usage;
+  settle(s, reply.usage, 0, false);
   Completion completion;
   completion.choices.emplace_back();
   completion.choices[0].content = reply.text;
@@ -390,7 +366,7 @@ void ChatPipeline::answerFromDemo(Session& s) {
     drainWriter(s);
     s.respondEnd();
   } else {
-    for (auto& kv : costHeaders(sum)) h.push_back(std::move(kv));
+    addCostHeaders(h);
     s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
   }
   logOutcome(s, 200, "ok");
@@ -421,8 +397,7 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
     if (usage_.cacheCreationTokens) w.field("cache_creation_tokens", usage_.cacheCreationTokens);
     if (usage_.estimated) w.field("estimated", true);
     w.endObject();
-    Cost cost = priceUsage(demo_ ? Price{0, 0, 0, 0, true} : target_.price, usage_, s.config().usdBrlRateMicro);
-    if (cost.priced) w.key("cost_usd").raw(formatPico(cost.picoUsd)).key("cost_brl").raw(formatPico(cost.picoBrl));
+    if (cost_.priced) w.key("cost_usd").raw(formatPico(cost_.picoUsd)).key("cost_brl").raw(formatPico(cost_.picoBrl));
   }
   w.endObject();
   s.log(status >= 500 ? "error" : "info", record);

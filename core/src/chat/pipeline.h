@@ -38,7 +38,10 @@ class ChatPipeline : public Handler {
  private:
   bool streaming() const { return req_.stream && upstreamStatus_ >= 200 && upstreamStatus_ < 300; }
   Headers commonHeaders() const;
-  Headers costHeaders(const CallSummary& summary) const;
+  // Takes the provider's usage (estimating it from `outputBytes` when
+  // missing, if `estimate`) and prices it, once per request.
+  void settle(Session& s, const Usage& reported, size_t outputBytes, bool estimate = true);
+  void addCostHeaders(Headers& h) const;
   CallSummary summary(Session& s) const;
   void sendAttempt(Session& s, int64_t delayMs);
   bool maybeRetry(Session& s, int64_t retryAfterMs);

@@ -12,6 +12,7 @@
 #include "gw/model_resolver.h"
 #include "gw/pricing.h"
 #include "handlers.h"
+#include "upstream_call.h"
 
 namespace gw::handlers {
 
@@ -50,21 +51,12 @@ class Embeddings : public Handler {
  public:
   void start(Session& s) override {
     const Config& c = s.config();
-    if (s.request().bodyTruncated || static_cast<int64_t>(s.body().size()) > c.maxBodyBytes) {
-      ApiError e = invalidRequest("Request body is too large; the limit is " + std::to_string(c.maxBodyBytes) + " bytes.",
-                                  "", "request_too_large");
-      e.status = 413;
-      return fail(s, e);
-    }
+    if (ApiError e = bodyTooLarge(s)) return fail(s, e);
     if (ApiError e = validate(s.body())) return fail(s, e);
     if (ApiError e = resolveModel(c, model_, ModelKind::Embedding, target_)) return fail(s, e);
     const ProviderConfig& p = *target_.provider;
-    if (!p.configured() || p.builtinDemo) {
-      std::string how = p.requiresBaseUrl ? envPrefix(p.id) + "_BASE_URL" : p.apiKeySecret;
-      return fail(s, serverError(503, "Provider '" + p.id + "' is not configured: set " + how + ".", "server_error",
-                                 "provider_not_configured"));
-    }
-    FetchSpec f;
+    if (!p.configured() || p.builtinDemo) return fail(s, providerNotConfigured(p));
+    FetchSpec f = providerFetch(p, false);
     if (p.format == WireFormat::OpenAiChat) {
       f.url = endpointUrl(p, target_.upstream, "embeddings");
       f.body = renameModel();
@@ -73,13 +65,6 @@ class Embeddings : public Handler {
       encodeGemini(f);
     } else {
       return fail(s, invalidRequest("Provider '" + p.id + "' does not offer embeddings.", "model", "model_not_supported"));
-    }
-    f.headers = {{"content-type", "application/json"}, {"accept", "application/json"}};
-    for (const auto& h : p.headers) f.headers.push_back(h);
-    if (p.keyPresent && p.authStyle != AuthStyle::None) {
-      f.authSecret = p.apiKeySecret;
-      f.authStyle = p.authStyle == AuthStyle::Header ? "header" : "bearer";
-      f.authHeader = p.authHeader;
     }
     f.timeoutMs = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;
     fetchId_ = s.fetch(f);
@@ -101,10 +86,7 @@ class Embeddings : public Handler {
     if (id != fetchId_ || s.ended()) return;
     const ProviderConfig& p = *target_.provider;
     if (status_ < 200 || status_ >= 300) {
-      ApiError e = p.format == WireFormat::GeminiGenerate
-                       ? chatCodec(WireFormat::GeminiGenerate).mapError(status_, buffer_, p.id)
-                       : openai_chat::mapError(status_, buffer_, p.id);
-      return fail(s, e);
+      return fail(s, chatCodec(p.format).mapError(status_, buffer_, p.id));
     }
     std::string body;
     if (p.format == WireFormat::GeminiGenerate) {
@@ -117,9 +99,7 @@ class Embeddings : public Handler {
       usage_.completionTokens = 0;
       usage_.totalTokens = usage_.promptTokens;
     }
-    if (!usage_.known) {
-      usage_ = Usage{true, true, estimateTokens(inputBytes_), 0, estimateTokens(inputBytes_), 0, 0};
-    }
+    if (!usage_.known) estimateInputUsage();
     Headers h = {{"x-aigw-provider", p.id}, {"x-aigw-model", target_.upstream}};
     Cost cost = priceUsage(target_.price, usage_, s.config().usdBrlRateMicro);
     if (cost.priced) {
@@ -187,6 +167,9 @@ class Embeddings : public Handler {
     return {};
   }
 
+  // Embeddings have input tokens only.
+  void estimateInputUsage() { estimateUsage(usage_, inputBytes_, 0, 0); }
+
   std::string renameModel() const {
     const json::Tape& t = tape_;
     std::string out(t.text().substr(0, t.node(modelNode_).begin));
@@ -246,7 +229,7 @@ class Embeddings : public Handler {
       }
       w.endObject();
     }
-    usage_ = Usage{true, true, estimateTokens(inputBytes_), 0, estimateTokens(inputBytes_), 0, 0};
+    estimateInputUsage();
     w.endArray().field("model", model_).key("usage").beginObject().field("prompt_tokens", usage_.promptTokens);
     w.field("total_tokens", usage_.totalTokens).endObject().endObject();
     return true;

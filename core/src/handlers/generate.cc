@@ -83,9 +83,10 @@ class GenerateWriter : public chat::StreamWriter {
   }
   void failure(const ApiError& e) override {
     out_ += "data: ";
-    std::string err = renderError(e);  // {"error":{…}}
-    out_ += "{\"type\":\"error\",";
-    out_.append(err, 1, std::string::npos);
+    json::Writer w(out_);
+    w.beginObject().field("type", "error").key("error").beginObject();
+    writeErrorFields(w, e);
+    w.endObject().endObject();
     out_ += "\n\n";
   }
 
