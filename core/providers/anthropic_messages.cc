@@ -80,19 +80,11 @@ ApiError writeMessages(json::Writer& w, const Tape& t, uint32_t messages) {
       runs.open("assistant");
       std::string text = parts::text(t, content);
       if (!text.empty()) w.beginObject().field("type", "text").field("text", text).endObject();
-      uint32_t calls = t.find(m, "tool_calls");
-      if (present(t, calls)) {
-        uint32_t k = 0;
-        for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call), ++k) {
-          uint32_t fn = t.find(call, "function");
-          std::string args;
-          if (!parts::argumentsObject(str(t, fn, "arguments"), args))
-            return invalidValue(path + ".tool_calls[" + std::to_string(k) + "].function.arguments",
-                                "expected a JSON object encoded as a string.");
-          w.beginObject().field("type", "tool_use").field("id", str(t, call, "id"));
-          w.field("name", str(t, fn, "name")).key("input").raw(args).endObject();
-        }
-      }
+      ApiError e = parts::forEachToolCall(t, m, path, [&](const std::string& id, const std::string& name,
+                                                          const std::string& args) {
+        w.beginObject().field("type", "tool_use").field("id", id).field("name", name).key("input").raw(args).endObject();
+      });
+      if (e) return e;
     }
   }
   runs.close();
@@ -104,17 +96,12 @@ void writeTools(json::Writer& w, const Tape& t, uint32_t root) {
   uint32_t tools = t.find(root, "tools");
   if (!present(t, tools) || t.node(tools).count == 0) return;
   w.key("tools").beginArray();
-  for (uint32_t tool = t.firstChild(tools); tool != 0; tool = t.nextSibling(tools, tool)) {
-    uint32_t fn = t.find(tool, "function");
-    w.beginObject().field("name", str(t, fn, "name"));
-    std::string description = str(t, fn, "description");
+  parts::forEachTool(t, tools, [&](const std::string& name, const std::string& description, uint32_t params) {
+    w.beginObject().field("name", name);
     if (!description.empty()) w.field("description", description);
-    uint32_t params = t.find(fn, "parameters");
-    w.key("input_schema");
-    if (present(t, params)) w.raw(t.raw(params));
-    else w.raw(R"({"type":"object","properties":{}})");
+    w.key("input_schema").raw(params != 0 ? t.raw(params) : R"({"type":"object","properties":{}})");
     w.endObject();
-  }
+  });
   w.endArray();
   uint32_t choice = t.find(root, "tool_choice");
   uint32_t parallel = t.find(root, "parallel_tool_calls");

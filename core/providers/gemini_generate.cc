@@ -72,19 +72,12 @@ ApiError writeContents(json::Writer& w, const Tape& t, uint32_t messages) {
       runs.open("model");
       std::string text = parts::text(t, content);
       if (!text.empty()) w.beginObject().field("text", text).endObject();
-      uint32_t calls = t.find(m, "tool_calls");
-      if (present(t, calls)) {
-        uint32_t k = 0;
-        for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call), ++k) {
-          uint32_t fn = t.find(call, "function");
-          std::string args;
-          if (!parts::argumentsObject(str(t, fn, "arguments"), args))
-            return invalidValue(path + ".tool_calls[" + std::to_string(k) + "].function.arguments",
-                                "expected a JSON object encoded as a string.");
-          w.beginObject().key("functionCall").beginObject().field("name", str(t, fn, "name"));
-          w.key("args").raw(args).endObject().endObject();
-        }
-      }
+      ApiError e = parts::forEachToolCall(t, m, path, [&](const std::string&, const std::string& name,
+                                                          const std::string& args) {
+        w.beginObject().key("functionCall").beginObject().field("name", name).key("args").raw(args);
+        w.endObject().endObject();
+      });
+      if (e) return e;
     }
   }
   runs.close();
@@ -96,15 +89,12 @@ void writeTools(json::Writer& w, const Tape& t, uint32_t root) {
   uint32_t tools = t.find(root, "tools");
   if (!present(t, tools) || t.node(tools).count == 0) return;
   w.key("tools").beginArray().beginObject().key("functionDeclarations").beginArray();
-  for (uint32_t tool = t.firstChild(tools); tool != 0; tool = t.nextSibling(tools, tool)) {
-    uint32_t fn = t.find(tool, "function");
-    w.beginObject().field("name", str(t, fn, "name"));
-    std::string description = str(t, fn, "description");
+  parts::forEachTool(t, tools, [&](const std::string& name, const std::string& description, uint32_t params) {
+    w.beginObject().field("name", name);
     if (!description.empty()) w.field("description", description);
-    uint32_t params = t.find(fn, "parameters");
-    if (present(t, params)) w.key("parameters").raw(t.raw(params));
+    if (params != 0) w.key("parameters").raw(t.raw(params));
     w.endObject();
-  }
+  });
   w.endArray().endObject().endArray();
   uint32_t choice = t.find(root, "tool_choice");
   if (!present(t, choice)) return;

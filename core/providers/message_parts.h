@@ -56,10 +56,45 @@ std::string_view guessImageMime(std::string_view url);
 // as {}. Writes the compact object to `out`.
 bool argumentsObject(std::string_view args, std::string& out);
 
+// Calls fn(id, name, arguments) for each tool call of an assistant message,
+// the arguments as a JSON object; a call whose arguments are not one is a 400
+// naming it.
+template <typename Fn>
+ApiError forEachToolCall(const json::Tape& t, uint32_t message, const std::string& path, Fn&& fn);
+
+// Calls fn(name, description, parametersNode or 0) for each declared tool.
+template <typename Fn>
+void forEachTool(const json::Tape& t, uint32_t tools, Fn&& fn);
+
 // The error for a request feature a provider cannot express.
 ApiError unsupported(std::string param, std::string_view what, std::string_view providerId);
 
 // The function name of the earlier assistant tool call with this id.
 std::string toolNameFor(const json::Tape& t, uint32_t messages, std::string_view toolCallId);
+
+template <typename Fn>
+ApiError forEachToolCall(const json::Tape& t, uint32_t message, const std::string& path, Fn&& fn) {
+  uint32_t calls = t.find(message, "tool_calls");
+  if (!present(t, calls)) return {};
+  std::string args;
+  uint32_t k = 0;
+  for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call), ++k) {
+    uint32_t function = t.find(call, "function");
+    if (!argumentsObject(str(t, function, "arguments"), args))
+      return invalidValue(path + ".tool_calls[" + std::to_string(k) + "].function.arguments",
+                          "expected a JSON object encoded as a string.");
+    fn(str(t, call, "id"), str(t, function, "name"), args);
+  }
+  return {};
+}
+
+template <typename Fn>
+void forEachTool(const json::Tape& t, uint32_t tools, Fn&& fn) {
+  for (uint32_t tool = t.firstChild(tools); tool != 0; tool = t.nextSibling(tools, tool)) {
+    uint32_t function = t.find(tool, "function");
+    uint32_t params = t.find(function, "parameters");
+    fn(str(t, function, "name"), str(t, function, "description"), present(t, params) ? params : 0);
+  }
+}
 
 }  // namespace gw::parts
