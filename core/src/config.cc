@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "gw/nlohmann.h"
+#include "gw/pricing.h"
 
 namespace gw {
 
@@ -73,30 +74,6 @@ bool parseEnvInteger(const std::string& text, int64_t min, int64_t max, int64_t&
   }
   if (v < min || v > max) return false;
   out = v;
-  return true;
-}
-
-// "5.40" -> 5400000: exact, unlike a round trip through double.
-bool parseDecimalMicros(const std::string& text, int64_t& out) {
-  int64_t whole = 0, frac = 0;
-  int fracDigits = -1;
-  for (char c : text) {
-    if (c == '.' && fracDigits < 0) {
-      fracDigits = 0;
-      continue;
-    }
-    if (c < '0' || c > '9') return false;
-    if (fracDigits < 0) {
-      if (whole > 1000000) return false;
-      whole = whole * 10 + (c - '0');
-    } else {
-      if (++fracDigits > 6) return false;
-      frac = frac * 10 + (c - '0');
-    }
-  }
-  if (text.empty() || text == ".") return false;
-  for (int i = fracDigits < 0 ? 0 : fracDigits; i < 6; ++i) frac *= 10;
-  out = whole * 1000000 + frac;
   return true;
 }
 

@@ -4,6 +4,7 @@
 // last digit; BRL is derived at the configured rate and rounded to 10^-12.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "gw/config.h"
 #include "gw/usage.h"
@@ -25,5 +26,9 @@ std::string formatPico(int64_t pico);
 int64_t estimateTokens(size_t bytes);
 // Fills missing usage from byte counts and marks it estimated.
 void estimateUsage(Usage& usage, size_t promptBytes, size_t messageCount, size_t outputBytes);
+
+// A non-negative decimal with up to 6 places ("5.40", "10") as millionths,
+// exactly; false for anything else or above 10^6.
+bool parseDecimalMicros(std::string_view text, int64_t& out);
 
 }  // namespace gw

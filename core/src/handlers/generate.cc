@@ -7,6 +7,7 @@
 #include "../chat/pipeline.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
+#include "gw/periods.h"
 #include "handlers.h"
 
 namespace gw::handlers {
@@ -14,33 +15,6 @@ namespace gw::handlers {
 namespace {
 
 using json::Kind;
-
-// 2026-11-22T10:00:00.123Z from epoch milliseconds (days-from-civil inverse).
-std::string isoTimestamp(int64_t ms) {
-  int64_t days = ms / 86400000, rem = ms % 86400000;
-  if (rem < 0) rem += 86400000, --days;
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-  // Hand-formatted: printf would add tens of KB to the module.
-  std::string out;
-  auto put = [&out](int64_t v, int width) {
-    std::string digits = std::to_string(v);
-    if (static_cast<int>(digits.size()) < width) out.append(width - digits.size(), '0');
-    out += digits;
-  };
-  put(y, 4), out += '-', put(m, 2), out += '-', put(d, 2), out += 'T';
-  put(rem / 3600000, 2), out += ':', put(rem / 60000 % 60, 2), out += ':', put(rem / 1000 % 60, 2);
-  out += '.', put(rem % 1000, 3), out += 'Z';
-  return out;
-}
 
 void writeSummary(json::Writer& w, const chat::CallSummary& s, std::string_view content) {
   w.field("requestId", s.requestId).field("content", content);
