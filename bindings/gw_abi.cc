@@ -8,6 +8,7 @@
 
 #include "gw/gateway.h"
 #include "gw/json_writer.h"
+#include "gw/ledger.h"
 
 namespace {
 
@@ -37,7 +38,7 @@ int32_t publish(uint8_t** outPtr, uint32_t* outLen) {
 
 extern "C" {
 
-uint32_t gw_abi_version_1(void) { return 1; }
+uint32_t gw_abi_version_2(void) { return 2; }
 
 void* gw_alloc(uint32_t size) { return std::malloc(size == 0 ? 1 : size); }
 
@@ -54,6 +55,9 @@ int32_t gw_env_names(const uint8_t* config, uint32_t config_len, uint8_t** out_p
   w.endArray().key("secrets").beginArray();
   if (names.ok())
     for (const auto& n : names.value().secrets) w.string(n);
+  w.endArray().key("digests").beginArray();
+  if (names.ok())
+    for (const auto& n : names.value().digests) w.string(n);
   w.endArray().endObject();
   int32_t st = publish(out_ptr, out_len);
   if (st != GW_OK) return st;
@@ -97,6 +101,18 @@ int32_t gw_session_cancel(uint32_t session, double now_ms) {
 }
 
 int32_t gw_session_close(uint32_t session) { return static_cast<int32_t>(gateway().close(session)); }
+
+int32_t gw_ledger_apply(const uint8_t* state, uint32_t state_len, const uint8_t* op, uint32_t op_len, double now_ms,
+                        uint8_t** out_ptr, uint32_t* out_len) {
+  gw::ledger::Outcome r = gw::ledger::apply(view(state, state_len), view(op, op_len), static_cast<int64_t>(now_ms));
+  std::string& out = output();
+  const auto n = static_cast<uint32_t>(r.stateChanged ? r.state.size() : 0);
+  out.assign(4, '\0');
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  if (r.stateChanged) out += r.state;
+  out += r.result;
+  return publish(out_ptr, out_len);
+}
 
 uint32_t gw_live_sessions(void) { return static_cast<uint32_t>(gateway().liveSessions()); }
 

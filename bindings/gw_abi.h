@@ -1,5 +1,5 @@
 /*
- * Edge AI gateway: host ABI, version 1. The spec is bindings/ABI.md; the JS
+ * Edge AI gateway: host ABI, version 2. The spec is bindings/ABI.md; the JS
  * half is bindings/gw_abi.js. Every session call takes the session id first;
  * status codes (GW_*), never exceptions, cross the boundary.
  *
@@ -25,15 +25,16 @@ extern "C" {
 
 #define GW_EXPORT(name) __attribute__((export_name(#name))) name
 
-/* Presence of this export declares ABI version 1; it returns 1. */
-uint32_t GW_EXPORT(gw_abi_version_1)(void);
+/* Presence of this export declares ABI version 2; it returns 2. */
+uint32_t GW_EXPORT(gw_abi_version_2)(void);
 
 void* GW_EXPORT(gw_alloc)(uint32_t size);
 void GW_EXPORT(gw_free)(void* ptr);
 
 /* Names of the variables and secrets the config reads:
- * {"vars":[...],"secrets":[...]}. The host passes values only for vars and
- * only the names of secrets that are set. */
+ * {"vars":[...],"secrets":[...],"digests":[...]}. The host passes values only
+ * for vars, only the names of secrets that are set, and for `digests` the
+ * SHA-256 hex of the secret's value (never the value). */
 int32_t GW_EXPORT(gw_env_names)(const uint8_t* config, uint32_t config_len, uint8_t** out_ptr, uint32_t* out_len);
 
 /* Loads the bundled config with the environment
@@ -60,6 +61,12 @@ int32_t GW_EXPORT(gw_session_cancel)(uint32_t session, double now_ms);
 
 /* Frees the session. Closing a live session cancels it first. */
 int32_t GW_EXPORT(gw_session_close)(uint32_t session);
+
+/* The ledger (run by the host's Durable Object, one per tenant): applies one
+ * operation to a tenant's ledger document at the host's clock. Output:
+ * u32le N | N bytes of the new document (N = 0: unchanged) | result JSON. */
+int32_t GW_EXPORT(gw_ledger_apply)(const uint8_t* state, uint32_t state_len, const uint8_t* op, uint32_t op_len,
+                                   double now_ms, uint8_t** out_ptr, uint32_t* out_len);
 
 /* Number of live sessions (for leak checks). */
 uint32_t GW_EXPORT(gw_live_sessions)(void);

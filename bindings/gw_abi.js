@@ -1,8 +1,8 @@
-// JS half of the gateway ABI (version 1; spec in bindings/ABI.md, C half in
+// JS half of the gateway ABI (version 2; spec in bindings/ABI.md, C half in
 // gw_abi.h). Marshals strings and bytes in and out of the module's memory.
 // Works unchanged in workerd and Node, for either toolchain's module.
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 export const Status = Object.freeze({
   OK: 0,
@@ -80,8 +80,8 @@ export class GatewayCore {
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
     sink.memory = this.memory;
-    if (typeof this.exports.gw_abi_version_1 !== 'function' || this.exports.gw_abi_version_1() !== ABI_VERSION) {
-      throw new Error('gateway module does not implement ABI version 1');
+    if (typeof this.exports.gw_abi_version_2 !== 'function' || this.exports.gw_abi_version_2() !== ABI_VERSION) {
+      throw new Error(`gateway module does not implement ABI version ${ABI_VERSION}`);
     }
     this.exports._initialize?.();
     this.outPair = this.exports.gw_alloc(8); // out_ptr, out_len
@@ -158,6 +158,21 @@ export class GatewayCore {
 
   close(session) {
     return this.exports.gw_session_close(session);
+  }
+
+  // One ledger operation on a tenant's document: { state (string, or null
+  // when unchanged), result (string) }.
+  ledgerApply(state, op, nowMs) {
+    const status = this.withInputs(state ?? '', op, (sp, sl, op_, ol) =>
+      this.exports.gw_ledger_apply(sp, sl, op_, ol, nowMs, this.outPair, this.outPair + 4),
+    );
+    if (status !== Status.OK) throw new Error(`gw_ledger_apply failed with status ${status}`);
+    const out = this.readOut();
+    const n = out[0] | (out[1] << 8) | (out[2] << 16) | (out[3] << 24);
+    return {
+      state: n > 0 ? decoder.decode(out.subarray(4, 4 + n)) : null,
+      result: decoder.decode(out.subarray(4 + n)),
+    };
   }
 
   liveSessions() {

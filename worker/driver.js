@@ -179,6 +179,16 @@ class SessionDriver {
       case 'kv_get':
         this.kvGet(effect);
         break;
+      case 'kv_put':
+      case 'kv_delete':
+        this.kvWrite(effect, batch.body(effect));
+        break;
+      case 'kv_list':
+        this.kvList(effect);
+        break;
+      case 'ledger':
+        this.ledger(effect, batch.body(effect));
+        break;
       case 'log':
         console.log(JSON.stringify({ level: effect.level, request_id: effect.request_id, ...effect.record }));
         break;
@@ -203,6 +213,53 @@ class SessionDriver {
       console.error(JSON.stringify({ level: 'error', event: 'kv_error', key: effect.key, message: String(err) }));
     }
     this.feed({ id: effect.id, type: 'kv_result', found: value !== null }, value ? new Uint8Array(value) : null);
+  }
+
+  async kvWrite(effect, body) {
+    const kv = this.env[effect.binding];
+    let ok = false;
+    let message = '';
+    try {
+      if (!kv) throw new Error(`no KV binding ${effect.binding}`);
+      if (effect.type === 'kv_delete') await kv.delete(effect.key);
+      else await kv.put(effect.key, body, effect.expiration_ttl ? { expirationTtl: effect.expiration_ttl } : undefined);
+      ok = true;
+    } catch (err) {
+      message = String(err?.message ?? err);
+      console.error(JSON.stringify({ level: 'error', event: 'kv_error', key: effect.key, message }));
+    }
+    this.feed({ id: effect.id, type: 'kv_done', ok, message }, null);
+  }
+
+  async kvList(effect) {
+    const kv = this.env[effect.binding];
+    let ok = false;
+    let listing = null;
+    try {
+      const page = await kv.list({ prefix: effect.prefix, limit: effect.limit });
+      listing = JSON.stringify({ keys: page.keys.map((k) => k.name), complete: page.list_complete });
+      ok = true;
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', event: 'kv_error', prefix: effect.prefix, message: String(err) }));
+    }
+    this.feed({ id: effect.id, type: 'kv_list_result', ok }, listing);
+  }
+
+  // One call to the tenant's ledger Durable Object. Without an id nobody
+  // waits for it (settle, release): it runs past the response.
+  ledger(effect, body) {
+    const call = callLedger(this.env, effect.tenant, body);
+    if (effect.id === undefined) {
+      this.ctx?.waitUntil?.(call.catch(() => {}));
+      return;
+    }
+    call.then(
+      (result) => this.feed({ id: effect.id, type: 'ledger_result', ok: true }, result),
+      (err) => {
+        console.error(JSON.stringify({ level: 'error', event: 'ledger_error', message: String(err?.message ?? err) }));
+        this.feed({ id: effect.id, type: 'ledger_result', ok: false, message: 'ledger unavailable' }, null);
+      },
+    );
   }
 
   async startFetch(effect, body) {
@@ -265,6 +322,12 @@ class SessionDriver {
   }
 }
 
+async function callLedger(env, tenant, op) {
+  if (!env.LEDGER) throw new Error('no LEDGER Durable Object binding');
+  const stub = env.LEDGER.get(env.LEDGER.idFromName(tenant));
+  return stub.apply(tenant, new TextDecoder().decode(op));
+}
+
 function redactText(text, secret) {
   return typeof secret === 'string' && secret.length >= 4 ? text.replaceAll(secret, '[redacted]') : text;
 }
@@ -288,12 +351,25 @@ function concat(chunks) {
   return out;
 }
 
+// Runs the core's scheduled job (the cron trigger) as an internal session.
+export async function runJob(host, path, env, ctx) {
+  const entropy = new Uint8Array(32);
+  crypto.getRandomValues(entropy);
+  const envelope = { method: 'POST', path, headers: {}, now_ms: Date.now(), entropy: hex(entropy), internal: true };
+  const driver = new SessionDriver(host, 0, env, ctx);
+  const sid = driver.guard(() => host.core.open(envelope, null));
+  if (sid === undefined || sid <= 0) return errorResponse(503, 'The gateway could not run the job.', 'gateway_busy');
+  driver.sid = sid;
+  driver.pump();
+  return driver.response;
+}
+
 // Serves one request through the core. `host` is { core, maxBodyBytes, onTrap }.
 export async function serve(host, request, env, ctx) {
   const url = new URL(request.url);
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   const { bytes, truncated } = hasBody ? await readBody(request, host.maxBodyBytes) : { bytes: null, truncated: false };
-  const entropy = new Uint8Array(16);
+  const entropy = new Uint8Array(32);
   crypto.getRandomValues(entropy);
   const envelope = {
     method: request.method,

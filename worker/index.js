@@ -8,7 +8,9 @@ import providerCatalog from '../config/providers.json';
 import modelRegistry from '../config/models.json';
 import { composeConfig } from '../config/compose.js';
 import { GatewayCore } from '../bindings/gw_abi.js';
-import { errorResponse, serve } from './driver.js';
+import { errorResponse, runJob, serve } from './driver.js';
+
+export { Ledger } from './ledger.js';
 
 const CONFIG_TEXT = composeConfig(gatewaySettings, providerCatalog, modelRegistry);
 
@@ -23,31 +25,53 @@ function instantiate() {
 
 let host = instantiate();
 
+async function sha256Hex(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 // The core names the variables it reads; values are passed only for plain
-// variables, and for secrets only whether they are set.
-function configure(h, env) {
+// variables, for secrets only whether they are set, and for the secrets it
+// checks callers against (ADMIN_API_KEY) only their SHA-256.
+async function configure(h, env) {
   const names = h.core.envNames(CONFIG_TEXT);
   const vars = {};
   for (const name of names.vars) if (typeof env[name] === 'string') vars[name] = env[name];
   const secrets = names.secrets.filter((name) => typeof env[name] === 'string' && env[name] !== '');
-  const result = h.core.configure(CONFIG_TEXT, { vars, secrets });
+  const digests = {};
+  for (const name of names.digests ?? []) {
+    if (typeof env[name] === 'string' && env[name] !== '') digests[name] = await sha256Hex(env[name]);
+  }
+  const result = h.core.configure(CONFIG_TEXT, { vars, secrets, digests });
   if (!result.ok) console.error(JSON.stringify({ level: 'error', event: 'invalid_config', error: result.error }));
   h.maxBodyBytes = result.max_body_bytes;
   h.configured = true;
 }
 
+async function ready(env) {
+  if (!host || host.core.dead) host = instantiate();
+  if (!host) return errorResponse(502, 'The gateway core failed to start.', 'gateway_fault');
+  if (!host.configured) {
+    try {
+      await configure(host, env);
+    } catch (err) {
+      host.core.dead = true;
+      return errorResponse(502, 'The gateway core failed while loading its configuration.', 'gateway_fault');
+    }
+  }
+  return null;
+}
+
 export default {
   async fetch(request, env, ctx) {
-    if (!host || host.core.dead) host = instantiate();
-    if (!host) return errorResponse(502, 'The gateway core failed to start.', 'gateway_fault');
-    if (!host.configured) {
-      try {
-        configure(host, env);
-      } catch (err) {
-        host.core.dead = true;
-        return errorResponse(502, 'The gateway core failed while loading its configuration.', 'gateway_fault');
-      }
-    }
-    return serve(host, request, env, ctx);
+    const failed = await ready(env);
+    return failed ?? serve(host, request, env, ctx);
+  },
+
+  // wrangler.toml [triggers]: rolls ledger periods over and resends alerts.
+  async scheduled(controller, env, ctx) {
+    const failed = await ready(env);
+    if (failed) return;
+    ctx.waitUntil(runJob(host, '/internal/cron', env, ctx));
   },
 };

@@ -10,7 +10,7 @@ namespace gw {
 
 namespace {
 
-using nlohmann::json;
+using Json = nlohmann::json;
 
 // Collects the first validation failure with the path of the field at fault.
 struct Validator {
@@ -20,7 +20,7 @@ struct Validator {
     if (status.ok) status = Status::failure(path + ": " + what);
   }
 
-  void integer(const json& obj, const char* key, const std::string& path, int64_t& out, int64_t min, int64_t max) {
+  void integer(const Json& obj, const char* key, const std::string& path, int64_t& out, int64_t min, int64_t max) {
     auto it = obj.find(key);
     if (it == obj.end()) return;
     if (!it->is_number_integer()) return fail(path + "." + key, "expected an integer");
@@ -29,7 +29,7 @@ struct Validator {
       return fail(path + "." + key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
     out = v;
   }
-  void string(const json& obj, const char* key, const std::string& path, std::string& out, bool required) {
+  void string(const Json& obj, const char* key, const std::string& path, std::string& out, bool required) {
     auto it = obj.find(key);
     if (it == obj.end()) {
       if (required) fail(path + "." + key, "is required");
@@ -40,7 +40,7 @@ struct Validator {
     out = it->get<std::string>();
   }
   // A non-negative decimal with at most 6 fractional digits, as millionths.
-  void micros(const json& obj, const char* key, const std::string& path, int64_t& out, double max) {
+  void micros(const Json& obj, const char* key, const std::string& path, int64_t& out, double max) {
     auto it = obj.find(key);
     if (it == obj.end()) return;
     if (!it->is_number()) return fail(path + "." + key, "expected a number");
@@ -48,7 +48,7 @@ struct Validator {
     if (!(v >= 0) || v > max) return fail(path + "." + key, "must be between 0 and " + std::to_string(static_cast<int64_t>(max)));
     out = std::llround(v * 1e6);
   }
-  void strings(const json& obj, const char* key, const std::string& path, std::vector<std::string>& out) {
+  void strings(const Json& obj, const char* key, const std::string& path, std::vector<std::string>& out) {
     auto it = obj.find(key);
     if (it == obj.end()) return;
     if (!it->is_array()) return fail(path + "." + key, "expected an array of strings");
@@ -57,7 +57,7 @@ struct Validator {
       out.push_back(e.get<std::string>());
     }
   }
-  void boolean(const json& obj, const char* key, const std::string& path, bool& out) {
+  void boolean(const Json& obj, const char* key, const std::string& path, bool& out) {
     auto it = obj.find(key);
     if (it == obj.end()) return;
     if (!it->is_boolean()) return fail(path + "." + key, "expected true or false");
@@ -84,7 +84,7 @@ bool validBaseUrl(const std::string& url) {
 // Overrides merge into the bundled document: objects key by key, and the
 // providers/models arrays row by row (matched on "id"), so an override can add
 // or change one model without restating the catalog.
-void mergeRows(json& base, const json& patch) {
+void mergeRows(Json& base, const Json& patch) {
   for (const auto& row : patch) {
     if (!row.is_object() || !row.contains("id")) {
       base.push_back(row);  // validation names it later
@@ -102,9 +102,9 @@ void mergeRows(json& base, const json& patch) {
   }
 }
 
-Status applyOverride(json& doc, std::string_view overrideJson) {
+Status applyOverride(Json& doc, std::string_view overrideJson) {
   if (overrideJson.empty()) return Status::success();
-  json patch = json::parse(overrideJson.begin(), overrideJson.end(), nullptr, false);
+  Json patch = Json::parse(overrideJson.begin(), overrideJson.end(), nullptr, false);
   if (patch.is_discarded() || !patch.is_object()) return Status::failure("override: expected a JSON object");
   for (auto it = patch.begin(); it != patch.end(); ++it) {
     if ((it.key() == "providers" || it.key() == "models") && it.value().is_array() && doc[it.key()].is_array()) {
@@ -118,7 +118,7 @@ Status applyOverride(json& doc, std::string_view overrideJson) {
   return Status::success();
 }
 
-void readGateway(const json& g, Config& c, Validator& v) {
+void readGateway(const Json& g, Config& c, Validator& v) {
   const std::string p = "gateway";
   if (!g.is_object()) return v.fail(p, "expected an object");
   v.integer(g, "request_timeout_ms", p, c.requestTimeoutMs, 1, 600000);
@@ -135,6 +135,15 @@ void readGateway(const json& g, Config& c, Validator& v) {
   v.string(g, "default_provider", p, c.defaultProvider, false);
   v.boolean(g, "allow_unknown_models", p, c.allowUnknownModels);
   v.micros(g, "usd_brl_rate", p, c.usdBrlRateMicro, 1000);
+  AccessConfig& a = c.access;
+  v.integer(g, "quota_daily_limit", p, a.userDefaults.dailyRequests, 0, 10000000000);
+  v.integer(g, "quota_monthly_limit", p, a.userDefaults.monthlyRequests, 0, 10000000000);
+  int64_t spendMicros = -1;
+  v.micros(g, "quota_monthly_spend_limit", p, spendMicros, 1000000);
+  if (spendMicros >= 0) a.userDefaults.monthlySpendPico = spendMicros * 1000000;
+  v.integer(g, "rate_limit_rpm", p, a.keyDefaults.rpm, 0, 10000000);
+  v.integer(g, "rate_limit_tpm", p, a.keyDefaults.tpm, 0, 1000000000000);
+  v.integer(g, "key_cache_ms", p, a.keyCacheMs, 0, 3600000);
   std::string demo;
   v.string(g, "demo", p, demo, false);
   if (!demo.empty()) {
@@ -153,7 +162,7 @@ bool parseFormat(const std::string& name, WireFormat& out) {
   return false;
 }
 
-void readQuirks(const json& row, const std::string& p, ProviderConfig& pc, Validator& v) {
+void readQuirks(const Json& row, const std::string& p, ProviderConfig& pc, Validator& v) {
   auto it = row.find("quirks");
   if (it == row.end()) return;
   const std::string q = p + ".quirks";
@@ -172,7 +181,7 @@ void readQuirks(const json& row, const std::string& p, ProviderConfig& pc, Valid
   }
 }
 
-void readProvider(const json& row, size_t index, Config& c, Validator& v) {
+void readProvider(const Json& row, size_t index, Config& c, Validator& v) {
   const std::string p = "providers[" + std::to_string(index) + "]";
   if (!row.is_object()) return v.fail(p, "expected an object");
   ProviderConfig pc;
@@ -226,7 +235,7 @@ void readProvider(const json& row, size_t index, Config& c, Validator& v) {
   c.providers.push_back(std::move(pc));
 }
 
-void readModel(const json& row, size_t index, Config& c, Validator& v) {
+void readModel(const Json& row, size_t index, Config& c, Validator& v) {
   const std::string p = "models[" + std::to_string(index) + "]";
   if (!row.is_object()) return v.fail(p, "expected an object");
   ModelConfig m;
@@ -309,6 +318,26 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
   auto rate = env.vars.find("USD_BRL_RATE");
   if (rate != env.vars.end() && !rate->second.empty() && !parseDecimalMicros(rate->second, c.usdBrlRateMicro))
     v.fail("USD_BRL_RATE", "expected a decimal number such as 5.40, got '" + rate->second + "'");
+  integer("AI_QUOTA_DAILY_LIMIT", 0, 10000000000, c.access.userDefaults.dailyRequests);
+  integer("AI_QUOTA_MONTHLY_LIMIT", 0, 10000000000, c.access.userDefaults.monthlyRequests);
+  integer("AI_RATE_LIMIT_RPM", 0, 10000000, c.access.keyDefaults.rpm);
+  integer("AI_RATE_LIMIT_TPM", 0, 1000000000000, c.access.keyDefaults.tpm);
+  integer("AI_KEY_CACHE_MS", 0, 3600000, c.access.keyCacheMs);
+  auto spend = env.vars.find("AI_QUOTA_MONTHLY_SPEND_LIMIT");
+  if (spend != env.vars.end() && !spend->second.empty()) {
+    int64_t micros = 0;
+    if (!parseDecimalMicros(spend->second, micros))
+      v.fail("AI_QUOTA_MONTHLY_SPEND_LIMIT", "expected a USD amount such as 10.00, got '" + spend->second + "'");
+    else c.access.userDefaults.monthlySpendPico = micros * 1000000;
+  }
+  auto enabled = env.vars.find("ENABLE_AI_GATEWAY");
+  if (enabled != env.vars.end() && !enabled->second.empty()) {
+    if (enabled->second == "false" || enabled->second == "0") c.access.servingEnabled = false;
+    else if (enabled->second == "true" || enabled->second == "1") c.access.servingEnabled = true;
+    else v.fail("ENABLE_AI_GATEWAY", "expected true or false, got '" + enabled->second + "'");
+  }
+  auto admin = env.digests.find("ADMIN_API_KEY");
+  if (admin != env.digests.end()) c.access.adminKeyDigest = admin->second;
   auto model = env.vars.find("OPENAI_MODEL");
   if (model != env.vars.end() && !model->second.empty()) c.defaultModel = model->second;
   auto demo = env.vars.find("AI_GATEWAY_DEMO");
@@ -385,13 +414,16 @@ const ModelConfig* Config::model(std::string_view name) const {
 }
 
 Result<EnvNames> configEnvNames(std::string_view bundledJson) {
-  json doc = json::parse(bundledJson.begin(), bundledJson.end(), nullptr, false);
+  Json doc = Json::parse(bundledJson.begin(), bundledJson.end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return Status::failure("config: not a JSON object");
   EnvNames names;
   names.vars = {"AI_GATEWAY_REQUEST_TIMEOUT", "AI_GATEWAY_MAX_RETRIES",   "AI_GATEWAY_RETRY_BASE_MS",
                 "AI_GATEWAY_RETRY_MAX_MS",    "AI_GATEWAY_MAX_BODY_BYTES", "AI_GATEWAY_CONFIG_REFRESH_MS",
                 "AI_GATEWAY_DEMO",            "OPENAI_MODEL",              "OPENAI_MAX_TOKENS",
-                "USD_BRL_RATE"};
+                "USD_BRL_RATE",               "ENABLE_AI_GATEWAY",         "AI_QUOTA_DAILY_LIMIT",
+                "AI_QUOTA_MONTHLY_LIMIT",     "AI_QUOTA_MONTHLY_SPEND_LIMIT", "AI_RATE_LIMIT_RPM",
+                "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS"};
+  names.digests = {"ADMIN_API_KEY"};
   auto providers = doc.find("providers");
   if (providers != doc.end() && providers->is_array()) {
     for (const auto& row : *providers) {
@@ -410,7 +442,7 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
 }
 
 Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrideJson, const Environment& env) {
-  json doc = json::parse(bundledJson.begin(), bundledJson.end(), nullptr, false);
+  Json doc = Json::parse(bundledJson.begin(), bundledJson.end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return Status::failure("config: not a JSON object");
   if (Status st = applyOverride(doc, overrideJson); !st) return st;
 
@@ -440,7 +472,7 @@ Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrid
 Result<Environment> parseEnvironment(std::string_view text) {
   Environment env;
   if (text.empty()) return env;
-  json doc = json::parse(text.begin(), text.end(), nullptr, false);
+  Json doc = Json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return Status::failure("environment: not a JSON object");
   auto vars = doc.find("vars");
   if (vars != doc.end() && vars->is_object())
@@ -450,6 +482,10 @@ Result<Environment> parseEnvironment(std::string_view text) {
   if (secrets != doc.end() && secrets->is_array())
     for (const auto& s : *secrets)
       if (s.is_string()) env.secrets.insert(s.get<std::string>());
+  auto digests = doc.find("digests");
+  if (digests != doc.end() && digests->is_object())
+    for (auto it = digests->begin(); it != digests->end(); ++it)
+      if (it.value().is_string()) env.digests.emplace(it.key(), it.value().get<std::string>());
   return env;
 }
 

@@ -42,8 +42,12 @@ bool parseEnvelope(std::string_view text, RequestEnvelope& env) {
       int lo = hexValue(hex[i + 1]);
       if (hi < 0 || lo < 0) return false;
       env.entropy[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
+      env.entropyBytes = static_cast<uint32_t>(i / 2 + 1);
     }
   }
+  // Set only by the host for its own jobs (the cron trigger); never from HTTP.
+  uint32_t internal = t.find(root, "internal");
+  env.internal = internal != 0 && t.kind(internal) == json::Kind::True;
   uint32_t truncated = t.find(root, "body_truncated");
   env.bodyTruncated = truncated != 0 && t.kind(truncated) == json::Kind::True;
   uint32_t size = t.find(root, "body_size");

@@ -1,6 +1,7 @@
 #include "gw/session.h"
 
 #include "gw/json_writer.h"
+#include "access/authenticate.h"
 
 namespace gw {
 
@@ -78,7 +79,64 @@ void Session::startHandler() {
                              "server_error", "invalid_config"));
     return;
   }
-  handler_->start(*this);
+  if (handler_->access() == Access::Public) return handler_->start(*this);
+  authenticate(*this, handler_->access());
+}
+
+void Session::admit() {
+  if (!ended_) handler_->start(*this);
+}
+
+uint32_t Session::expect(EffectCallback cb) {
+  uint32_t id = newEffectId();
+  inFlight_.insert(id);
+  callbacks_.emplace(id, std::move(cb));
+  return id;
+}
+
+void Session::kvGet(std::string_view key, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("kv_get");
+  w.field("id", id).field("binding", KV_BINDING).field("key", key);
+  outbox_.endEffect();
+}
+
+void Session::kvPut(std::string_view key, std::string_view value, EffectCallback cb, int64_t ttlSeconds) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("kv_put");
+  w.field("id", id).field("binding", KV_BINDING).field("key", key);
+  if (ttlSeconds > 0) w.field("expiration_ttl", ttlSeconds);
+  outbox_.body(w, value);
+  outbox_.endEffect();
+}
+
+void Session::kvDelete(std::string_view key, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("kv_delete");
+  w.field("id", id).field("binding", KV_BINDING).field("key", key);
+  outbox_.endEffect();
+}
+
+void Session::kvList(std::string_view prefix, int64_t limit, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("kv_list");
+  w.field("id", id).field("binding", KV_BINDING).field("prefix", prefix).field("limit", limit);
+  outbox_.endEffect();
+}
+
+void Session::ledger(std::string_view tenant, std::string_view op, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("ledger");
+  w.field("id", id).field("tenant", tenant);
+  outbox_.body(w, op);
+  outbox_.endEffect();
+}
+
+void Session::ledgerDetached(std::string_view tenant, std::string_view op) {
+  json::Writer w = outbox_.beginEffect("ledger");
+  w.field("tenant", tenant);
+  outbox_.body(w, op);
+  outbox_.endEffect();
 }
 
 void Session::onConfigOverride(bool found, std::string_view value) {
@@ -115,6 +173,27 @@ bool Session::feed(std::string_view meta, std::string_view data) {
     onConfigOverride(found != 0 && meta_.kind(found) == json::Kind::True, data);
     return true;
   }
+  auto callback = callbacks_.find(effectId);
+  if (callback != callbacks_.end()) {
+    EffectResult r;
+    if (meta_.stringEquals(type, "kv_result")) {
+      uint32_t found = meta_.find(root, "found");
+      r.ok = found != 0 && meta_.kind(found) == json::Kind::True;
+    } else if (meta_.stringEquals(type, "kv_done") || meta_.stringEquals(type, "kv_list_result") ||
+               meta_.stringEquals(type, "ledger_result")) {
+      uint32_t ok = meta_.find(root, "ok");
+      r.ok = ok != 0 && meta_.kind(ok) == json::Kind::True;
+      r.message = readString(meta_, root, "message");
+    } else {
+      return false;
+    }
+    r.data = data;
+    EffectCallback cb = std::move(callback->second);
+    callbacks_.erase(callback);
+    inFlight_.erase(effectId);
+    if (!cancelled_) cb(*this, r);
+    return true;
+  }
   const bool head = meta_.stringEquals(type, "fetch_head");
   const bool whole = meta_.stringEquals(type, "fetch_response");  // head, body and end in one input
   if (head || whole) {
@@ -148,8 +227,9 @@ void Session::cancel(int64_t nowMs) {
   handler_->onCancel(*this);
   if (configReadId_ != 0 && inFlight_.count(configReadId_) != 0) state_.refreshInFlight = false;
   for (uint32_t id : std::set<uint32_t>(inFlight_))
-    if (id != configReadId_) abortFetch(id);
+    if (id != configReadId_ && callbacks_.count(id) == 0) abortFetch(id);
   inFlight_.clear();
+  callbacks_.clear();
   ended_ = true;
 }
 

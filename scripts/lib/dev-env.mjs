@@ -10,7 +10,7 @@ const readJson = (name) => JSON.parse(readFileSync(`${configDir}/${name}`, 'utf8
 const core = new GatewayCore(new WebAssembly.Module(readFileSync(wasmPath)));
 const names = core.envNames(composeConfig(readJson('gateway.json'), readJson('providers.json'), readJson('models.json')));
 const lines = [];
-for (const name of [...names.vars, ...names.secrets]) {
+for (const name of [...names.vars, ...names.secrets, ...(names.digests ?? [])]) {
   const value = process.env[name];
   if (value !== undefined && value !== '') lines.push(`${name}=${JSON.stringify(value)}`);
 }

@@ -23,7 +23,7 @@ before(async () => {
     AI_GATEWAY_REQUEST_TIMEOUT: '1500',
     AI_GATEWAY_CONFIG_REFRESH_MS: '0',
   });
-  client = new OpenAI({ apiKey: 'client-key', baseURL: gw.url + '/v1', maxRetries: 0 });
+  client = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0 });
 });
 
 after(async () => {
@@ -162,7 +162,7 @@ describe('chat completions through the gateway', () => {
     await upstream.reset();
     for (const row of BAD) {
       const body = row.latin1 ? Buffer.from(row.body, 'latin1') : row.body;
-      const res = await fetch(gw.url + '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(gw.url + '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.key}` }, body });
       assert.equal(res.status, row.status, row.name);
       assert.match(res.headers.get('x-request-id'), /^aigw_/);
       const { error } = await res.json();
@@ -174,7 +174,7 @@ describe('chat completions through the gateway', () => {
 
   test('a body over 1 MiB is a 413', async () => {
     const big = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a'.repeat(1100000) }] });
-    const res = await fetch(gw.url + '/v1/chat/completions', { method: 'POST', body: big });
+    const res = await fetch(gw.url + '/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${gw.key}` }, body: big });
     assert.equal(res.status, 413);
     assert.equal((await res.json()).error.code, 'request_too_large');
   });
@@ -211,7 +211,7 @@ describe('with no provider key', () => {
   after(async () => demo?.close());
 
   test('the built-in demo upstream answers the SDK, streamed and not', async () => {
-    const c = new OpenAI({ apiKey: 'anything', baseURL: demo.url + '/v1', maxRetries: 0 });
+    const c = new OpenAI({ apiKey: demo.key, baseURL: demo.url + '/v1', maxRetries: 0 });
     const res = await c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'ping' }] });
     assert.match(res.choices[0].message.content, /demo upstream.*ping/);
     const stream = await c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'ping' }], stream: true });
@@ -229,7 +229,7 @@ describe('upstream unreachable', () => {
   after(async () => down?.close());
 
   test('is a 502 OpenAI-shaped error', async () => {
-    const c = new OpenAI({ apiKey: 'x', baseURL: down.url + '/v1', maxRetries: 0 });
+    const c = new OpenAI({ apiKey: down.key, baseURL: down.url + '/v1', maxRetries: 0 });
     await assert.rejects(c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }), (err) => {
       assert.equal(err.status, 502);
       assert.equal(err.type, 'upstream_error');

@@ -47,8 +47,8 @@ before(async () => {
     AI_GATEWAY_MAX_RETRIES: '0',
     AI_GATEWAY_CONFIG_REFRESH_MS: '0',
   });
-  openai = new OpenAI({ apiKey: 'client-key', baseURL: gw.url + '/v1', maxRetries: 0 });
-  anthropic = new Anthropic({ apiKey: 'client-key', baseURL: gw.url, maxRetries: 0 });
+  openai = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0 });
+  anthropic = new Anthropic({ apiKey: gw.key, baseURL: gw.url, maxRetries: 0 });
 });
 
 after(async () => {
@@ -168,7 +168,7 @@ describe('one OpenAI client reaches every provider', () => {
     ]);
     const res = await fetch(gw.url + '/v1/chat/completions', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.key}` },
       body: JSON.stringify({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'x' }] }),
     });
     const text = await res.text();
@@ -228,7 +228,7 @@ describe('/api/v1/ai/generate and /api/v1/ai/models', () => {
   test('generate answers a priced summary, streamed or not', async () => {
     const res = await fetch(gw.url + '/api/v1/ai/generate', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.key}` },
       body: JSON.stringify({ tenantId: 't1', userId: 'u1', agentId: 'a1', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], temperature: 0.2, maxTokens: 50 }),
     });
     const body = await res.json();
@@ -241,7 +241,7 @@ describe('/api/v1/ai/generate and /api/v1/ai/models', () => {
 
     const streamed = await fetch(gw.url + '/api/v1/ai/generate', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.key}` },
       body: JSON.stringify({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'hello' }], stream: true }),
     });
     const events = (await streamed.text()).split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => JSON.parse(e.slice(6)));
@@ -253,7 +253,7 @@ describe('/api/v1/ai/generate and /api/v1/ai/models', () => {
   });
 
   test('the model catalog shows capabilities, pricing, availability and recommendations', async () => {
-    const { data } = await (await fetch(gw.url + '/api/v1/ai/models')).json();
+    const { data } = await (await fetch(gw.url + '/api/v1/ai/models', { headers: { authorization: `Bearer ${gw.key}` } })).json();
     const sonnet = data.find((m) => m.id === 'claude-sonnet-4-5');
     assert.equal(sonnet.available, true);
     assert.equal(sonnet.recommended, true);

@@ -1,28 +1,54 @@
 // Starts the deploy bundle (wrangler deploy --dry-run output) in miniflare
-// with real KV, bound to 127.0.0.1, for the end-to-end tests and the bench.
+// with real KV and the ledger Durable Object, bound to 127.0.0.1, for the
+// end-to-end tests and the bench. Unless told otherwise it sets
+// ADMIN_API_KEY, creates tenant "acme" and a user key for it (gw.key) with
+// limits high enough that tests about other things never meet them.
 import { Miniflare } from 'miniflare';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ADMIN_KEY = 'e2e-admin-key-0123456789abcdef';
 
-export async function startGateway(bindings = {}, { script = 'build/deploy/index.js', quiet = true } = {}) {
+export const GENEROUS = {
+  AI_RATE_LIMIT_RPM: '10000000',
+  AI_RATE_LIMIT_TPM: '1000000000000',
+  AI_QUOTA_DAILY_LIMIT: '10000000000',
+  AI_QUOTA_MONTHLY_LIMIT: '10000000000',
+  AI_QUOTA_MONTHLY_SPEND_LIMIT: '1000000',
+};
+
+export async function startGateway(
+  bindings = {},
+  { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS } = {},
+) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: ROOT + script,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-09-01',
     kvNamespaces: ['GATEWAY_KV'],
-    bindings,
+    durableObjects: { LEDGER: 'Ledger' },
+    ...(persist ? { kvPersist: `${persist}/kv`, durableObjectsPersist: `${persist}/do` } : {}),
+    bindings: { ADMIN_API_KEY: ADMIN_KEY, ...limits, ...bindings },
     host: '127.0.0.1',
     port: 0,
     // The worker logs one JSON line per request; keep test output readable.
     ...(quiet ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.resume(); } } : {}),
   });
-  const url = await mf.ready;
-  return {
-    mf,
-    url: url.href.replace(/\/$/, ''),
-    kv: () => mf.getKVNamespace('GATEWAY_KV'), // a Promise
-    close: () => mf.dispose(),
-  };
+  const url = (await mf.ready).href.replace(/\/$/, '');
+  const admin = (method, path, body) =>
+    fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const gw = { mf, url, admin, kv: () => mf.getKVNamespace('GATEWAY_KV'), close: () => mf.dispose() };
+  if (key) {
+    const tenant = await admin('PUT', '/api/v1/ai/admin/tenants/acme', { name: 'Acme' });
+    if (tenant.status !== 200) throw new Error(`creating tenant: ${tenant.status} ${await tenant.text()}`);
+    const created = await admin('POST', '/api/v1/ai/admin/keys', { tenantId: 'acme', userId: 'alice' });
+    if (created.status !== 201) throw new Error(`creating key: ${created.status} ${await created.text()}`);
+    gw.key = (await created.json()).key;
+  }
+  return gw;
 }

@@ -1,5 +1,6 @@
 // Loads the built gateway modules (both toolchains) for the wasm-layer tests.
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { GatewayCore } from '../../bindings/gw_abi.js';
 import { composeConfig } from '../../config/compose.js';
@@ -13,11 +14,61 @@ export const MODULES = {
 const readJson = (name) => JSON.parse(readFileSync(root + 'config/' + name, 'utf8'));
 export const CONFIG_TEXT = composeConfig(readJson('gateway.json'), readJson('providers.json'), readJson('models.json'));
 
+export const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+// The test host's ADMIN_API_KEY and a seeded user key (tenant "acme", user
+// "alice") that envelope() sends unless told otherwise.
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+export const TEST_KEY = 'aigw_sk_testkey0123456789abcdef';
+const TEST_KEY_RECORD = JSON.stringify({
+  id: 'key_test', digest: sha256(TEST_KEY), prefix: 'aigw_sk_test', tenant_id: 'acme', user_id: 'alice',
+  agent_id: '', role: 'user', models: [], limits: {}, created_at: 1700000000000,
+});
+
+// Limits high enough that tests about other things never meet them (they
+// send many requests at one instant).
+const GENEROUS = {
+  AI_RATE_LIMIT_RPM: '10000000',
+  AI_RATE_LIMIT_TPM: '1000000000000',
+  AI_QUOTA_DAILY_LIMIT: '10000000000',
+  AI_QUOTA_MONTHLY_LIMIT: '10000000000',
+  AI_QUOTA_MONTHLY_SPEND_LIMIT: '1000000',
+};
+
 export function loadCore(which, { vars = {}, secrets = ['OPENAI_API_KEY'] } = {}) {
   const module = new WebAssembly.Module(readFileSync(MODULES[which]));
   const core = new GatewayCore(module);
-  const result = core.configure(CONFIG_TEXT, { vars, secrets });
+  const env = { vars: { ...GENEROUS, ...vars }, secrets, digests: { ADMIN_API_KEY: sha256(ADMIN_KEY) } };
+  const result = core.configure(CONFIG_TEXT, env);
+  // What the worker's KV and ledger Durable Object would hold.
+  core.testKv = new Map([[`key:${sha256(TEST_KEY)}`, TEST_KEY_RECORD]]);
+  core.testLedgers = new Map();
   return { core, module, result };
+}
+
+// Performs a KV or ledger effect against the core's in-memory stores; returns
+// the feed for it, or null for a ledger call nobody waits for.
+function storeEffect(core, e, body, nowMs) {
+  const kv = core.testKv ?? new Map();
+  if (e.type === 'kv_get') {
+    const value = kv.get(e.key);
+    return [{ id: e.id, type: 'kv_result', found: value !== undefined, now_ms: nowMs }, value ?? null];
+  }
+  if (e.type === 'kv_put') {
+    kv.set(e.key, new TextDecoder().decode(body));
+    return [{ id: e.id, type: 'kv_done', ok: true, now_ms: nowMs }, null];
+  }
+  if (e.type === 'kv_delete') {
+    kv.delete(e.key);
+    return [{ id: e.id, type: 'kv_done', ok: true, now_ms: nowMs }, null];
+  }
+  if (e.type === 'kv_list') {
+    const keys = [...kv.keys()].filter((k) => k.startsWith(e.prefix)).sort();
+    return [{ id: e.id, type: 'kv_list_result', ok: true, now_ms: nowMs }, JSON.stringify({ keys, complete: true })];
+  }
+  const ledgers = core.testLedgers ?? new Map();
+  const out = core.ledgerApply(ledgers.get(e.tenant) ?? '', body, nowMs);
+  if (out.state !== null) ledgers.set(e.tenant, out.state);
+  return e.id === undefined ? null : [{ id: e.id, type: 'ledger_result', ok: true, now_ms: nowMs }, out.result];
 }
 
 // Drives one request to completion, answering fetches from `answer(effect)`
@@ -37,7 +88,10 @@ export function drive(core, envelope, body, answer = defaultAnswer) {
         res.headers = e.headers;
       } else if (e.type === 'respond_chunk') res.body += decoder.decode(batch.body(e));
       else if (e.type === 'fetch') queue.push({ e, reqBody: decoder.decode(batch.body(e)) });
-      else if (e.type === 'kv_get') queue.push({ kv: e });
+      else if (e.type.startsWith('kv_') || e.type === 'ledger') {
+        const feed = storeEffect(core, e, batch.body(e), envelope.now_ms);
+        if (feed) queue.push({ store: feed });
+      }
     }
     if (batch.done) {
       res.done = true;
@@ -45,8 +99,8 @@ export function drive(core, envelope, body, answer = defaultAnswer) {
     }
     const next = queue.shift();
     if (!next) break;
-    if (next.kv) {
-      core.feed(sid, { id: next.kv.id, type: 'kv_result', found: false, now_ms: envelope.now_ms }, null);
+    if (next.store) {
+      core.feed(sid, ...next.store);
       continue;
     }
     res.upstreamBody = next.reqBody;
@@ -63,11 +117,33 @@ export function drive(core, envelope, body, answer = defaultAnswer) {
   return res;
 }
 
+// Polls a session, performing its KV and ledger effects, until a batch
+// asks for something else (a fetch, a response); returns that batch.
+export function pollPastStores(core, sid, nowMs = 1700000000000) {
+  for (;;) {
+    const batch = core.poll(sid);
+    const others = batch.effects.filter((e) => !e.type.startsWith('kv_') && e.type !== 'ledger');
+    const feeds = batch.effects
+      .filter((e) => e.type.startsWith('kv_') || e.type === 'ledger')
+      .map((e) => storeEffect(core, e, batch.body(e), nowMs))
+      .filter(Boolean);
+    if (others.length || !feeds.length) return { ...batch, effects: others };
+    for (const f of feeds) core.feed(sid, ...f);
+  }
+}
+
 const COMPLETION = readFileSync(root + 'tests/fixtures/openai/chat_completion.json', 'utf8');
 export function defaultAnswer() {
   return { status: 200, headers: { 'content-type': 'application/json' }, chunks: [COMPLETION] };
 }
 
 export function envelope(method, path, extra = {}) {
-  return { method, path, headers: { 'content-type': 'application/json' }, now_ms: 1700000000000, entropy: '0123456789abcdef0123456789abcdef', ...extra };
+  return {
+    method,
+    path,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_KEY}` },
+    now_ms: 1700000000000,
+    entropy: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+    ...extra,
+  };
 }

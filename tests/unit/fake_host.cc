@@ -6,6 +6,8 @@
 
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
+#include "gw/ledger.h"
+#include "gw/sha256.h"
 #include "gw/nlohmann.h"
 
 namespace gw::testing {
@@ -38,8 +40,12 @@ FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::str
   for (const auto& [k, v] : vars) w.field(k, v);
   w.endObject().key("secrets").beginArray();
   for (const auto& s : secrets) w.string(s);
-  w.endArray().endObject();
+  w.endArray().key("digests").beginObject().field("ADMIN_API_KEY", sha256Hex(ADMIN_KEY)).endObject().endObject();
   configureStatus = gateway.configure(config, env);
+  kv["tenant:acme"] = R"({"id":"acme","name":"Acme","created_at":1700000000000})";
+  kv["key:" + sha256Hex(TEST_KEY)] =
+      R"({"id":"key_test","digest":")" + sha256Hex(TEST_KEY) +
+      R"(","prefix":"aigw_sk_test","tenant_id":"acme","user_id":"alice","agent_id":"","role":"user","models":[],"limits":{},"created_at":1700000000000})";
 }
 
 ScriptedReply openaiReply(const std::string& content, int promptTokens, int completionTokens) {
@@ -111,9 +117,15 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
   const size_t q = path.find('?');
   w.beginObject().field("method", method).field("path", path.substr(0, q));
   if (q != std::string::npos) w.field("query", path.substr(q));
+  if (autoAuth && headers.count("authorization") == 0 && headers.count("x-api-key") == 0)
+    headers["authorization"] = std::string("Bearer ") + TEST_KEY;
   w.key("headers").beginObject();
   for (const auto& [k, v] : headers) w.field(k, v);
-  w.endObject().field("now_ms", nowMs).field("entropy", "00112233445566778899aabbccddeeff");
+  // Fresh entropy per request, as the worker draws it (keys minted from it must differ).
+  std::string requestEntropy = entropy;
+  std::string counter = std::to_string(++requestCount);
+  requestEntropy.replace(requestEntropy.size() - counter.size(), counter.size(), counter);
+  w.endObject().field("now_ms", nowMs).field("entropy", requestEntropy);
   w.field("body_size", static_cast<int64_t>(body.size())).endObject();
   int32_t sid = gateway.open(envelope, body);
   if (sid <= 0) return res;
@@ -145,6 +157,31 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         res.completed = true;
       } else if (type == "log") {
         res.logs.push_back(std::string(b.tape.raw(b.tape.find(e, "record"))));
+      } else if (type == "kv_put") {
+        kv[str(b.tape, e, "key")] = bodyOf(b, e);
+        gateway.feed(session, meta(id, "kv_done", nowMs, ",\"ok\":true"), "");
+      } else if (type == "kv_delete") {
+        kv.erase(str(b.tape, e, "key"));
+        gateway.feed(session, meta(id, "kv_done", nowMs, ",\"ok\":true"), "");
+      } else if (type == "kv_list") {
+        std::string prefix = str(b.tape, e, "prefix"), list;
+        json::Writer lw(list);
+        lw.beginObject().key("keys").beginArray();
+        for (auto it = kv.lower_bound(prefix); it != kv.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+          lw.string(it->first);
+        lw.endArray().field("complete", true).endObject();
+        gateway.feed(session, meta(id, "kv_list_result", nowMs, ",\"ok\":true"), list);
+      } else if (type == "ledger") {
+        std::string op = bodyOf(b, e);
+        ledgerOps.push_back(op);
+        if (ledgerDown) {
+          if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":false,\"message\":\"down\""), "");
+          continue;
+        }
+        std::string& state = ledgers[str(b.tape, e, "tenant")];
+        ledger::Outcome out = ledger::apply(state, op, nowMs);
+        if (out.stateChanged) state = out.state;
+        if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
       } else if (type == "kv_get") {
         auto it = kv.find(str(b.tape, e, "key"));
         bool found = it != kv.end();

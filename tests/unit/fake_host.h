@@ -19,6 +19,11 @@ std::string bundledConfig();
 
 using Vars = std::map<std::string, std::string>;
 
+// The test host's ADMIN_API_KEY, and a user key it seeds (tenant "acme",
+// user "alice") and sends on every request that brings no key of its own.
+constexpr const char* ADMIN_KEY = "test-admin-key-0123456789";
+constexpr const char* TEST_KEY = "aigw_sk_testkey0123456789abcdef";
+
 struct ScriptedReply {
   enum class End { Complete, NetworkError, Timeout };
   int status = 200;
@@ -62,9 +67,15 @@ class FakeHost {
   Gateway gateway;
   GwStatus configureStatus;
   std::map<std::string, std::string> kv;
+  std::map<std::string, std::string> ledgers;  // tenant -> ledger document (the Durable Object's storage)
+  std::vector<std::string> ledgerOps;          // every op sent, in order
+  bool autoAuth = true;                        // add TEST_KEY when a request brings no key
+  bool ledgerDown = false;
   std::deque<ScriptedReply> replies;
   std::vector<FetchCall> fetches;
   int64_t nowMs = 1700000000000;
+  int64_t requestCount = 0;
+  std::string entropy = "00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef";
   int64_t upstreamLatencyMs = 5;
   // Stop delivering the stream after this many chunks and cancel (client abort).
   int cancelAfterChunks = -1;

@@ -3,7 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { GatewayCore, Status } from '../../bindings/gw_abi.js';
-import { CONFIG_TEXT, MODULES, ROOT, defaultAnswer, drive, envelope, loadCore } from '../support/modules.js';
+import { CONFIG_TEXT, MODULES, ROOT, defaultAnswer, drive, envelope, loadCore, pollPastStores } from '../support/modules.js';
 
 const CHAT = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 const BAD = JSON.parse(readFileSync(ROOT + 'tests/fixtures/bad_requests.json', 'utf8'));
@@ -12,7 +12,7 @@ for (const which of Object.keys(MODULES)) {
   describe(`${which} module`, () => {
     test('exports the ABI version and configures from the bundled config', () => {
       const { core, result } = loadCore(which);
-      assert.equal(core.exports.gw_abi_version_1(), 1);
+      assert.equal(core.exports.gw_abi_version_2(), 2);
       assert.equal(result.ok, true);
       assert.equal(result.max_body_bytes, 1048576);
       const names = core.envNames(CONFIG_TEXT);
@@ -47,8 +47,8 @@ for (const which of Object.keys(MODULES)) {
       const a = core.open(envelope('POST', '/v1/chat/completions'), CHAT);
       const b = core.open(envelope('POST', '/v1/chat/completions'), JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'yo' }], stream: true }));
       assert.ok(a > 0 && b > 0 && a !== b);
-      const fa = core.poll(a).effects.find((e) => e.type === 'fetch');
-      const fb = core.poll(b).effects.find((e) => e.type === 'fetch');
+      const fa = pollPastStores(core, a).effects.find((e) => e.type === 'fetch');
+      const fb = pollPastStores(core, b).effects.find((e) => e.type === 'fetch');
       assert.equal(fa.stream, false);
       assert.equal(fb.stream, true);
       core.feed(b, { id: fb.id, type: 'fetch_head', status: 200, headers: {}, now_ms: 1 }, null);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "gw/limits.h"
 #include "gw/status.h"
 
 namespace gw {
@@ -102,6 +103,15 @@ struct ModelConfig {
 
 enum class DemoMode { Auto, Off };
 
+// Identity and limits (see gw/ledger.h for enforcement).
+struct AccessConfig {
+  bool servingEnabled = true;  // ENABLE_AI_GATEWAY=false answers client routes with 503
+  std::string adminKeyDigest;  // SHA-256 of ADMIN_API_KEY, computed by the host; empty: not set
+  int64_t keyCacheMs = 30000;  // how long an instance trusts a key record it read
+  QuotaLimits userDefaults;    // every user's quota unless PUT /admin/quotas/:userId says otherwise
+  QuotaLimits keyDefaults;     // every key's rate limits unless the key says otherwise
+};
+
 struct Config {
   int64_t requestTimeoutMs = 30000;
   int maxRetries = 2;
@@ -116,6 +126,7 @@ struct Config {
   std::string defaultProvider = "openai";
   bool allowUnknownModels = false;
   DemoMode demoMode = DemoMode::Auto;
+  AccessConfig access;
   std::vector<ProviderConfig> providers;
   std::vector<ModelConfig> models;
 
@@ -129,12 +140,14 @@ struct Config {
 struct Environment {
   std::map<std::string, std::string, std::less<>> vars;
   std::set<std::string, std::less<>> secrets;
+  std::map<std::string, std::string, std::less<>> digests;  // secret name -> SHA-256 hex of its value
 };
 
 // Variable and secret names the config reads, for the host to collect.
 struct EnvNames {
   std::vector<std::string> vars;
   std::vector<std::string> secrets;
+  std::vector<std::string> digests;  // secrets the core checks callers against, by digest only
 };
 
 // "azure-openai" -> "AZURE_OPENAI"

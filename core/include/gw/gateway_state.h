@@ -23,6 +23,13 @@ struct ProviderStats {
   std::string lastError;
 };
 
+// A key record read from KV, trusted for AccessConfig::keyCacheMs; the ledger
+// still refuses a revoked key at once.
+struct CachedKey {
+  std::string record;
+  int64_t fetchedMs = 0;
+};
+
 struct GatewayState {
   std::string bundledConfig;
   Environment env;
@@ -34,6 +41,7 @@ struct GatewayState {
   int64_t startedMs = -1;
   int64_t requestsServed = 0;
   std::map<std::string, ProviderStats, std::less<>> providerStats;
+  std::map<std::string, CachedKey, std::less<>> keyCache;  // by key digest
 
   // Rebuilds the active config from bundled + override + env. Keeps the
   // previous valid config serving when an override is invalid.

@@ -26,5 +26,7 @@ int64_t daysFromCivil(int64_t y, unsigned m, unsigned d);
 void civilFromDays(int64_t days, int64_t& y, unsigned& m, unsigned& d);
 // "2026-11-22T10:00:00.000Z"
 std::string isoTimestamp(int64_t ms);
+// "2026-12-01", "2026-12-01T10:00:00Z" or with milliseconds, UTC only.
+bool parseIsoTimestamp(std::string_view text, int64_t& ms);
 
 }  // namespace gw

@@ -3,6 +3,8 @@
 // the request envelope and body, then alternates: poll() the effects it wants
 // performed, feed() what happened. Time and entropy arrive with each input.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -14,6 +16,7 @@
 #include "gw/gateway_state.h"
 #include "gw/http.h"
 #include "gw/json_tape.h"
+#include "gw/limits.h"
 #include "gw/outbox.h"
 #include "gw/random.h"
 
@@ -25,7 +28,9 @@ struct RequestEnvelope {
   std::string query;
   Headers headers;  // names lower-case
   int64_t nowMs = 0;
-  uint8_t entropy[16] = {};
+  uint8_t entropy[32] = {};   // requestId shows bytes 0-11; 16-31 stay private (key material)
+  uint32_t entropyBytes = 0;
+  bool internal = false;       // a host job (cron), not an HTTP request
   bool bodyTruncated = false;  // the host stopped reading past the body limit
   uint64_t bodySize = 0;       // bytes the client sent, when known
 
@@ -47,11 +52,39 @@ struct FetchSpec {
 
 class Session;
 
+// What happened to a KV or ledger effect.
+struct EffectResult {
+  bool ok = false;     // kv_get: found; kv_put/kv_delete/ledger/kv_list: succeeded
+  std::string_view data;  // value, list document or ledger result
+  std::string message; // on failure
+};
+using EffectCallback = std::function<void(Session&, const EffectResult&)>;
+
+// Who may call an endpoint. Public needs nothing; Client and Metered need a
+// virtual key (Metered ones spend: the fast quota check runs first); Admin
+// needs ADMIN_API_KEY or a key with role admin.
+enum class Access { Public, Client, Metered, Admin };
+
+// The caller, as established from its key. Tenant, user and agent come from
+// the key; headers may narrow user and agent, never widen them.
+struct Principal {
+  bool authenticated = false;
+  bool root = false;  // ADMIN_API_KEY: every tenant
+  std::string keyId;
+  std::string tenantId;
+  std::string userId;
+  std::string agentId;
+  bool admin = false;  // role admin (within tenantId unless root)
+  std::vector<std::string> models;  // allowed models; empty: all
+  QuotaLimits limits;               // the key's own limits
+};
+
 // An endpoint. Handlers react to the session's inputs and answer through it.
 class Handler {
  public:
   virtual ~Handler() = default;
   virtual bool needsConfig() const { return true; }
+  virtual Access access() const { return Access::Client; }
   virtual void start(Session& s) = 0;
   virtual void onFetchHead(Session&, uint32_t /*id*/, int /*status*/, const json::Tape& /*meta*/,
                            uint32_t /*headers*/) {}
@@ -98,11 +131,26 @@ class Session {
   void respondEnd();
   uint32_t fetch(const FetchSpec& spec);
   void abortFetch(uint32_t id);
+  const Principal& principal() const { return principal_; }
+  Principal& principal() { return principal_; }
+
+  // KV and ledger effects; the callback runs when the host reports back.
+  void kvGet(std::string_view key, EffectCallback cb);
+  void kvPut(std::string_view key, std::string_view value, EffectCallback cb, int64_t ttlSeconds = 0);
+  void kvDelete(std::string_view key, EffectCallback cb);
+  void kvList(std::string_view prefix, int64_t limit, EffectCallback cb);
+  void ledger(std::string_view tenant, std::string_view op, EffectCallback cb);
+  // A ledger call nobody waits for (settle, release): the host finishes it
+  // after the response, and the session does not stay open for it.
+  void ledgerDetached(std::string_view tenant, std::string_view op);
+  // Starts the handler after the access stage admitted the request.
+  void admit();
   // A structured log line; `record` must be a JSON object.
   void log(std::string_view level, std::string_view record);
 
  private:
   uint32_t newEffectId() { return nextEffectId_++; }
+  uint32_t expect(EffectCallback cb);
   void startHandler();
   void onConfigOverride(bool found, std::string_view value);
 
@@ -117,6 +165,8 @@ class Session {
   Random random_;
   std::set<uint32_t> inFlight_;
   json::Tape meta_;
+  std::map<uint32_t, EffectCallback> callbacks_;
+  Principal principal_;
   uint32_t nextEffectId_ = 1;
   uint32_t configReadId_ = 0;
   int64_t nowMs_ = 0;

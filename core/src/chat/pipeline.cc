@@ -54,6 +54,21 @@ ApiError checkCapabilities(const ChatRequest& req, const Target& target) {
   return {};
 }
 
+ApiError checkModelAllowed(const Principal& p, std::string_view requested, const Target& target) {
+  if (p.models.empty()) return {};
+  for (const auto& m : p.models) {
+    if (m == requested || (target.model != nullptr && m == target.model->id)) return {};
+    if (m.size() > 2 && m.compare(m.size() - 2, 2, "/*") == 0 && target.provider != nullptr &&
+        m.compare(0, m.size() - 2, target.provider->id) == 0)
+      return {};
+  }
+  ApiError e = invalidRequest("This API key may not use the model '" + std::string(requested) + "'.", "model",
+                              "model_not_allowed");
+  e.status = 403;
+  e.type = "permission_error";
+  return e;
+}
+
 ApiError ChatPipeline::translateRequest(Session&, std::string&, bool& useTranslated) {
   useTranslated = false;
   return {};
@@ -68,7 +83,21 @@ void ChatPipeline::start(Session& s) {
     return finishWithError(s, e);
   if (ApiError e = resolveModel(c, req_.model, ModelKind::Chat, target_)) return finishWithError(s, e);
   if (ApiError e = checkCapabilities(req_, target_)) return finishWithError(s, e);
+  if (ApiError e = checkModelAllowed(s.principal(), req_.model, target_)) return finishWithError(s, e);
 
+  const ProviderConfig* p = target_.provider;
+  const bool demo = (!p->configured() && c.demoMode == DemoMode::Auto) || p->builtinDemo;
+  const Price price = demo ? Price{0, 0, 0, 0, true} : target_.price;
+  const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, target_);
+  meter_.reserve(s, worstCase(price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro),
+                 [this](Session& s, const ApiError& e) {
+                   if (e) return finishWithError(s, e, commonHeaders());
+                   admitted(s);
+                 });
+}
+
+void ChatPipeline::admitted(Session& s) {
+  const Config& c = s.config();
   const ProviderConfig* p = target_.provider;
   if (!p->configured()) {
     if (c.demoMode == DemoMode::Auto) return answerFromDemo(s);
@@ -264,6 +293,7 @@ void ChatPipeline::onCancel(Session& s) {
 
 Headers ChatPipeline::commonHeaders() const {
   Headers h;
+  meter_.addHeaders(h);
   if (target_.provider == nullptr) return h;
   h.emplace_back("x-aigw-provider", demo_ ? "demo" : target_.provider->id);
   h.emplace_back("x-aigw-model", demo_ ? req_.model : target_.upstream);
@@ -378,6 +408,9 @@ void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers&
 }
 
 void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) {
+  // Every exit passes here once: charge what was used, or give the hold back.
+  if (usage_.known) meter_.settle(s, usage_.totalTokens, cost_);
+  else meter_.release(s);
   std::string record;
   json::Writer w(record);
   w.beginObject().field("event", logEvent()).field("status", status).field("outcome", outcome);

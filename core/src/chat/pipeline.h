@@ -11,6 +11,7 @@
 
 #include "../../providers/openai_chat.h"
 #include "../../providers/wire_format.h"
+#include "../access/meter.h"
 #include "gw/dialect.h"
 #include "gw/chat_request.h"
 #include "gw/model_resolver.h"
@@ -22,6 +23,7 @@ class ChatPipeline : public Handler {
  public:
   explicit ChatPipeline(const Dialect& dialect) : dialect_(dialect) {}
 
+  Access access() const override { return Access::Metered; }
   void start(Session& s) override;
   void onFetchHead(Session& s, uint32_t id, int status, const json::Tape& meta, uint32_t headers) override;
   void onFetchChunk(Session& s, uint32_t id, std::string_view data) override;
@@ -51,6 +53,7 @@ class ChatPipeline : public Handler {
   void finishStream(Session& s);
   void failStream(Session& s, const ApiError& e);
   void finishSuccess(Session& s);
+  void admitted(Session& s);
   void answerFromDemo(Session& s);
   void finishWithError(Session& s, const ApiError& e, const Headers& extra = {});
   void logOutcome(Session& s, int status, std::string_view outcome);
@@ -71,6 +74,7 @@ class ChatPipeline : public Handler {
   std::vector<std::string> attempts_;
   Usage usage_;
   Cost cost_;
+  Meter meter_;
   uint32_t fetchId_ = 0;
   int attempt_ = 0;
   int upstreamStatus_ = 0;
@@ -81,6 +85,10 @@ class ChatPipeline : public Handler {
   bool demo_ = false;
   bool streamEnded_ = false;
 };
+
+// 403 when the caller's key may not use the model (by requested name, the
+// resolved id, or "<provider>/*").
+ApiError checkModelAllowed(const Principal& p, std::string_view requested, const Target& target);
 
 // 400 when the request needs what the model lacks (images, tools, JSON
 // mode, streaming) or asks for more output than it can produce.

@@ -8,6 +8,7 @@ namespace {
 class CorsPreflight : public Handler {
  public:
   bool needsConfig() const override { return false; }
+  Access access() const override { return Access::Public; }
   void start(Session& s) override {
     s.respondHead(204,
                   {{"access-control-allow-methods", "GET, POST, OPTIONS"},
@@ -22,6 +23,7 @@ class MethodNotAllowed : public Handler {
  public:
   explicit MethodNotAllowed(std::string allow) : allow_(std::move(allow)) {}
   bool needsConfig() const override { return false; }
+  Access access() const override { return Access::Public; }
   void start(Session& s) override {
     ApiError e = invalidRequest("Method " + s.request().method + " is not allowed on " + s.request().path +
                                     "; use " + allow_ + ".",
@@ -37,6 +39,7 @@ class MethodNotAllowed : public Handler {
 class NotFound : public Handler {
  public:
   bool needsConfig() const override { return false; }
+  Access access() const override { return Access::Public; }
   void start(Session& s) override {
     ApiError e = invalidRequest("Unknown request URL: " + s.request().method + " " + s.request().path +
                                     ". Please check the URL for typos.",

@@ -7,6 +7,7 @@
 
 #include "../../providers/gemini_generate.h"
 #include "../../providers/openai_chat.h"
+#include "../chat/pipeline.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 #include "gw/model_resolver.h"
@@ -49,13 +50,25 @@ void appendBase64Floats(std::string& out, const json::Tape& t, uint32_t values) 
 
 class Embeddings : public Handler {
  public:
+  Access access() const override { return Access::Metered; }
   void start(Session& s) override {
     const Config& c = s.config();
     if (ApiError e = bodyTooLarge(s)) return fail(s, e);
     if (ApiError e = validate(s.body())) return fail(s, e);
     if (ApiError e = resolveModel(c, model_, ModelKind::Embedding, target_)) return fail(s, e);
+    if (ApiError e = chat::checkModelAllowed(s.principal(), model_, target_)) return fail(s, e);
     const ProviderConfig& p = *target_.provider;
     if (!p.configured() || p.builtinDemo) return fail(s, providerNotConfigured(p));
+    meter_.reserve(s, worstCase(target_.price, inputBytes_, 1, 0, c.usdBrlRateMicro),
+                   [this](Session& s, const ApiError& e) {
+                     if (e) return fail(s, e);
+                     send(s);
+                   });
+  }
+
+  void send(Session& s) {
+    const Config& c = s.config();
+    const ProviderConfig& p = *target_.provider;
     FetchSpec f = providerFetch(p, false);
     if (p.format == WireFormat::OpenAiChat) {
       f.url = endpointUrl(p, target_.upstream, "embeddings");
@@ -102,6 +115,8 @@ class Embeddings : public Handler {
     if (!usage_.known) estimateInputUsage();
     Headers h = {{"x-aigw-provider", p.id}, {"x-aigw-model", target_.upstream}};
     Cost cost = priceUsage(target_.price, usage_, s.config().usdBrlRateMicro);
+    meter_.settle(s, usage_.totalTokens, cost);
+    meter_.addHeaders(h);
     if (cost.priced) {
       h.emplace_back("x-aigw-cost-usd", formatPico(cost.picoUsd));
       h.emplace_back("x-aigw-cost-brl", formatPico(cost.picoBrl));
@@ -235,9 +250,13 @@ class Embeddings : public Handler {
     return true;
   }
 
+  void onCancel(Session& s) override { meter_.release(s); }
+
   void fail(Session& s, const ApiError& e) {
+    meter_.release(s);
     Headers h;
     if (target_.provider != nullptr) h = {{"x-aigw-provider", target_.provider->id}, {"x-aigw-model", target_.upstream}};
+    meter_.addHeaders(h);
     s.respondError(e, h);
     log(s, e.status, e.code.empty() ? e.type : e.code, Cost{});
   }
@@ -269,6 +288,7 @@ class Embeddings : public Handler {
   Target target_;
   std::string buffer_;
   Usage usage_;
+  Meter meter_;
   uint32_t fetchId_ = 0;
   int status_ = 0;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // One handler per endpoint; route() in router.cc maps paths to them.
 #include <memory>
+#include <string>
 
 #include "gw/session.h"
 
@@ -14,6 +15,15 @@ std::unique_ptr<Handler> modelCatalog();
 std::unique_ptr<Handler> listModels();
 std::unique_ptr<Handler> retrieveModel(std::string modelId);
 std::unique_ptr<Handler> health();
+std::unique_ptr<Handler> createKey();
+std::unique_ptr<Handler> listKeys();
+std::unique_ptr<Handler> revokeKey(std::string id);
+std::unique_ptr<Handler> putTenant(std::string id);
+std::unique_ptr<Handler> getTenant(std::string id);
+std::unique_ptr<Handler> quota(std::string userId, bool reset);
+std::unique_ptr<Handler> budgetConfig(const std::string& method);
+std::unique_ptr<Handler> budgetUsage();
+std::unique_ptr<Handler> cron();
 std::unique_ptr<Handler> corsPreflight();
 std::unique_ptr<Handler> methodNotAllowed(std::string allow);
 std::unique_ptr<Handler> notFound();

@@ -21,6 +21,7 @@ std::string_view providerStatus(const ProviderConfig& p, const ProviderStats* st
 class Health : public Handler {
  public:
   bool needsConfig() const override { return false; }
+  Access access() const override { return Access::Public; }
   void start(Session& s) override {
     const GatewayState& st = s.state();
     std::string body;

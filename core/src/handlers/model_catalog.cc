@@ -1,6 +1,7 @@
 // GET /api/v1/ai/models: the registry with capabilities, prices, availability
 // (is the provider configured?) and a recommended flag. Filters:
 // ?provider=, ?capability=, ?type=chat|embedding, ?available=true.
+#include "gw/http.h"
 #include "gw/json_writer.h"
 #include "gw/pricing.h"
 #include "handlers.h"
@@ -8,19 +9,6 @@
 namespace gw::handlers {
 
 namespace {
-
-std::string queryParam(std::string_view query, std::string_view name) {
-  if (!query.empty() && query[0] == '?') query.remove_prefix(1);
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
 
 // USD per 1M tokens as a decimal string ("0.15").
 std::string perMillion(int64_t micro) { return formatPico(micro * 1000000); }

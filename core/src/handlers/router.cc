@@ -1,4 +1,5 @@
 #include "gw/gateway.h"
+#include "gw/http.h"
 #include "handlers.h"
 
 namespace gw {
@@ -22,11 +23,46 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/v1/models", "GET", handlers::listModels},
       {"/api/v1/ai/models", "GET", handlers::modelCatalog},
       {"/api/v1/ai/health", "GET", handlers::health},
+      {"/api/v1/ai/admin/keys", "POST", handlers::createKey},
+      {"/api/v1/ai/admin/keys", "GET", handlers::listKeys},
+      {"/api/budget/current-usage", "GET", handlers::budgetUsage},
+      {"/internal/cron", "POST", handlers::cron},
   };
+  std::string allowed;
   for (const auto& r : ROUTES) {
     if (path != r.path) continue;
     if (method == r.method || (r.method == "GET" && method == "HEAD")) return r.make();
-    return handlers::methodNotAllowed(std::string(r.method));
+    allowed += allowed.empty() ? std::string(r.method) : ", " + std::string(r.method);
+  }
+  if (!allowed.empty()) return handlers::methodNotAllowed(allowed);
+  if (path == "/api/budget/config") {
+    if (method == "GET" || method == "POST" || method == "DELETE") return handlers::budgetConfig(method);
+    return handlers::methodNotAllowed("GET, POST, DELETE");
+  }
+  // Routes with one path parameter; the segment is percent-decoded.
+  std::string param;
+  auto under = [&](std::string_view prefix, std::string_view suffix = {}) {
+    if (path.size() <= prefix.size() + suffix.size() || path.substr(0, prefix.size()) != prefix) return false;
+    if (path.substr(path.size() - suffix.size()) != suffix) return false;
+    std::string_view segment = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    return segment.find('/') == std::string_view::npos && percentDecode(segment, param);
+  };
+  if (under("/api/v1/ai/admin/keys/")) {
+    if (method == "DELETE") return handlers::revokeKey(param);
+    return handlers::methodNotAllowed("DELETE");
+  }
+  if (under("/api/v1/ai/admin/tenants/")) {
+    if (method == "PUT") return handlers::putTenant(param);
+    if (method == "GET" || method == "HEAD") return handlers::getTenant(param);
+    return handlers::methodNotAllowed("GET, PUT");
+  }
+  if (under("/api/v1/ai/admin/quotas/", "/reset")) {
+    if (method == "POST") return handlers::quota(param, true);
+    return handlers::methodNotAllowed("POST");
+  }
+  if (under("/api/v1/ai/admin/quotas/")) {
+    if (method == "PUT") return handlers::quota(param, false);
+    return handlers::methodNotAllowed("PUT");
   }
   constexpr std::string_view MODELS_PREFIX = "/v1/models/";
   if (path.substr(0, MODELS_PREFIX.size()) == MODELS_PREFIX && path.size() > MODELS_PREFIX.size()) {

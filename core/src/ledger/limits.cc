@@ -8,7 +8,6 @@ namespace {
 
 using json::Kind;
 
-constexpr int64_t PICO_PER_MICRO = 1000000;
 constexpr int64_t MAX_RPM = 10000000;
 constexpr int64_t MAX_TOKENS = 1000000000000;  // 10^12
 constexpr int64_t MAX_REQUESTS = 10000000000;  // 10^10
@@ -27,6 +26,30 @@ ApiError readCount(const json::Tape& t, uint32_t v, const std::string& param, in
   return {};
 }
 
+// "12.5" -> 12500000000000: up to 10^6 units with up to 12 decimals, exactly.
+bool parseDecimalPico(std::string_view text, int64_t& out) {
+  int64_t whole = 0, frac = 0;
+  int digits = -1;
+  for (char c : text) {
+    if (c == '.' && digits < 0) {
+      digits = 0;
+      continue;
+    }
+    if (c < '0' || c > '9') return false;
+    if (digits < 0) {
+      if (whole > 1000000) return false;
+      whole = whole * 10 + (c - '0');
+    } else {
+      if (++digits > 12) return false;
+      frac = frac * 10 + (c - '0');
+    }
+  }
+  if (text.empty() || text == "." || whole > 1000000) return false;
+  for (int i = digits < 0 ? 0 : digits; i < 12; ++i) frac *= 10;
+  out = whole * 1000000000000 + frac;
+  return true;
+}
+
 // Money in decimal units ("10.00" or 10.5) -> 10^-12 units, exactly.
 ApiError readMoney(const json::Tape& t, uint32_t v, const std::string& param, int64_t& out) {
   if (t.kind(v) == Kind::Null) {
@@ -35,11 +58,9 @@ ApiError readMoney(const json::Tape& t, uint32_t v, const std::string& param, in
   }
   std::string_view text = t.kind(v) == Kind::Number ? t.raw(v) : std::string_view();
   if (t.kind(v) == Kind::String) text = t.rawString(v);
-  int64_t micros = 0;
-  if (text.empty() || !parseDecimalMicros(text, micros))
-    return invalidValue(param, param + " must be an amount between 0 and 1000000 with at most 6 decimals, got " +
+  if (text.empty() || !parseDecimalPico(text, out))
+    return invalidValue(param, param + " must be an amount between 0 and 1000000 with at most 12 decimals, got " +
                                    std::string(t.raw(v)).substr(0, 40) + ".");
-  out = micros * PICO_PER_MICRO;
   return {};
 }
 

@@ -98,4 +98,38 @@ std::string isoTimestamp(int64_t ms) {
   return s;
 }
 
+bool parseIsoTimestamp(std::string_view t, int64_t& ms) {
+  auto digits = [&](size_t at, size_t n, int64_t& out) {
+    if (at + n > t.size()) return false;
+    out = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return false;
+      out = out * 10 + (t[i] - '0');
+    }
+    return true;
+  };
+  int64_t y, mo, d, h = 0, mi = 0, s = 0, frac = 0;
+  if (!digits(0, 4, y) || t.size() < 10 || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' || !digits(8, 2, d))
+    return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+  if (t.size() > 10) {
+    if (t.size() < 20 || t[10] != 'T' || !digits(11, 2, h) || t[13] != ':' || !digits(14, 2, mi) || t[16] != ':' ||
+        !digits(17, 2, s) || h > 23 || mi > 59 || s > 59)
+      return false;
+    size_t at = 19;
+    if (t[at] == '.') {
+      if (!digits(20, 3, frac)) return false;
+      at = 23;
+    }
+    if (at + 1 != t.size() || t[at] != 'Z') return false;
+  }
+  const int64_t days = daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  int64_t cy;
+  unsigned cm, cd;
+  civilFromDays(days, cy, cm, cd);
+  if (cd != d) return false;  // 2026-02-30
+  ms = days * MS_PER_DAY + h * 3600000 + mi * 60000 + s * 1000 + frac;
+  return true;
+}
+
 }  // namespace gw

@@ -1,0 +1,170 @@
+#include "authenticate.h"
+
+#include "gw/sha256.h"
+#include "key_record.h"
+
+namespace gw {
+
+namespace {
+
+constexpr size_t MAX_KEY_CHARS = 256;
+constexpr size_t MAX_KEY_CACHE = 10000;
+
+struct Credential {
+  std::string_view value;
+  std::string param;  // the header it came from
+};
+
+bool printable(std::string_view v) {
+  for (char c : v)
+    if (c <= ' ' || c > '~') return false;
+  return true;
+}
+
+// Authorization: Bearer <key> or x-api-key: <key> (what the Anthropic SDK sends).
+bool readCredential(const RequestEnvelope& r, Credential& out) {
+  std::string_view auth = r.header("authorization");
+  if (!auth.empty()) {
+    out.param = "authorization";
+    constexpr std::string_view BEARER = "Bearer ";
+    if (auth.size() <= BEARER.size()) return false;
+    for (size_t i = 0; i < BEARER.size(); ++i)
+      if ((auth[i] | 0x20) != (BEARER[i] | 0x20)) return false;
+    out.value = auth.substr(BEARER.size());
+    while (!out.value.empty() && out.value.front() == ' ') out.value.remove_prefix(1);
+  } else {
+    out.param = "x-api-key";
+    out.value = r.header("x-api-key");
+  }
+  return !out.value.empty() && out.value.size() <= MAX_KEY_CHARS && printable(out.value);
+}
+
+ApiError forbidden(std::string message, std::string param, std::string code) {
+  ApiError e = invalidRequest(std::move(message), std::move(param), std::move(code));
+  e.status = 403;
+  e.type = "permission_error";
+  return e;
+}
+
+// x-aigw-user / x-aigw-agent narrow the key's attribution: a key bound to a
+// user or agent cannot claim another.
+ApiError narrow(const RequestEnvelope& r, std::string_view header, std::string& bound) {
+  std::string_view claimed = r.header(header);
+  if (claimed.empty()) return {};
+  if (!access::validId(claimed))
+    return invalidValue(std::string(header), "expected 1-64 characters of A-Z a-z 0-9 . _ - @.");
+  if (!bound.empty() && claimed != bound)
+    return forbidden("This API key is bound to another " + std::string(header == "x-aigw-user" ? "user" : "agent") +
+                         "; " + std::string(header) + " may only narrow it.",
+                     std::string(header), "attribution_not_allowed");
+  bound = std::string(claimed);
+  return {};
+}
+
+ApiError quotaBlocked(std::string message, int64_t retryAfterMs) {
+  ApiError e = invalidRequest(std::move(message), "", "insufficient_quota");
+  e.status = 429;
+  e.type = "insufficient_quota";
+  (void)retryAfterMs;
+  return e;
+}
+
+// The KV snapshot the tenant's ledger publishes: refuse what it already
+// knows is out of quota without a ledger call. The ledger stays the judge
+// of everything else.
+void fastCheck(Session& s) {
+  const std::string tenant = s.principal().tenantId;
+  s.kvGet(access::ledgerSnapshot(tenant), [](Session& s, const EffectResult& r) {
+    if (!r.ok) return s.admit();
+    json::Tape t;
+    if (!t.parse(r.data) || t.kind(t.root()) != json::Kind::Object) return s.admit();
+    uint32_t enabled = t.find(t.root(), "enabled");
+    if (enabled != 0 && t.kind(enabled) == json::Kind::False)
+      return s.respondError(serverError(503, "Serving is switched off for this tenant.", "service_unavailable",
+                                        "tenant_disabled"));
+    uint32_t blocked = t.find(t.root(), "blocked");
+    if (blocked == 0 || t.kind(blocked) != json::Kind::Object) return s.admit();
+    const Principal& p = s.principal();
+    for (const std::string& scope : {std::string("tenant"), "user:" + p.userId, "key:" + p.keyId}) {
+      uint32_t entry = t.find(blocked, scope);
+      if (entry == 0 || t.kind(entry) != json::Kind::Object) continue;
+      uint32_t until = t.find(entry, "until");
+      int64_t untilMs = 0;
+      if (until == 0 || !t.isInteger(until, &untilMs) || untilMs <= s.nowMs()) continue;
+      uint32_t message = t.find(entry, "message");
+      std::string text = message != 0 && t.kind(message) == json::Kind::String ? t.string(message) : "Quota exhausted.";
+      const int64_t retrySeconds = (untilMs - s.nowMs() + 999) / 1000;
+      return s.respondError(quotaBlocked(text, untilMs - s.nowMs()), {{"retry-after", std::to_string(retrySeconds)}});
+    }
+    s.admit();
+  });
+}
+
+void admitKey(Session& s, Access access, const access::KeyRecord& k, const Credential& cred) {
+  if (k.revokedAtMs >= 0 || (k.expiresAtMs >= 0 && k.expiresAtMs <= s.nowMs()))
+    return s.respondError(invalidApiKey(cred.param));
+  Principal& p = s.principal();
+  p.authenticated = true;
+  p.keyId = k.id;
+  p.tenantId = k.tenantId;
+  p.userId = k.userId;
+  p.agentId = k.agentId;
+  p.admin = k.admin;
+  p.models = k.models;
+  p.limits = k.limits;
+  if (access == Access::Admin && !p.admin)
+    return s.respondError(forbidden("This API key cannot use admin routes.", "authorization", "admin_required"));
+  if (ApiError e = narrow(s.request(), "x-aigw-user", p.userId)) return s.respondError(e);
+  if (ApiError e = narrow(s.request(), "x-aigw-agent", p.agentId)) return s.respondError(e);
+  if (p.userId.empty()) p.userId = "_service";
+  if (access == Access::Metered) return fastCheck(s);
+  s.admit();
+}
+
+}  // namespace
+
+ApiError invalidApiKey(std::string param) {
+  ApiError e = invalidRequest("Invalid or missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key'.",
+                              std::move(param), "invalid_api_key");
+  e.status = 401;
+  return e;
+}
+
+void authenticate(Session& s, Access access) {
+  const AccessConfig& cfg = s.config().access;
+  if (!cfg.servingEnabled && access != Access::Admin)
+    return s.respondError(serverError(503, "The AI gateway is switched off (ENABLE_AI_GATEWAY=false).",
+                                      "service_unavailable", "gateway_disabled"));
+  Credential cred;
+  if (!readCredential(s.request(), cred)) return s.respondError(invalidApiKey(cred.param));
+  const std::string digest = sha256Hex(cred.value);
+  if (!cfg.adminKeyDigest.empty() && constantTimeEquals(digest, cfg.adminKeyDigest)) {
+    Principal& p = s.principal();
+    p.authenticated = p.root = p.admin = true;
+    p.userId = "admin";
+    if (access == Access::Metered)
+      return s.respondError(forbidden("ADMIN_API_KEY manages the gateway; create a virtual key with "
+                                      "POST /api/v1/ai/admin/keys to call models.",
+                                      cred.param, "admin_key_not_for_inference"));
+    return s.admit();
+  }
+  if (cred.value.substr(0, access::KEY_PREFIX.size()) != access::KEY_PREFIX)
+    return s.respondError(invalidApiKey(cred.param));
+
+  auto& cache = s.state().keyCache;
+  auto hit = cache.find(digest);
+  if (hit != cache.end() && s.nowMs() - hit->second.fetchedMs < cfg.keyCacheMs) {
+    access::KeyRecord k;
+    if (parseKeyRecord(hit->second.record, k)) return admitKey(s, access, k, cred);
+  }
+  s.kvGet(access::keyByDigest(digest), [access, digest, cred](Session& s, const EffectResult& r) {
+    access::KeyRecord k;
+    if (!r.ok || !parseKeyRecord(r.data, k) || k.digest != digest) return s.respondError(invalidApiKey(cred.param));
+    auto& cache = s.state().keyCache;
+    if (cache.size() >= MAX_KEY_CACHE) cache.clear();
+    cache[digest] = CachedKey{std::string(r.data), s.nowMs()};
+    admitKey(s, access, k, cred);
+  });
+}
+
+}  // namespace gw

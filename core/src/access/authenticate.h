@@ -1,0 +1,17 @@
+#pragma once
+// The access stage every non-public request passes before its handler runs:
+// the gateway switch, the caller's key (ADMIN_API_KEY by digest, or a virtual
+// key looked up by its SHA-256), expiry, attribution headers, and for metered
+// routes the fast quota check against the tenant's KV snapshot. It ends in
+// Session::admit() or an error response.
+#include "gw/session.h"
+
+namespace gw {
+
+void authenticate(Session& s, Access access);
+
+// The single 401: it never says whether the key was missing, unknown,
+// revoked or expired.
+ApiError invalidApiKey(std::string param = "authorization");
+
+}  // namespace gw

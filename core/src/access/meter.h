@@ -1,0 +1,50 @@
+#pragma once
+// Reserve-and-settle for one metered request. Before the upstream call the
+// worst case (tokens, USD, BRL) is reserved in the tenant's ledger; when the
+// response or stream ends it is settled to the actual, and on failure or a
+// client abort it is released. The ledger's answer also gives the
+// x-ratelimit-* headers OpenAI clients read, sent on every response.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "gw/api_error.h"
+#include "gw/http.h"
+#include "gw/pricing.h"
+#include "gw/session.h"
+
+namespace gw {
+
+struct Worst {
+  int64_t tokens = 0;  // prompt estimate + max output: what the TPM limit holds
+  Cost cost;           // priced at an upper bound of the prompt (one token per byte)
+};
+
+// Worst case for a prompt of `promptBytes` over `messages` messages with up
+// to `maxOutput` output tokens at `price`.
+Worst worstCase(const Price& price, size_t promptBytes, size_t messages, int64_t maxOutput, int64_t usdBrlRateMicro);
+
+class Meter {
+ public:
+  using Admitted = std::function<void(Session&, const ApiError&)>;
+
+  // Calls `done` with no error once reserved, or with the 429/503/401 to send.
+  void reserve(Session& s, const Worst& worst, Admitted done);
+  void settle(Session& s, int64_t tokens, const Cost& actual);
+  void release(Session& s);
+  bool holding() const { return holding_; }
+  // x-ratelimit-* (and retry-after after a denial).
+  void addHeaders(Headers& h) const;
+
+ private:
+  bool holding_ = false;
+  bool hasRequests_ = false, hasTokens_ = false;
+  int64_t limitRequests_ = 0, remainingRequests_ = 0, resetRequestsMs_ = 0;
+  int64_t limitTokens_ = 0, remainingTokens_ = 0, resetTokensMs_ = 0;
+  int64_t retryAfterMs_ = -1;
+};
+
+// OpenAI's reset format: "20ms", "1s", "6m0s".
+std::string formatReset(int64_t ms);
+
+}  // namespace gw

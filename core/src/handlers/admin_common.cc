@@ -1,0 +1,91 @@
+#include "admin_common.h"
+
+#include "../access/key_record.h"
+
+namespace gw::handlers {
+
+ApiError forbidden(std::string message, std::string param, std::string code) {
+  ApiError e = invalidRequest(std::move(message), std::move(param), std::move(code));
+  e.status = 403;
+  e.type = "permission_error";
+  return e;
+}
+
+ApiError notFoundError(std::string message, std::string param, std::string code) {
+  ApiError e = invalidRequest(std::move(message), std::move(param), std::move(code));
+  e.status = 404;
+  return e;
+}
+
+ApiError tenantFor(const Session& s, const std::string& requested, std::string& out) {
+  const Principal& p = s.principal();
+  if (p.root) {
+    if (requested.empty()) return missingParameter("tenantId");
+    if (!access::validId(requested))
+      return invalidValue("tenantId", "expected 1-64 characters of A-Z a-z 0-9 . _ - @.");
+    out = requested;
+    return {};
+  }
+  if (!requested.empty() && requested != p.tenantId)
+    return forbidden("This API key cannot act on tenant '" + requested.substr(0, 64) + "'.", "tenantId",
+                     "tenant_forbidden");
+  out = p.tenantId;
+  return {};
+}
+
+void requireTenant(Session& s, const std::string& tenant, std::function<void(Session&)> then) {
+  if (!s.principal().root) return then(s);
+  s.kvGet(access::tenantRecord(tenant), [tenant, then = std::move(then)](Session& s, const EffectResult& r) {
+    if (!r.ok)
+      return s.respondError(notFoundError("No tenant '" + tenant + "'. Create it with PUT /api/v1/ai/admin/tenants/" +
+                                              tenant + ".",
+                                          "tenantId", "tenant_not_found"));
+    then(s);
+  });
+}
+
+ApiError parseObject(std::string_view body, json::Tape& t) {
+  if (body.empty()) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
+  if (!t.parse(body)) return invalidRequest("We could not parse the JSON body of your request.", "", "invalid_json");
+  if (t.kind(t.root()) != json::Kind::Object)
+    return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
+  return {};
+}
+
+void ledgerCall(Session& s, const std::string& tenant, const std::string& op,
+                std::function<void(Session&, std::string_view)> then) {
+  s.ledger(tenant, op, [then = std::move(then)](Session& s, const EffectResult& r) {
+    json::Tape t;
+    if (!r.ok || !t.parse(r.data) || t.kind(t.root()) != json::Kind::Object)
+      return s.respondError(serverError(503, "The quota ledger is unavailable; nothing was changed.",
+                                        "service_unavailable", "ledger_unavailable"));
+    uint32_t ok = t.find(t.root(), "ok");
+    if (ok == 0 || t.kind(ok) != json::Kind::True) {
+      uint32_t msg = t.find(t.root(), "message");
+      return s.respondError(serverError(500, msg != 0 ? t.string(msg) : "ledger error", "server_error", "ledger_error"));
+    }
+    then(s, r.data);
+  });
+}
+
+std::string withoutOk(std::string_view result) {
+  constexpr std::string_view OK_FIRST = "{\"ok\":true,";
+  if (result.substr(0, OK_FIRST.size()) == OK_FIRST) return "{" + std::string(result.substr(OK_FIRST.size()));
+  return std::string(result);
+}
+
+std::shared_ptr<Join> join(int count, std::function<void(Session&, bool failed)> done) {
+  auto j = std::make_shared<Join>();
+  j->pending = count;
+  j->done = std::move(done);
+  return j;
+}
+
+EffectCallback arrive(const std::shared_ptr<Join>& j) {
+  return [j](Session& s, const EffectResult& r) {
+    if (!r.ok) j->failed = true;
+    if (--j->pending == 0) j->done(s, j->failed);
+  };
+}
+
+}  // namespace gw::handlers

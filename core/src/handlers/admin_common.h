@@ -1,0 +1,36 @@
+#pragma once
+// Pieces the admin and budget endpoints share: which tenant a call acts on,
+// whether it exists, body parsing, and waiting for several effects.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gw/json_tape.h"
+#include "gw/session.h"
+
+namespace gw::handlers {
+
+// The tenant a call acts on. ADMIN_API_KEY must name one (`requested`); a
+// virtual key acts on its own, and naming another is a 403.
+ApiError tenantFor(const Session& s, const std::string& requested, std::string& out);
+// Runs `then` if tenant:<id> exists, else answers 404 naming tenantId.
+void requireTenant(Session& s, const std::string& tenant, std::function<void(Session&)> then);
+// 400 unless the body is a JSON object.
+ApiError parseObject(std::string_view body, json::Tape& t);
+ApiError forbidden(std::string message, std::string param, std::string code);
+ApiError notFoundError(std::string message, std::string param, std::string code);
+// A ledger call whose failure becomes a 503; `then` gets the result document.
+void ledgerCall(Session& s, const std::string& tenant, const std::string& op,
+                std::function<void(Session&, std::string_view)> then);
+// Strips the ledger's "ok" member: {"ok":true,"a":1} -> {"a":1}.
+std::string withoutOk(std::string_view result);
+// Calls `done` once `count` effects have reported; `failed` tells whether any did.
+struct Join {
+  int pending = 0;
+  bool failed = false;
+  std::function<void(Session&, bool failed)> done;
+};
+std::shared_ptr<Join> join(int count, std::function<void(Session&, bool failed)> done);
+EffectCallback arrive(const std::shared_ptr<Join>& j);
+
+}  // namespace gw::handlers
