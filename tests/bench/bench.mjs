@@ -50,11 +50,31 @@ function wasmCoreMicros(which, request = REQUEST, answer = undefined) {
   return median(samples);
 }
 
-async function load(url) {
+// The ledger's CPU per metered request (one reserve and one settle on a warm
+// document): what the tenant's Durable Object spends per request.
+function ledgerMicros(which) {
+  const { core } = loadCore(which);
+  let doc = '';
+  const apply = (op) => {
+    const out = core.ledgerApply(doc, JSON.stringify(op), 1700000000000);
+    if (out.state !== null) doc = out.state;
+  };
+  apply({ op: 'budget_set', budget: { id: 'usd-monthly', user: '', type: 'USD', limit: 10 ** 15, period: 'monthly', thresholds: [80, 90, 100], pause: true } });
+  const round = (i) => {
+    apply({ op: 'reserve', request_id: `r${i}`, key: 'key_bench', user: 'u', key_limits: { rpm: 10 ** 7 }, user_defaults: {}, tokens: 300, usd: 400000, brl: 2000000, ttl_ms: 90000 });
+    apply({ op: 'settle', request_id: `r${i}`, tokens: 120, usd: 100000, brl: 540000 });
+  };
+  for (let i = 0; i < 2000; i++) round(i);
+  const t = performance.now();
+  for (let i = 0; i < 5000; i++) round(i);
+  return ((performance.now() - t) * 1000) / 5000;
+}
+
+async function load(url, key) {
   const result = await autocannon({
     url: url + '/v1/chat/completions',
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: REQUEST,
     connections: CONNECTIONS,
     duration: LOAD_SECONDS,
@@ -64,15 +84,16 @@ async function load(url) {
 
 const sizes = { clang: moduleStats('clang'), emscripten: moduleStats('emscripten') };
 const micros = { clang: wasmCoreMicros('clang'), emscripten: wasmCoreMicros('emscripten'), anthropic: wasmCoreMicros('clang', ANTHROPIC_REQUEST, anthropicAnswer) };
+const ledger = ledgerMicros('clang');
 const native = JSON.parse(execFileSync(ROOT + 'build/native/gw_bench_native', ['30']).toString()).native_us_per_request;
 
 const upstream = await startFakeUpstream();
 const gateway = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url });
-const bare = await startGateway({ OPENAI_API_KEY: 'bench', UPSTREAM_URL: upstream.url }, { script: 'tests/bench/passthrough_worker.js' });
-await load(gateway.url); // warm both
-await load(bare.url);
-const viaBare = await load(bare.url);
-const viaGateway = await load(gateway.url);
+const bare = await startGateway({ OPENAI_API_KEY: 'bench', UPSTREAM_URL: upstream.url }, { script: 'tests/bench/passthrough_worker.js', key: false });
+await load(gateway.url, gateway.key); // warm both
+await load(bare.url, 'none');
+const viaBare = await load(bare.url, 'none');
+const viaGateway = await load(gateway.url, gateway.key);
 await gateway.close();
 await bare.close();
 await upstream.close();
@@ -87,6 +108,7 @@ const rows = [
   ['core µs per 1 KB chat request, wasm clang (incl. JS marshalling)', micros.clang.toFixed(2), '≤ 20 µs'],
   ['core µs per 1 KB chat request, wasm Emscripten', micros.emscripten.toFixed(2), '≤ 20 µs'],
   ['core µs per 1 KB chat request translated to Anthropic and back, wasm clang', micros.anthropic.toFixed(2), ''],
+  ['ledger µs per metered request (reserve + settle, in the Durable Object), wasm clang', ledger.toFixed(2), ''],
   [`bare pass-through worker: req/s, p50 / p99 ms (${CONNECTIONS} conns, ${LOAD_SECONDS}s)`, `${viaBare.rps.toFixed(0)}, ${viaBare.p50} / ${viaBare.p99}`, ''],
   [`gateway: req/s, p50 / p99 ms`, `${viaGateway.rps.toFixed(0)}, ${viaGateway.p50} / ${viaGateway.p99}`, 'p50 within 10% of bare'],
 ];

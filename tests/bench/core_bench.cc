@@ -12,7 +12,12 @@ int main(int argc, char** argv) {
   const int perBatch = 2000;
   std::string request = gw::testing::readFile(gw::testing::sourcePath("tests/fixtures/bench/chat_1k.json"));
   std::string response = gw::testing::readFile(gw::testing::sourcePath("tests/fixtures/openai/chat_completion.json"));
-  gw::testing::FakeHost host;
+  // Limits high enough that a benchmark at one simulated instant never meets them.
+  gw::testing::FakeHost host(gw::testing::Vars{{"AI_RATE_LIMIT_RPM", "10000000"},
+                                               {"AI_RATE_LIMIT_TPM", "1000000000000"},
+                                               {"AI_QUOTA_DAILY_LIMIT", "10000000000"},
+                                               {"AI_QUOTA_MONTHLY_LIMIT", "10000000000"},
+                                               {"AI_QUOTA_MONTHLY_SPEND_LIMIT", "1000000"}});
   std::vector<double> samples;
   for (int b = 0; b < batches; ++b) {
     for (int i = 0; i < perBatch; ++i) {
