@@ -6,11 +6,7 @@ using json::Kind;
 
 bool present(const json::Tape& t, uint32_t v) { return v != 0 && t.kind(v) != Kind::Null; }
 
-std::string str(const json::Tape& t, uint32_t obj, std::string_view key) {
-  if (t.kind(obj) != Kind::Object) return {};
-  uint32_t v = t.find(obj, key);
-  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
-}
+std::string str(const json::Tape& t, uint32_t obj, std::string_view key) { return t.stringAt(obj, key); }
 
 std::string systemText(const json::Tape& t, uint32_t messages) {
   std::string system;

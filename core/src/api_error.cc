@@ -42,6 +42,13 @@ ApiError invalidValue(std::string param, std::string message) {
   return invalidRequest(std::move(msg), std::move(param), "invalid_value");
 }
 
+ApiError forbidden(std::string message, std::string param, std::string code) {
+  ApiError e = invalidRequest(std::move(message), std::move(param), std::move(code));
+  e.status = 403;
+  e.type = "permission_error";
+  return e;
+}
+
 ApiError serverError(int status, std::string message, std::string type, std::string code) {
   return {status, std::move(message), std::move(type), "", std::move(code)};
 }

@@ -1,15 +1,10 @@
 #include "gw/gateway.h"
 
+#include "gw/http.h"
+
 namespace gw {
 
 namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool parseEnvelope(std::string_view text, RequestEnvelope& env) {
   json::Tape t;
@@ -38,8 +33,8 @@ bool parseEnvelope(std::string_view text, RequestEnvelope& env) {
   if (entropy != 0 && t.kind(entropy) == json::Kind::String) {
     std::string_view hex = t.rawString(entropy);
     for (size_t i = 0; i + 1 < hex.size() && i / 2 < sizeof(env.entropy); i += 2) {
-      int hi = hexValue(hex[i]);
-      int lo = hexValue(hex[i + 1]);
+      int hi = hexDigit(hex[i]);
+      int lo = hexDigit(hex[i + 1]);
       if (hi < 0 || lo < 0) return false;
       env.entropy[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
       env.entropyBytes = static_cast<uint32_t>(i / 2 + 1);

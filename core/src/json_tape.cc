@@ -245,6 +245,18 @@ uint32_t Tape::find(uint32_t object, std::string_view key) const {
   return 0;
 }
 
+std::string Tape::stringAt(uint32_t object, std::string_view key) const {
+  uint32_t v = find(object, key);
+  return v != 0 && nodes_[v].kind == Kind::String ? string(v) : std::string();
+}
+
+int64_t Tape::integerAt(uint32_t object, std::string_view key, int64_t fallback) const {
+  uint32_t v = find(object, key);
+  int64_t out = fallback;
+  if (v != 0 && nodes_[v].kind == Kind::Number && isInteger(v, &out)) return out;
+  return fallback;
+}
+
 std::string Tape::string(uint32_t i) const {
   std::string out;
   std::string_view content = rawString(i);

@@ -49,27 +49,28 @@ void estimateUsage(Usage& usage, size_t promptBytes, size_t messageCount, size_t
   usage.totalTokens = usage.promptTokens + usage.completionTokens;
 }
 
-// "5.40" -> 5400000: exact, unlike a round trip through double.
-bool parseDecimalMicros(std::string_view text, int64_t& out) {
+bool parseDecimalFixed(std::string_view text, int places, int64_t& out) {
   int64_t whole = 0, frac = 0;
-  int fracDigits = -1;
+  int digits = -1;  // -1: before the point
   for (char c : text) {
-    if (c == '.' && fracDigits < 0) {
-      fracDigits = 0;
+    if (c == '.' && digits < 0) {
+      digits = 0;
       continue;
     }
     if (c < '0' || c > '9') return false;
-    if (fracDigits < 0) {
+    if (digits < 0) {
       if (whole > 1000000) return false;
       whole = whole * 10 + (c - '0');
     } else {
-      if (++fracDigits > 6) return false;
+      if (++digits > places) return false;
       frac = frac * 10 + (c - '0');
     }
   }
-  if (text.empty() || text == ".") return false;
-  for (int i = fracDigits < 0 ? 0 : fracDigits; i < 6; ++i) frac *= 10;
-  out = whole * 1000000 + frac;
+  if (text.empty() || text == "." || whole > 1000000) return false;
+  int64_t unit = 1;
+  for (int i = 0; i < places; ++i) unit *= 10;
+  for (int i = digits < 0 ? 0 : digits; i < places; ++i) frac *= 10;
+  out = whole * unit + frac;
   return true;
 }
 

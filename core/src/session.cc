@@ -16,19 +16,6 @@ void writeHeaders(json::Writer& w, const Headers& headers) {
   w.endObject();
 }
 
-int64_t readInt(const json::Tape& t, uint32_t obj, std::string_view key, int64_t fallback) {
-  uint32_t v = t.find(obj, key);
-  int64_t out;
-  if (v != 0 && t.kind(v) == json::Kind::Number && t.isInteger(v, &out)) return out;
-  return fallback;
-}
-
-std::string readString(const json::Tape& t, uint32_t obj, std::string_view key) {
-  uint32_t v = t.find(obj, key);
-  if (v != 0 && t.kind(v) == json::Kind::String) return t.string(v);
-  return {};
-}
-
 }  // namespace
 
 std::string_view RequestEnvelope::header(std::string_view name) const {
@@ -62,11 +49,8 @@ void Session::begin() {
     // Read the KV override before serving, at most once per refresh interval
     // per instance; concurrent sessions keep serving the current config.
     state_.refreshInFlight = true;
-    configReadId_ = newEffectId();
-    json::Writer w = outbox_.beginEffect("kv_get");
-    w.field("id", configReadId_).field("binding", KV_BINDING).field("key", CONFIG_OVERRIDE_KEY);
-    outbox_.endEffect();
-    inFlight_.insert(configReadId_);
+    readingConfig_ = true;
+    kvGet(CONFIG_OVERRIDE_KEY, [](Session& s, const EffectResult& r) { s.onConfigOverride(r.ok, r.data); });
     return;
   }
   startHandler();
@@ -140,6 +124,7 @@ void Session::ledgerDetached(std::string_view tenant, std::string_view op) {
 }
 
 void Session::onConfigOverride(bool found, std::string_view value) {
+  readingConfig_ = false;
   state_.refreshInFlight = false;
   state_.lastRefreshMs = nowMs_;
   std::string_view next = found ? value : std::string_view();
@@ -158,21 +143,14 @@ void Session::onConfigOverride(bool found, std::string_view value) {
 bool Session::feed(std::string_view meta, std::string_view data) {
   if (!meta_.parse(meta) || meta_.kind(meta_.root()) != json::Kind::Object) return false;
   const uint32_t root = meta_.root();
-  int64_t id = readInt(meta_, root, "id", -1);
+  int64_t id = meta_.integerAt(root, "id", -1);
   if (id <= 0 || inFlight_.count(static_cast<uint32_t>(id)) == 0) return false;
   auto effectId = static_cast<uint32_t>(id);
-  int64_t now = readInt(meta_, root, "now_ms", nowMs_);
+  int64_t now = meta_.integerAt(root, "now_ms", nowMs_);
   if (now > nowMs_) nowMs_ = now;  // time never runs backwards inside a session
   uint32_t type = meta_.find(root, "type");
   if (type == 0 || meta_.kind(type) != json::Kind::String) return false;
 
-  if (effectId == configReadId_) {
-    if (!meta_.stringEquals(type, "kv_result")) return false;
-    inFlight_.erase(effectId);
-    uint32_t found = meta_.find(root, "found");
-    onConfigOverride(found != 0 && meta_.kind(found) == json::Kind::True, data);
-    return true;
-  }
   auto callback = callbacks_.find(effectId);
   if (callback != callbacks_.end()) {
     EffectResult r;
@@ -183,7 +161,7 @@ bool Session::feed(std::string_view meta, std::string_view data) {
                meta_.stringEquals(type, "ledger_result")) {
       uint32_t ok = meta_.find(root, "ok");
       r.ok = ok != 0 && meta_.kind(ok) == json::Kind::True;
-      r.message = readString(meta_, root, "message");
+      r.message = meta_.stringAt(root, "message");
     } else {
       return false;
     }
@@ -197,7 +175,7 @@ bool Session::feed(std::string_view meta, std::string_view data) {
   const bool head = meta_.stringEquals(type, "fetch_head");
   const bool whole = meta_.stringEquals(type, "fetch_response");  // head, body and end in one input
   if (head || whole) {
-    int64_t status = readInt(meta_, root, "status", 0);
+    int64_t status = meta_.integerAt(root, "status", 0);
     if (status < 100 || status > 599) return false;
     uint32_t headers = meta_.find(root, "headers");
     if (headers != 0 && meta_.kind(headers) != json::Kind::Object) headers = 0;
@@ -213,7 +191,7 @@ bool Session::feed(std::string_view meta, std::string_view data) {
   } else if (meta_.stringEquals(type, "fetch_error")) {
     inFlight_.erase(effectId);
     if (!cancelled_)
-      handler_->onFetchError(*this, effectId, readString(meta_, root, "reason"), readString(meta_, root, "message"));
+      handler_->onFetchError(*this, effectId, meta_.stringAt(root, "reason"), meta_.stringAt(root, "message"));
   } else {
     return false;
   }
@@ -225,9 +203,9 @@ void Session::cancel(int64_t nowMs) {
   if (cancelled_ || (ended_ && inFlight_.empty())) return;
   cancelled_ = true;
   handler_->onCancel(*this);
-  if (configReadId_ != 0 && inFlight_.count(configReadId_) != 0) state_.refreshInFlight = false;
+  if (readingConfig_) state_.refreshInFlight = false;
   for (uint32_t id : std::set<uint32_t>(inFlight_))
-    if (id != configReadId_ && callbacks_.count(id) == 0) abortFetch(id);
+    if (callbacks_.count(id) == 0) abortFetch(id);
   inFlight_.clear();
   callbacks_.clear();
   ended_ = true;

@@ -42,7 +42,7 @@ TEST_CASE("every failed authentication is the same 401, and nothing is spent") {
       {{"authorization", "Basic dXNlcjpwYXNz"}},
       {{"authorization", "Bearer "}},
       {{"authorization", "Bearer " + std::string(5000, 'a')}},
-      {{"authorization", "Bearer aigw_sk_\x01bad"}},
+      {{"authorization", "Bearer aigw_sk_\x01" "bad"}},
       {{"x-api-key", "sk-not-ours"}},
   };
   std::string message;

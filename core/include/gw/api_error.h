@@ -29,6 +29,8 @@ ApiError invalidRequest(std::string message, std::string param, std::string code
 ApiError missingParameter(std::string param);
 ApiError invalidType(std::string param, std::string_view expected, std::string_view got);
 ApiError invalidValue(std::string param, std::string message);
+// 403 permission_error: the caller is known but may not do this.
+ApiError forbidden(std::string message, std::string param, std::string code);
 ApiError serverError(int status, std::string message, std::string type, std::string code);
 
 }  // namespace gw

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gw/config.h"
+#include "gw/key_record.h"
 #include "gw/status.h"
 
 namespace gw {
@@ -23,10 +24,10 @@ struct ProviderStats {
   std::string lastError;
 };
 
-// A key record read from KV, trusted for AccessConfig::keyCacheMs; the ledger
-// still refuses a revoked key at once.
+// A key record read from KV (parsed once), trusted for
+// AccessConfig::keyCacheMs; the ledger still refuses a revoked key at once.
 struct CachedKey {
-  std::string record;
+  access::KeyRecord key;
   int64_t fetchedMs = 0;
 };
 

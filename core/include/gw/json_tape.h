@@ -66,6 +66,11 @@ class Tape {
   double number(uint32_t i) const;
   bool isInteger(uint32_t i, int64_t* out) const;
 
+  // Member shortcuts: the decoded string (empty when absent or not a
+  // string) and the integer (`fallback` when absent or not an integer).
+  std::string stringAt(uint32_t object, std::string_view key) const;
+  int64_t integerAt(uint32_t object, std::string_view key, int64_t fallback = 0) const;
+
  private:
   bool fail(uint32_t offset, const char* what);
   bool parseValue(uint32_t depth);

@@ -27,8 +27,10 @@ int64_t estimateTokens(size_t bytes);
 // Fills missing usage from byte counts and marks it estimated.
 void estimateUsage(Usage& usage, size_t promptBytes, size_t messageCount, size_t outputBytes);
 
-// A non-negative decimal with up to 6 places ("5.40", "10") as millionths,
-// exactly; false for anything else or above 10^6.
-bool parseDecimalMicros(std::string_view text, int64_t& out);
+// A non-negative decimal of at most 10^6 with up to `places` decimals, as an
+// integer count of 10^-places ("5.40", 6 -> 5400000), exactly; false for
+// anything else.
+bool parseDecimalFixed(std::string_view text, int places, int64_t& out);
+inline bool parseDecimalMicros(std::string_view text, int64_t& out) { return parseDecimalFixed(text, 6, out); }
 
 }  // namespace gw

@@ -168,7 +168,7 @@ class Session {
   std::map<uint32_t, EffectCallback> callbacks_;
   Principal principal_;
   uint32_t nextEffectId_ = 1;
-  uint32_t configReadId_ = 0;
+  bool readingConfig_ = false;  // this session holds the instance's config refresh
   int64_t nowMs_ = 0;
   bool headSent_ = false;
   bool ended_ = false;

@@ -1,7 +1,7 @@
 #include "authenticate.h"
 
 #include "gw/sha256.h"
-#include "key_record.h"
+#include "gw/key_record.h"
 
 namespace gw {
 
@@ -39,20 +39,13 @@ bool readCredential(const RequestEnvelope& r, Credential& out) {
   return !out.value.empty() && out.value.size() <= MAX_KEY_CHARS && printable(out.value);
 }
 
-ApiError forbidden(std::string message, std::string param, std::string code) {
-  ApiError e = invalidRequest(std::move(message), std::move(param), std::move(code));
-  e.status = 403;
-  e.type = "permission_error";
-  return e;
-}
-
 // x-aigw-user / x-aigw-agent narrow the key's attribution: a key bound to a
 // user or agent cannot claim another.
 ApiError narrow(const RequestEnvelope& r, std::string_view header, std::string& bound) {
   std::string_view claimed = r.header(header);
   if (claimed.empty()) return {};
   if (!access::validId(claimed))
-    return invalidValue(std::string(header), "expected 1-64 characters of A-Z a-z 0-9 . _ - @.");
+    return access::invalidId(std::string(header));
   if (!bound.empty() && claimed != bound)
     return forbidden("This API key is bound to another " + std::string(header == "x-aigw-user" ? "user" : "agent") +
                          "; " + std::string(header) + " may only narrow it.",
@@ -61,11 +54,10 @@ ApiError narrow(const RequestEnvelope& r, std::string_view header, std::string& 
   return {};
 }
 
-ApiError quotaBlocked(std::string message, int64_t retryAfterMs) {
+ApiError quotaBlocked(std::string message) {
   ApiError e = invalidRequest(std::move(message), "", "insufficient_quota");
   e.status = 429;
   e.type = "insufficient_quota";
-  (void)retryAfterMs;
   return e;
 }
 
@@ -94,7 +86,7 @@ void fastCheck(Session& s) {
       uint32_t message = t.find(entry, "message");
       std::string text = message != 0 && t.kind(message) == json::Kind::String ? t.string(message) : "Quota exhausted.";
       const int64_t retrySeconds = (untilMs - s.nowMs() + 999) / 1000;
-      return s.respondError(quotaBlocked(text, untilMs - s.nowMs()), {{"retry-after", std::to_string(retrySeconds)}});
+      return s.respondError(quotaBlocked(text), {{"retry-after", std::to_string(retrySeconds)}});
     }
     s.admit();
   });
@@ -153,17 +145,16 @@ void authenticate(Session& s, Access access) {
 
   auto& cache = s.state().keyCache;
   auto hit = cache.find(digest);
-  if (hit != cache.end() && s.nowMs() - hit->second.fetchedMs < cfg.keyCacheMs) {
-    access::KeyRecord k;
-    if (parseKeyRecord(hit->second.record, k)) return admitKey(s, access, k, cred);
-  }
+  if (hit != cache.end() && s.nowMs() - hit->second.fetchedMs < cfg.keyCacheMs)
+    return admitKey(s, access, hit->second.key, cred);
   s.kvGet(access::keyByDigest(digest), [access, digest, cred](Session& s, const EffectResult& r) {
     access::KeyRecord k;
     if (!r.ok || !parseKeyRecord(r.data, k) || k.digest != digest) return s.respondError(invalidApiKey(cred.param));
     auto& cache = s.state().keyCache;
     if (cache.size() >= MAX_KEY_CACHE) cache.clear();
-    cache[digest] = CachedKey{std::string(r.data), s.nowMs()};
-    admitKey(s, access, k, cred);
+    CachedKey& entry = cache[digest];
+    entry = CachedKey{std::move(k), s.nowMs()};
+    admitKey(s, access, entry.key, cred);
   });
 }
 

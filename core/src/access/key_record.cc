@@ -1,4 +1,4 @@
-#include "key_record.h"
+#include "gw/key_record.h"
 
 #include "gw/json_tape.h"
 #include "gw/periods.h"
@@ -9,25 +9,13 @@ namespace {
 
 using json::Kind;
 
-std::string str(const json::Tape& t, uint32_t obj, std::string_view key) {
-  uint32_t v = t.find(obj, key);
-  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
-}
-
-int64_t num(const json::Tape& t, uint32_t obj, std::string_view key, int64_t fallback) {
-  uint32_t v = t.find(obj, key);
-  int64_t out = fallback;
-  if (v != 0 && t.kind(v) == Kind::Number && t.isInteger(v, &out)) return out;
-  return fallback;
-}
-
 void readWireLimits(const json::Tape& t, uint32_t obj, QuotaLimits& l) {
   if (obj == 0 || t.kind(obj) != Kind::Object) return;
-  l.rpm = num(t, obj, "rpm", -1);
-  l.tpm = num(t, obj, "tpm", -1);
-  l.dailyRequests = num(t, obj, "daily_requests", -1);
-  l.monthlyRequests = num(t, obj, "monthly_requests", -1);
-  l.monthlySpendPico = num(t, obj, "monthly_spend_pico", -1);
+  l.rpm = t.integerAt(obj, "rpm", -1);
+  l.tpm = t.integerAt(obj, "tpm", -1);
+  l.dailyRequests = t.integerAt(obj, "daily_requests", -1);
+  l.monthlyRequests = t.integerAt(obj, "monthly_requests", -1);
+  l.monthlySpendPico = t.integerAt(obj, "monthly_spend_pico", -1);
 }
 
 }  // namespace
@@ -36,22 +24,22 @@ bool parseKeyRecord(std::string_view text, KeyRecord& k) {
   json::Tape t;
   if (!t.parse(text) || t.kind(t.root()) != Kind::Object) return false;
   const uint32_t r = t.root();
-  k.id = str(t, r, "id");
-  k.digest = str(t, r, "digest");
-  k.prefix = str(t, r, "prefix");
-  k.name = str(t, r, "name");
-  k.tenantId = str(t, r, "tenant_id");
-  k.userId = str(t, r, "user_id");
-  k.agentId = str(t, r, "agent_id");
-  k.admin = str(t, r, "role") == "admin";
+  k.id = t.stringAt(r, "id");
+  k.digest = t.stringAt(r, "digest");
+  k.prefix = t.stringAt(r, "prefix");
+  k.name = t.stringAt(r, "name");
+  k.tenantId = t.stringAt(r, "tenant_id");
+  k.userId = t.stringAt(r, "user_id");
+  k.agentId = t.stringAt(r, "agent_id");
+  k.admin = t.stringAt(r, "role") == "admin";
   uint32_t models = t.find(r, "models");
   if (models != 0 && t.kind(models) == Kind::Array)
     for (uint32_t m = t.firstChild(models); m != 0; m = t.nextSibling(models, m))
       if (t.kind(m) == Kind::String) k.models.push_back(t.string(m));
   readWireLimits(t, t.find(r, "limits"), k.limits);
-  k.expiresAtMs = num(t, r, "expires_at", -1);
-  k.createdAtMs = num(t, r, "created_at", 0);
-  k.revokedAtMs = num(t, r, "revoked_at", -1);
+  k.expiresAtMs = t.integerAt(r, "expires_at", -1);
+  k.createdAtMs = t.integerAt(r, "created_at", 0);
+  k.revokedAtMs = t.integerAt(r, "revoked_at", -1);
   return !k.id.empty() && validId(k.tenantId);
 }
 
@@ -98,6 +86,10 @@ std::string keysOfTenant(std::string_view tenant) { return "keys:" + std::string
 std::string keyTenantIndex(std::string_view id) { return "keyid:" + std::string(id); }
 std::string tenantRecord(std::string_view tenant) { return "tenant:" + std::string(tenant); }
 std::string ledgerSnapshot(std::string_view tenant) { return "ledger:" + std::string(tenant); }
+
+ApiError invalidId(std::string param) {
+  return invalidValue(std::move(param), "expected 1-64 characters of A-Z a-z 0-9 . _ - @.");
+}
 
 bool validId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;

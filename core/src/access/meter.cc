@@ -1,5 +1,7 @@
 #include "meter.h"
 
+#include "authenticate.h"
+
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 
@@ -8,18 +10,6 @@ namespace gw {
 namespace {
 
 using json::Kind;
-
-int64_t num(const json::Tape& t, uint32_t obj, std::string_view key, int64_t fallback = 0) {
-  uint32_t v = t.find(obj, key);
-  int64_t out = fallback;
-  if (v != 0 && t.kind(v) == Kind::Number && t.isInteger(v, &out)) return out;
-  return fallback;
-}
-
-std::string str(const json::Tape& t, uint32_t obj, std::string_view key) {
-  uint32_t v = t.find(obj, key);
-  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
-}
 
 }  // namespace
 
@@ -69,25 +59,27 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
     const uint32_t requests = rate == 0 ? 0 : t.find(rate, "requests");
     const uint32_t tokens = rate == 0 ? 0 : t.find(rate, "tokens");
     if ((hasRequests_ = requests != 0)) {
-      limitRequests_ = num(t, requests, "limit"), remainingRequests_ = num(t, requests, "remaining");
-      resetRequestsMs_ = num(t, requests, "reset_ms");
+      limitRequests_ = t.integerAt(requests, "limit"), remainingRequests_ = t.integerAt(requests, "remaining");
+      resetRequestsMs_ = t.integerAt(requests, "reset_ms");
     }
     if ((hasTokens_ = tokens != 0)) {
-      limitTokens_ = num(t, tokens, "limit"), remainingTokens_ = num(t, tokens, "remaining");
-      resetTokensMs_ = num(t, tokens, "reset_ms");
+      limitTokens_ = t.integerAt(tokens, "limit"), remainingTokens_ = t.integerAt(tokens, "remaining");
+      resetTokensMs_ = t.integerAt(tokens, "reset_ms");
     }
     uint32_t ok = t.find(root, "ok");
     if (ok != 0 && t.kind(ok) == Kind::True) {
       holding_ = true;
       return done(s, ApiError{});
     }
+    const int status = static_cast<int>(t.integerAt(root, "status", 429));
+    // A key revoked since this isolate cached it: the same 401 as any bad key.
+    if (status == 401) return done(s, invalidApiKey());
     ApiError e;
-    e.status = static_cast<int>(num(t, root, "status", 429));
-    e.message = str(t, root, "message");
-    e.code = str(t, root, "code");
-    e.type = e.status == 401 ? "invalid_request_error" : str(t, root, "type");
-    if (e.status == 401) e.message = "Invalid or missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key'.";
-    if (e.status == 429) retryAfterMs_ = num(t, root, "retry_after_ms", 1000);
+    e.status = status;
+    e.message = t.stringAt(root, "message");
+    e.code = t.stringAt(root, "code");
+    e.type = t.stringAt(root, "type");
+    if (status == 429) retryAfterMs_ = t.integerAt(root, "retry_after_ms", 1000);
     done(s, e);
   });
 }

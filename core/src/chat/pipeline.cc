@@ -11,6 +11,7 @@ namespace gw::chat {
 namespace {
 
 constexpr int64_t RETRY_AFTER_CAP_MS = 60000;
+constexpr Price FREE{0, 0, 0, 0, true};  // the demo answers at no cost
 
 bool retryableStatus(int status) { return status == 429 || status >= 500; }
 
@@ -62,11 +63,8 @@ ApiError checkModelAllowed(const Principal& p, std::string_view requested, const
         m.compare(0, m.size() - 2, target.provider->id) == 0)
       return {};
   }
-  ApiError e = invalidRequest("This API key may not use the model '" + std::string(requested) + "'.", "model",
-                              "model_not_allowed");
-  e.status = 403;
-  e.type = "permission_error";
-  return e;
+  return forbidden("This API key may not use the model '" + std::string(requested) + "'.", "model",
+                   "model_not_allowed");
 }
 
 ApiError ChatPipeline::translateRequest(Session&, std::string&, bool& useTranslated) {
@@ -86,8 +84,8 @@ void ChatPipeline::start(Session& s) {
   if (ApiError e = checkModelAllowed(s.principal(), req_.model, target_)) return finishWithError(s, e);
 
   const ProviderConfig* p = target_.provider;
-  const bool demo = (!p->configured() && c.demoMode == DemoMode::Auto) || p->builtinDemo;
-  const Price price = demo ? Price{0, 0, 0, 0, true} : target_.price;
+  if (!p->configured() && c.demoMode != DemoMode::Auto) return finishWithError(s, handlers::providerNotConfigured(*p));
+  const Price price = answersFromDemo() ? FREE : target_.price;
   const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, target_);
   meter_.reserve(s, worstCase(price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro),
                  [this](Session& s, const ApiError& e) {
@@ -99,11 +97,7 @@ void ChatPipeline::start(Session& s) {
 void ChatPipeline::admitted(Session& s) {
   const Config& c = s.config();
   const ProviderConfig* p = target_.provider;
-  if (!p->configured()) {
-    if (c.demoMode == DemoMode::Auto) return answerFromDemo(s);
-    return finishWithError(s, handlers::providerNotConfigured(*p));
-  }
-  if (p->builtinDemo) return answerFromDemo(s);
+  if (answersFromDemo()) return answerFromDemo(s);
 
   codec_ = &chatCodec(p->format);
   passthrough_ = dialect_.openAiPassthrough() && p->format == WireFormat::OpenAiChat;
@@ -373,7 +367,7 @@ void ChatPipeline::recordAttempt(Session& s, bool success, std::string_view erro
 
 void ChatPipeline::answerFromDemo(Session& s) {
   demo_ = true;
-  target_.price = Price{0, 0, 0, 0, true};  // the demo is free
+  target_.price = FREE;
   demo::Reply reply = demo::compose(req_);
   settle(s, reply.usage, 0, false);
   Completion completion;

@@ -53,6 +53,8 @@ class ChatPipeline : public Handler {
   void finishStream(Session& s);
   void failStream(Session& s, const ApiError& e);
   void finishSuccess(Session& s);
+  // An unconfigured provider (demo mode auto) or the built-in demo.
+  bool answersFromDemo() const { return !target_.provider->configured() || target_.provider->builtinDemo; }
   void admitted(Session& s);
   void answerFromDemo(Session& s);
   void finishWithError(Session& s, const ApiError& e, const Headers& extra = {});

@@ -1,15 +1,9 @@
 #include "admin_common.h"
 
-#include "../access/key_record.h"
+#include "gw/json_writer.h"
+#include "gw/key_record.h"
 
 namespace gw::handlers {
-
-ApiError forbidden(std::string message, std::string param, std::string code) {
-  ApiError e = invalidRequest(std::move(message), std::move(param), std::move(code));
-  e.status = 403;
-  e.type = "permission_error";
-  return e;
-}
 
 ApiError notFoundError(std::string message, std::string param, std::string code) {
   ApiError e = invalidRequest(std::move(message), std::move(param), std::move(code));
@@ -22,7 +16,7 @@ ApiError tenantFor(const Session& s, const std::string& requested, std::string& 
   if (p.root) {
     if (requested.empty()) return missingParameter("tenantId");
     if (!access::validId(requested))
-      return invalidValue("tenantId", "expected 1-64 characters of A-Z a-z 0-9 . _ - @.");
+      return access::invalidId("tenantId");
     out = requested;
     return {};
   }
@@ -31,6 +25,15 @@ ApiError tenantFor(const Session& s, const std::string& requested, std::string& 
                      "tenant_forbidden");
   out = p.tenantId;
   return {};
+}
+
+ApiError tenantFor(const Session& s, const json::Tape& body, std::string requested, std::string& out) {
+  uint32_t tenant = body.find(body.root(), "tenantId");
+  if (tenant != 0) {
+    if (body.kind(tenant) != json::Kind::String) return invalidType("tenantId", "a string", "another type");
+    requested = body.string(tenant);
+  }
+  return tenantFor(s, requested, out);
 }
 
 void requireTenant(Session& s, const std::string& tenant, std::function<void(Session&)> then) {
@@ -68,10 +71,27 @@ void ledgerCall(Session& s, const std::string& tenant, const std::string& op,
   });
 }
 
-std::string withoutOk(std::string_view result) {
+std::string ledgerView(std::string_view result,
+                       std::initializer_list<std::pair<std::string_view, std::string_view>> leading) {
   constexpr std::string_view OK_FIRST = "{\"ok\":true,";
-  if (result.substr(0, OK_FIRST.size()) == OK_FIRST) return "{" + std::string(result.substr(OK_FIRST.size()));
-  return std::string(result);
+  std::string body = "{";
+  json::Writer w(body, true);
+  for (const auto& [name, value] : leading) w.field(name, value);
+  if (result.substr(0, OK_FIRST.size()) == OK_FIRST) result.remove_prefix(OK_FIRST.size());
+  else if (!result.empty()) result.remove_prefix(1);
+  if (!result.empty() && result.front() != '}') body.push_back(',');
+  body += result;
+  return body;
+}
+
+bool listedNames(const EffectResult& r, std::vector<std::string>& names) {
+  json::Tape t;
+  uint32_t keys = 0;
+  if (!r.ok || !t.parse(r.data) || (keys = t.find(t.root(), "keys")) == 0 || t.kind(keys) != json::Kind::Array)
+    return false;
+  for (uint32_t k = t.firstChild(keys); k != 0; k = t.nextSibling(keys, k))
+    if (t.kind(k) == json::Kind::String) names.push_back(t.string(k));
+  return true;
 }
 
 std::shared_ptr<Join> join(int count, std::function<void(Session&, bool failed)> done) {

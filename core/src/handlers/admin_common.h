@@ -3,7 +3,10 @@
 // whether it exists, body parsing, and waiting for several effects.
 #include <functional>
 #include <memory>
+#include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gw/json_tape.h"
 #include "gw/session.h"
@@ -13,17 +16,21 @@ namespace gw::handlers {
 // The tenant a call acts on. ADMIN_API_KEY must name one (`requested`); a
 // virtual key acts on its own, and naming another is a 403.
 ApiError tenantFor(const Session& s, const std::string& requested, std::string& out);
+// The same, with the request body's "tenantId" (when present) overriding `requested`.
+ApiError tenantFor(const Session& s, const json::Tape& body, std::string requested, std::string& out);
 // Runs `then` if tenant:<id> exists, else answers 404 naming tenantId.
 void requireTenant(Session& s, const std::string& tenant, std::function<void(Session&)> then);
 // 400 unless the body is a JSON object.
 ApiError parseObject(std::string_view body, json::Tape& t);
-ApiError forbidden(std::string message, std::string param, std::string code);
 ApiError notFoundError(std::string message, std::string param, std::string code);
 // A ledger call whose failure becomes a 503; `then` gets the result document.
 void ledgerCall(Session& s, const std::string& tenant, const std::string& op,
                 std::function<void(Session&, std::string_view)> then);
-// Strips the ledger's "ok" member: {"ok":true,"a":1} -> {"a":1}.
-std::string withoutOk(std::string_view result);
+// A ledger answer as a response body: its leading "ok" member replaced by
+// the string members `leading`, in order.
+std::string ledgerView(std::string_view result, std::initializer_list<std::pair<std::string_view, std::string_view>> leading);
+// The names in a kv_list answer; false when the listing failed.
+bool listedNames(const EffectResult& r, std::vector<std::string>& names);
 // Calls `done` once `count` effects have reported; `failed` tells whether any did.
 struct Join {
   int pending = 0;

@@ -5,7 +5,7 @@
 // The key is shown once, in the create answer; only its SHA-256 is stored.
 #include <algorithm>
 
-#include "../access/key_record.h"
+#include "gw/key_record.h"
 #include "admin_common.h"
 #include "gw/json_writer.h"
 #include "gw/periods.h"
@@ -42,14 +42,10 @@ class CreateKey : public Handler {
  private:
   ApiError read(Session& s, const json::Tape& t) {
     const uint32_t root = t.root();
-    std::string requested;
-    uint32_t tenant = t.find(root, "tenantId");
-    if (tenant != 0 && t.kind(tenant) != Kind::String) return invalidType("tenantId", "a string", "another type");
-    if (tenant != 0) requested = t.string(tenant);
-    if (ApiError e = tenantFor(s, requested, key_.tenantId)) return e;
+    if (ApiError e = tenantFor(s, t, "", key_.tenantId)) return e;
     for (auto [field, out] : {std::pair<const char*, std::string*>{"userId", &key_.userId}, {"agentId", &key_.agentId}})
       if (std::string bad = optionalId(t, field, *out); !bad.empty())
-        return invalidValue(bad, "expected 1-64 characters of A-Z a-z 0-9 . _ - @.");
+        return access::invalidId(bad);
     uint32_t role = t.find(root, "role");
     if (role != 0) {
       if (t.kind(role) != Kind::String || (!t.stringEquals(role, "admin") && !t.stringEquals(role, "user")))
@@ -131,13 +127,9 @@ class ListKeys : public Handler {
 
  private:
   void fetchAll(Session& s, const EffectResult& r) {
-    json::Tape t;
-    uint32_t keys = 0;
-    if (!r.ok || !t.parse(r.data) || (keys = t.find(t.root(), "keys")) == 0 || t.kind(keys) != Kind::Array)
-      return s.respondError(serverError(503, "Could not list keys; try again.", "service_unavailable", "kv_unavailable"));
     std::vector<std::string> names;
-    for (uint32_t k = t.firstChild(keys); k != 0; k = t.nextSibling(keys, k))
-      if (t.kind(k) == Kind::String) names.push_back(t.string(k));
+    if (!listedNames(r, names))
+      return s.respondError(serverError(503, "Could not list keys; try again.", "service_unavailable", "kv_unavailable"));
     records_.resize(names.size());
     if (names.empty()) return respond(s);
     auto j = join(static_cast<int>(names.size()), [this](Session& s, bool) { respond(s); });

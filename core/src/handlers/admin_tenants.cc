@@ -4,7 +4,7 @@
 //   PUT  /api/v1/ai/admin/quotas/:userId       {tenantId?, limits: {...}}
 //   POST /api/v1/ai/admin/quotas/:userId/reset {tenantId?}
 // Switching a tenant off keeps its keys, counters and budgets.
-#include "../access/key_record.h"
+#include "gw/key_record.h"
 #include "admin_common.h"
 #include "gw/json_writer.h"
 #include "handlers.h"
@@ -22,7 +22,7 @@ class PutTenant : public Handler {
   void start(Session& s) override {
     if (!s.principal().root)
       return s.respondError(forbidden("Only ADMIN_API_KEY can create or change tenants.", "authorization", "root_required"));
-    if (!access::validId(id_)) return s.respondError(invalidValue("tenantId", "expected 1-64 characters of A-Z a-z 0-9 . _ - @."));
+    if (!access::validId(id_)) return s.respondError(access::invalidId("tenantId"));
     json::Tape t;
     if (ApiError e = parseObject(s.body().empty() ? std::string_view("{}") : std::string_view(s.body()), t))
       return s.respondError(e);
@@ -56,12 +56,7 @@ class PutTenant : public Handler {
     s.kvPut(access::tenantRecord(id_), record, [this, op, name](Session& s, const EffectResult& r) {
       if (!r.ok) return s.respondError(serverError(503, "Could not store the tenant; try again.", "service_unavailable", "kv_unavailable"));
       ledgerCall(s, id_, op, [this, name](Session& s, std::string_view result) {
-        std::string body = "{\"id\":";
-        json::Writer(body, true).string(id_);
-        body += ",\"object\":\"tenant\",\"name\":";
-        json::Writer(body, true).string(name);
-        body += "," + withoutOk(result).substr(1);
-        s.respondJson(200, body);
+        s.respondJson(200, ledgerView(result, {{"id", id_}, {"object", "tenant"}, {"name", name}}));
       });
     });
   }
@@ -79,10 +74,7 @@ class GetTenant : public Handler {
     if (ApiError e = tenantFor(s, id_, tenant)) return s.respondError(e);
     requireTenant(s, tenant, [tenant](Session& s) {
       ledgerCall(s, tenant, R"({"op":"get"})", [tenant](Session& s, std::string_view result) {
-        std::string body = "{\"id\":";
-        json::Writer(body, true).string(tenant);
-        body += ",\"object\":\"tenant\"," + withoutOk(result).substr(1);
-        s.respondJson(200, body);
+        s.respondJson(200, ledgerView(result, {{"id", tenant}, {"object", "tenant"}}));
       });
     });
   }
@@ -96,17 +88,11 @@ class Quota : public Handler {
   Quota(std::string user, bool reset) : user_(std::move(user)), reset_(reset) {}
   Access access() const override { return Access::Admin; }
   void start(Session& s) override {
-    if (!access::validId(user_)) return s.respondError(invalidValue("userId", "expected 1-64 characters of A-Z a-z 0-9 . _ - @."));
+    if (!access::validId(user_)) return s.respondError(access::invalidId("userId"));
     json::Tape t;
     const std::string_view body = s.body().empty() ? std::string_view("{}") : std::string_view(s.body());
     if (ApiError e = parseObject(body, t)) return s.respondError(e);
-    std::string requested = queryParam(s.request().query, "tenantId");
-    uint32_t tenant = t.find(t.root(), "tenantId");
-    if (tenant != 0) {
-      if (t.kind(tenant) != Kind::String) return s.respondError(invalidType("tenantId", "a string", "another type"));
-      requested = t.string(tenant);
-    }
-    if (ApiError e = tenantFor(s, requested, tenant_)) return s.respondError(e);
+    if (ApiError e = tenantFor(s, t, queryParam(s.request().query, "tenantId"), tenant_)) return s.respondError(e);
     json::Writer w(op_);
     w.beginObject().field("op", reset_ ? "reset_quota" : "set_quota").field("user", user_);
     if (!reset_) {

@@ -52,13 +52,7 @@ class BudgetConfig : public Handler {
   void post(Session& s) {
     json::Tape t;
     if (ApiError e = parseObject(s.body(), t)) return s.respondError(e);
-    std::string requested;
-    uint32_t tenant = t.find(t.root(), "tenantId");
-    if (tenant != 0) {
-      if (t.kind(tenant) != Kind::String) return s.respondError(invalidType("tenantId", "a string", "another type"));
-      requested = t.string(tenant);
-    }
-    if (ApiError e = tenantFor(s, requested, tenant_)) return s.respondError(e);
+    if (ApiError e = tenantFor(s, t, "", tenant_)) return s.respondError(e);
     uint32_t user = t.find(t.root(), "userId");
     if (user != 0 && t.kind(user) != Kind::Null) {
       if (t.kind(user) != Kind::String || t.rawString(user).empty() || t.rawString(user).size() > 64)
@@ -136,10 +130,7 @@ class CurrentUsage : public Handler {
     w.endObject();
     requireTenant(s, tenant_, [this](Session& s) {
       ledgerCall(s, tenant_, op_, [this](Session& s, std::string_view result) {
-        std::string body = "{\"object\":\"budget.usage\",\"tenantId\":";
-        json::Writer(body, true).string(tenant_);
-        body += "," + withoutOk(result).substr(1);
-        s.respondJson(200, body);
+        s.respondJson(200, ledgerView(result, {{"object", "budget.usage"}, {"tenantId", tenant_}}));
       });
     });
   }

@@ -2,7 +2,7 @@
 // the host's internal envelope: every tenant's ledger rolls its periods over,
 // drops holds of requests that died, and hands back budget alerts still
 // waiting to be posted (the ledger's host posts them).
-#include "../access/key_record.h"
+#include "gw/key_record.h"
 #include "admin_common.h"
 #include "gw/json_writer.h"
 #include "handlers.h"
@@ -22,13 +22,10 @@ class Cron : public Handler {
           notFoundError("Unknown endpoint: " + s.request().method + " " + s.request().path, "", "not_found"));
     }
     s.kvList("tenant:", 1000, [this](Session& s, const EffectResult& r) {
-      json::Tape t;
-      uint32_t keys = 0;
-      if (!r.ok || !t.parse(r.data) || (keys = t.find(t.root(), "keys")) == 0 || t.kind(keys) != Kind::Array)
-        return s.respondError(serverError(503, "Could not list tenants.", "service_unavailable", "kv_unavailable"));
       std::vector<std::string> tenants;
-      for (uint32_t k = t.firstChild(keys); k != 0; k = t.nextSibling(keys, k))
-        if (t.kind(k) == Kind::String) tenants.push_back(t.string(k).substr(7));
+      if (!listedNames(r, tenants))
+        return s.respondError(serverError(503, "Could not list tenants.", "service_unavailable", "kv_unavailable"));
+      for (auto& name : tenants) name.erase(0, std::string_view("tenant:").size());
       if (tenants.empty()) return finish(s, 0, false);
       auto j = join(static_cast<int>(tenants.size()), [n = tenants.size(), this](Session& s, bool failed) {
         finish(s, static_cast<int64_t>(n), failed);

@@ -484,26 +484,20 @@ Doc reserve(State& s, const Doc& op, int64_t now) {
   for (Account* a : {&keyAccount, &userAccount, &tenant}) roll(*a, now);
   const std::vector<std::pair<const Account*, QuotaLimits>> scopes = {
       {&keyAccount, keyAccount.limits}, {&userAccount, userAccount.limits}, {&tenant, s.tenantLimits}};
-  for (size_t i = 0; i < scopes.size(); ++i) {
-    const std::string name = i == 0 ? "key:" + key : i == 1 ? "user:" + user : "tenant";
-    Denial d = checkAccount(s, name, *scopes[i].first, scopes[i].second, tokens, usd, now);
-    if (d.status) {
-      Doc r = failure(d.status, d.type == "requests" ? "requests" : "insufficient_quota", d.code, d.message);
-      r["retry_after_ms"] = d.retryAfterMs;
-      r["rate"] = rateJson(rateView(scopes, now));
-      return r;
-    }
-  }
+  auto refuse = [&](const Denial& d) {
+    Doc r = failure(d.status, d.type, d.code, d.message);
+    r["retry_after_ms"] = d.retryAfterMs;
+    r["rate"] = rateJson(rateView(scopes, now));
+    return r;
+  };
+  const std::string names[] = {"key:" + key, "user:" + user, "tenant"};
+  for (size_t i = 0; i < scopes.size(); ++i)
+    if (Denial d = checkAccount(s, names[i], *scopes[i].first, scopes[i].second, tokens, usd, now); d.status)
+      return refuse(d);
   for (auto& b : s.budgets) {
     if (!budgetApplies(b.budget, user)) continue;
     roll(b, now);
-    Denial d = checkBudget(s, b, budgetAmount(b.budget.type, tokens, usd, brl), now);
-    if (d.status) {
-      Doc r = failure(d.status, "insufficient_quota", d.code, d.message);
-      r["retry_after_ms"] = d.retryAfterMs;
-      r["rate"] = rateJson(rateView(scopes, now));
-      return r;
-    }
+    if (Denial d = checkBudget(s, b, budgetAmount(b.budget.type, tokens, usd, brl), now); d.status) return refuse(d);
   }
   for (Account* a : {&keyAccount, &userAccount, &tenant}) {
     ++a->minuteRequests, ++a->dayRequests, ++a->monthRequests, ++a->totalRequests;

@@ -26,30 +26,6 @@ ApiError readCount(const json::Tape& t, uint32_t v, const std::string& param, in
   return {};
 }
 
-// "12.5" -> 12500000000000: up to 10^6 units with up to 12 decimals, exactly.
-bool parseDecimalPico(std::string_view text, int64_t& out) {
-  int64_t whole = 0, frac = 0;
-  int digits = -1;
-  for (char c : text) {
-    if (c == '.' && digits < 0) {
-      digits = 0;
-      continue;
-    }
-    if (c < '0' || c > '9') return false;
-    if (digits < 0) {
-      if (whole > 1000000) return false;
-      whole = whole * 10 + (c - '0');
-    } else {
-      if (++digits > 12) return false;
-      frac = frac * 10 + (c - '0');
-    }
-  }
-  if (text.empty() || text == "." || whole > 1000000) return false;
-  for (int i = digits < 0 ? 0 : digits; i < 12; ++i) frac *= 10;
-  out = whole * 1000000000000 + frac;
-  return true;
-}
-
 // Money in decimal units ("10.00" or 10.5) -> 10^-12 units, exactly.
 ApiError readMoney(const json::Tape& t, uint32_t v, const std::string& param, int64_t& out) {
   if (t.kind(v) == Kind::Null) {
@@ -58,7 +34,7 @@ ApiError readMoney(const json::Tape& t, uint32_t v, const std::string& param, in
   }
   std::string_view text = t.kind(v) == Kind::Number ? t.raw(v) : std::string_view();
   if (t.kind(v) == Kind::String) text = t.rawString(v);
-  if (text.empty() || !parseDecimalPico(text, out))
+  if (text.empty() || !parseDecimalFixed(text, 12, out))
     return invalidValue(param, param + " must be an amount between 0 and 1000000 with at most 12 decimals, got " +
                                    std::string(t.raw(v)).substr(0, 40) + ".");
   return {};

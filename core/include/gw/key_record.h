@@ -45,5 +45,7 @@ std::string ledgerSnapshot(std::string_view tenant);                    // ledge
 
 // Tenant, user and agent ids: 1-64 of [A-Za-z0-9._@-] (":" separates KV names).
 bool validId(std::string_view id);
+// The 400 for an id that is not valid, naming `param`.
+ApiError invalidId(std::string param);
 
 }  // namespace gw::access
