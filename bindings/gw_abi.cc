@@ -3,6 +3,7 @@
 #include "gw_abi.h"
 
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,19 @@ gw::Gateway& gateway() {
   static gw::Gateway instance;
   return instance;
 }
+
+// Open ledgers by id (one per tenant Durable Object using this module).
+struct Ledgers {
+  std::map<uint32_t, gw::ledger::Ledger> open;
+  uint32_t nextId = 1;
+};
+
+Ledgers& ledgers() {
+  static Ledgers instance;
+  return instance;
+}
+
+constexpr size_t MAX_OPEN_LEDGERS = 4096;
 
 // The output buffer of the last call that produced one.
 std::string& output() {
@@ -38,7 +52,7 @@ int32_t publish(uint8_t** outPtr, uint32_t* outLen) {
 
 extern "C" {
 
-uint32_t gw_abi_version_2(void) { return 2; }
+uint32_t gw_abi_version_3(void) { return 3; }
 
 void* gw_alloc(uint32_t size) { return std::malloc(size == 0 ? 1 : size); }
 
@@ -102,9 +116,20 @@ int32_t gw_session_cancel(uint32_t session, double now_ms) {
 
 int32_t gw_session_close(uint32_t session) { return static_cast<int32_t>(gateway().close(session)); }
 
-int32_t gw_ledger_apply(const uint8_t* state, uint32_t state_len, const uint8_t* op, uint32_t op_len, double now_ms,
-                        uint8_t** out_ptr, uint32_t* out_len) {
-  gw::ledger::Outcome r = gw::ledger::apply(view(state, state_len), view(op, op_len), static_cast<int64_t>(now_ms));
+int32_t gw_ledger_open(const uint8_t* state, uint32_t state_len) {
+  Ledgers& l = ledgers();
+  if (l.open.size() >= MAX_OPEN_LEDGERS) return GW_ERR_EXHAUSTED;
+  const uint32_t id = l.nextId;
+  l.nextId = l.nextId >= 0x7FFFFFFF ? 1 : l.nextId + 1;
+  l.open.insert_or_assign(id, gw::ledger::Ledger(view(state, state_len)));
+  return static_cast<int32_t>(id);
+}
+
+int32_t gw_ledger_apply(uint32_t ledger, const uint8_t* op, uint32_t op_len, double now_ms, uint8_t** out_ptr,
+                        uint32_t* out_len) {
+  auto it = ledgers().open.find(ledger);
+  if (it == ledgers().open.end()) return GW_ERR_NOT_FOUND;
+  gw::ledger::Outcome r = it->second.apply(view(op, op_len), static_cast<int64_t>(now_ms));
   std::string& out = output();
   const auto n = static_cast<uint32_t>(r.stateChanged ? r.state.size() : 0);
   out.assign(4, '\0');
@@ -113,6 +138,8 @@ int32_t gw_ledger_apply(const uint8_t* state, uint32_t state_len, const uint8_t*
   out += r.result;
   return publish(out_ptr, out_len);
 }
+
+int32_t gw_ledger_close(uint32_t ledger) { return ledgers().open.erase(ledger) ? GW_OK : GW_ERR_NOT_FOUND; }
 
 uint32_t gw_live_sessions(void) { return static_cast<uint32_t>(gateway().liveSessions()); }
 

@@ -1,5 +1,5 @@
 /*
- * Edge AI gateway: host ABI, version 2. The spec is bindings/ABI.md; the JS
+ * Edge AI gateway: host ABI, version 3. The spec is bindings/ABI.md; the JS
  * half is bindings/gw_abi.js. Every session call takes the session id first;
  * status codes (GW_*), never exceptions, cross the boundary.
  *
@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #define GW_OK 0
-#define GW_ERR_NOT_FOUND (-1)      /* no such session */
+#define GW_ERR_NOT_FOUND (-1)      /* no such session or ledger */
 #define GW_ERR_BAD_ARGUMENT (-2)   /* malformed envelope, metadata or pointer */
 #define GW_ERR_INVALID_STATE (-3)  /* input does not fit the session's state */
 #define GW_ERR_INVALID_CONFIG (-4) /* configured, but the config is invalid */
@@ -25,8 +25,8 @@ extern "C" {
 
 #define GW_EXPORT(name) __attribute__((export_name(#name))) name
 
-/* Presence of this export declares ABI version 2; it returns 2. */
-uint32_t GW_EXPORT(gw_abi_version_2)(void);
+/* Presence of this export declares ABI version 3; it returns 3. */
+uint32_t GW_EXPORT(gw_abi_version_3)(void);
 
 void* GW_EXPORT(gw_alloc)(uint32_t size);
 void GW_EXPORT(gw_free)(void* ptr);
@@ -62,11 +62,18 @@ int32_t GW_EXPORT(gw_session_cancel)(uint32_t session, double now_ms);
 /* Frees the session. Closing a live session cancels it first. */
 int32_t GW_EXPORT(gw_session_close)(uint32_t session);
 
-/* The ledger (run by the host's Durable Object, one per tenant): applies one
- * operation to a tenant's ledger document at the host's clock. Output:
- * u32le N | N bytes of the new document (N = 0: unchanged) | result JSON. */
-int32_t GW_EXPORT(gw_ledger_apply)(const uint8_t* state, uint32_t state_len, const uint8_t* op, uint32_t op_len,
-                                   double now_ms, uint8_t** out_ptr, uint32_t* out_len);
+/* The ledger (run by the host's Durable Object, one per tenant). Open loads a
+ * tenant's stored document (empty: a new tenant) and returns a ledger id
+ * (> 0) or GW_ERR_EXHAUSTED; the core keeps it parsed between operations. */
+int32_t GW_EXPORT(gw_ledger_open)(const uint8_t* state, uint32_t state_len);
+
+/* Applies one operation at the host's clock. Output: u32le N | N bytes of the
+ * document to store (N = 0: unchanged) | result JSON. */
+int32_t GW_EXPORT(gw_ledger_apply)(uint32_t ledger, const uint8_t* op, uint32_t op_len, double now_ms,
+                                   uint8_t** out_ptr, uint32_t* out_len);
+
+/* Frees an open ledger. */
+int32_t GW_EXPORT(gw_ledger_close)(uint32_t ledger);
 
 /* Number of live sessions (for leak checks). */
 uint32_t GW_EXPORT(gw_live_sessions)(void);

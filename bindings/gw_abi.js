@@ -1,8 +1,8 @@
-// JS half of the gateway ABI (version 2; spec in bindings/ABI.md, C half in
+// JS half of the gateway ABI (version 3; spec in bindings/ABI.md, C half in
 // gw_abi.h). Marshals strings and bytes in and out of the module's memory.
 // Works unchanged in workerd and Node, for either toolchain's module.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 export const Status = Object.freeze({
   OK: 0,
@@ -80,7 +80,7 @@ export class GatewayCore {
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
     sink.memory = this.memory;
-    if (typeof this.exports.gw_abi_version_2 !== 'function' || this.exports.gw_abi_version_2() !== ABI_VERSION) {
+    if (typeof this.exports.gw_abi_version_3 !== 'function' || this.exports.gw_abi_version_3() !== ABI_VERSION) {
       throw new Error(`gateway module does not implement ABI version ${ABI_VERSION}`);
     }
     this.exports._initialize?.();
@@ -160,11 +160,17 @@ export class GatewayCore {
     return this.exports.gw_session_close(session);
   }
 
-  // One ledger operation on a tenant's document: { state (string, or null
-  // when unchanged), result (string) }.
-  ledgerApply(state, op, nowMs) {
-    const status = this.withInputs(state ?? '', op, (sp, sl, op_, ol) =>
-      this.exports.gw_ledger_apply(sp, sl, op_, ol, nowMs, this.outPair, this.outPair + 4),
+  // Loads a tenant's stored ledger document ('' for a new tenant); returns
+  // the ledger's id (> 0) or a negative Status.
+  ledgerOpen(stored) {
+    return this.withInputs(stored ?? '', '', (sp, sl) => this.exports.gw_ledger_open(sp, sl));
+  }
+
+  // One operation on an open ledger: { state (the document to store, or
+  // null when unchanged), result (string) }.
+  ledgerApply(ledger, op, nowMs) {
+    const status = this.withInputs(op, '', (op_, ol) =>
+      this.exports.gw_ledger_apply(ledger, op_, ol, nowMs, this.outPair, this.outPair + 4),
     );
     if (status !== Status.OK) throw new Error(`gw_ledger_apply failed with status ${status}`);
     const out = this.readOut();
@@ -173,6 +179,10 @@ export class GatewayCore {
       state: n > 0 ? decoder.decode(out.subarray(4, 4 + n)) : null,
       result: decoder.decode(out.subarray(4 + n)),
     };
+  }
+
+  ledgerClose(ledger) {
+    return this.exports.gw_ledger_close(ledger);
   }
 
   liveSessions() {

@@ -1,13 +1,14 @@
 // The ledger Durable Object: one per tenant (named by the tenant id), so
 // every reserve, settle and release for a tenant is serialised here and a
 // budget cannot be overshot by concurrent requests. The rules live in the
-// core (gw_ledger_apply); this class only keeps the document in durable
+// core (gw_ledger_*); this class keeps the core's document in durable
 // storage, mirrors the core's snapshot into KV for the fast check, and posts
 // the budget alerts the core hands back.
 import { DurableObject } from 'cloudflare:workers';
 import gatewayModule from '../build/wasm/gateway.wasm';
 import { GatewayCore } from '../bindings/gw_abi.js';
 
+// One module instance per isolate, shared by the ledger objects living in it.
 let core = null;
 function ledgerCore() {
   if (!core || core.dead) core = new GatewayCore(gatewayModule);
@@ -18,18 +19,30 @@ export class Ledger extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.doc = '';
+    this.opened = null; // { core, id }: the document loaded into that instance
     ctx.blockConcurrencyWhile(async () => {
       this.doc = (await ctx.storage.get('ledger')) ?? '';
     });
   }
 
-  // Runs synchronously between storage reads, so each call sees the
-  // previous call's result; the write is durable before the answer leaves
-  // (the output gate).
+  // The core keeps the document parsed between calls; after the instance is
+  // replaced (a trap), the last stored document is loaded into the new one.
+  ledgerId() {
+    const c = ledgerCore();
+    if (this.opened?.core !== c) {
+      const id = c.ledgerOpen(this.doc);
+      if (id <= 0) throw new Error(`gw_ledger_open failed with status ${id}`);
+      this.opened = { core: c, id };
+    }
+    return this.opened.id;
+  }
+
+  // Runs synchronously, so each call sees the previous call's result; the
+  // write is durable before the answer leaves (the output gate).
   async apply(tenant, op) {
     let out;
     try {
-      out = ledgerCore().ledgerApply(this.doc, op, Date.now());
+      out = ledgerCore().ledgerApply(this.ledgerId(), op, Date.now());
     } catch (err) {
       if (core) core.dead = true;
       throw err;

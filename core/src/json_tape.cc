@@ -257,6 +257,23 @@ int64_t Tape::integerAt(uint32_t object, std::string_view key, int64_t fallback)
   return fallback;
 }
 
+bool Tape::booleanAt(uint32_t object, std::string_view key, bool fallback) const {
+  uint32_t v = find(object, key);
+  if (v == 0) return fallback;
+  return nodes_[v].kind == Kind::True ? true : nodes_[v].kind == Kind::False ? false : fallback;
+}
+
+std::vector<int64_t> Tape::integersAt(uint32_t object, std::string_view key) const {
+  std::vector<int64_t> out;
+  uint32_t a = find(object, key);
+  if (a == 0 || nodes_[a].kind != Kind::Array) return out;
+  for (uint32_t v = firstChild(a); v != 0; v = nextSibling(a, v)) {
+    int64_t n = 0;
+    if (nodes_[v].kind == Kind::Number && isInteger(v, &n)) out.push_back(n);
+  }
+  return out;
+}
+
 std::string Tape::string(uint32_t i) const {
   std::string out;
   std::string_view content = rawString(i);

@@ -66,8 +66,10 @@ function storeEffect(core, e, body, nowMs) {
     return [{ id: e.id, type: 'kv_list_result', ok: true, now_ms: nowMs }, JSON.stringify({ keys, complete: true })];
   }
   const ledgers = core.testLedgers ?? new Map();
-  const out = core.ledgerApply(ledgers.get(e.tenant) ?? '', body, nowMs);
-  if (out.state !== null) ledgers.set(e.tenant, out.state);
+  if (!ledgers.has(e.tenant)) ledgers.set(e.tenant, { id: core.ledgerOpen(''), doc: '' });
+  const ledger = ledgers.get(e.tenant);
+  const out = core.ledgerApply(ledger.id, body, nowMs);
+  if (out.state !== null) ledger.doc = out.state;
   return e.id === undefined ? null : [{ id: e.id, type: 'ledger_result', ok: true, now_ms: nowMs }, out.result];
 }
 

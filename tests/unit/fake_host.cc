@@ -178,9 +178,11 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
           if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":false,\"message\":\"down\""), "");
           continue;
         }
-        std::string& state = ledgers[str(b.tape, e, "tenant")];
-        ledger::Outcome out = ledger::apply(state, op, nowMs);
-        if (out.stateChanged) state = out.state;
+        const std::string tenant = str(b.tape, e, "tenant");
+        auto open = openLedgers.find(tenant);
+        if (open == openLedgers.end()) open = openLedgers.emplace(tenant, ledger::Ledger(ledgers[tenant])).first;
+        ledger::Outcome out = open->second.apply(op, nowMs);
+        if (out.stateChanged) ledgers[tenant] = std::move(out.state);
         if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
       } else if (type == "kv_get") {
         auto it = kv.find(str(b.tape, e, "key"));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gw/gateway.h"
+#include "gw/ledger.h"
 
 namespace gw::testing {
 
@@ -68,6 +69,7 @@ class FakeHost {
   GwStatus configureStatus;
   std::map<std::string, std::string> kv;
   std::map<std::string, std::string> ledgers;  // tenant -> ledger document (the Durable Object's storage)
+  std::map<std::string, ledger::Ledger> openLedgers;  // tenant -> the Durable Object's loaded ledger
   std::vector<std::string> ledgerOps;          // every op sent, in order
   bool autoAuth = true;                        // add TEST_KEY when a request brings no key
   bool ledgerDown = false;

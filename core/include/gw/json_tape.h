@@ -70,6 +70,9 @@ class Tape {
   // string) and the integer (`fallback` when absent or not an integer).
   std::string stringAt(uint32_t object, std::string_view key) const;
   int64_t integerAt(uint32_t object, std::string_view key, int64_t fallback = 0) const;
+  bool booleanAt(uint32_t object, std::string_view key, bool fallback) const;
+  // The integer elements of the array at `key` (others skipped).
+  std::vector<int64_t> integersAt(uint32_t object, std::string_view key) const;
 
  private:
   bool fail(uint32_t offset, const char* what);

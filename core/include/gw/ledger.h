@@ -1,9 +1,9 @@
 #pragma once
-// The ledger: one tenant's exact counters, reservations and budgets, as a
-// pure function over a JSON document. The host keeps the document in a
-// Durable Object (one per tenant, so every change to it is serialised) and
-// calls apply() for each operation with the object's clock; nothing here
-// reads time or performs I/O, so the native tests drive it on simulated time.
+// The ledger: one tenant's exact counters, reservations and budgets. The host
+// keeps one Ledger per tenant in a Durable Object (so every change to it is
+// serialised), stores the document it hands back, and calls apply() for each
+// operation with the object's clock; nothing here reads time or performs
+// I/O, so the native tests drive it on simulated time.
 //
 // Operations (JSON, "op" names one):
 //   reserve      {request_id, key, user, key_limits, user_defaults, tokens, usd, brl, ttl_ms}
@@ -11,12 +11,13 @@
 //   release      {request_id}
 //   set_tenant   {enabled?, limits?}         set_quota {user, limits}    reset_quota {user}
 //   budget_set   {budget}                    budget_delete {id?}         (no id: all)
-//   revoke       {key}                       usage {user?}               get {}
+//   revoke       {key}                       usage {user?, all_users?}   get {}
 //   tick         {}                          alerts_sent {seqs: [...]}
-// Results: {"ok":true, ...} or {"ok":false,"status","type","code","message","param",
+// Results: {"ok":true, ...} or {"ok":false,"status","type","code","message",
 // "retry_after_ms"}; any result may carry "alerts" (to post to the budget
 // webhook) and "snapshot" (the blocked-scopes summary to mirror into KV).
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,10 +25,29 @@ namespace gw::ledger {
 
 struct Outcome {
   bool stateChanged = false;
-  std::string state;   // the new document when stateChanged
+  std::string state;   // the new document to store, when stateChanged
   std::string result;  // JSON
 };
 
-Outcome apply(std::string_view state, std::string_view op, int64_t nowMs);
+struct State;
+
+// A tenant's ledger held in memory between operations, so the hot path
+// (reserve, settle) never re-reads its document.
+class Ledger {
+ public:
+  // Loads a stored document; empty or unreadable text is a fresh tenant.
+  explicit Ledger(std::string_view stored = {});
+  ~Ledger();
+  Ledger(Ledger&&) noexcept;
+  Ledger& operator=(Ledger&&) noexcept;
+
+  Outcome apply(std::string_view op, int64_t nowMs);
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// One operation on a stored document (load, apply): for tests and one-shot hosts.
+Outcome apply(std::string_view stored, std::string_view op, int64_t nowMs);
 
 }  // namespace gw::ledger

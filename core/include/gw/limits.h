@@ -47,9 +47,12 @@ ApiError readBudget(const json::Tape& t, uint32_t node, Budget& out);
 // Client-facing JSON (camelCase, decimal money); unset members are omitted.
 void writeQuotaLimitsApi(json::Writer& w, const QuotaLimits& l);
 void writeBudgetApi(json::Writer& w, const Budget& b);
-// The ledger's wire form (snake_case, integer pico units).
+// The ledger's wire form (snake_case, integer pico units), written only by
+// the core: readers skip what they do not know instead of naming errors.
 void writeQuotaLimitsWire(json::Writer& w, const QuotaLimits& l);
 void writeBudgetWire(json::Writer& w, const Budget& b);
+QuotaLimits readQuotaLimitsWire(const json::Tape& t, uint32_t node);  // node 0 or not an object: none
+bool readBudgetWire(const json::Tape& t, uint32_t node, Budget& out);
 
 // Amount formatting for a budget of this type: tokens as an integer, money
 // as a decimal.

@@ -5,20 +5,7 @@
 
 namespace gw::access {
 
-namespace {
-
 using json::Kind;
-
-void readWireLimits(const json::Tape& t, uint32_t obj, QuotaLimits& l) {
-  if (obj == 0 || t.kind(obj) != Kind::Object) return;
-  l.rpm = t.integerAt(obj, "rpm", -1);
-  l.tpm = t.integerAt(obj, "tpm", -1);
-  l.dailyRequests = t.integerAt(obj, "daily_requests", -1);
-  l.monthlyRequests = t.integerAt(obj, "monthly_requests", -1);
-  l.monthlySpendPico = t.integerAt(obj, "monthly_spend_pico", -1);
-}
-
-}  // namespace
 
 bool parseKeyRecord(std::string_view text, KeyRecord& k) {
   json::Tape t;
@@ -36,7 +23,7 @@ bool parseKeyRecord(std::string_view text, KeyRecord& k) {
   if (models != 0 && t.kind(models) == Kind::Array)
     for (uint32_t m = t.firstChild(models); m != 0; m = t.nextSibling(models, m))
       if (t.kind(m) == Kind::String) k.models.push_back(t.string(m));
-  readWireLimits(t, t.find(r, "limits"), k.limits);
+  k.limits = readQuotaLimitsWire(t, t.find(r, "limits"));
   k.expiresAtMs = t.integerAt(r, "expires_at", -1);
   k.createdAtMs = t.integerAt(r, "created_at", 0);
   k.revokedAtMs = t.integerAt(r, "revoked_at", -1);

@@ -1,230 +1,37 @@
 #include "gw/ledger.h"
 
 #include <algorithm>
-#include <map>
-#include <set>
+#include <utility>
 #include <vector>
 
+#include "gw/json_tape.h"
 #include "gw/json_writer.h"
 #include "gw/limits.h"
-#include "gw/nlohmann.h"
 #include "gw/pricing.h"
+#include "ledger_state.h"
 
 namespace gw::ledger {
 
 namespace {
 
-using Doc = nlohmann::json;
+using json::Kind;
+using json::Tape;
 
-// ---- typed, no-throw reads from nlohmann values --------------------------
+// Amounts an op may carry: far above any real request, far below overflow
+// when summed over every reservation a tenant can hold.
+constexpr int64_t MAX_AMOUNT = int64_t{1} << 53;
 
-int64_t num(const Doc& o, const char* key, int64_t fallback = 0) {
-  if (!o.is_object()) return fallback;
-  auto it = o.find(key);
-  if (it == o.end()) return fallback;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  if (it->is_number_unsigned()) {
-    uint64_t u = it->get<uint64_t>();
-    return u > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(u);
-  }
-  return fallback;
+int64_t amountAt(const Tape& op, std::string_view key) {
+  return std::clamp<int64_t>(op.integerAt(0, key), 0, MAX_AMOUNT);
 }
-
-std::string str(const Doc& o, const char* key) {
-  if (!o.is_object()) return {};
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-bool flag(const Doc& o, const char* key, bool fallback) {
-  if (!o.is_object()) return fallback;
-  auto it = o.find(key);
-  return it != o.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
-const Doc& member(const Doc& o, const char* key) {
-  static const Doc NONE;
-  if (!o.is_object()) return NONE;
-  auto it = o.find(key);
-  return it == o.end() ? NONE : *it;
-}
-
-QuotaLimits readLimits(const Doc& o) {
-  QuotaLimits l;
-  if (!o.is_object()) return l;
-  l.rpm = num(o, "rpm", -1);
-  l.tpm = num(o, "tpm", -1);
-  l.dailyRequests = num(o, "daily_requests", -1);
-  l.monthlyRequests = num(o, "monthly_requests", -1);
-  l.monthlySpendPico = num(o, "monthly_spend_pico", -1);
-  return l;
-}
-
-Doc limitsJson(const QuotaLimits& l) {
-  Doc o = Doc::object();
-  if (l.rpm >= 0) o["rpm"] = l.rpm;
-  if (l.tpm >= 0) o["tpm"] = l.tpm;
-  if (l.dailyRequests >= 0) o["daily_requests"] = l.dailyRequests;
-  if (l.monthlyRequests >= 0) o["monthly_requests"] = l.monthlyRequests;
-  if (l.monthlySpendPico >= 0) o["monthly_spend_pico"] = l.monthlySpendPico;
-  return o;
-}
-
-// ---- state ----------------------------------------------------------------
-
-struct Account {
-  std::string user;    // key accounts: whose key it is
-  QuotaLimits limits;  // effective limits last enforced (for the KV snapshot)
-  int64_t minute = 0, minuteRequests = 0, minuteTokens = 0;
-  int64_t day = 0, dayRequests = 0;
-  int64_t month = 0, monthRequests = 0, monthTokens = 0, monthUsd = 0, monthBrl = 0;
-  int64_t totalRequests = 0, totalTokens = 0, totalUsd = 0, totalBrl = 0;
-};
-
-struct BudgetState {
-  Budget budget;
-  int64_t periodStart = 0;
-  int64_t used = 0;
-  std::vector<int64_t> alerted;  // thresholds already announced this period
-};
-
-struct Reservation {
-  std::string id, key, user;
-  int64_t tokens = 0, usd = 0, brl = 0, atMs = 0, expiresMs = 0;
-};
-
-struct State {
-  bool enabled = true;
-  QuotaLimits tenantLimits;
-  std::map<std::string, QuotaLimits> quotas;  // per user
-  std::map<std::string, Account> accounts;    // "tenant", "user:<id>", "key:<id>"
-  std::set<std::string> revoked;
-  std::vector<BudgetState> budgets;
-  std::vector<Reservation> reservations;
-  Doc alerts = Doc::array();
-  int64_t alertSeq = 0;
-  std::string snapshot;
-};
-
-Account readAccount(const Doc& o) {
-  Account a;
-  a.user = str(o, "user");
-  a.limits = readLimits(member(o, "limits"));
-  a.minute = num(o, "minute"), a.minuteRequests = num(o, "m_req"), a.minuteTokens = num(o, "m_tok");
-  a.day = num(o, "day"), a.dayRequests = num(o, "d_req");
-  a.month = num(o, "month"), a.monthRequests = num(o, "mo_req"), a.monthTokens = num(o, "mo_tok");
-  a.monthUsd = num(o, "mo_usd"), a.monthBrl = num(o, "mo_brl");
-  a.totalRequests = num(o, "t_req"), a.totalTokens = num(o, "t_tok"), a.totalUsd = num(o, "t_usd");
-  a.totalBrl = num(o, "t_brl");
-  return a;
-}
-
-Doc accountJson(const Account& a) {
-  Doc o = {{"minute", a.minute}, {"m_req", a.minuteRequests}, {"m_tok", a.minuteTokens},
-            {"day", a.day},       {"d_req", a.dayRequests},      {"month", a.month},
-            {"mo_req", a.monthRequests}, {"mo_tok", a.monthTokens}, {"mo_usd", a.monthUsd},
-            {"mo_brl", a.monthBrl}, {"t_req", a.totalRequests}, {"t_tok", a.totalTokens},
-            {"t_usd", a.totalUsd}, {"t_brl", a.totalBrl}, {"limits", limitsJson(a.limits)}};
-  if (!a.user.empty()) o["user"] = a.user;
-  return o;
-}
-
-bool readBudgetWire(const Doc& o, Budget& b) {
-  b.id = str(o, "id");
-  b.userId = str(o, "user");
-  std::string type = str(o, "type");
-  if (type == "tokens") b.type = BudgetType::Tokens;
-  else if (type == "USD") b.type = BudgetType::Usd;
-  else if (type == "BRL") b.type = BudgetType::Brl;
-  else return false;
-  b.limit = num(o, "limit", 0);
-  if (!parsePeriod(str(o, "period"), b.period)) return false;
-  b.alertThresholds.clear();
-  const Doc& t = member(o, "thresholds");
-  if (t.is_array())
-    for (const auto& p : t)
-      if (p.is_number_integer()) b.alertThresholds.push_back(p.get<int64_t>());
-  b.pauseAtLimit = flag(o, "pause", true);
-  return !b.id.empty() && b.limit > 0;
-}
-
-Doc budgetWire(const Budget& b) {
-  return {{"id", b.id}, {"user", b.userId}, {"type", budgetTypeName(b.type)}, {"limit", b.limit},
-          {"period", periodName(b.period)}, {"thresholds", b.alertThresholds}, {"pause", b.pauseAtLimit}};
-}
-
-State readState(std::string_view text) {
-  State s;
-  if (text.empty()) return s;
-  Doc d = Doc::parse(text.begin(), text.end(), nullptr, false);
-  if (d.is_discarded() || !d.is_object()) return s;
-  s.enabled = flag(d, "enabled", true);
-  s.tenantLimits = readLimits(member(d, "limits"));
-  const Doc& quotas = member(d, "quotas");
-  if (quotas.is_object())
-    for (auto it = quotas.begin(); it != quotas.end(); ++it) s.quotas[it.key()] = readLimits(it.value());
-  const Doc& accounts = member(d, "accounts");
-  if (accounts.is_object())
-    for (auto it = accounts.begin(); it != accounts.end(); ++it) s.accounts[it.key()] = readAccount(it.value());
-  const Doc& revoked = member(d, "revoked");
-  if (revoked.is_array())
-    for (const auto& k : revoked)
-      if (k.is_string()) s.revoked.insert(k.get<std::string>());
-  const Doc& budgets = member(d, "budgets");
-  if (budgets.is_array())
-    for (const auto& b : budgets) {
-      BudgetState bs;
-      if (!readBudgetWire(member(b, "budget"), bs.budget)) continue;
-      bs.periodStart = num(b, "period_start");
-      bs.used = num(b, "used");
-      const Doc& alerted = member(b, "alerted");
-      if (alerted.is_array())
-        for (const auto& p : alerted)
-          if (p.is_number_integer()) bs.alerted.push_back(p.get<int64_t>());
-      s.budgets.push_back(std::move(bs));
-    }
-  const Doc& reservations = member(d, "reservations");
-  if (reservations.is_array())
-    for (const auto& r : reservations) {
-      Reservation res{str(r, "id"), str(r, "key"), str(r, "user"), num(r, "tokens"), num(r, "usd"),
-                      num(r, "brl"), num(r, "at"), num(r, "expires")};
-      if (!res.id.empty()) s.reservations.push_back(std::move(res));
-    }
-  const Doc& alerts = member(d, "alerts");
-  if (alerts.is_array()) s.alerts = alerts;
-  s.alertSeq = num(d, "alert_seq");
-  s.snapshot = str(d, "snapshot");
-  return s;
-}
-
-std::string writeState(const State& s) {
-  Doc d = {{"v", 1}, {"enabled", s.enabled}, {"limits", limitsJson(s.tenantLimits)}};
-  Doc quotas = Doc::object();
-  for (const auto& [user, l] : s.quotas) quotas[user] = limitsJson(l);
-  d["quotas"] = std::move(quotas);
-  Doc accounts = Doc::object();
-  for (const auto& [name, a] : s.accounts) accounts[name] = accountJson(a);
-  d["accounts"] = std::move(accounts);
-  d["revoked"] = s.revoked;
-  Doc budgets = Doc::array();
-  for (const auto& b : s.budgets)
-    budgets.push_back({{"budget", budgetWire(b.budget)}, {"period_start", b.periodStart}, {"used", b.used},
-                       {"alerted", b.alerted}});
-  d["budgets"] = std::move(budgets);
-  Doc reservations = Doc::array();
-  for (const auto& r : s.reservations)
-    reservations.push_back({{"id", r.id}, {"key", r.key}, {"user", r.user}, {"tokens", r.tokens}, {"usd", r.usd},
-                            {"brl", r.brl}, {"at", r.atMs}, {"expires", r.expiresMs}});
-  d["reservations"] = std::move(reservations);
-  d["alerts"] = s.alerts;
-  d["alert_seq"] = s.alertSeq;
-  d["snapshot"] = s.snapshot;
-  return d.dump();
-}
-
-// ---- the rules ------------------------------------------------------------
 
 int64_t floorTo(int64_t v, int64_t unit) { return v - ((v % unit) + unit) % unit; }
+
+std::string keyAccount(std::string_view key) { return "key:" + std::string(key); }
+std::string userAccount(std::string_view user) { return "user:" + std::string(user); }
+constexpr std::string_view TENANT = "tenant";
+
+// ---- the rules ------------------------------------------------------------
 
 void roll(Account& a, int64_t now) {
   int64_t minute = floorTo(now, MS_PER_MINUTE);
@@ -240,15 +47,22 @@ void roll(BudgetState& b, int64_t now) {
   if (b.periodStart != start) b.periodStart = start, b.used = 0, b.alerted.clear();
 }
 
-bool budgetApplies(const Budget& b, const std::string& user) { return b.userId.empty() || b.userId == user; }
+bool budgetApplies(const Budget& b, std::string_view user) { return b.userId.empty() || b.userId == user; }
 
 int64_t budgetAmount(BudgetType t, int64_t tokens, int64_t usd, int64_t brl) {
   return t == BudgetType::Tokens ? tokens : t == BudgetType::Usd ? usd : brl;
 }
 
-// Reservations still outstanding for an account ("tenant", "user:u", "key:k").
-bool reservationIn(const Reservation& r, const std::string& account) {
-  return account == "tenant" || account == "user:" + r.user || account == "key:" + r.key;
+// The three accounts a request counts against, by name.
+struct Scopes {
+  std::string key, user;
+  std::string_view tenant = TENANT;
+};
+
+bool reservationIn(const Reservation& r, std::string_view account) {
+  if (account == TENANT) return true;
+  if (account.substr(0, 5) == "user:") return account.substr(5) == r.user;
+  return account.substr(0, 4) == "key:" && account.substr(4) == r.key;
 }
 
 struct Denial {
@@ -262,40 +76,41 @@ Denial deny(std::string code, std::string message, int64_t retryAfterMs) {
   return {429, std::move(code), std::move(type), std::move(message), std::max<int64_t>(retryAfterMs, 0)};
 }
 
-std::string scopeLabel(const std::string& account) {
-  if (account == "tenant") return "the tenant";
-  if (account.rfind("user:", 0) == 0) return "user '" + account.substr(5) + "'";
+std::string scopeLabel(std::string_view account) {
+  if (account == TENANT) return "the tenant";
+  if (account.substr(0, 5) == "user:") return "user '" + std::string(account.substr(5)) + "'";
   return "this API key";
 }
 
-Denial checkAccount(const State& s, const std::string& name, const Account& a, const QuotaLimits& l, int64_t tokens,
+Denial checkAccount(const State& s, std::string_view name, const Account& a, const QuotaLimits& l, int64_t tokens,
                     int64_t usd, int64_t now) {
   const int64_t minuteEnd = a.minute + MS_PER_MINUTE;
-  const std::string who = scopeLabel(name);
   if (l.rpm >= 0 && a.minuteRequests + 1 > l.rpm)
     return deny("rate_limit_exceeded",
-                "Rate limit reached for " + who + ": " + std::to_string(l.rpm) + " requests per minute.",
+                "Rate limit reached for " + scopeLabel(name) + ": " + std::to_string(l.rpm) + " requests per minute.",
                 minuteEnd - now);
   if (l.tpm >= 0 && tokens > l.tpm)
     return deny("rate_limit_exceeded",
-                "Request too large for " + who + ": it may use " + std::to_string(tokens) +
+                "Request too large for " + scopeLabel(name) + ": it may use " + std::to_string(tokens) +
                     " tokens (prompt estimate + max_tokens) but the limit is " + std::to_string(l.tpm) +
                     " tokens per minute. Lower max_tokens.",
                 minuteEnd - now);
   if (l.tpm >= 0 && a.minuteTokens + tokens > l.tpm)
     return deny("rate_limit_exceeded",
-                "Rate limit reached for " + who + ": " + std::to_string(l.tpm) + " tokens per minute (used " +
-                    std::to_string(a.minuteTokens) + ", requested " + std::to_string(tokens) + ").",
+                "Rate limit reached for " + scopeLabel(name) + ": " + std::to_string(l.tpm) +
+                    " tokens per minute (used " + std::to_string(a.minuteTokens) + ", requested " +
+                    std::to_string(tokens) + ").",
                 minuteEnd - now);
   if (l.dailyRequests >= 0 && a.dayRequests + 1 > l.dailyRequests)
     return deny("insufficient_quota",
-                "Daily request quota exhausted for " + who + " (" + std::to_string(l.dailyRequests) + " per day).",
+                "Daily request quota exhausted for " + scopeLabel(name) + " (" + std::to_string(l.dailyRequests) +
+                    " per day).",
                 a.day + MS_PER_DAY - now);
   const int64_t monthEnd = periodBounds(Period::Monthly, now).endMs;
   if (l.monthlyRequests >= 0 && a.monthRequests + 1 > l.monthlyRequests)
     return deny("insufficient_quota",
-                "Monthly request quota exhausted for " + who + " (" + std::to_string(l.monthlyRequests) +
-                    " per month).",
+                "Monthly request quota exhausted for " + scopeLabel(name) + " (" +
+                    std::to_string(l.monthlyRequests) + " per month).",
                 monthEnd - now);
   if (l.monthlySpendPico >= 0) {
     int64_t reserved = 0;
@@ -303,18 +118,23 @@ Denial checkAccount(const State& s, const std::string& name, const Account& a, c
       if (reservationIn(r, name)) reserved += r.usd;
     if (a.monthUsd + reserved + usd > l.monthlySpendPico)
       return deny("insufficient_quota",
-                  "Monthly spend limit reached for " + who + ": USD " + formatPico(l.monthlySpendPico) +
+                  "Monthly spend limit reached for " + scopeLabel(name) + ": USD " + formatPico(l.monthlySpendPico) +
                       " (spent " + formatPico(a.monthUsd) + ", in flight " + formatPico(reserved) + ").",
                   monthEnd - now);
   }
   return {};
 }
 
-Denial checkBudget(const State& s, const BudgetState& b, int64_t amount, int64_t now) {
-  if (!b.budget.pauseAtLimit) return {};
+int64_t budgetInFlight(const State& s, const Budget& b) {
   int64_t reserved = 0;
   for (const auto& r : s.reservations)
-    if (budgetApplies(b.budget, r.user)) reserved += budgetAmount(b.budget.type, r.tokens, r.usd, r.brl);
+    if (budgetApplies(b, r.user)) reserved += budgetAmount(b.type, r.tokens, r.usd, r.brl);
+  return reserved;
+}
+
+Denial checkBudget(const State& s, const BudgetState& b, int64_t amount, int64_t now) {
+  if (!b.budget.pauseAtLimit) return {};
+  const int64_t reserved = budgetInFlight(s, b.budget);
   if (b.used + reserved + amount <= b.budget.limit) return {};
   const BudgetType t = b.budget.type;
   return deny("insufficient_quota",
@@ -324,47 +144,60 @@ Denial checkBudget(const State& s, const BudgetState& b, int64_t amount, int64_t
               periodBounds(b.budget.period, now).endMs - now);
 }
 
-struct RateView {
-  bool requests = false, tokens = false;
-  int64_t limitRequests = 0, remainingRequests = 0, resetRequestsMs = 0;
-  int64_t limitTokens = 0, remainingTokens = 0, resetTokensMs = 0;
+struct Scope {
+  const Account* account;
+  QuotaLimits limits;
 };
 
 // The tightest per-minute limit across the key, its user and the tenant:
 // what OpenAI's x-ratelimit-* headers describe.
-RateView rateView(const std::vector<std::pair<const Account*, QuotaLimits>>& scopes, int64_t now) {
-  RateView v;
-  for (const auto& [a, l] : scopes) {
-    const int64_t reset = a->minute + MS_PER_MINUTE - now;
+void writeRate(json::Writer& w, const Scope (&scopes)[3], int64_t now) {
+  bool requests = false, tokens = false;
+  int64_t limitRequests = 0, remainingRequests = 0, resetRequests = 0;
+  int64_t limitTokens = 0, remainingTokens = 0, resetTokens = 0;
+  for (const Scope& sc : scopes) {
+    const QuotaLimits& l = sc.limits;
+    const int64_t reset = sc.account->minute + MS_PER_MINUTE - now;
     if (l.rpm >= 0) {
-      int64_t remaining = std::max<int64_t>(0, l.rpm - a->minuteRequests);
-      if (!v.requests || remaining < v.remainingRequests)
-        v.requests = true, v.limitRequests = l.rpm, v.remainingRequests = remaining, v.resetRequestsMs = reset;
+      int64_t remaining = std::max<int64_t>(0, l.rpm - sc.account->minuteRequests);
+      if (!requests || remaining < remainingRequests)
+        requests = true, limitRequests = l.rpm, remainingRequests = remaining, resetRequests = reset;
     }
     if (l.tpm >= 0) {
-      int64_t remaining = std::max<int64_t>(0, l.tpm - a->minuteTokens);
-      if (!v.tokens || remaining < v.remainingTokens)
-        v.tokens = true, v.limitTokens = l.tpm, v.remainingTokens = remaining, v.resetTokensMs = reset;
+      int64_t remaining = std::max<int64_t>(0, l.tpm - sc.account->minuteTokens);
+      if (!tokens || remaining < remainingTokens)
+        tokens = true, limitTokens = l.tpm, remainingTokens = remaining, resetTokens = reset;
     }
   }
-  return v;
+  w.key("rate").beginObject();
+  if (requests)
+    w.key("requests").beginObject().field("limit", limitRequests).field("remaining", remainingRequests)
+        .field("reset_ms", resetRequests).endObject();
+  if (tokens)
+    w.key("tokens").beginObject().field("limit", limitTokens).field("remaining", remainingTokens)
+        .field("reset_ms", resetTokens).endObject();
+  w.endObject();
 }
 
-Doc rateJson(const RateView& v) {
-  Doc o = Doc::object();
-  if (v.requests)
-    o["requests"] = {{"limit", v.limitRequests}, {"remaining", v.remainingRequests}, {"reset_ms", v.resetRequestsMs}};
-  if (v.tokens)
-    o["tokens"] = {{"limit", v.limitTokens}, {"remaining", v.remainingTokens}, {"reset_ms", v.resetTokensMs}};
-  return o;
+// A refusal, left open so the caller may add fields; close with endObject().
+json::Writer& beginFailure(json::Writer& w, int status, std::string_view type, std::string_view code,
+                           std::string_view message) {
+  return w.beginObject().field("ok", false).field("status", status).field("type", type).field("code", code)
+      .field("message", message);
 }
 
-Doc failure(int status, std::string type, std::string code, std::string message, std::string param = "") {
-  Doc r = {{"ok", false}, {"status", status}, {"type", std::move(type)}, {"code", std::move(code)},
-            {"message", std::move(message)}};
-  if (!param.empty()) r["param"] = std::move(param);
-  return r;
+std::string failure(int status, std::string_view type, std::string_view code, std::string_view message) {
+  std::string out;
+  json::Writer w(out);
+  beginFailure(w, status, type, code, message).endObject();
+  return out;
 }
+
+std::string invalidOp(std::string_view message) {
+  return failure(400, "invalid_request_error", "invalid_ledger_op", message);
+}
+
+constexpr std::string_view OK = R"({"ok":true})";
 
 // Drops reservations whose request can no longer settle (the worker that
 // held them died); their request counts stay, their holds go.
@@ -376,14 +209,14 @@ bool expireReservations(State& s, int64_t now) {
   return s.reservations.size() != before;
 }
 
-QuotaLimits userLimits(const State& s, const std::string& user, const QuotaLimits& defaults) {
+QuotaLimits userLimits(const State& s, std::string_view user, const QuotaLimits& defaults) {
   auto it = s.quotas.find(user);
   return it == s.quotas.end() ? defaults : defaults.overlay(it->second);
 }
 
-void addSpend(State& s, const std::string& key, const std::string& user, int64_t tokens, int64_t usd, int64_t brl,
+void addSpend(State& s, std::string_view key, std::string_view user, int64_t tokens, int64_t usd, int64_t brl,
               int64_t now) {
-  for (const std::string& name : {std::string("tenant"), "user:" + user, "key:" + key}) {
+  for (const std::string& name : {std::string(TENANT), userAccount(user), keyAccount(key)}) {
     Account& a = s.accounts[name];
     roll(a, now);
     a.monthTokens += tokens, a.monthUsd += usd, a.monthBrl += brl;
@@ -398,22 +231,15 @@ void addSpend(State& s, const std::string& key, const std::string& user, int64_t
       if (static_cast<__int128>(b.used) * 100 < static_cast<__int128>(pct) * b.budget.limit) continue;
       b.alerted.push_back(pct);
       const BudgetType t = b.budget.type;
-      s.alerts.push_back({{"seq", ++s.alertSeq},
-                          {"budget_id", b.budget.id},
-                          {"user", b.budget.userId},
-                          {"type", budgetTypeName(t)},
-                          {"period", periodName(b.budget.period)},
-                          {"period_start", b.periodStart},
-                          {"threshold", pct},
-                          {"used", formatBudgetAmount(t, b.used)},
-                          {"limit", formatBudgetAmount(t, b.budget.limit)},
-                          {"at_ms", now}});
+      s.alerts.push_back({++s.alertSeq, b.budget.id, b.budget.userId, budgetTypeName(t), periodName(b.budget.period),
+                          b.periodStart, pct, now, formatBudgetAmount(t, b.used),
+                          formatBudgetAmount(t, b.budget.limit)});
     }
   }
 }
 
 void undoRequest(State& s, const Reservation& r) {
-  for (const std::string& name : {std::string("tenant"), "user:" + r.user, "key:" + r.key}) {
+  for (const std::string& name : {std::string(TENANT), userAccount(r.user), keyAccount(r.key)}) {
     auto it = s.accounts.find(name);
     if (it == s.accounts.end()) continue;
     Account& a = it->second;
@@ -432,94 +258,114 @@ void undoRequest(State& s, const Reservation& r) {
 // Scopes out of quota until a known time, mirrored into KV so isolates can
 // refuse them without a ledger call. Rate limits are too short-lived to mirror.
 std::string snapshotOf(const State& s, int64_t now) {
-  Doc blocked = Doc::object();
-  auto block = [&](const std::string& scope, int64_t until, const std::string& message) {
-    auto it = blocked.find(scope);
-    if (it != blocked.end() && num(*it, "until") >= until) return;
-    blocked[scope] = {{"until", until}, {"message", message}};
+  struct Block {
+    int64_t until = 0;
+    std::string message;
   };
-  const int64_t monthEnd = periodBounds(Period::Monthly, now).endMs;
-  const int64_t dayEnd = periodBounds(Period::Daily, now).endMs;
+  std::map<std::string, Block, std::less<>> blocked;
+  auto block = [&](std::string_view scope, int64_t until, std::string message) {
+    auto it = blocked.find(scope);
+    if (it != blocked.end() && it->second.until >= until) return;
+    blocked[std::string(scope)] = {until, std::move(message)};
+  };
+  const PeriodBounds month = periodBounds(Period::Monthly, now);
+  const PeriodBounds day = periodBounds(Period::Daily, now);
   for (const auto& [name, a] : s.accounts) {
-    const QuotaLimits& l = name == "tenant" ? s.tenantLimits : a.limits;
-    const std::string who = scopeLabel(name);
-    const bool thisMonth = a.month == periodBounds(Period::Monthly, now).startMs;
-    if (l.dailyRequests >= 0 && a.day == periodBounds(Period::Daily, now).startMs && a.dayRequests >= l.dailyRequests)
-      block(name, dayEnd, "Daily request quota exhausted for " + who + ".");
+    const QuotaLimits& l = name == TENANT ? s.tenantLimits : a.limits;
+    const bool thisMonth = a.month == month.startMs;
+    if (l.dailyRequests >= 0 && a.day == day.startMs && a.dayRequests >= l.dailyRequests)
+      block(name, day.endMs, "Daily request quota exhausted for " + scopeLabel(name) + ".");
     if (thisMonth && l.monthlyRequests >= 0 && a.monthRequests >= l.monthlyRequests)
-      block(name, monthEnd, "Monthly request quota exhausted for " + who + ".");
+      block(name, month.endMs, "Monthly request quota exhausted for " + scopeLabel(name) + ".");
     if (thisMonth && l.monthlySpendPico >= 0 && a.monthUsd >= l.monthlySpendPico)
-      block(name, monthEnd, "Monthly spend limit reached for " + who + ".");
+      block(name, month.endMs, "Monthly spend limit reached for " + scopeLabel(name) + ".");
   }
   for (const auto& b : s.budgets) {
     PeriodBounds p = periodBounds(b.budget.period, now);
     if (b.budget.pauseAtLimit && b.periodStart == p.startMs && b.used >= b.budget.limit)
-      block(b.budget.userId.empty() ? "tenant" : "user:" + b.budget.userId, p.endMs,
+      block(b.budget.userId.empty() ? std::string(TENANT) : userAccount(b.budget.userId), p.endMs,
             "Budget '" + b.budget.id + "' reached.");
   }
-  Doc snap = {{"enabled", s.enabled}, {"blocked", blocked}};
-  return snap.dump();
+  std::string out;
+  json::Writer w(out);
+  w.beginObject().field("enabled", s.enabled).key("blocked").beginObject();
+  for (const auto& [scope, b] : blocked)
+    w.key(scope).beginObject().field("until", b.until).field("message", b.message).endObject();
+  w.endObject().endObject();
+  return out;
 }
 
 // ---- operations -------------------------------------------------------------
 
-Doc reserve(State& s, const Doc& op, int64_t now) {
-  const std::string id = str(op, "request_id"), key = str(op, "key"), user = str(op, "user");
-  if (id.empty() || key.empty()) return failure(400, "invalid_request_error", "invalid_ledger_op", "reserve needs request_id and key");
-  if (!s.enabled)
-    return failure(503, "service_unavailable", "tenant_disabled", "Serving is switched off for this tenant.");
-  if (s.revoked.count(key)) return failure(401, "invalid_request_error", "invalid_api_key", "revoked");
-  for (const auto& r : s.reservations)
-    if (r.id == id) return {{"ok", true}, {"duplicate", true}};
-  const int64_t tokens = std::max<int64_t>(0, num(op, "tokens"));
-  const int64_t usd = std::max<int64_t>(0, num(op, "usd"));
-  const int64_t brl = std::max<int64_t>(0, num(op, "brl"));
+// Whether an op changed the state (so the host must store it) and its result.
+struct Step {
+  bool mutated = true;
+  std::string result;
+};
 
-  Account& keyAccount = s.accounts["key:" + key];
-  Account& userAccount = s.accounts["user:" + user];
-  Account& tenant = s.accounts["tenant"];
-  keyAccount.user = user;
-  keyAccount.limits = readLimits(member(op, "key_limits"));
-  userAccount.limits = userLimits(s, user, readLimits(member(op, "user_defaults")));
-  for (Account* a : {&keyAccount, &userAccount, &tenant}) roll(*a, now);
-  const std::vector<std::pair<const Account*, QuotaLimits>> scopes = {
-      {&keyAccount, keyAccount.limits}, {&userAccount, userAccount.limits}, {&tenant, s.tenantLimits}};
+Step reserve(State& s, const Tape& op, int64_t now) {
+  const std::string id = op.stringAt(0, "request_id"), key = op.stringAt(0, "key"), user = op.stringAt(0, "user");
+  if (id.empty() || key.empty()) return {false, invalidOp("reserve needs request_id and key")};
+  if (!s.enabled)
+    return {false, failure(503, "service_unavailable", "tenant_disabled", "Serving is switched off for this tenant.")};
+  if (s.revoked.count(key)) return {false, failure(401, "invalid_request_error", "invalid_api_key", "revoked")};
+  for (const auto& r : s.reservations)
+    if (r.id == id) return {false, R"({"ok":true,"duplicate":true})"};
+  const int64_t tokens = amountAt(op, "tokens"), usd = amountAt(op, "usd"), brl = amountAt(op, "brl");
+
+  const Scopes names{keyAccount(key), userAccount(user)};
+  Account& keyAcc = s.accounts[names.key];
+  Account& userAcc = s.accounts[names.user];
+  Account& tenant = s.accounts[std::string(TENANT)];
+  // A refusal below leaves only these derived updates (period rolls, the
+  // limits last seen), which the next reserve recomputes: not worth a write.
+  keyAcc.user = user;
+  keyAcc.limits = readQuotaLimitsWire(op, op.find(0, "key_limits"));
+  userAcc.limits = userLimits(s, user, readQuotaLimitsWire(op, op.find(0, "user_defaults")));
+  for (Account* a : {&keyAcc, &userAcc, &tenant}) roll(*a, now);
+  const Scope scopes[3] = {{&keyAcc, keyAcc.limits}, {&userAcc, userAcc.limits}, {&tenant, s.tenantLimits}};
+  const std::string_view scopeNames[3] = {names.key, names.user, names.tenant};
+
   auto refuse = [&](const Denial& d) {
-    Doc r = failure(d.status, d.type, d.code, d.message);
-    r["retry_after_ms"] = d.retryAfterMs;
-    r["rate"] = rateJson(rateView(scopes, now));
-    return r;
+    std::string out;
+    json::Writer w(out);
+    beginFailure(w, d.status, d.type, d.code, d.message).field("retry_after_ms", d.retryAfterMs);
+    writeRate(w, scopes, now);
+    w.endObject();
+    return Step{false, std::move(out)};
   };
-  const std::string names[] = {"key:" + key, "user:" + user, "tenant"};
-  for (size_t i = 0; i < scopes.size(); ++i)
-    if (Denial d = checkAccount(s, names[i], *scopes[i].first, scopes[i].second, tokens, usd, now); d.status)
+  for (size_t i = 0; i < 3; ++i)
+    if (Denial d = checkAccount(s, scopeNames[i], *scopes[i].account, scopes[i].limits, tokens, usd, now); d.status)
       return refuse(d);
   for (auto& b : s.budgets) {
     if (!budgetApplies(b.budget, user)) continue;
     roll(b, now);
     if (Denial d = checkBudget(s, b, budgetAmount(b.budget.type, tokens, usd, brl), now); d.status) return refuse(d);
   }
-  for (Account* a : {&keyAccount, &userAccount, &tenant}) {
+  for (Account* a : {&keyAcc, &userAcc, &tenant}) {
     ++a->minuteRequests, ++a->dayRequests, ++a->monthRequests, ++a->totalRequests;
     a->minuteTokens += tokens;
   }
-  const int64_t ttl = std::clamp<int64_t>(num(op, "ttl_ms", 600000), 1000, 24 * 3600000);
+  const int64_t ttl = std::clamp<int64_t>(op.integerAt(0, "ttl_ms", 600000), 1000, 24 * 3600000);
   s.reservations.push_back({id, key, user, tokens, usd, brl, now, now + ttl});
-  return {{"ok", true}, {"rate", rateJson(rateView(scopes, now))}};
+  std::string out;
+  json::Writer w(out);
+  w.beginObject().field("ok", true);
+  writeRate(w, scopes, now);
+  w.endObject();
+  return {true, std::move(out)};
 }
 
-Doc settle(State& s, const Doc& op, int64_t now) {
-  const std::string id = str(op, "request_id");
-  const int64_t tokens = std::max<int64_t>(0, num(op, "tokens"));
-  const int64_t usd = std::max<int64_t>(0, num(op, "usd"));
-  const int64_t brl = std::max<int64_t>(0, num(op, "brl"));
-  std::string key = str(op, "key"), user = str(op, "user");
+Step settle(State& s, const Tape& op, int64_t now) {
+  const std::string id = op.stringAt(0, "request_id");
+  const int64_t tokens = amountAt(op, "tokens"), usd = amountAt(op, "usd"), brl = amountAt(op, "brl");
+  std::string key = op.stringAt(0, "key"), user = op.stringAt(0, "user");
   auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return r.id == id; });
   if (it != s.reservations.end()) {
     key = it->key, user = it->user;
     // Tokens were counted at the reserved worst case in the minute they were
     // reserved; correct that minute to the actual.
-    for (const std::string& name : {std::string("tenant"), "user:" + user, "key:" + key}) {
+    for (const std::string& name : {std::string(TENANT), userAccount(user), keyAccount(key)}) {
       Account& a = s.accounts[name];
       if (a.minute == floorTo(it->atMs, MS_PER_MINUTE))
         a.minuteTokens = std::max<int64_t>(0, a.minuteTokens - it->tokens + tokens);
@@ -528,19 +374,19 @@ Doc settle(State& s, const Doc& op, int64_t now) {
   }
   // Spend is recorded even when the reservation already expired: the call happened.
   if (!key.empty()) addSpend(s, key, user, tokens, usd, brl, now);
-  return {{"ok", true}};
+  return {true, std::string(OK)};
 }
 
-Doc release(State& s, const Doc& op) {
-  const std::string id = str(op, "request_id");
+Step release(State& s, const Tape& op) {
+  const std::string id = op.stringAt(0, "request_id");
   auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return r.id == id; });
-  if (it == s.reservations.end()) return {{"ok", true}, {"released", false}};
+  if (it == s.reservations.end()) return {false, R"({"ok":true,"released":false})"};
   undoRequest(s, *it);
   s.reservations.erase(it);
-  return {{"ok", true}, {"released", true}};
+  return {true, R"({"ok":true,"released":true})"};
 }
 
-void writeAmount(gw::json::Writer& w, std::string_view key, BudgetType t, int64_t amount) {
+void writeAmount(json::Writer& w, std::string_view key, BudgetType t, int64_t amount) {
   w.key(key).raw(formatBudgetAmount(t, amount));
 }
 
@@ -552,7 +398,7 @@ std::string percent(int64_t part, int64_t whole) {
   return std::to_string(bp / 100) + "." + (frac.size() < 2 ? "0" + frac : frac);
 }
 
-void writeUsageEntry(gw::json::Writer& w, const BudgetState& b, int64_t reserved, int64_t now) {
+void writeUsageEntry(json::Writer& w, const BudgetState& b, int64_t reserved, int64_t now) {
   const PeriodBounds p = periodBounds(b.budget.period, now);
   const int64_t used = b.periodStart == p.startMs ? b.used : 0;
   const BudgetType t = b.budget.type;
@@ -580,7 +426,9 @@ void writeUsageEntry(gw::json::Writer& w, const BudgetState& b, int64_t reserved
   w.endArray().endObject();
 }
 
-void writeAccountUsage(gw::json::Writer& w, const Account& a, const QuotaLimits& l, int64_t now) {
+void writeAccountUsage(json::Writer& w, const State& s, std::string_view name, const QuotaLimits& l, int64_t now) {
+  auto it = s.accounts.find(name);
+  const Account a = it == s.accounts.end() ? Account{} : it->second;
   const bool today = a.day == periodBounds(Period::Daily, now).startMs;
   const bool thisMonth = a.month == periodBounds(Period::Monthly, now).startMs;
   w.field("dailyRequests", today ? a.dayRequests : 0).field("monthlyRequests", thisMonth ? a.monthRequests : 0);
@@ -593,29 +441,22 @@ void writeAccountUsage(gw::json::Writer& w, const Account& a, const QuotaLimits&
   writeQuotaLimitsApi(w, l);
 }
 
-std::string usage(const State& s, const Doc& op, int64_t now) {
-  const std::string user = str(op, "user");
-  const bool allUsers = flag(op, "all_users", false);
+std::string usage(const State& s, const Tape& op, int64_t now) {
+  const std::string user = op.stringAt(0, "user");
+  const bool allUsers = op.booleanAt(0, "all_users", false);
   std::string out;
-  gw::json::Writer w(out);
+  json::Writer w(out);
   w.beginObject().field("ok", true).key("budgets").beginArray();
-  for (const auto& b : s.budgets) {
-    if (!allUsers && !budgetApplies(b.budget, user)) continue;
-    int64_t reserved = 0;
-    for (const auto& r : s.reservations)
-      if (budgetApplies(b.budget, r.user)) reserved += budgetAmount(b.budget.type, r.tokens, r.usd, r.brl);
-    writeUsageEntry(w, b, reserved, now);
-  }
+  for (const auto& b : s.budgets)
+    if (allUsers || budgetApplies(b.budget, user)) writeUsageEntry(w, b, budgetInFlight(s, b.budget), now);
   w.endArray().field("inFlightRequests", static_cast<int64_t>(s.reservations.size()));
-  auto tenant = s.accounts.find("tenant");
   w.key("tenant").beginObject().field("enabled", s.enabled);
-  writeAccountUsage(w, tenant == s.accounts.end() ? Account{} : tenant->second, s.tenantLimits, now);
+  writeAccountUsage(w, s, TENANT, s.tenantLimits, now);
   w.endObject();
   if (!user.empty()) {
-    auto a = s.accounts.find("user:" + user);
     w.key("user").beginObject().field("userId", user);
-    writeAccountUsage(w, a == s.accounts.end() ? Account{} : a->second,
-                      userLimits(s, user, readLimits(member(op, "user_defaults"))), now);
+    writeAccountUsage(w, s, userAccount(user),
+                      userLimits(s, user, readQuotaLimitsWire(op, op.find(0, "user_defaults"))), now);
     w.endObject();
   }
   w.endObject();
@@ -624,7 +465,7 @@ std::string usage(const State& s, const Doc& op, int64_t now) {
 
 std::string getState(const State& s, int64_t now) {
   std::string out;
-  gw::json::Writer w(out);
+  json::Writer w(out);
   w.beginObject().field("ok", true).field("enabled", s.enabled).key("limits");
   writeQuotaLimitsApi(w, s.tenantLimits);
   w.key("quotas").beginObject();
@@ -637,134 +478,165 @@ std::string getState(const State& s, int64_t now) {
   w.endArray().field("inFlightRequests", static_cast<int64_t>(s.reservations.size()));
   w.field("pendingAlerts", static_cast<int64_t>(s.alerts.size())).key("budgets").beginArray();
   for (const auto& b : s.budgets) writeBudgetApi(w, b.budget);
-  w.endArray();
-  auto tenant = s.accounts.find("tenant");
-  w.key("usage").beginObject();
-  writeAccountUsage(w, tenant == s.accounts.end() ? Account{} : tenant->second, s.tenantLimits, now);
+  w.endArray().key("usage").beginObject();
+  writeAccountUsage(w, s, TENANT, s.tenantLimits, now);
   w.endObject().endObject();
   return out;
 }
 
-}  // namespace
+Step setTenant(State& s, const Tape& op, int64_t now) {
+  const uint32_t enabled = op.find(0, "enabled");
+  if (enabled != 0 && (op.kind(enabled) == Kind::True || op.kind(enabled) == Kind::False))
+    s.enabled = op.kind(enabled) == Kind::True;
+  const uint32_t limits = op.find(0, "limits");
+  if (limits != 0 && op.kind(limits) == Kind::Object) s.tenantLimits = readQuotaLimitsWire(op, limits);
+  return {true, getState(s, now)};
+}
 
-Outcome apply(std::string_view stateText, std::string_view opText, int64_t now) {
-  Outcome out;
-  Doc op = Doc::parse(opText.begin(), opText.end(), nullptr, false);
-  if (op.is_discarded() || !op.is_object()) {
-    out.result = failure(400, "invalid_request_error", "invalid_ledger_op", "ledger op is not a JSON object").dump();
-    return out;
+Step setQuota(State& s, const Tape& op) {
+  const std::string user = op.stringAt(0, "user");
+  if (user.empty()) return {false, invalidOp("set_quota needs user")};
+  const QuotaLimits& l = s.quotas[user] = readQuotaLimitsWire(op, op.find(0, "limits"));
+  std::string out;
+  json::Writer w(out);
+  w.beginObject().field("ok", true).field("userId", user).key("limits");
+  writeQuotaLimitsWire(w, l);
+  w.endObject();
+  return {true, std::move(out)};
+}
+
+Step resetQuota(State& s, const Tape& op) {
+  const std::string user = op.stringAt(0, "user");
+  for (auto& [name, a] : s.accounts) {
+    if (name != userAccount(user) && a.user != user) continue;
+    a.minuteRequests = a.minuteTokens = a.dayRequests = 0;
+    a.monthRequests = a.monthTokens = a.monthUsd = a.monthBrl = 0;
   }
-  State s = readState(stateText);
-  const std::string name = str(op, "op");
-  bool changed = expireReservations(s, now);
-  bool mutates = true;
-  Doc result = Doc::object();
-  std::string rawResult;  // read views are written directly, so money stays exact decimal
-  if (name == "reserve") {
-    result = reserve(s, op, now);
-    mutates = result.is_object() && flag(result, "ok", false) && !flag(result, "duplicate", false);
-  } else if (name == "settle") {
-    result = settle(s, op, now);
-  } else if (name == "release") {
-    result = release(s, op);
-  } else if (name == "set_tenant") {
-    if (member(op, "enabled").is_boolean()) s.enabled = flag(op, "enabled", true);
-    if (member(op, "limits").is_object()) s.tenantLimits = readLimits(member(op, "limits"));
-    rawResult = getState(s, now);
-  } else if (name == "set_quota") {
-    const std::string user = str(op, "user");
-    if (user.empty()) result = failure(400, "invalid_request_error", "invalid_ledger_op", "set_quota needs user");
-    else {
-      s.quotas[user] = readLimits(member(op, "limits"));
-      result = {{"ok", true}, {"userId", user}, {"limits", limitsJson(s.quotas[user])}};
-    }
-  } else if (name == "reset_quota") {
-    const std::string user = str(op, "user");
-    for (auto& [acct, a] : s.accounts) {
-      if (acct != "user:" + user && a.user != user) continue;
-      a.minuteRequests = a.minuteTokens = a.dayRequests = 0;
-      a.monthRequests = a.monthTokens = a.monthUsd = a.monthBrl = 0;
-    }
-    for (auto& b : s.budgets)
-      if (b.budget.userId == user && !user.empty()) b.used = 0, b.alerted.clear();
-    result = {{"ok", true}, {"userId", user}};
-  } else if (name == "budget_set") {
-    BudgetState b;
-    if (!readBudgetWire(member(op, "budget"), b.budget)) {
-      result = failure(400, "invalid_request_error", "invalid_ledger_op", "budget_set needs a valid budget");
-    } else {
-      auto it = std::find_if(s.budgets.begin(), s.budgets.end(),
-                             [&](const BudgetState& x) { return x.budget.id == b.budget.id; });
-      if (it != s.budgets.end()) {
-        // Changing the limit keeps what was used this period.
-        it->budget = b.budget;
-        it->alerted.erase(std::remove_if(it->alerted.begin(), it->alerted.end(),
-                                         [&](int64_t pct) {
-                                           return static_cast<__int128>(it->used) * 100 <
-                                                  static_cast<__int128>(pct) * b.budget.limit;
-                                         }),
-                          it->alerted.end());
-      } else {
-        roll(b, now);
-        s.budgets.push_back(std::move(b));
-      }
-      result = {{"ok", true}};
-    }
-  } else if (name == "budget_delete") {
-    const std::string id = str(op, "id");
-    const size_t before = s.budgets.size();
-    s.budgets.erase(std::remove_if(s.budgets.begin(), s.budgets.end(),
-                                   [&](const BudgetState& b) { return id.empty() || b.budget.id == id; }),
-                    s.budgets.end());
-    result = {{"ok", true}, {"deleted", before - s.budgets.size()}};
-  } else if (name == "revoke") {
-    const std::string key = str(op, "key");
-    if (!key.empty()) s.revoked.insert(key);
-    result = {{"ok", true}};
-  } else if (name == "usage") {
-    rawResult = usage(s, op, now);
-    mutates = false;
-  } else if (name == "get") {
-    rawResult = getState(s, now);
-    mutates = false;
-  } else if (name == "tick") {
+  for (auto& b : s.budgets)
+    if (b.budget.userId == user && !user.empty()) b.used = 0, b.alerted.clear();
+  std::string out;
+  json::Writer(out).beginObject().field("ok", true).field("userId", user).endObject();
+  return {true, std::move(out)};
+}
+
+Step budgetSet(State& s, const Tape& op, int64_t now) {
+  BudgetState b;
+  if (!readBudgetWire(op, op.find(0, "budget"), b.budget)) return {false, invalidOp("budget_set needs a valid budget")};
+  auto it = std::find_if(s.budgets.begin(), s.budgets.end(),
+                         [&](const BudgetState& x) { return x.budget.id == b.budget.id; });
+  if (it == s.budgets.end()) {
+    roll(b, now);
+    s.budgets.push_back(std::move(b));
+    return {true, std::string(OK)};
+  }
+  // Changing the limit keeps what was used this period; thresholds no
+  // longer crossed under the new limit may be announced again.
+  it->budget = b.budget;
+  const int64_t used = it->used;
+  it->alerted.erase(std::remove_if(it->alerted.begin(), it->alerted.end(),
+                                   [&](int64_t pct) {
+                                     return static_cast<__int128>(used) * 100 <
+                                            static_cast<__int128>(pct) * b.budget.limit;
+                                   }),
+                    it->alerted.end());
+  return {true, std::string(OK)};
+}
+
+Step budgetDelete(State& s, const Tape& op) {
+  const std::string id = op.stringAt(0, "id");
+  const size_t before = s.budgets.size();
+  s.budgets.erase(std::remove_if(s.budgets.begin(), s.budgets.end(),
+                                 [&](const BudgetState& b) { return id.empty() || b.budget.id == id; }),
+                  s.budgets.end());
+  std::string out;
+  json::Writer(out).beginObject().field("ok", true).field("deleted", static_cast<int64_t>(before - s.budgets.size()))
+      .endObject();
+  return {before != s.budgets.size(), std::move(out)};
+}
+
+Step alertsSent(State& s, const Tape& op) {
+  const std::vector<int64_t> seqs = op.integersAt(0, "seqs");
+  const size_t before = s.alerts.size();
+  s.alerts.erase(std::remove_if(s.alerts.begin(), s.alerts.end(),
+                                [&](const Alert& a) { return std::find(seqs.begin(), seqs.end(), a.seq) != seqs.end(); }),
+                 s.alerts.end());
+  return {before != s.alerts.size(), std::string(OK)};
+}
+
+Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
+  if (name == "reserve") return reserve(s, op, now);
+  if (name == "settle") return settle(s, op, now);
+  if (name == "release") return release(s, op);
+  if (name == "set_tenant") return setTenant(s, op, now);
+  if (name == "set_quota") return setQuota(s, op);
+  if (name == "reset_quota") return resetQuota(s, op);
+  if (name == "budget_set") return budgetSet(s, op, now);
+  if (name == "budget_delete") return budgetDelete(s, op);
+  if (name == "alerts_sent") return alertsSent(s, op);
+  if (name == "usage") return {false, usage(s, op, now)};
+  if (name == "get") return {false, getState(s, now)};
+  if (name == "revoke") {
+    const std::string key = op.stringAt(0, "key");
+    const bool added = !key.empty() && s.revoked.insert(key).second;
+    return {added, std::string(OK)};
+  }
+  if (name == "tick") {
     for (auto& [acct, a] : s.accounts) roll(a, now);
     for (auto& b : s.budgets) roll(b, now);
-    result = {{"ok", true}};
-  } else if (name == "alerts_sent") {
-    const Doc& seqs = member(op, "seqs");
-    std::set<int64_t> sent;
-    if (seqs.is_array())
-      for (const auto& q : seqs)
-        if (q.is_number_integer()) sent.insert(q.get<int64_t>());
-    Doc kept = Doc::array();
-    for (const auto& a : s.alerts)
-      if (!sent.count(num(a, "seq"))) kept.push_back(a);
-    s.alerts = std::move(kept);
-    result = {{"ok", true}};
-  } else {
-    result = failure(400, "invalid_request_error", "invalid_ledger_op", "unknown ledger op '" + name.substr(0, 40) + "'");
-    mutates = false;
+    return {true, std::string(OK)};
   }
-  changed = changed || mutates;
-  if (!s.alerts.empty() && (name == "settle" || name == "tick")) result["alerts"] = s.alerts;
-  const std::string snap = snapshotOf(s, now);
-  if (snap != s.snapshot) {
-    s.snapshot = snap;
+  return {false, invalidOp("unknown ledger op '" + std::string(name.substr(0, 40)) + "'")};
+}
+
+// Adds `"key":value` to a finished JSON object.
+void appendMember(std::string& object, std::string_view key, std::string_view value) {
+  object.pop_back();
+  json::Writer w(object, object.size() <= 1);
+  w.key(key).raw(value);
+  object.push_back('}');
+}
+
+}  // namespace
+
+Ledger::Ledger(std::string_view stored) : state_(std::make_unique<State>(readState(stored))) {}
+Ledger::~Ledger() = default;
+Ledger::Ledger(Ledger&&) noexcept = default;
+Ledger& Ledger::operator=(Ledger&&) noexcept = default;
+
+Outcome Ledger::apply(std::string_view opText, int64_t now) {
+  Outcome out;
+  Tape op;
+  if (!op.parse(opText) || op.kind(0) != Kind::Object) {
+    out.result = invalidOp("ledger op is not a JSON object");
+    return out;
+  }
+  State& s = *state_;
+  const std::string name = op.stringAt(0, "op");
+  const bool expired = expireReservations(s, now);
+  Step step = dispatch(s, op, name, now);
+  bool changed = expired || step.mutated;
+  if (!s.alerts.empty() && (name == "settle" || name == "tick")) {
+    std::string alerts;
+    json::Writer w(alerts);
+    w.beginArray();
+    for (const Alert& a : s.alerts) writeAlert(w, a);
+    w.endArray();
+    appendMember(step.result, "alerts", alerts);
+  }
+  std::string snapshot = snapshotOf(s, now);
+  if (snapshot != s.snapshot) {
+    appendMember(step.result, "snapshot", snapshot);
+    s.snapshot = std::move(snapshot);
     changed = true;
-    if (rawResult.empty()) result["snapshot"] = Doc::parse(snap, nullptr, false);
-    else rawResult.insert(rawResult.size() - 1, ",\"snapshot\":" + snap);
   }
-  if (!rawResult.empty()) {
-    out.result = std::move(rawResult);
-  } else {
-    out.result = result.dump();
-  }
+  out.result = std::move(step.result);
   if (changed) {
     out.stateChanged = true;
     out.state = writeState(s);
   }
   return out;
 }
+
+Outcome apply(std::string_view stored, std::string_view op, int64_t nowMs) { return Ledger(stored).apply(op, nowMs); }
 
 }  // namespace gw::ledger

@@ -154,6 +154,33 @@ void writeQuotaLimitsWire(json::Writer& w, const QuotaLimits& l) {
   w.endObject();
 }
 
+QuotaLimits readQuotaLimitsWire(const json::Tape& t, uint32_t o) {
+  QuotaLimits l;
+  if (o == 0 || t.kind(o) != Kind::Object) return l;
+  l.rpm = t.integerAt(o, "rpm", -1);
+  l.tpm = t.integerAt(o, "tpm", -1);
+  l.dailyRequests = t.integerAt(o, "daily_requests", -1);
+  l.monthlyRequests = t.integerAt(o, "monthly_requests", -1);
+  l.monthlySpendPico = t.integerAt(o, "monthly_spend_pico", -1);
+  return l;
+}
+
+bool readBudgetWire(const json::Tape& t, uint32_t o, Budget& b) {
+  if (o == 0 || t.kind(o) != Kind::Object) return false;
+  b.id = t.stringAt(o, "id");
+  b.userId = t.stringAt(o, "user");
+  const std::string type = t.stringAt(o, "type");
+  if (type == "tokens") b.type = BudgetType::Tokens;
+  else if (type == "USD") b.type = BudgetType::Usd;
+  else if (type == "BRL") b.type = BudgetType::Brl;
+  else return false;
+  b.limit = t.integerAt(o, "limit");
+  if (!parsePeriod(t.stringAt(o, "period"), b.period)) return false;
+  b.alertThresholds = t.integersAt(o, "thresholds");
+  b.pauseAtLimit = t.booleanAt(o, "pause", true);
+  return !b.id.empty() && b.limit > 0;
+}
+
 std::string formatBudgetAmount(BudgetType t, int64_t amount) {
   return t == BudgetType::Tokens ? std::to_string(amount) : formatPico(amount);
 }

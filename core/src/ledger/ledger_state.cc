@@ -1,0 +1,148 @@
+#include "ledger_state.h"
+
+#include "gw/json_tape.h"
+#include "gw/json_writer.h"
+
+namespace gw::ledger {
+
+namespace {
+
+using json::Kind;
+using json::Tape;
+
+// Calls fn(index) for each element of the array at `key`; nothing when
+// absent or not an array.
+template <typename Fn>
+void eachIn(const Tape& t, uint32_t object, std::string_view key, Fn fn) {
+  const uint32_t c = t.find(object, key);
+  if (c == 0 || t.kind(c) != Kind::Array) return;
+  for (uint32_t v = t.firstChild(c); v != 0; v = t.nextSibling(c, v)) fn(v);
+}
+
+void writeIntegers(json::Writer& w, std::string_view key, const std::vector<int64_t>& values) {
+  w.key(key).beginArray();
+  for (int64_t v : values) w.integer(v);
+  w.endArray();
+}
+
+Account readAccount(const Tape& t, uint32_t o) {
+  Account a;
+  a.user = t.stringAt(o, "user");
+  a.limits = readQuotaLimitsWire(t, t.find(o, "limits"));
+  a.minute = t.integerAt(o, "minute"), a.minuteRequests = t.integerAt(o, "m_req");
+  a.minuteTokens = t.integerAt(o, "m_tok");
+  a.day = t.integerAt(o, "day"), a.dayRequests = t.integerAt(o, "d_req");
+  a.month = t.integerAt(o, "month"), a.monthRequests = t.integerAt(o, "mo_req");
+  a.monthTokens = t.integerAt(o, "mo_tok"), a.monthUsd = t.integerAt(o, "mo_usd");
+  a.monthBrl = t.integerAt(o, "mo_brl");
+  a.totalRequests = t.integerAt(o, "t_req"), a.totalTokens = t.integerAt(o, "t_tok");
+  a.totalUsd = t.integerAt(o, "t_usd"), a.totalBrl = t.integerAt(o, "t_brl");
+  return a;
+}
+
+void writeAccount(json::Writer& w, const Account& a) {
+  w.beginObject().field("minute", a.minute).field("m_req", a.minuteRequests).field("m_tok", a.minuteTokens);
+  w.field("day", a.day).field("d_req", a.dayRequests).field("month", a.month);
+  w.field("mo_req", a.monthRequests).field("mo_tok", a.monthTokens).field("mo_usd", a.monthUsd);
+  w.field("mo_brl", a.monthBrl).field("t_req", a.totalRequests).field("t_tok", a.totalTokens);
+  w.field("t_usd", a.totalUsd).field("t_brl", a.totalBrl).key("limits");
+  writeQuotaLimitsWire(w, a.limits);
+  if (!a.user.empty()) w.field("user", a.user);
+  w.endObject();
+}
+
+Alert readAlert(const Tape& t, uint32_t o) {
+  Alert a;
+  a.seq = t.integerAt(o, "seq");
+  a.budgetId = t.stringAt(o, "budget_id"), a.user = t.stringAt(o, "user");
+  a.type = t.stringAt(o, "type"), a.period = t.stringAt(o, "period");
+  a.periodStart = t.integerAt(o, "period_start"), a.threshold = t.integerAt(o, "threshold");
+  a.used = t.stringAt(o, "used"), a.limit = t.stringAt(o, "limit");
+  a.atMs = t.integerAt(o, "at_ms");
+  return a;
+}
+
+}  // namespace
+
+void writeAlert(json::Writer& w, const Alert& a) {
+  w.beginObject().field("seq", a.seq).field("budget_id", a.budgetId).field("user", a.user);
+  w.field("type", a.type).field("period", a.period).field("period_start", a.periodStart);
+  w.field("threshold", a.threshold).field("used", a.used).field("limit", a.limit).field("at_ms", a.atMs);
+  w.endObject();
+}
+
+State readState(std::string_view text) {
+  State s;
+  Tape t;
+  if (text.empty() || !t.parse(text) || t.kind(0) != Kind::Object) return s;
+  s.enabled = t.booleanAt(0, "enabled", true);
+  s.tenantLimits = readQuotaLimitsWire(t, t.find(0, "limits"));
+  if (uint32_t q = t.find(0, "quotas"); q != 0 && t.kind(q) == Kind::Object)
+    for (uint32_t k = t.firstChild(q); k != 0; k = t.nextSibling(q, k + 1))
+      s.quotas[t.string(k)] = readQuotaLimitsWire(t, k + 1);
+  if (uint32_t a = t.find(0, "accounts"); a != 0 && t.kind(a) == Kind::Object)
+    for (uint32_t k = t.firstChild(a); k != 0; k = t.nextSibling(a, k + 1))
+      if (t.kind(k + 1) == Kind::Object) s.accounts[t.string(k)] = readAccount(t, k + 1);
+  eachIn(t, 0, "revoked", [&](uint32_t v) {
+    if (t.kind(v) == Kind::String) s.revoked.insert(t.string(v));
+  });
+  eachIn(t, 0, "budgets", [&](uint32_t v) {
+    BudgetState b;
+    if (t.kind(v) != Kind::Object || !readBudgetWire(t, t.find(v, "budget"), b.budget)) return;
+    b.periodStart = t.integerAt(v, "period_start");
+    b.used = t.integerAt(v, "used");
+    b.alerted = t.integersAt(v, "alerted");
+    s.budgets.push_back(std::move(b));
+  });
+  eachIn(t, 0, "reservations", [&](uint32_t v) {
+    if (t.kind(v) != Kind::Object) return;
+    Reservation r{t.stringAt(v, "id"),      t.stringAt(v, "key"),     t.stringAt(v, "user"),
+                  t.integerAt(v, "tokens"), t.integerAt(v, "usd"),    t.integerAt(v, "brl"),
+                  t.integerAt(v, "at"),     t.integerAt(v, "expires")};
+    if (!r.id.empty()) s.reservations.push_back(std::move(r));
+  });
+  eachIn(t, 0, "alerts", [&](uint32_t v) {
+    if (t.kind(v) == Kind::Object) s.alerts.push_back(readAlert(t, v));
+  });
+  s.alertSeq = t.integerAt(0, "alert_seq");
+  s.snapshot = t.stringAt(0, "snapshot");
+  return s;
+}
+
+std::string writeState(const State& s) {
+  std::string out;
+  out.reserve(512 + 320 * s.accounts.size() + 160 * s.reservations.size());
+  json::Writer w(out);
+  w.beginObject().field("v", 1).field("enabled", s.enabled).key("limits");
+  writeQuotaLimitsWire(w, s.tenantLimits);
+  w.key("quotas").beginObject();
+  for (const auto& [user, l] : s.quotas) {
+    w.key(user);
+    writeQuotaLimitsWire(w, l);
+  }
+  w.endObject().key("accounts").beginObject();
+  for (const auto& [name, a] : s.accounts) {
+    w.key(name);
+    writeAccount(w, a);
+  }
+  w.endObject().key("revoked").beginArray();
+  for (const auto& k : s.revoked) w.string(k);
+  w.endArray().key("budgets").beginArray();
+  for (const auto& b : s.budgets) {
+    w.beginObject().key("budget");
+    writeBudgetWire(w, b.budget);
+    w.field("period_start", b.periodStart).field("used", b.used);
+    writeIntegers(w, "alerted", b.alerted);
+    w.endObject();
+  }
+  w.endArray().key("reservations").beginArray();
+  for (const auto& r : s.reservations)
+    w.beginObject().field("id", r.id).field("key", r.key).field("user", r.user).field("tokens", r.tokens)
+        .field("usd", r.usd).field("brl", r.brl).field("at", r.atMs).field("expires", r.expiresMs).endObject();
+  w.endArray().key("alerts").beginArray();
+  for (const auto& a : s.alerts) writeAlert(w, a);
+  w.endArray().field("alert_seq", s.alertSeq).field("snapshot", s.snapshot).endObject();
+  return out;
+}
+
+}  // namespace gw::ledger
