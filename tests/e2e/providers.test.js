@@ -229,7 +229,7 @@ describe('/api/v1/ai/generate and /api/v1/ai/models', () => {
     const res = await fetch(gw.url + '/api/v1/ai/generate', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.key}` },
-      body: JSON.stringify({ tenantId: 't1', userId: 'u1', agentId: 'a1', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], temperature: 0.2, maxTokens: 50 }),
+      body: JSON.stringify({ tenantId: 'acme', userId: 'alice', agentId: 'a1', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }], temperature: 0.2, maxTokens: 50 }),
     });
     const body = await res.json();
     assert.equal(body.content, 'echo: hello');

@@ -1,12 +1,18 @@
-// Fuzzes what a client controls: the chat request body, through a whole
-// session (validation, model resolution, upstream body splicing), plus the
-// host-supplied envelope and effect metadata parsers.
+// Fuzzes what a client controls, through whole sessions on a small host that
+// answers KV and ledger effects like the worker: chat, messages, generate and
+// embeddings bodies under a user key; the admin, quota and budget endpoints
+// under admin keys; the credential header itself; plus the envelope, effect
+// metadata and ledger document parsers.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "gw/gateway.h"
 #include "gw/json_tape.h"
+#include "gw/json_writer.h"
+#include "gw/ledger.h"
+#include "gw/sha256.h"
 
 namespace {
 
@@ -24,22 +30,140 @@ const char* CONFIG = R"({"gateway":{"config_refresh_ms":86400000},
            {"id":"embed","provider":"gemini","type":"embedding","price":{"input":0.15}},
            {"id":"demo","provider":"demo"}]})";
 
-// Endpoints a client reaches; the input's first byte picks one.
-const char* const ENVELOPES[] = {
-    R"({"method":"POST","path":"/v1/chat/completions","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})",
-    R"({"method":"POST","path":"/v1/messages","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})",
-    R"({"method":"POST","path":"/api/v1/ai/generate","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})",
-    R"({"method":"POST","path":"/v1/embeddings","now_ms":1000,"entropy":"00112233445566778899aabbccddeeff"})",
+constexpr const char* ADMIN_KEY = "fuzz-admin-key";
+constexpr const char* USER_KEY = "aigw_sk_fuzzuser0123456789abcdef";
+constexpr const char* TENANT_ADMIN_KEY = "aigw_sk_fuzzadmin0123456789abcd";
+
+struct Route {
+  const char* method;
+  const char* path;
+  const char* query;
+  const char* key;
+};
+
+// Endpoints a caller reaches with the input as the body; the input's length
+// picks one (most inputs start with '{', so the first byte would not). The last entry sends the input as the credential instead.
+const Route ROUTES[] = {
+    {"POST", "/v1/chat/completions", "", USER_KEY},
+    {"POST", "/v1/messages", "", USER_KEY},
+    {"POST", "/api/v1/ai/generate", "", USER_KEY},
+    {"POST", "/v1/embeddings", "", USER_KEY},
+    {"POST", "/api/v1/ai/admin/keys", "", ADMIN_KEY},
+    {"POST", "/api/v1/ai/admin/keys", "", TENANT_ADMIN_KEY},
+    {"PUT", "/api/v1/ai/admin/tenants/acme", "", ADMIN_KEY},
+    {"PUT", "/api/v1/ai/admin/quotas/alice", "", TENANT_ADMIN_KEY},
+    {"POST", "/api/v1/ai/admin/quotas/alice/reset", "", ADMIN_KEY},
+    {"POST", "/api/budget/config", "", TENANT_ADMIN_KEY},
+    {"DELETE", "/api/budget/config", "?tenantId=acme", ADMIN_KEY},
+    {"GET", "/api/budget/current-usage", "?userId=alice", TENANT_ADMIN_KEY},
+    {"DELETE", "/api/v1/ai/admin/keys/key_fuzzuser", "", TENANT_ADMIN_KEY},
+    {"POST", "/v1/chat/completions", "", nullptr},
+};
+constexpr size_t ROUTE_COUNT = sizeof(ROUTES) / sizeof(ROUTES[0]);
+
+std::string keyRecord(const char* id, const char* key, const char* role) {
+  std::string out;
+  gw::json::Writer(out).beginObject().field("id", id).field("digest", gw::sha256Hex(key)).field("prefix", "aigw_sk_fuzz")
+      .field("tenant_id", "acme").field("user_id", "alice").field("role", role).key("limits").beginObject().endObject()
+      .field("created_at", int64_t{1000}).endObject();
+  return out;
+}
+
+// What the worker's KV and ledger Durable Objects would hold, reset for every input.
+struct Stores {
+  std::map<std::string, std::string> kv;
+  std::map<std::string, gw::ledger::Ledger> ledgers;
+
+  Stores() {
+    kv["key:" + gw::sha256Hex(USER_KEY)] = keyRecord("key_fuzzuser", USER_KEY, "user");
+    kv["key:" + gw::sha256Hex(TENANT_ADMIN_KEY)] = keyRecord("key_fuzzadmin", TENANT_ADMIN_KEY, "admin");
+    kv["tenant:acme"] = R"({"id":"acme","name":"Acme","created_at":1000})";
+  }
 };
 
 gw::Gateway& gateway() {
   static gw::Gateway g;
   static bool configured = false;
   if (!configured) {
-    g.configure(CONFIG, R"({"vars":{},"secrets":["OPENAI_API_KEY","ANTHROPIC_API_KEY","GEMINI_API_KEY","MISTRAL_API_KEY"]})");
+    const std::string env = R"({"vars":{},"secrets":["OPENAI_API_KEY","ANTHROPIC_API_KEY","GEMINI_API_KEY","MISTRAL_API_KEY"],)"
+                            R"("digests":{"ADMIN_API_KEY":")" + gw::sha256Hex(ADMIN_KEY) + "\"}}";
+    g.configure(CONFIG, env);
     configured = true;
   }
   return g;
+}
+
+std::string meta(int64_t id, const char* type, const char* extra = "") {
+  return "{\"id\":" + std::to_string(id) + ",\"type\":\"" + type + "\",\"now_ms\":1000" + extra + "}";
+}
+
+// Runs one session to its end, answering every effect; upstream fetches get
+// `reply` (the fuzz input again) as a 200 body.
+void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply) {
+  std::string out;
+  for (int round = 0; round < 32; ++round) {
+    if (g.poll(sid, out) != gw::GwStatus::Ok || out.size() < 4) return;
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<uint8_t>(out[i])) << (8 * i);
+    if (n > out.size() - 4) return;
+    const std::string header = out.substr(4, n), blob = out.substr(4 + n);
+    gw::json::Tape t;
+    if (!t.parse(header)) return;
+    const uint32_t effects = t.find(0, "effects");
+    if (effects == 0 || t.kind(effects) != gw::json::Kind::Array) return;
+    auto bodyOf = [&](uint32_t e) {
+      const uint32_t b = t.find(e, "body");
+      if (b == 0 || t.kind(b) != gw::json::Kind::Array) return std::string();
+      int64_t off = 0, len = 0;
+      const uint32_t first = t.firstChild(b);
+      if (first == 0) return std::string();
+      t.isInteger(first, &off);
+      t.isInteger(t.nextSibling(b, first), &len);
+      return off < 0 || len < 0 || static_cast<size_t>(off + len) > blob.size() ? std::string()
+                                                                                : blob.substr(off, len);
+    };
+    bool fed = false;
+    for (uint32_t e = t.firstChild(effects); e != 0; e = t.nextSibling(effects, e)) {
+      const std::string type = t.stringAt(e, "type"), key = t.stringAt(e, "key");
+      const int64_t id = t.integerAt(e, "id", -1);
+      if (type == "kv_get") {
+        auto it = stores.kv.find(key);
+        const bool found = it != stores.kv.end();
+        g.feed(sid, meta(id, "kv_result", found ? ",\"found\":true" : ",\"found\":false"), found ? it->second : "");
+      } else if (type == "kv_put") {
+        stores.kv[key] = bodyOf(e);
+        g.feed(sid, meta(id, "kv_done", ",\"ok\":true"), "");
+      } else if (type == "kv_delete") {
+        stores.kv.erase(key);
+        g.feed(sid, meta(id, "kv_done", ",\"ok\":true"), "");
+      } else if (type == "kv_list") {
+        g.feed(sid, meta(id, "kv_list_result", ",\"ok\":true"), R"({"keys":["keys:acme:key_fuzzuser"],"complete":true})");
+      } else if (type == "ledger") {
+        const std::string tenant = t.stringAt(e, "tenant");
+        auto it = stores.ledgers.try_emplace(tenant).first;
+        gw::ledger::Outcome o = it->second.apply(bodyOf(e), 1000);
+        if (id >= 0) g.feed(sid, meta(id, "ledger_result", ",\"ok\":true"), o.result);
+        else continue;
+      } else if (type == "fetch") {
+        g.feed(sid, meta(id, "fetch_response", ",\"status\":200,\"headers\":{\"content-type\":\"application/json\"}"),
+               reply);
+      } else {
+        continue;
+      }
+      fed = true;
+    }
+    if (t.kind(t.find(0, "done")) == gw::json::Kind::True || !fed) return;
+  }
+}
+
+std::string envelope(const Route& r, std::string_view credential) {
+  std::string out;
+  gw::json::Writer w(out);
+  w.beginObject().field("method", r.method).field("path", r.path).field("query", r.query).key("headers").beginObject();
+  w.field("content-type", "application/json").field("authorization", "Bearer " + std::string(credential)).endObject();
+  w.field("now_ms", int64_t{1000}).field("entropy", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+  w.endObject();
+  return out;
 }
 
 }  // namespace
@@ -47,21 +171,34 @@ gw::Gateway& gateway() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   gw::Gateway& g = gateway();
-  const char* envelope = ENVELOPES[size > 0 ? static_cast<uint8_t>(data[0]) % 4 : 0];
-  int32_t sid = g.open(envelope, input);
+  Stores stores;
+  const Route& route = ROUTES[size % ROUTE_COUNT];
+  const bool credentialFuzzed = route.key == nullptr;
+  int32_t sid = g.open(envelope(route, credentialFuzzed ? input : std::string_view(route.key)),
+                       credentialFuzzed ? R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})" : input);
   if (sid > 0) {
-    std::string out;
-    g.poll(static_cast<uint32_t>(sid), out);
-    // Feed the same bytes back as effect metadata and as an upstream reply.
-    g.feed(static_cast<uint32_t>(sid), input, input);
-    g.feed(static_cast<uint32_t>(sid), R"({"id":1,"type":"fetch_head","status":200,"headers":{}})", "");
-    g.feed(static_cast<uint32_t>(sid), R"({"id":1,"type":"fetch_chunk"})", input);
-    g.feed(static_cast<uint32_t>(sid), R"({"id":1,"type":"fetch_end"})", "");
-    g.poll(static_cast<uint32_t>(sid), out);
+    drive(g, stores, static_cast<uint32_t>(sid), input);
     g.close(static_cast<uint32_t>(sid));
+  }
+  // A session fed the input as effect metadata and as a streamed upstream reply.
+  sid = g.open(envelope(ROUTES[0], USER_KEY), R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true})");
+  if (sid > 0) {
+    const auto s = static_cast<uint32_t>(sid);
+    std::string out;
+    g.poll(s, out);
+    g.feed(s, input, input);
+    g.feed(s, R"({"id":1,"type":"fetch_head","status":200,"headers":{}})", "");
+    g.feed(s, R"({"id":1,"type":"fetch_chunk"})", input);
+    g.feed(s, R"({"id":1,"type":"fetch_end"})", "");
+    g.poll(s, out);
+    g.close(s);
   }
   int32_t other = g.open(input, input);
   if (other > 0) g.close(static_cast<uint32_t>(other));
+  // The ledger reads its stored document and every op defensively.
+  gw::ledger::Ledger fromInput(input);
+  (void)fromInput.apply(R"({"op":"usage","all_users":true})", 1000);
+  (void)gw::ledger::Ledger().apply(input, 1000);
   gw::json::Tape t;
   if (t.parse(input)) (void)t.string(0);
   return 0;

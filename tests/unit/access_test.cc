@@ -135,6 +135,31 @@ TEST_CASE("attribution headers narrow the key, never widen it") {
   CHECK(h.request("POST", "/v1/chat/completions", CHAT, {{"x-aigw-agent", "bad agent!"}}).status == 400);
 }
 
+TEST_CASE("/api/v1/ai/generate's tenantId, userId and agentId narrow like the headers") {
+  FakeHost h;
+  const std::string path = "/api/v1/ai/generate";
+  auto call = [&](const json& ids, const std::map<std::string, std::string>& headers = {}) {
+    json b = {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"maxTokens", 20}};
+    b.update(ids);
+    return h.request("POST", path, b.dump(), headers);
+  };
+  CHECK(call({{"tenantId", "acme"}, {"userId", "alice"}}).status == 200);
+  HttpResponse other = call({{"tenantId", "globex"}});
+  CHECK(other.status == 403);
+  CHECK(body(other)["error"]["param"] == "tenantId");
+  HttpResponse bob = call({{"userId", "bob"}});
+  CHECK(bob.status == 403);
+  CHECK(body(bob)["error"]["param"] == "userId");
+  CHECK(call({{"agentId", "not valid!"}}).status == 400);
+  const size_t opsBefore = h.ledgerOps.size();
+  CHECK(call({{"tenantId", "globex"}, {"userId", "bob"}}).status == 403);
+  CHECK(h.ledgerOps.size() == opsBefore);  // refused before anything was reserved
+  // A service key takes its user from the body.
+  std::string service = createKey(h, {{"tenantId", "acme"}});
+  CHECK(call({{"userId", "dave"}}, bearer(service)).status == 200);
+  CHECK(h.ledgerOps.back().find("\"user\":\"dave\"") != std::string::npos);
+}
+
 TEST_CASE("a key's model list is enforced with a 403 naming the model") {
   FakeHost h;
   std::string key = createKey(h, {{"tenantId", "acme"}, {"models", {"gpt-4o-mini"}}});

@@ -13,13 +13,19 @@ namespace {
 // 2026-11-22T10:00:00Z, a Sunday.
 constexpr int64_t NOW = 1795341600000;
 
+// Every op runs twice: on a ledger kept in memory (as the Durable Object
+// does) and on one loaded from the last stored document (as after the object
+// is evicted). Equal answers mean the stored document loses nothing.
 struct Ledger {
   std::string state;
+  gw::ledger::Ledger kept;
   std::string lastRaw;
   int64_t now = NOW;
 
   json op(const json& o) {
     gw::ledger::Outcome out = gw::ledger::apply(state, o.dump(), now);
+    gw::ledger::Outcome fromKept = kept.apply(o.dump(), now);
+    CHECK(fromKept.result == out.result);
     if (out.stateChanged) state = out.state;
     lastRaw = out.result;
     json r = json::parse(out.result, nullptr, false);
@@ -138,6 +144,8 @@ TEST_CASE("a budget never overshoots under concurrent reservations, and spend is
   // Next month the budget starts again.
   l.now = gw::periodBounds(gw::Period::Monthly, NOW).endMs + 1000;
   CHECK(l.reserve("t", 1, 100)["ok"] == true);
+  // A reloaded document stores back byte for byte what the kept ledger stores.
+  CHECK(gw::ledger::apply(l.state, R"({"op":"tick"})", l.now).state == l.kept.apply(R"({"op":"tick"})", l.now).state);
 }
 
 TEST_CASE("quotas: daily requests per user, reset, revocation, disabled tenant, expiry") {

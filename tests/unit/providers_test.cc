@@ -517,7 +517,7 @@ TEST_CASE("/api/v1/ai/generate answers a summary, streamed or not") {
   FakeHost host({}, ALL_KEYS);
   host.replies.push_back(gw::testing::openaiReply("Bonjour", 10, 2));
   auto res = host.request("POST", "/api/v1/ai/generate",
-                          R"({"tenantId":"t1","userId":"u1","agentId":"a1","model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"temperature":0.5,"maxTokens":20})");
+                          R"({"tenantId":"acme","userId":"alice","agentId":"a1","model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"temperature":0.5,"maxTokens":20})");
   REQUIRE(res.status == 200);
   json body = parse(res.body);
   CHECK(body["content"] == "Bonjour");
@@ -531,7 +531,7 @@ TEST_CASE("/api/v1/ai/generate answers a summary, streamed or not") {
   CHECK(body["timestamp"].get<std::string>().rfind("2023-11-14T22:13:20.", 0) == 0);
   json sent = parse(host.fetches[0].body);
   CHECK(sent["max_tokens"] == 20);
-  CHECK(sent["user"] == "u1");
+  CHECK(sent["user"] == "alice");
 
   ScriptedReply stream;
   stream.chunks = {fixture("openai/chat_stream.sse")};

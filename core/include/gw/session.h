@@ -77,6 +77,10 @@ struct Principal {
   bool admin = false;  // role admin (within tenantId unless root)
   std::vector<std::string> models;  // allowed models; empty: all
   QuotaLimits limits;               // the key's own limits
+
+  // The ledger account a request counts against: its user, or one shared
+  // account for keys bound to no user (service keys).
+  std::string accountUser() const { return userId.empty() ? "_service" : userId; }
 };
 
 // An endpoint. Handlers react to the session's inputs and answer through it.

@@ -39,21 +39,6 @@ bool readCredential(const RequestEnvelope& r, Credential& out) {
   return !out.value.empty() && out.value.size() <= MAX_KEY_CHARS && printable(out.value);
 }
 
-// x-aigw-user / x-aigw-agent narrow the key's attribution: a key bound to a
-// user or agent cannot claim another.
-ApiError narrow(const RequestEnvelope& r, std::string_view header, std::string& bound) {
-  std::string_view claimed = r.header(header);
-  if (claimed.empty()) return {};
-  if (!access::validId(claimed))
-    return access::invalidId(std::string(header));
-  if (!bound.empty() && claimed != bound)
-    return forbidden("This API key is bound to another " + std::string(header == "x-aigw-user" ? "user" : "agent") +
-                         "; " + std::string(header) + " may only narrow it.",
-                     std::string(header), "attribution_not_allowed");
-  bound = std::string(claimed);
-  return {};
-}
-
 ApiError quotaBlocked(std::string message) {
   ApiError e = invalidRequest(std::move(message), "", "insufficient_quota");
   e.status = 429;
@@ -77,7 +62,7 @@ void fastCheck(Session& s) {
     uint32_t blocked = t.find(t.root(), "blocked");
     if (blocked == 0 || t.kind(blocked) != json::Kind::Object) return s.admit();
     const Principal& p = s.principal();
-    for (const std::string& scope : {std::string("tenant"), "user:" + p.userId, "key:" + p.keyId}) {
+    for (const std::string& scope : {std::string("tenant"), "user:" + p.accountUser(), "key:" + p.keyId}) {
       uint32_t entry = t.find(blocked, scope);
       if (entry == 0 || t.kind(entry) != json::Kind::Object) continue;
       uint32_t until = t.find(entry, "until");
@@ -106,14 +91,26 @@ void admitKey(Session& s, Access access, const access::KeyRecord& k, const Crede
   p.limits = k.limits;
   if (access == Access::Admin && !p.admin)
     return s.respondError(forbidden("This API key cannot use admin routes.", "authorization", "admin_required"));
-  if (ApiError e = narrow(s.request(), "x-aigw-user", p.userId)) return s.respondError(e);
-  if (ApiError e = narrow(s.request(), "x-aigw-agent", p.agentId)) return s.respondError(e);
-  if (p.userId.empty()) p.userId = "_service";
+  if (ApiError e = narrowAttribution("x-aigw-user", s.request().header("x-aigw-user"), p.userId)) return s.respondError(e);
+  if (ApiError e = narrowAttribution("x-aigw-agent", s.request().header("x-aigw-agent"), p.agentId))
+    return s.respondError(e);
   if (access == Access::Metered) return fastCheck(s);
   s.admit();
 }
 
 }  // namespace
+
+ApiError narrowAttribution(std::string_view param, std::string_view claimed, std::string& bound) {
+  if (claimed.empty()) return {};
+  if (!access::validId(claimed)) return access::invalidId(std::string(param));
+  if (!bound.empty() && claimed != bound)
+    return forbidden("This API key is bound to another " +
+                         std::string(param.find("user") != std::string_view::npos ? "user" : "agent") + "; " +
+                         std::string(param) + " may only narrow it.",
+                     std::string(param), "attribution_not_allowed");
+  bound = std::string(claimed);
+  return {};
+}
 
 ApiError invalidApiKey(std::string param) {
   ApiError e = invalidRequest("Invalid or missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key'.",

@@ -14,4 +14,8 @@ void authenticate(Session& s, Access access);
 // revoked or expired.
 ApiError invalidApiKey(std::string param = "authorization");
 
+// Narrows the caller's user or agent to `claimed` (from the header or body
+// field `param`; empty: no claim). A key bound to one cannot claim another.
+ApiError narrowAttribution(std::string_view param, std::string_view claimed, std::string& bound);
+
 }  // namespace gw

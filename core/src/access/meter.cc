@@ -43,7 +43,7 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   std::string op;
   json::Writer w(op);
   w.beginObject().field("op", "reserve").field("request_id", s.requestId()).field("key", p.keyId);
-  w.field("user", p.userId).key("key_limits");
+  w.field("user", p.accountUser()).key("key_limits");
   writeQuotaLimitsWire(w, cfg.keyDefaults.overlay(p.limits));
   w.key("user_defaults");
   writeQuotaLimitsWire(w, cfg.userDefaults);
@@ -90,7 +90,7 @@ void Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
   std::string op;
   json::Writer w(op);
   w.beginObject().field("op", "settle").field("request_id", s.requestId()).field("key", s.principal().keyId);
-  w.field("user", s.principal().userId).field("tokens", tokens).field("usd", actual.picoUsd);
+  w.field("user", s.principal().accountUser()).field("tokens", tokens).field("usd", actual.picoUsd);
   w.field("brl", actual.picoBrl).endObject();
   s.ledgerDetached(s.principal().tenantId, op);
 }

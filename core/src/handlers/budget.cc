@@ -119,9 +119,9 @@ class CurrentUsage : public Handler {
     std::string user = queryParam(s.request().query, "userId");
     if (!p.admin) {
       // A user key reads its own user only.
-      if (!user.empty() && user != p.userId)
+      if (!user.empty() && user != p.accountUser())
         return s.respondError(forbidden("This API key may only read its own usage.", "userId", "user_forbidden"));
-      user = p.userId;
+      user = p.accountUser();
     }
     json::Writer w(op_);
     w.beginObject().field("op", "usage").field("user", user).field("all_users", p.admin && user.empty());

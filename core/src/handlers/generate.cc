@@ -4,7 +4,9 @@
 //         latencyMs, cost, costBrl, model, provider, finishReason, timestamp}
 // With stream: true, SSE `{"type":"delta","content":…}` events and a final
 // `{"type":"done",…summary}`.
+#include "../access/authenticate.h"
 #include "../chat/pipeline.h"
+#include "admin_common.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 #include "gw/periods.h"
@@ -119,8 +121,14 @@ class Generate : public chat::ChatPipeline {
       uint32_t v = t.find(root, id);
       if (v != 0 && t.kind(v) != Kind::String && t.kind(v) != Kind::Null) return invalidType(id, "a string", "another value");
     }
-    uint32_t user = t.find(root, "userId");
-    if (user != 0 && t.kind(user) == Kind::String) w.key("user").raw(t.raw(user));
+    // The body's ids attribute the call like the x-aigw-* headers: inside the
+    // key's tenant, never wider than the key.
+    Principal& p = s.principal();
+    std::string tenant;
+    if (ApiError e = tenantFor(s, t.stringAt(root, "tenantId"), tenant)) return e;
+    if (ApiError e = narrowAttribution("userId", t.stringAt(root, "userId"), p.userId)) return e;
+    if (ApiError e = narrowAttribution("agentId", t.stringAt(root, "agentId"), p.agentId)) return e;
+    if (!p.userId.empty()) w.field("user", p.userId);
     uint32_t stream = t.find(root, "stream");
     if (stream != 0 && t.kind(stream) != Kind::True && t.kind(stream) != Kind::False && t.kind(stream) != Kind::Null)
       return invalidType("stream", "a boolean", "another value");
