@@ -144,6 +144,7 @@ void readGateway(const Json& g, Config& c, Validator& v) {
   v.integer(g, "rate_limit_rpm", p, a.keyDefaults.rpm, 0, 10000000);
   v.integer(g, "rate_limit_tpm", p, a.keyDefaults.tpm, 0, 1000000000000);
   v.integer(g, "key_cache_ms", p, a.keyCacheMs, 0, 3600000);
+  v.integer(g, "snapshot_cache_ms", p, a.snapshotCacheMs, 0, 60000);
   std::string demo;
   v.string(g, "demo", p, demo, false);
   if (!demo.empty()) {
@@ -323,6 +324,7 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
   integer("AI_RATE_LIMIT_RPM", 0, 10000000, c.access.keyDefaults.rpm);
   integer("AI_RATE_LIMIT_TPM", 0, 1000000000000, c.access.keyDefaults.tpm);
   integer("AI_KEY_CACHE_MS", 0, 3600000, c.access.keyCacheMs);
+  integer("AI_SNAPSHOT_CACHE_MS", 0, 60000, c.access.snapshotCacheMs);
   auto spend = env.vars.find("AI_QUOTA_MONTHLY_SPEND_LIMIT");
   if (spend != env.vars.end() && !spend->second.empty()) {
     int64_t micros = 0;
@@ -422,7 +424,7 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "AI_GATEWAY_DEMO",            "OPENAI_MODEL",              "OPENAI_MAX_TOKENS",
                 "USD_BRL_RATE",               "ENABLE_AI_GATEWAY",         "AI_QUOTA_DAILY_LIMIT",
                 "AI_QUOTA_MONTHLY_LIMIT",     "AI_QUOTA_MONTHLY_SPEND_LIMIT", "AI_RATE_LIMIT_RPM",
-                "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS"};
+                "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS"};
   names.digests = {"ADMIN_API_KEY"};
   auto providers = doc.find("providers");
   if (providers != doc.end() && providers->is_array()) {

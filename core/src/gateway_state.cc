@@ -1,5 +1,7 @@
 #include "gw/gateway_state.h"
 
+#include "gw/json_tape.h"
+
 namespace gw {
 
 Status GatewayState::rebuild(std::string_view overrideJson) {
@@ -40,6 +42,31 @@ void GatewayState::recordAttempt(const std::string& provider, int64_t nowMs, int
     s.lastFailureMs = nowMs;
     s.lastError = std::string(error.substr(0, 300));
   }
+}
+
+}  // namespace gw
+
+namespace gw {
+
+void GatewayState::noteLedgerResult(std::string_view tenant, std::string_view result, int64_t nowMs) {
+  // Most answers carry no snapshot: skip the parse unless the member is there.
+  if (result.find("\"snapshot\":") == std::string_view::npos) return;
+  json::Tape t;
+  if (!t.parse(result) || t.kind(t.root()) != json::Kind::Object) return;
+  const uint32_t snapshot = t.find(t.root(), "snapshot");
+  if (snapshot == 0 || t.kind(snapshot) != json::Kind::Object) return;
+  cacheSnapshot(tenant, t.raw(snapshot), nowMs);
+}
+
+const std::string& GatewayState::cacheSnapshot(std::string_view tenant, std::string_view text, int64_t nowMs) {
+  constexpr size_t MAX_CACHED_SNAPSHOTS = 1024;
+  auto it = snapshotCache.find(tenant);
+  if (it == snapshotCache.end()) {
+    if (snapshotCache.size() >= MAX_CACHED_SNAPSHOTS) snapshotCache.clear();
+    it = snapshotCache.emplace(std::string(tenant), CachedSnapshot{}).first;
+  }
+  it->second = CachedSnapshot{std::string(text), nowMs};
+  return it->second.text;
 }
 
 }  // namespace gw

@@ -109,7 +109,10 @@ void Session::kvList(std::string_view prefix, int64_t limit, EffectCallback cb) 
 }
 
 void Session::ledger(std::string_view tenant, std::string_view op, EffectCallback cb) {
-  uint32_t id = expect(std::move(cb));
+  uint32_t id = expect([tenant = std::string(tenant), cb = std::move(cb)](Session& s, const EffectResult& r) {
+    if (r.ok) s.state().noteLedgerResult(tenant, r.data, s.nowMs());
+    cb(s, r);
+  });
   json::Writer w = outbox_.beginEffect("ledger");
   w.field("id", id).field("tenant", tenant);
   outbox_.body(w, op);

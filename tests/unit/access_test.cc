@@ -222,6 +222,31 @@ TEST_CASE("a USD budget pauses the tenant at its limit and the spend is exact") 
   CHECK(u["budgets"][0]["alertsSent"].size() >= 1);
 }
 
+TEST_CASE("an exhausted user is refused from the cached snapshot; a raised quota serves at once") {
+  FakeHost h;
+  REQUIRE(admin(h, "PUT", "/api/v1/ai/admin/quotas/alice", R"({"tenantId":"acme","limits":{"dailyRequests":3}})")
+              .status == 200);
+  int served = 0;
+  for (int i = 0; i < 3; ++i) served += h.chat(CHAT).status == 200;
+  CHECK(served == 3);
+  REQUIRE(h.kv["ledger:acme"].find("\"user:alice\"") != std::string::npos);
+  // After the cache expires, the instance reads the new snapshot once and
+  // refuses without calling the ledger.
+  h.nowMs += 2000;
+  const size_t ops = h.ledgerOps.size();
+  HttpResponse refused = h.chat(CHAT);
+  CHECK(refused.status == 429);
+  CHECK(body(refused)["error"]["code"] == "insufficient_quota");
+  CHECK(!refused.headers["retry-after"].empty());
+  CHECK(h.chat(CHAT).status == 429);
+  CHECK(h.ledgerOps.size() == ops);
+  // Raising the quota here lifts the block here, without waiting for the cache.
+  REQUIRE(admin(h, "PUT", "/api/v1/ai/admin/quotas/alice", R"({"tenantId":"acme","limits":{"dailyRequests":10}})")
+              .status == 200);
+  CHECK(h.kv["ledger:acme"].find("\"user:alice\"") == std::string::npos);
+  CHECK(h.chat(CHAT).status == 200);
+}
+
 TEST_CASE("bad admin input is a 400 naming the field, and changes nothing") {
   FakeHost h;
   struct Case {

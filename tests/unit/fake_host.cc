@@ -183,6 +183,12 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         if (open == openLedgers.end()) open = openLedgers.emplace(tenant, ledger::Ledger(ledgers[tenant])).first;
         ledger::Outcome out = open->second.apply(op, nowMs);
         if (out.stateChanged) ledgers[tenant] = std::move(out.state);
+        // The Durable Object mirrors a new snapshot into KV for the fast check.
+        json::Tape result;
+        if (result.parse(out.result) && result.find(0, "snapshot") != 0) {
+          kv["ledger:" + tenant] = std::string(result.raw(result.find(0, "snapshot")));
+          ++snapshotWrites;
+        }
         if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
       } else if (type == "kv_get") {
         auto it = kv.find(str(b.tape, e, "key"));

@@ -71,6 +71,7 @@ class FakeHost {
   std::map<std::string, std::string> ledgers;  // tenant -> ledger document (the Durable Object's storage)
   std::map<std::string, ledger::Ledger> openLedgers;  // tenant -> the Durable Object's loaded ledger
   std::vector<std::string> ledgerOps;          // every op sent, in order
+  int snapshotWrites = 0;                      // KV mirrors of the ledger's snapshot
   bool autoAuth = true;                        // add TEST_KEY when a request brings no key
   bool ledgerDown = false;
   std::deque<ScriptedReply> replies;

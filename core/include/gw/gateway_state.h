@@ -31,6 +31,15 @@ struct CachedKey {
   int64_t fetchedMs = 0;
 };
 
+// A tenant's quota snapshot read from KV, trusted for
+// AccessConfig::snapshotCacheMs. It only lets an isolate refuse early; a
+// stale one costs at most a ledger call (that refuses) or a refusal the
+// ledger has since lifted.
+struct CachedSnapshot {
+  std::string text;
+  int64_t fetchedMs = 0;
+};
+
 struct GatewayState {
   std::string bundledConfig;
   Environment env;
@@ -43,6 +52,14 @@ struct GatewayState {
   int64_t requestsServed = 0;
   std::map<std::string, ProviderStats, std::less<>> providerStats;
   std::map<std::string, CachedKey, std::less<>> keyCache;  // by key digest
+  std::map<std::string, CachedSnapshot, std::less<>> snapshotCache;  // by tenant
+
+  // A ledger answer that carries a new snapshot refreshes this instance's
+  // copy at once (the KV mirror follows), so a budget raised here is not
+  // refused here from a stale copy.
+  void noteLedgerResult(std::string_view tenant, std::string_view result, int64_t nowMs);
+  // Stores a tenant's snapshot text (empty: none known); returns the stored copy.
+  const std::string& cacheSnapshot(std::string_view tenant, std::string_view text, int64_t nowMs);
 
   // Rebuilds the active config from bundled + override + env. Keeps the
   // previous valid config serving when an override is invalid.

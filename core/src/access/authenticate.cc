@@ -46,34 +46,43 @@ ApiError quotaBlocked(std::string message) {
   return e;
 }
 
-// The KV snapshot the tenant's ledger publishes: refuse what it already
-// knows is out of quota without a ledger call. The ledger stays the judge
-// of everything else.
+// Refuses what the tenant's snapshot already knows is out of quota, else
+// admits. An empty or unreadable snapshot knows nothing.
+void checkSnapshot(Session& s, std::string_view snapshot) {
+  json::Tape t;
+  if (!t.parse(snapshot) || t.kind(t.root()) != json::Kind::Object) return s.admit();
+  uint32_t enabled = t.find(t.root(), "enabled");
+  if (enabled != 0 && t.kind(enabled) == json::Kind::False)
+    return s.respondError(serverError(503, "Serving is switched off for this tenant.", "service_unavailable",
+                                      "tenant_disabled"));
+  uint32_t blocked = t.find(t.root(), "blocked");
+  if (blocked == 0 || t.kind(blocked) != json::Kind::Object) return s.admit();
+  const Principal& p = s.principal();
+  for (const std::string& scope : {std::string("tenant"), "user:" + p.accountUser(), "key:" + p.keyId}) {
+    uint32_t entry = t.find(blocked, scope);
+    if (entry == 0 || t.kind(entry) != json::Kind::Object) continue;
+    int64_t untilMs = t.integerAt(entry, "until", 0);
+    if (untilMs <= s.nowMs()) continue;
+    std::string text = t.stringAt(entry, "message");
+    const int64_t retrySeconds = (untilMs - s.nowMs() + 999) / 1000;
+    return s.respondError(quotaBlocked(text.empty() ? "Quota exhausted." : text),
+                          {{"retry-after", std::to_string(retrySeconds)}});
+  }
+  s.admit();
+}
+
+// The KV snapshot the tenant's ledger publishes (cached per instance for a
+// moment): refuse what it already knows is out of quota without a ledger
+// call. The ledger stays the judge of everything else.
 void fastCheck(Session& s) {
-  const std::string tenant = s.principal().tenantId;
+  const std::string& tenant = s.principal().tenantId;
+  auto& cache = s.state().snapshotCache;
+  auto hit = cache.find(tenant);
+  if (hit != cache.end() && s.nowMs() - hit->second.fetchedMs < s.config().access.snapshotCacheMs)
+    return checkSnapshot(s, hit->second.text);
   s.kvGet(access::ledgerSnapshot(tenant), [](Session& s, const EffectResult& r) {
-    if (!r.ok) return s.admit();
-    json::Tape t;
-    if (!t.parse(r.data) || t.kind(t.root()) != json::Kind::Object) return s.admit();
-    uint32_t enabled = t.find(t.root(), "enabled");
-    if (enabled != 0 && t.kind(enabled) == json::Kind::False)
-      return s.respondError(serverError(503, "Serving is switched off for this tenant.", "service_unavailable",
-                                        "tenant_disabled"));
-    uint32_t blocked = t.find(t.root(), "blocked");
-    if (blocked == 0 || t.kind(blocked) != json::Kind::Object) return s.admit();
-    const Principal& p = s.principal();
-    for (const std::string& scope : {std::string("tenant"), "user:" + p.accountUser(), "key:" + p.keyId}) {
-      uint32_t entry = t.find(blocked, scope);
-      if (entry == 0 || t.kind(entry) != json::Kind::Object) continue;
-      uint32_t until = t.find(entry, "until");
-      int64_t untilMs = 0;
-      if (until == 0 || !t.isInteger(until, &untilMs) || untilMs <= s.nowMs()) continue;
-      uint32_t message = t.find(entry, "message");
-      std::string text = message != 0 && t.kind(message) == json::Kind::String ? t.string(message) : "Quota exhausted.";
-      const int64_t retrySeconds = (untilMs - s.nowMs() + 999) / 1000;
-      return s.respondError(quotaBlocked(text), {{"retry-after", std::to_string(retrySeconds)}});
-    }
-    s.admit();
+    // No snapshot yet (or KV down) is cached too: the ledger decides alone.
+    checkSnapshot(s, s.state().cacheSnapshot(s.principal().tenantId, r.ok ? r.data : std::string_view(), s.nowMs()));
   });
 }
 

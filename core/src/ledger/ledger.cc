@@ -321,7 +321,8 @@ Step reserve(State& s, const Tape& op, int64_t now) {
   // limits last seen), which the next reserve recomputes: not worth a write.
   keyAcc.user = user;
   keyAcc.limits = readQuotaLimitsWire(op, op.find(0, "key_limits"));
-  userAcc.limits = userLimits(s, user, readQuotaLimitsWire(op, op.find(0, "user_defaults")));
+  s.userDefaults = readQuotaLimitsWire(op, op.find(0, "user_defaults"));
+  userAcc.limits = userLimits(s, user, s.userDefaults);
   for (Account* a : {&keyAcc, &userAcc, &tenant}) roll(*a, now);
   const Scope scopes[3] = {{&keyAcc, keyAcc.limits}, {&userAcc, userAcc.limits}, {&tenant, s.tenantLimits}};
   const std::string_view scopeNames[3] = {names.key, names.user, names.tenant};
@@ -497,6 +498,8 @@ Step setQuota(State& s, const Tape& op) {
   const std::string user = op.stringAt(0, "user");
   if (user.empty()) return {false, invalidOp("set_quota needs user")};
   const QuotaLimits& l = s.quotas[user] = readQuotaLimitsWire(op, op.find(0, "limits"));
+  // The user's effective limits change now, so the snapshot can lift a block.
+  if (auto a = s.accounts.find(userAccount(user)); a != s.accounts.end()) a->second.limits = userLimits(s, user, s.userDefaults);
   std::string out;
   json::Writer w(out);
   w.beginObject().field("ok", true).field("userId", user).key("limits");

@@ -77,6 +77,7 @@ State readState(std::string_view text) {
   if (text.empty() || !t.parse(text) || t.kind(0) != Kind::Object) return s;
   s.enabled = t.booleanAt(0, "enabled", true);
   s.tenantLimits = readQuotaLimitsWire(t, t.find(0, "limits"));
+  s.userDefaults = readQuotaLimitsWire(t, t.find(0, "user_defaults"));
   if (uint32_t q = t.find(0, "quotas"); q != 0 && t.kind(q) == Kind::Object)
     for (uint32_t k = t.firstChild(q); k != 0; k = t.nextSibling(q, k + 1))
       s.quotas[t.string(k)] = readQuotaLimitsWire(t, k + 1);
@@ -115,6 +116,8 @@ std::string writeState(const State& s) {
   json::Writer w(out);
   w.beginObject().field("v", 1).field("enabled", s.enabled).key("limits");
   writeQuotaLimitsWire(w, s.tenantLimits);
+  w.key("user_defaults");
+  writeQuotaLimitsWire(w, s.userDefaults);
   w.key("quotas").beginObject();
   for (const auto& [user, l] : s.quotas) {
     w.key(user);

@@ -45,6 +45,7 @@ struct Alert {
 struct State {
   bool enabled = true;
   QuotaLimits tenantLimits;
+  QuotaLimits userDefaults;  // the gateway's per-user defaults, as last sent with a reserve
   std::map<std::string, QuotaLimits, std::less<>> quotas;  // per user
   std::map<std::string, Account, std::less<>> accounts;    // "tenant", "user:<id>", "key:<id>"
   std::set<std::string, std::less<>> revoked;
