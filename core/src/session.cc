@@ -68,6 +68,7 @@ void Session::startHandler() {
 }
 
 void Session::admit() {
+  admittedMs_ = nowMs_;
   if (!ended_) handler_->start(*this);
 }
 

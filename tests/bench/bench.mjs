@@ -13,6 +13,7 @@ import { startGateway } from '../support/gateway.js';
 
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const SEQUENTIAL_REQUESTS = Number(process.env.BENCH_SEQUENTIAL ?? 300);
 const REQUEST = readFileSync(ROOT + 'tests/fixtures/bench/chat_1k.json', 'utf8');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -85,6 +86,30 @@ async function load(url, key) {
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
 }
 
+// One connection, one request at a time: end-to-end latency, and for the
+// gateway what auth and the ledger took by its own Server-Timing header
+// (workerd's clock advances with I/O, so these are the I/O waits).
+async function sequential(url, key, count = SEQUENTIAL_REQUESTS) {
+  const total = [];
+  const timing = { auth: [], ledger: [] };
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const res = await fetch(url + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: REQUEST,
+    });
+    await res.arrayBuffer();
+    total.push(performance.now() - t);
+    for (const part of (res.headers.get('server-timing') ?? '').split(',')) {
+      const [name, dur] = part.trim().split(';dur=');
+      if (timing[name]) timing[name].push(Number(dur));
+    }
+  }
+  const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
+  return { p50: median(total), auth: mean(timing.auth), ledger: mean(timing.ledger) };
+}
+
 const sizes = { clang: moduleStats('clang'), emscripten: moduleStats('emscripten') };
 const micros = { clang: wasmCoreMicros('clang'), emscripten: wasmCoreMicros('emscripten'), anthropic: wasmCoreMicros('clang', ANTHROPIC_REQUEST, anthropicAnswer) };
 const ledger = ledgerMicros('clang');
@@ -95,6 +120,8 @@ const gateway = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: u
 const bare = await startGateway({ OPENAI_API_KEY: 'bench', UPSTREAM_URL: upstream.url }, { script: 'tests/bench/passthrough_worker.js', key: false });
 await load(gateway.url, gateway.key); // warm both
 await load(bare.url, 'none');
+const seqBare = await sequential(bare.url, 'none');
+const seqGateway = await sequential(gateway.url, gateway.key);
 const viaBare = await load(bare.url, 'none');
 const viaGateway = await load(gateway.url, gateway.key);
 await gateway.close();
@@ -112,6 +139,8 @@ const rows = [
   ['core µs per 1 KB chat request, wasm Emscripten', micros.emscripten.toFixed(2), '≤ 20 µs'],
   ['core µs per 1 KB chat request translated to Anthropic and back, wasm clang', micros.anthropic.toFixed(2), ''],
   ['ledger µs per metered request (reserve + settle, in the Durable Object), wasm clang', ledger.toFixed(2), ''],
+  [`one connection, ${SEQUENTIAL_REQUESTS} requests in turn: p50 ms, bare / gateway`, `${seqBare.p50.toFixed(2)} / ${seqGateway.p50.toFixed(2)}`, ''],
+  ['auth + limits on a warm key, mean ms (gateway\'s Server-Timing: auth / ledger reserve)', `${(seqGateway.auth + seqGateway.ledger).toFixed(2)} (${seqGateway.auth.toFixed(2)} / ${seqGateway.ledger.toFixed(2)})`, ''],
   [`bare pass-through worker: req/s, p50 / p99 ms (${CONNECTIONS} conns, ${LOAD_SECONDS}s)`, `${viaBare.rps.toFixed(0)}, ${viaBare.p50} / ${viaBare.p99}`, ''],
   [`gateway: req/s, p50 / p99 ms`, `${viaGateway.rps.toFixed(0)}, ${viaGateway.p50} / ${viaGateway.p99}`, 'p50 within 10% of bare'],
 ];
@@ -129,6 +158,9 @@ core, the ABI or the worker; it rewrites this file.
   fake upstream's JSON completion.
 - "core µs per request" drives a whole session (open, validate, splice the upstream body, emit the fetch,
   take the response, respond, close) through the ABI from Node, median of 30 batches of 1000.
+- "One connection": ${SEQUENTIAL_REQUESTS} requests one after another with \`fetch\` after the warm-up; the
+  auth + limits row averages the gateway's own \`Server-Timing\` (\`auth\`: key and snapshot lookups,
+  \`ledger\`: the reserve call to the tenant's Durable Object; settling happens after the response).
 - Load: autocannon on loopback, ${CONNECTIONS} connections for ${LOAD_SECONDS} s each, the gateway (deploy bundle)
   and a bare pass-through worker (\`tests/bench/passthrough_worker.js\`) both in workerd via miniflare,
   against the same fake upstream. Both share the 2 cores with autocannon and the upstream, so absolute

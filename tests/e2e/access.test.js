@@ -103,6 +103,7 @@ describe('limits', () => {
       assert.equal(res.headers.get('x-ratelimit-limit-requests'), '5');
       assert.equal(res.headers.get('x-ratelimit-limit-tokens'), '100000');
       assert.match(res.headers.get('x-ratelimit-reset-requests'), /^\d+(ms|s|m\d+s)$/);
+      assert.match(res.headers.get('server-timing'), /^auth;dur=\d+, ledger;dur=\d+$/);
       remaining.push(Number(res.headers.get('x-ratelimit-remaining-requests')));
     }
     assert.deepEqual(remaining, [4, 3, 2, 1, 0]);

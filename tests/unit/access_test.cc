@@ -160,6 +160,19 @@ TEST_CASE("/api/v1/ai/generate's tenantId, userId and agentId narrow like the he
   CHECK(h.ledgerOps.back().find("\"user\":\"dave\"") != std::string::npos);
 }
 
+TEST_CASE("metered responses say what auth and the ledger took (Server-Timing)") {
+  FakeHost h;
+  HttpResponse r = h.chat(CHAT);
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["server-timing"] == "auth;dur=0, ledger;dur=0");  // the fake host's clock stands still
+  // A request the ledger refuses reports that call too.
+  std::string key = createKey(h, {{"tenantId", "acme"}, {"limits", {{"rpm", 1}}}});
+  REQUIRE(h.request("POST", "/v1/chat/completions", CHAT, bearer(key)).status == 200);
+  HttpResponse refused = h.request("POST", "/v1/chat/completions", CHAT, bearer(key));
+  CHECK(refused.status == 429);
+  CHECK(refused.headers["server-timing"] == "auth;dur=0, ledger;dur=0");
+}
+
 TEST_CASE("a key's model list is enforced with a 403 naming the model") {
   FakeHost h;
   std::string key = createKey(h, {{"tenantId", "acme"}, {"models", {"gpt-4o-mini"}}});

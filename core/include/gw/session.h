@@ -119,6 +119,8 @@ class Session {
   const std::string& body() const { return body_; }
   const std::string& requestId() const { return requestId_; }
   int64_t nowMs() const { return nowMs_; }
+  int64_t openedMs() const { return envelope_.nowMs; }
+  int64_t admittedMs() const { return admittedMs_; }  // when the access stage let the request in
   int64_t startedMs() const { return envelope_.nowMs; }
   Random& random() { return random_; }
   bool headSent() const { return headSent_; }
@@ -174,6 +176,7 @@ class Session {
   uint32_t nextEffectId_ = 1;
   bool readingConfig_ = false;  // this session holds the instance's config refresh
   int64_t nowMs_ = 0;
+  int64_t admittedMs_ = 0;
   bool headSent_ = false;
   bool ended_ = false;
   bool cancelled_ = false;

@@ -49,7 +49,9 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   writeQuotaLimitsWire(w, cfg.userDefaults);
   w.field("tokens", worst.tokens).field("usd", worst.cost.picoUsd).field("brl", worst.cost.picoBrl);
   w.field("ttl_ms", s.config().requestTimeoutMs + 60000).endObject();
-  s.ledger(p.tenantId, op, [this, done = std::move(done)](Session& s, const EffectResult& r) {
+  authMs_ = s.admittedMs() - s.openedMs();
+  s.ledger(p.tenantId, op, [this, done = std::move(done), sentMs = s.nowMs()](Session& s, const EffectResult& r) {
+    ledgerMs_ = s.nowMs() - sentMs;
     json::Tape t;
     if (!r.ok || !t.parse(r.data) || t.kind(t.root()) != Kind::Object)
       return done(s, serverError(503, "The quota ledger is unavailable; the request was not sent.",
@@ -116,6 +118,11 @@ void Meter::addHeaders(Headers& h) const {
     h.emplace_back("x-ratelimit-reset-tokens", formatReset(resetTokensMs_));
   }
   if (retryAfterMs_ >= 0) h.emplace_back("retry-after", std::to_string((retryAfterMs_ + 999) / 1000));
+  if (authMs_ >= 0) {
+    std::string timing = "auth;dur=" + std::to_string(authMs_);
+    if (ledgerMs_ >= 0) timing += ", ledger;dur=" + std::to_string(ledgerMs_);
+    h.emplace_back("server-timing", timing);
+  }
 }
 
 }  // namespace gw

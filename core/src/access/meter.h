@@ -3,7 +3,8 @@
 // worst case (tokens, USD, BRL) is reserved in the tenant's ledger; when the
 // response or stream ends it is settled to the actual, and on failure or a
 // client abort it is released. The ledger's answer also gives the
-// x-ratelimit-* headers OpenAI clients read, sent on every response.
+// x-ratelimit-* headers OpenAI clients read, sent on every response, and a
+// Server-Timing header with what authentication and the ledger took.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -33,7 +34,7 @@ class Meter {
   void settle(Session& s, int64_t tokens, const Cost& actual);
   void release(Session& s);
   bool holding() const { return holding_; }
-  // x-ratelimit-* (and retry-after after a denial).
+  // x-ratelimit-*, server-timing (and retry-after after a denial).
   void addHeaders(Headers& h) const;
 
  private:
@@ -42,6 +43,7 @@ class Meter {
   int64_t limitRequests_ = 0, remainingRequests_ = 0, resetRequestsMs_ = 0;
   int64_t limitTokens_ = 0, remainingTokens_ = 0, resetTokensMs_ = 0;
   int64_t retryAfterMs_ = -1;
+  int64_t authMs_ = -1, ledgerMs_ = -1;  // host clock: in workerd it advances with I/O only
 };
 
 // OpenAI's reset format: "20ms", "1s", "6m0s".
