@@ -131,10 +131,18 @@ int32_t gw_ledger_apply(uint32_t ledger, const uint8_t* op, uint32_t op_len, dou
   if (it == ledgers().open.end()) return GW_ERR_NOT_FOUND;
   gw::ledger::Outcome r = it->second.apply(view(op, op_len), static_cast<int64_t>(now_ms));
   std::string& out = output();
-  const auto n = static_cast<uint32_t>(r.stateChanged ? r.state.size() : 0);
+  auto appendU32 = [&out](size_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  };
   out.assign(4, '\0');
+  for (const auto& [key, value] : r.writes) {
+    appendU32(key.size());
+    out += key;
+    appendU32(value.size());
+    out += value;
+  }
+  const size_t n = out.size() - 4;
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
-  if (r.stateChanged) out += r.state;
   out += r.result;
   return publish(out_ptr, out_len);
 }

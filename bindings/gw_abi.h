@@ -63,12 +63,15 @@ int32_t GW_EXPORT(gw_session_cancel)(uint32_t session, double now_ms);
 int32_t GW_EXPORT(gw_session_close)(uint32_t session);
 
 /* The ledger (run by the host's Durable Object, one per tenant). Open loads a
- * tenant's stored document (empty: a new tenant) and returns a ledger id
- * (> 0) or GW_ERR_EXHAUSTED; the core keeps it parsed between operations. */
+ * tenant's stored entries as one JSON object {"<key>":<value>,...} (empty: a
+ * new tenant) and returns a ledger id (> 0) or GW_ERR_EXHAUSTED; the core
+ * keeps it parsed between operations. */
 int32_t GW_EXPORT(gw_ledger_open)(const uint8_t* state, uint32_t state_len);
 
-/* Applies one operation at the host's clock. Output: u32le N | N bytes of the
- * document to store (N = 0: unchanged) | result JSON. */
+/* Applies one operation at the host's clock. Output: u32le N | N bytes of
+ * writes | result JSON, where the writes (the entries to store, only those
+ * that changed; N = 0: none) are repeated u32le key length | key | u32le
+ * value length | value (JSON text). */
 int32_t GW_EXPORT(gw_ledger_apply)(uint32_t ledger, const uint8_t* op, uint32_t op_len, double now_ms,
                                    uint8_t** out_ptr, uint32_t* out_len);
 

@@ -160,25 +160,34 @@ export class GatewayCore {
     return this.exports.gw_session_close(session);
   }
 
-  // Loads a tenant's stored ledger document ('' for a new tenant); returns
-  // the ledger's id (> 0) or a negative Status.
-  ledgerOpen(stored) {
-    return this.withInputs(stored ?? '', '', (sp, sl) => this.exports.gw_ledger_open(sp, sl));
+  // Loads a tenant's ledger from its stored entries (a Map of key -> JSON
+  // text; empty for a new tenant); returns the ledger's id (> 0) or a
+  // negative Status.
+  ledgerOpen(entries) {
+    const doc = `{${[...(entries ?? [])].map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
+    return this.withInputs(doc, '', (sp, sl) => this.exports.gw_ledger_open(sp, sl));
   }
 
-  // One operation on an open ledger: { state (the document to store, or
-  // null when unchanged), result (string) }.
+  // One operation on an open ledger: { writes (array of [key, JSON text] to
+  // store; empty when nothing changed), result (string) }.
   ledgerApply(ledger, op, nowMs) {
     const status = this.withInputs(op, '', (op_, ol) =>
       this.exports.gw_ledger_apply(ledger, op_, ol, nowMs, this.outPair, this.outPair + 4),
     );
     if (status !== Status.OK) throw new Error(`gw_ledger_apply failed with status ${status}`);
     const out = this.readOut();
-    const n = out[0] | (out[1] << 8) | (out[2] << 16) | (out[3] << 24);
-    return {
-      state: n > 0 ? decoder.decode(out.subarray(4, 4 + n)) : null,
-      result: decoder.decode(out.subarray(4 + n)),
-    };
+    const u32 = (at) => (out[at] | (out[at + 1] << 8) | (out[at + 2] << 16) | (out[at + 3] << 24)) >>> 0;
+    const end = 4 + u32(0);
+    const writes = [];
+    for (let at = 4; at < end; ) {
+      const kl = u32(at);
+      const key = decoder.decode(out.subarray(at + 4, at + 4 + kl));
+      at += 4 + kl;
+      const vl = u32(at);
+      writes.push([key, decoder.decode(out.subarray(at + 4, at + 4 + vl))]);
+      at += 4 + vl;
+    }
+    return { writes, result: decoder.decode(out.subarray(end)) };
   }
 
   ledgerClose(ledger) {

@@ -1,9 +1,9 @@
 // The ledger Durable Object: one per tenant (named by the tenant id), so
 // every reserve, settle and release for a tenant is serialised here and a
 // budget cannot be overshot by concurrent requests. The rules live in the
-// core (gw_ledger_*); this class keeps the core's document in durable
-// storage, mirrors the core's snapshot into KV for the fast check, and posts
-// the budget alerts the core hands back.
+// core (gw_ledger_*); this class keeps the entries the core hands back in
+// durable storage, mirrors the core's snapshot into KV for the fast check,
+// and posts the budget alerts the core hands back.
 import { DurableObject } from 'cloudflare:workers';
 import gatewayModule from '../build/wasm/gateway.wasm';
 import { GatewayCore } from '../bindings/gw_abi.js';
@@ -18,19 +18,19 @@ function ledgerCore() {
 export class Ledger extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.doc = '';
-    this.opened = null; // { core, id }: the document loaded into that instance
+    this.entries = new Map(); // what storage holds: key -> JSON text
+    this.opened = null; // { core, id }: the entries loaded into that instance
     ctx.blockConcurrencyWhile(async () => {
-      this.doc = (await ctx.storage.get('ledger')) ?? '';
+      this.entries = await ctx.storage.list();
     });
   }
 
-  // The core keeps the document parsed between calls; after the instance is
-  // replaced (a trap), the last stored document is loaded into the new one.
+  // The core keeps the ledger parsed between calls; after the instance is
+  // replaced (a trap), the stored entries are loaded into the new one.
   ledgerId() {
     const c = ledgerCore();
     if (this.opened?.core !== c) {
-      const id = c.ledgerOpen(this.doc);
+      const id = c.ledgerOpen(this.entries);
       if (id <= 0) throw new Error(`gw_ledger_open failed with status ${id}`);
       this.opened = { core: c, id };
     }
@@ -47,9 +47,11 @@ export class Ledger extends DurableObject {
       if (core) core.dead = true;
       throw err;
     }
-    if (out.state !== null) {
-      this.doc = out.state;
-      this.ctx.storage.put('ledger', out.state);
+    // Only what changed; put() takes at most 128 entries at once.
+    for (let i = 0; i < out.writes.length; i += 128) {
+      const batch = out.writes.slice(i, i + 128);
+      for (const [key, value] of batch) this.entries.set(key, value);
+      this.ctx.storage.put(Object.fromEntries(batch));
     }
     if (out.result.includes('"snapshot"') || out.result.includes('"alerts"')) {
       const result = JSON.parse(out.result);

@@ -66,10 +66,10 @@ function storeEffect(core, e, body, nowMs) {
     return [{ id: e.id, type: 'kv_list_result', ok: true, now_ms: nowMs }, JSON.stringify({ keys, complete: true })];
   }
   const ledgers = core.testLedgers ?? new Map();
-  if (!ledgers.has(e.tenant)) ledgers.set(e.tenant, { id: core.ledgerOpen(''), doc: '' });
+  if (!ledgers.has(e.tenant)) ledgers.set(e.tenant, { id: core.ledgerOpen(new Map()), stored: new Map() });
   const ledger = ledgers.get(e.tenant);
   const out = core.ledgerApply(ledger.id, body, nowMs);
-  if (out.state !== null) ledger.doc = out.state;
+  for (const [key, value] of out.writes) ledger.stored.set(key, value);
   return e.id === undefined ? null : [{ id: e.id, type: 'ledger_result', ok: true, now_ms: nowMs }, out.result];
 }
 

@@ -180,9 +180,10 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         }
         const std::string tenant = str(b.tape, e, "tenant");
         auto open = openLedgers.find(tenant);
-        if (open == openLedgers.end()) open = openLedgers.emplace(tenant, ledger::Ledger(ledgers[tenant])).first;
+        if (open == openLedgers.end())
+          open = openLedgers.emplace(tenant, ledger::Ledger(ledger::storedDocument(ledgers[tenant]))).first;
         ledger::Outcome out = open->second.apply(op, nowMs);
-        if (out.stateChanged) ledgers[tenant] = std::move(out.state);
+        for (auto& [key, value] : out.writes) ledgers[tenant][key] = std::move(value);
         // The Durable Object mirrors a new snapshot into KV for the fast check.
         json::Tape result;
         if (result.parse(out.result) && result.find(0, "snapshot") != 0) {

@@ -68,7 +68,7 @@ class FakeHost {
   Gateway gateway;
   GwStatus configureStatus;
   std::map<std::string, std::string> kv;
-  std::map<std::string, std::string> ledgers;  // tenant -> ledger document (the Durable Object's storage)
+  std::map<std::string, std::map<std::string, std::string>> ledgers;  // tenant -> the Durable Object's stored entries
   std::map<std::string, ledger::Ledger> openLedgers;  // tenant -> the Durable Object's loaded ledger
   std::vector<std::string> ledgerOps;          // every op sent, in order
   int snapshotWrites = 0;                      // KV mirrors of the ledger's snapshot

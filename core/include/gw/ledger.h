@@ -17,17 +17,25 @@
 // "retry_after_ms"}; any result may carry "alerts" (to post to the budget
 // webhook) and "snapshot" (the blocked-scopes summary to mirror into KV).
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace gw::ledger {
 
+// What one operation did. The host stores `writes` (storage key -> JSON
+// text; only what changed) before it answers, and loads a ledger by handing
+// every stored entry back as one object (storedDocument).
 struct Outcome {
-  bool stateChanged = false;
-  std::string state;   // the new document to store, when stateChanged
+  std::vector<std::pair<std::string, std::string>> writes;
   std::string result;  // JSON
 };
+
+// {"<key>":<value>,...}: the stored entries as the document Ledger loads.
+std::string storedDocument(const std::map<std::string, std::string>& entries);
 
 struct State;
 
@@ -48,6 +56,7 @@ class Ledger {
 };
 
 // One operation on a stored document (load, apply): for tests and one-shot hosts.
+// The writes are what the host would merge into its stored entries.
 Outcome apply(std::string_view stored, std::string_view op, int64_t nowMs);
 
 }  // namespace gw::ledger

@@ -33,13 +33,17 @@ constexpr std::string_view TENANT = "tenant";
 
 // ---- the rules ------------------------------------------------------------
 
-void roll(Account& a, int64_t now) {
+// Starts the account's current minute, day and month; true when any changed.
+bool roll(Account& a, int64_t now) {
+  bool changed = false;
   int64_t minute = floorTo(now, MS_PER_MINUTE);
-  if (a.minute != minute) a.minute = minute, a.minuteRequests = 0, a.minuteTokens = 0;
+  if (a.minute != minute) a.minute = minute, a.minuteRequests = 0, a.minuteTokens = 0, changed = true;
   int64_t day = periodBounds(Period::Daily, now).startMs;
-  if (a.day != day) a.day = day, a.dayRequests = 0;
+  if (a.day != day) a.day = day, a.dayRequests = 0, changed = true;
   int64_t month = periodBounds(Period::Monthly, now).startMs;
-  if (a.month != month) a.month = month, a.monthRequests = 0, a.monthTokens = 0, a.monthUsd = 0, a.monthBrl = 0;
+  if (a.month != month)
+    a.month = month, a.monthRequests = 0, a.monthTokens = 0, a.monthUsd = 0, a.monthBrl = 0, changed = true;
+  return changed;
 }
 
 void roll(BudgetState& b, int64_t now) {
@@ -217,7 +221,7 @@ QuotaLimits userLimits(const State& s, std::string_view user, const QuotaLimits&
 void addSpend(State& s, std::string_view key, std::string_view user, int64_t tokens, int64_t usd, int64_t brl,
               int64_t now) {
   for (const std::string& name : {std::string(TENANT), userAccount(user), keyAccount(key)}) {
-    Account& a = s.accounts[name];
+    Account& a = s.touch(name);
     roll(a, now);
     a.monthTokens += tokens, a.monthUsd += usd, a.monthBrl += brl;
     a.totalTokens += tokens, a.totalUsd += usd, a.totalBrl += brl;
@@ -240,9 +244,8 @@ void addSpend(State& s, std::string_view key, std::string_view user, int64_t tok
 
 void undoRequest(State& s, const Reservation& r) {
   for (const std::string& name : {std::string(TENANT), userAccount(r.user), keyAccount(r.key)}) {
-    auto it = s.accounts.find(name);
-    if (it == s.accounts.end()) continue;
-    Account& a = it->second;
+    if (!s.accounts.count(name)) continue;
+    Account& a = s.touch(name);
     if (a.minute == floorTo(r.atMs, MS_PER_MINUTE)) {
       a.minuteRequests = std::max<int64_t>(0, a.minuteRequests - 1);
       a.minuteTokens = std::max<int64_t>(0, a.minuteTokens - r.tokens);
@@ -257,40 +260,60 @@ void undoRequest(State& s, const Reservation& r) {
 
 // Scopes out of quota until a known time, mirrored into KV so isolates can
 // refuse them without a ledger call. Rate limits are too short-lived to mirror.
-std::string snapshotOf(const State& s, int64_t now) {
-  struct Block {
-    int64_t until = 0;
-    std::string message;
-  };
-  std::map<std::string, Block, std::less<>> blocked;
-  auto block = [&](std::string_view scope, int64_t until, std::string message) {
-    auto it = blocked.find(scope);
-    if (it != blocked.end() && it->second.until >= until) return;
-    blocked[std::string(scope)] = {until, std::move(message)};
-  };
+// An account's block changes only when the account does (expiry is in
+// `until`), so only changed accounts are looked at again.
+void refreshBlock(State& s, const std::string& name, int64_t now) {
+  auto it = s.accounts.find(name);
+  if (it == s.accounts.end()) return;
+  const Account& a = it->second;
+  const QuotaLimits& l = name == TENANT ? s.tenantLimits : a.limits;
   const PeriodBounds month = periodBounds(Period::Monthly, now);
   const PeriodBounds day = periodBounds(Period::Daily, now);
-  for (const auto& [name, a] : s.accounts) {
-    const QuotaLimits& l = name == TENANT ? s.tenantLimits : a.limits;
-    const bool thisMonth = a.month == month.startMs;
-    if (l.dailyRequests >= 0 && a.day == day.startMs && a.dayRequests >= l.dailyRequests)
-      block(name, day.endMs, "Daily request quota exhausted for " + scopeLabel(name) + ".");
-    if (thisMonth && l.monthlyRequests >= 0 && a.monthRequests >= l.monthlyRequests)
-      block(name, month.endMs, "Monthly request quota exhausted for " + scopeLabel(name) + ".");
-    if (thisMonth && l.monthlySpendPico >= 0 && a.monthUsd >= l.monthlySpendPico)
-      block(name, month.endMs, "Monthly spend limit reached for " + scopeLabel(name) + ".");
+  const bool thisMonth = a.month == month.startMs;
+  Block b;
+  if (thisMonth && l.monthlyRequests >= 0 && a.monthRequests >= l.monthlyRequests)
+    b = {month.endMs, "Monthly request quota exhausted for " + scopeLabel(name) + "."};
+  else if (thisMonth && l.monthlySpendPico >= 0 && a.monthUsd >= l.monthlySpendPico)
+    b = {month.endMs, "Monthly spend limit reached for " + scopeLabel(name) + "."};
+  else if (l.dailyRequests >= 0 && a.day == day.startMs && a.dayRequests >= l.dailyRequests)
+    b = {day.endMs, "Daily request quota exhausted for " + scopeLabel(name) + "."};
+  if (b.until > 0) s.accountBlocks[name] = std::move(b);
+  else s.accountBlocks.erase(name);
+}
+
+void refreshBlocks(State& s, int64_t now) {
+  if (!s.blocksKnown) {
+    for (const auto& [name, a] : s.accounts) refreshBlock(s, name, now);
+    s.blocksKnown = true;
+    return;
   }
+  for (const auto& name : s.dirtyAccounts) refreshBlock(s, name, now);
+}
+
+std::string snapshotOf(const State& s, int64_t now) {
+  std::map<std::string_view, const Block*, std::less<>> blocked;
+  std::vector<Block> budgetBlocks;
+  budgetBlocks.reserve(s.budgets.size());
+  std::vector<std::string> budgetScopes;
+  budgetScopes.reserve(s.budgets.size());
+  auto block = [&](std::string_view scope, const Block* b) {
+    if (b->until <= now) return;
+    auto it = blocked.find(scope);
+    if (it == blocked.end() || it->second->until < b->until) blocked[scope] = b;
+  };
+  for (const auto& [name, b] : s.accountBlocks) block(name, &b);
   for (const auto& b : s.budgets) {
     PeriodBounds p = periodBounds(b.budget.period, now);
-    if (b.budget.pauseAtLimit && b.periodStart == p.startMs && b.used >= b.budget.limit)
-      block(b.budget.userId.empty() ? std::string(TENANT) : userAccount(b.budget.userId), p.endMs,
-            "Budget '" + b.budget.id + "' reached.");
+    if (!b.budget.pauseAtLimit || b.periodStart != p.startMs || b.used < b.budget.limit) continue;
+    budgetScopes.push_back(b.budget.userId.empty() ? std::string(TENANT) : userAccount(b.budget.userId));
+    budgetBlocks.push_back({p.endMs, "Budget '" + b.budget.id + "' reached."});
   }
+  for (size_t i = 0; i < budgetBlocks.size(); ++i) block(budgetScopes[i], &budgetBlocks[i]);
   std::string out;
   json::Writer w(out);
   w.beginObject().field("enabled", s.enabled).key("blocked").beginObject();
   for (const auto& [scope, b] : blocked)
-    w.key(scope).beginObject().field("until", b.until).field("message", b.message).endObject();
+    w.key(scope).beginObject().field("until", b->until).field("message", b->message).endObject();
   w.endObject().endObject();
   return out;
 }
@@ -314,9 +337,9 @@ Step reserve(State& s, const Tape& op, int64_t now) {
   const int64_t tokens = amountAt(op, "tokens"), usd = amountAt(op, "usd"), brl = amountAt(op, "brl");
 
   const Scopes names{keyAccount(key), userAccount(user)};
-  Account& keyAcc = s.accounts[names.key];
-  Account& userAcc = s.accounts[names.user];
-  Account& tenant = s.accounts[std::string(TENANT)];
+  Account& keyAcc = s.touch(names.key);
+  Account& userAcc = s.touch(names.user);
+  Account& tenant = s.touch(TENANT);
   // A refusal below leaves only these derived updates (period rolls, the
   // limits last seen), which the next reserve recomputes: not worth a write.
   keyAcc.user = user;
@@ -367,7 +390,7 @@ Step settle(State& s, const Tape& op, int64_t now) {
     // Tokens were counted at the reserved worst case in the minute they were
     // reserved; correct that minute to the actual.
     for (const std::string& name : {std::string(TENANT), userAccount(user), keyAccount(key)}) {
-      Account& a = s.accounts[name];
+      Account& a = s.touch(name);
       if (a.minute == floorTo(it->atMs, MS_PER_MINUTE))
         a.minuteTokens = std::max<int64_t>(0, a.minuteTokens - it->tokens + tokens);
     }
@@ -491,6 +514,7 @@ Step setTenant(State& s, const Tape& op, int64_t now) {
     s.enabled = op.kind(enabled) == Kind::True;
   const uint32_t limits = op.find(0, "limits");
   if (limits != 0 && op.kind(limits) == Kind::Object) s.tenantLimits = readQuotaLimitsWire(op, limits);
+  if (s.accounts.count(TENANT)) s.dirtyAccounts.emplace(TENANT);  // its block may change with its limits
   return {true, getState(s, now)};
 }
 
@@ -499,7 +523,8 @@ Step setQuota(State& s, const Tape& op) {
   if (user.empty()) return {false, invalidOp("set_quota needs user")};
   const QuotaLimits& l = s.quotas[user] = readQuotaLimitsWire(op, op.find(0, "limits"));
   // The user's effective limits change now, so the snapshot can lift a block.
-  if (auto a = s.accounts.find(userAccount(user)); a != s.accounts.end()) a->second.limits = userLimits(s, user, s.userDefaults);
+  s.quotasDirty = true;
+  if (s.accounts.count(userAccount(user))) s.touch(userAccount(user)).limits = userLimits(s, user, s.userDefaults);
   std::string out;
   json::Writer w(out);
   w.beginObject().field("ok", true).field("userId", user).key("limits");
@@ -512,6 +537,7 @@ Step resetQuota(State& s, const Tape& op) {
   const std::string user = op.stringAt(0, "user");
   for (auto& [name, a] : s.accounts) {
     if (name != userAccount(user) && a.user != user) continue;
+    s.dirtyAccounts.insert(name);
     a.minuteRequests = a.minuteTokens = a.dayRequests = 0;
     a.monthRequests = a.monthTokens = a.monthUsd = a.monthBrl = 0;
   }
@@ -581,10 +607,12 @@ Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
   if (name == "revoke") {
     const std::string key = op.stringAt(0, "key");
     const bool added = !key.empty() && s.revoked.insert(key).second;
+    s.revokedDirty = s.revokedDirty || added;
     return {added, std::string(OK)};
   }
   if (name == "tick") {
-    for (auto& [acct, a] : s.accounts) roll(a, now);
+    for (auto& [name, a] : s.accounts)
+      if (roll(a, now)) s.dirtyAccounts.insert(name);
     for (auto& b : s.budgets) roll(b, now);
     return {true, std::string(OK)};
   }
@@ -626,6 +654,7 @@ Outcome Ledger::apply(std::string_view opText, int64_t now) {
     w.endArray();
     appendMember(step.result, "alerts", alerts);
   }
+  refreshBlocks(s, now);
   std::string snapshot = snapshotOf(s, now);
   if (snapshot != s.snapshot) {
     appendMember(step.result, "snapshot", snapshot);
@@ -633,10 +662,21 @@ Outcome Ledger::apply(std::string_view opText, int64_t now) {
     changed = true;
   }
   out.result = std::move(step.result);
-  if (changed) {
-    out.stateChanged = true;
-    out.state = writeState(s);
+  // A refusal leaves only derived updates (period rolls, limits last seen)
+  // in the accounts it touched; they are written with the next change.
+  if (changed) storedEntries(s, out.writes);
+  return out;
+}
+
+std::string storedDocument(const std::map<std::string, std::string>& entries) {
+  std::string out = "{";
+  for (const auto& [key, value] : entries) {
+    if (out.size() > 1) out.push_back(',');
+    json::appendEscaped(out, key);
+    out.push_back(':');
+    out += value;
   }
+  out.push_back('}');
   return out;
 }
 

@@ -71,66 +71,71 @@ void writeAlert(json::Writer& w, const Alert& a) {
   w.endObject();
 }
 
+Account& State::touch(std::string_view name) {
+  auto it = accounts.find(name);
+  if (it == accounts.end()) it = accounts.emplace(std::string(name), Account{}).first;
+  if (!dirtyAccounts.count(name)) dirtyAccounts.emplace(name);
+  return it->second;
+}
+
+constexpr std::string_view ACCOUNT_PREFIX = "a:";
+
 State readState(std::string_view text) {
   State s;
   Tape t;
   if (text.empty() || !t.parse(text) || t.kind(0) != Kind::Object) return s;
-  s.enabled = t.booleanAt(0, "enabled", true);
-  s.tenantLimits = readQuotaLimitsWire(t, t.find(0, "limits"));
-  s.userDefaults = readQuotaLimitsWire(t, t.find(0, "user_defaults"));
+  const uint32_t m = t.find(0, "meta");
+  if (m != 0 && t.kind(m) == Kind::Object) {
+    s.enabled = t.booleanAt(m, "enabled", true);
+    s.tenantLimits = readQuotaLimitsWire(t, t.find(m, "limits"));
+    s.userDefaults = readQuotaLimitsWire(t, t.find(m, "user_defaults"));
+    eachIn(t, m, "budgets", [&](uint32_t v) {
+      BudgetState b;
+      if (t.kind(v) != Kind::Object || !readBudgetWire(t, t.find(v, "budget"), b.budget)) return;
+      b.periodStart = t.integerAt(v, "period_start");
+      b.used = t.integerAt(v, "used");
+      b.alerted = t.integersAt(v, "alerted");
+      s.budgets.push_back(std::move(b));
+    });
+    eachIn(t, m, "reservations", [&](uint32_t v) {
+      if (t.kind(v) != Kind::Object) return;
+      Reservation r{t.stringAt(v, "id"),      t.stringAt(v, "key"),     t.stringAt(v, "user"),
+                    t.integerAt(v, "tokens"), t.integerAt(v, "usd"),    t.integerAt(v, "brl"),
+                    t.integerAt(v, "at"),     t.integerAt(v, "expires")};
+      if (!r.id.empty()) s.reservations.push_back(std::move(r));
+    });
+    eachIn(t, m, "alerts", [&](uint32_t v) {
+      if (t.kind(v) == Kind::Object) s.alerts.push_back(readAlert(t, v));
+    });
+    s.alertSeq = t.integerAt(m, "alert_seq");
+    s.snapshot = t.stringAt(m, "snapshot");
+  }
   if (uint32_t q = t.find(0, "quotas"); q != 0 && t.kind(q) == Kind::Object)
     for (uint32_t k = t.firstChild(q); k != 0; k = t.nextSibling(q, k + 1))
       s.quotas[t.string(k)] = readQuotaLimitsWire(t, k + 1);
-  if (uint32_t a = t.find(0, "accounts"); a != 0 && t.kind(a) == Kind::Object)
-    for (uint32_t k = t.firstChild(a); k != 0; k = t.nextSibling(a, k + 1))
-      if (t.kind(k + 1) == Kind::Object) s.accounts[t.string(k)] = readAccount(t, k + 1);
   eachIn(t, 0, "revoked", [&](uint32_t v) {
     if (t.kind(v) == Kind::String) s.revoked.insert(t.string(v));
   });
-  eachIn(t, 0, "budgets", [&](uint32_t v) {
-    BudgetState b;
-    if (t.kind(v) != Kind::Object || !readBudgetWire(t, t.find(v, "budget"), b.budget)) return;
-    b.periodStart = t.integerAt(v, "period_start");
-    b.used = t.integerAt(v, "used");
-    b.alerted = t.integersAt(v, "alerted");
-    s.budgets.push_back(std::move(b));
-  });
-  eachIn(t, 0, "reservations", [&](uint32_t v) {
-    if (t.kind(v) != Kind::Object) return;
-    Reservation r{t.stringAt(v, "id"),      t.stringAt(v, "key"),     t.stringAt(v, "user"),
-                  t.integerAt(v, "tokens"), t.integerAt(v, "usd"),    t.integerAt(v, "brl"),
-                  t.integerAt(v, "at"),     t.integerAt(v, "expires")};
-    if (!r.id.empty()) s.reservations.push_back(std::move(r));
-  });
-  eachIn(t, 0, "alerts", [&](uint32_t v) {
-    if (t.kind(v) == Kind::Object) s.alerts.push_back(readAlert(t, v));
-  });
-  s.alertSeq = t.integerAt(0, "alert_seq");
-  s.snapshot = t.stringAt(0, "snapshot");
+  for (uint32_t k = t.firstChild(0); k != 0; k = t.nextSibling(0, k + 1)) {
+    if (t.kind(k + 1) != Kind::Object) continue;
+    const std::string name = t.string(k);
+    if (name.size() > ACCOUNT_PREFIX.size() && name.compare(0, ACCOUNT_PREFIX.size(), ACCOUNT_PREFIX) == 0)
+      s.accounts[name.substr(ACCOUNT_PREFIX.size())] = readAccount(t, k + 1);
+  }
   return s;
 }
 
-std::string writeState(const State& s) {
+namespace {
+
+std::string metaEntry(const State& s) {
   std::string out;
-  out.reserve(512 + 320 * s.accounts.size() + 160 * s.reservations.size());
+  out.reserve(256 + 160 * s.reservations.size() + 200 * s.budgets.size() + s.snapshot.size());
   json::Writer w(out);
-  w.beginObject().field("v", 1).field("enabled", s.enabled).key("limits");
+  w.beginObject().field("v", 2).field("enabled", s.enabled).key("limits");
   writeQuotaLimitsWire(w, s.tenantLimits);
   w.key("user_defaults");
   writeQuotaLimitsWire(w, s.userDefaults);
-  w.key("quotas").beginObject();
-  for (const auto& [user, l] : s.quotas) {
-    w.key(user);
-    writeQuotaLimitsWire(w, l);
-  }
-  w.endObject().key("accounts").beginObject();
-  for (const auto& [name, a] : s.accounts) {
-    w.key(name);
-    writeAccount(w, a);
-  }
-  w.endObject().key("revoked").beginArray();
-  for (const auto& k : s.revoked) w.string(k);
-  w.endArray().key("budgets").beginArray();
+  w.key("budgets").beginArray();
   for (const auto& b : s.budgets) {
     w.beginObject().key("budget");
     writeBudgetWire(w, b.budget);
@@ -146,6 +151,41 @@ std::string writeState(const State& s) {
   for (const auto& a : s.alerts) writeAlert(w, a);
   w.endArray().field("alert_seq", s.alertSeq).field("snapshot", s.snapshot).endObject();
   return out;
+}
+
+}  // namespace
+
+void storedEntries(State& s, std::vector<std::pair<std::string, std::string>>& out) {
+  out.emplace_back("meta", metaEntry(s));
+  if (s.quotasDirty) {
+    std::string q;
+    json::Writer w(q);
+    w.beginObject();
+    for (const auto& [user, l] : s.quotas) {
+      w.key(user);
+      writeQuotaLimitsWire(w, l);
+    }
+    w.endObject();
+    out.emplace_back("quotas", std::move(q));
+  }
+  if (s.revokedDirty) {
+    std::string r;
+    json::Writer w(r);
+    w.beginArray();
+    for (const auto& k : s.revoked) w.string(k);
+    w.endArray();
+    out.emplace_back("revoked", std::move(r));
+  }
+  for (const auto& name : s.dirtyAccounts) {
+    auto it = s.accounts.find(name);
+    if (it == s.accounts.end()) continue;
+    std::string a;
+    json::Writer w(a);
+    writeAccount(w, it->second);
+    out.emplace_back(std::string(ACCOUNT_PREFIX) + name, std::move(a));
+  }
+  s.dirtyAccounts.clear();
+  s.quotasDirty = s.revokedDirty = false;
 }
 
 }  // namespace gw::ledger

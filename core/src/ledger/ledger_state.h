@@ -42,6 +42,17 @@ struct Alert {
   std::string used, limit;  // formatted for the budget's type ("12.5", "40000")
 };
 
+// A scope refused until a known time, for the KV snapshot.
+struct Block {
+  int64_t until = 0;
+  std::string message;
+};
+
+// A ledger is stored as several entries, so an operation rewrites only what
+// it changed: "meta" (switches, tenant limits, budgets, reservations,
+// alerts, the snapshot), "quotas", "revoked", and one "a:<account>" per
+// account ("a:tenant", "a:user:<id>", "a:key:<id>"). To load, the host hands
+// back every entry as one JSON object {"meta":{...},"a:tenant":{...},...}.
 struct State {
   bool enabled = true;
   QuotaLimits tenantLimits;
@@ -54,12 +65,24 @@ struct State {
   std::vector<Alert> alerts;
   int64_t alertSeq = 0;
   std::string snapshot;  // the last snapshot mirrored to KV
+
+  // Not stored: what changed since the last write, and each account's
+  // block (derived from the accounts, computed on first use after loading).
+  std::set<std::string, std::less<>> dirtyAccounts;
+  bool quotasDirty = false, revokedDirty = false;
+  std::map<std::string, Block, std::less<>> accountBlocks;
+  bool blocksKnown = false;
+
+  // The account to change: created when new, and written with the next change.
+  Account& touch(std::string_view name);
 };
 
 // An unreadable document reads as an empty ledger: the stored text only ever
-// comes from writeState, so this is a fresh tenant, not lost data.
+// comes from storedEntries, so this is a fresh tenant, not lost data.
 State readState(std::string_view text);
-std::string writeState(const State& s);
+// The entries to store after a change (always "meta", plus whatever is
+// dirty), and clears the dirty marks.
+void storedEntries(State& s, std::vector<std::pair<std::string, std::string>>& out);
 void writeAlert(json::Writer& w, const Alert& a);
 
 }  // namespace gw::ledger
