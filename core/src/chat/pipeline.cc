@@ -4,27 +4,16 @@
 
 #include "../../providers/demo.h"
 #include "../handlers/upstream_call.h"
+#include "gw/backoff.h"
 #include "gw/json_writer.h"
 
 namespace gw::chat {
 
 namespace {
 
-constexpr int64_t RETRY_AFTER_CAP_MS = 60000;
 constexpr Price FREE{0, 0, 0, 0, true};  // the demo answers at no cost
 
 bool retryableStatus(int status) { return status == 429 || status >= 500; }
-
-// Retry-After as delta-seconds; HTTP dates are ignored (not worth a calendar).
-int64_t parseRetryAfterMs(std::string_view v) {
-  if (v.empty() || v.size() > 9) return -1;
-  int64_t seconds = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') return -1;
-    seconds = seconds * 10 + (c - '0');
-  }
-  return seconds * 1000;
-}
 
 std::string headerValue(const json::Tape& t, uint32_t headers, std::string_view name) {
   if (headers == 0) return {};
@@ -345,13 +334,8 @@ void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
 bool ChatPipeline::maybeRetry(Session& s, int64_t retryAfterMs) {
   const Config& c = s.config();
   if (attempt_ >= c.maxRetries || s.headSent()) return false;
-  int64_t ceiling = c.retryBaseMs;
-  for (int i = 0; i < attempt_ && ceiling < c.retryMaxMs; ++i) ceiling *= 2;
-  ceiling = std::min(ceiling, c.retryMaxMs);
-  auto delay = static_cast<int64_t>(s.random().upTo(static_cast<uint64_t>(ceiling)));
-  if (retryAfterMs > RETRY_AFTER_CAP_MS) return false;
-  if (retryAfterMs >= 0) delay = std::max(delay, retryAfterMs);
-  if (s.nowMs() + delay >= deadlineMs_) return false;
+  const int64_t delay = backoffDelay({c.retryBaseMs, c.retryMaxMs}, attempt_, retryAfterMs, s.random());
+  if (delay < 0 || s.nowMs() + delay >= deadlineMs_) return false;
   ++attempt_;
   buffer_.clear();
   sendAttempt(s, delay);
