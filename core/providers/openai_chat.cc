@@ -82,22 +82,27 @@ std::string encodeRequest(const ChatRequest& req, const Target& target, const Co
   std::vector<Edit> edits;
   edits.reserve(4);
 
-  if (t.rawString(req.modelNode) != target.upstream || t.node(req.modelNode).hasEscapes) {
+  std::string inserted;
+  if (req.modelNode == 0) {  // the client named its targets in `models` only
+    inserted += ",\"model\":";
+    json::appendEscaped(inserted, target.upstream);
+  } else if (t.rawString(req.modelNode) != target.upstream || t.node(req.modelNode).hasEscapes) {
     std::string quoted;
     json::appendEscaped(quoted, target.upstream);
     edits.push_back({t.node(req.modelNode).begin, t.node(req.modelNode).end, std::move(quoted)});
   }
 
   // Quirks: drop or rename top-level fields (a rename onto a field the client
-  // also sent drops the original instead).
+  // also sent drops the original instead). The gateway's own `models` is
+  // always dropped.
   bool droppedStreamOptions = false;
-  if (!quirks.drop.empty() || !quirks.rename.empty()) {
+  if (!quirks.drop.empty() || !quirks.rename.empty() || req.modelsNode != 0) {
     uint32_t prevKeptEnd = 0;
     bool anyKept = false;
     for (uint32_t k = t.firstChild(root); k != 0;) {
       uint32_t v = k + 1;
       uint32_t next = t.nextSibling(root, v);
-      bool drop = listed(quirks.drop, t, k) && k != req.modelNode - 1;
+      bool drop = (listed(quirks.drop, t, k) && k != req.modelNode - 1) || v == req.modelsNode;
       const std::string* rename = drop ? nullptr : renamedTo(quirks, t, k);
       if (rename != nullptr && t.find(root, *rename) != 0) drop = true, rename = nullptr;
       if (drop) {
@@ -121,7 +126,6 @@ std::string encodeRequest(const ChatRequest& req, const Target& target, const Co
     }
   }
 
-  std::string inserted;
   if (req.stream && quirks.streamUsage && !droppedStreamOptions) {
     // Usage is always requested upstream so every stream can be priced.
     std::string options = "{\"include_usage\":true";

@@ -20,10 +20,11 @@ void writeErrorFields(json::Writer& w, const ApiError& e, std::string_view type)
   if (e.param.empty()) w.null(); else w.string(e.param);
   w.key("code");
   if (e.code.empty()) w.null(); else w.string(e.code);
+  if (!e.attempts.empty()) w.key("attempts").raw(e.attempts);
 }
 
 ApiError invalidRequest(std::string message, std::string param, std::string code) {
-  return {400, std::move(message), "invalid_request_error", std::move(param), std::move(code)};
+  return {400, std::move(message), "invalid_request_error", std::move(param), std::move(code), ""};
 }
 
 ApiError missingParameter(std::string param) {
@@ -50,7 +51,7 @@ ApiError forbidden(std::string message, std::string param, std::string code) {
 }
 
 ApiError serverError(int status, std::string message, std::string type, std::string code) {
-  return {status, std::move(message), std::move(type), "", std::move(code)};
+  return {status, std::move(message), std::move(type), "", std::move(code), ""};
 }
 
 }  // namespace gw

@@ -1,5 +1,7 @@
 #include "gw/chat_request.h"
 
+#include <algorithm>
+
 #include <string>
 
 namespace gw {
@@ -264,12 +266,38 @@ ApiError parseChatRequest(std::string_view body, ChatRequest& out) {
     return invalidRequest(std::string("The request body must be a JSON object, not ") + kindName(t, root) + ".", "",
                           "invalid_json");
 
+  // `models` (as OpenRouter and Vercel accept): targets to try in order,
+  // after `model` when both are given.
+  constexpr uint32_t MAX_MODELS = 8;
+  uint32_t models = t.find(root, "models");
+  std::vector<std::string> listed;
+  if (!isNull(t, models)) {
+    if (t.kind(models) != Kind::Array) return invalidType("models", "an array of model names", kindName(t, models));
+    if (t.node(models).count > MAX_MODELS)
+      return invalidValue("models", "at most " + std::to_string(MAX_MODELS) + " models may be listed.");
+    uint32_t i = 0;
+    for (uint32_t m = t.firstChild(models); m != 0; m = t.nextSibling(models, m), ++i) {
+      const std::string param = "models[" + std::to_string(i) + "]";
+      if (t.kind(m) != Kind::String || t.rawString(m).empty())
+        return invalidType(param, "a non-empty model name", kindName(t, m));
+      listed.push_back(t.string(m));
+    }
+    out.modelsNode = models;
+  }
   uint32_t model = t.find(root, "model");
-  if (isNull(t, model)) return missingParameter("model");
-  if (t.kind(model) != Kind::String) return invalidType("model", "a string", kindName(t, model));
-  if (t.rawString(model).empty()) return invalidValue("model", "expected a non-empty model name.");
-  out.model = t.string(model);
-  out.modelNode = model;
+  if (isNull(t, model) && listed.empty()) return missingParameter("model");
+  if (!isNull(t, model)) {
+    if (t.kind(model) != Kind::String) return invalidType("model", "a string", kindName(t, model));
+    if (t.rawString(model).empty()) return invalidValue("model", "expected a non-empty model name.");
+    out.model = t.string(model);
+    out.modelNode = model;
+  } else {
+    out.model = listed.front();
+  }
+  for (auto& name : listed)
+    if (name != out.model &&
+        std::find(out.fallbackModels.begin(), out.fallbackModels.end(), name) == out.fallbackModels.end())
+      out.fallbackModels.push_back(std::move(name));
 
   uint32_t messages = t.find(root, "messages");
   if (isNull(t, messages)) return missingParameter("messages");

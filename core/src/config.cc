@@ -144,6 +144,19 @@ void readGateway(const Json& g, Config& c, Validator& v) {
   v.integer(g, "rate_limit_rpm", p, a.keyDefaults.rpm, 0, 10000000);
   v.integer(g, "rate_limit_tpm", p, a.keyDefaults.tpm, 0, 1000000000000);
   v.integer(g, "key_cache_ms", p, a.keyCacheMs, 0, 3600000);
+  int64_t failures = c.breaker.consecutiveFailures;
+  v.integer(g, "breaker_failures", p, failures, 1, 1000);
+  c.breaker.consecutiveFailures = static_cast<int>(failures);
+  int64_t ratioPercent = static_cast<int64_t>(c.breaker.failureRatio * 100);
+  v.integer(g, "breaker_failure_ratio_percent", p, ratioPercent, 1, 100);
+  c.breaker.failureRatio = static_cast<double>(ratioPercent) / 100;
+  v.integer(g, "breaker_window_ms", p, c.breaker.windowMs, 1000, 3600000);
+  v.integer(g, "breaker_open_ms", p, c.breaker.openMs, 1000, 3600000);
+  std::string policy;
+  v.string(g, "routing_policy", p, policy, false);
+  if (!policy.empty() && !parseRoutePolicy(policy, c.routePolicy))
+    v.fail(p + ".routing_policy",
+           "expected one of ordered, preference, cost, latency, quality, round_robin, weighted");
   v.integer(g, "snapshot_cache_ms", p, a.snapshotCacheMs, 0, 60000);
   std::string demo;
   v.string(g, "demo", p, demo, false);
@@ -292,6 +305,16 @@ void readModel(const Json& row, size_t index, Config& c, Validator& v) {
     for (const auto& a : *aliases) {
       if (!a.is_string()) return v.fail(p + ".aliases", "expected an array of strings");
       m.aliases.push_back(a.get<std::string>());
+    }
+  }
+  auto fallbacks = row.find("fallbacks");
+  if (fallbacks != row.end()) {
+    if (!fallbacks->is_array() || fallbacks->size() > 8)
+      return v.fail(p + ".fallbacks", "expected an array of at most 8 model names");
+    for (const auto& f : *fallbacks) {
+      if (!f.is_string() || f.get_ref<const std::string&>().empty())
+        return v.fail(p + ".fallbacks", "expected an array of model names");
+      m.fallbacks.push_back(f.get<std::string>());
     }
   }
   for (const auto& other : c.models)
@@ -463,6 +486,14 @@ Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrid
     else
       for (size_t i = 0; i < models->size() && v.ok(); ++i) readModel((*models)[i], i, c, v);
   }
+  // Fallbacks name registered models of the same kind (checked once all are read).
+  for (size_t i = 0; i < c.models.size() && v.ok(); ++i)
+    for (size_t j = 0; j < c.models[i].fallbacks.size() && v.ok(); ++j) {
+      const ModelConfig* f = c.model(c.models[i].fallbacks[j]);
+      if (f == nullptr || f->kind != c.models[i].kind || f == &c.models[i])
+        v.fail("models[" + std::to_string(i) + "].fallbacks[" + std::to_string(j) + "]",
+               "'" + c.models[i].fallbacks[j] + "' is not another registered model of the same kind");
+    }
   if (v.ok()) applyEnvironment(env, c, v);
   if (v.ok() && c.provider(c.defaultProvider) == nullptr)
     v.fail("gateway.default_provider", "unknown provider '" + c.defaultProvider + "'");

@@ -12,6 +12,7 @@ struct ApiError {
   std::string type = "invalid_request_error";
   std::string param;  // empty renders as null
   std::string code;   // empty renders as null
+  std::string attempts;  // raw JSON array: what each routing target answered, when all failed
 
   explicit operator bool() const { return status != 0; }
 };

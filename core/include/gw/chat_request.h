@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gw/api_error.h"
 #include "gw/json_tape.h"
@@ -20,6 +21,8 @@ struct ChatRequest {
   int64_t n = 1;
   // Tape indices of fields the wire format rewrites (0: absent or null).
   uint32_t modelNode = 0;
+  uint32_t modelsNode = 0;               // value node of the gateway's `models` (never sent upstream)
+  std::vector<std::string> fallbackModels;  // `models` after the first target, in order
   uint32_t streamOptionsNode = 0;
   uint32_t maxTokensNode = 0;            // value node of max_tokens
   uint32_t maxCompletionTokensNode = 0;  // value node of max_completion_tokens

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "gw/breaker.h"
+#include "gw/routing.h"
 #include "gw/limits.h"
 #include "gw/status.h"
 
@@ -84,6 +86,7 @@ enum class ModelKind { Chat, Embedding };
 struct ModelConfig {
   std::string id;
   std::vector<std::string> aliases;
+  std::vector<std::string> fallbacks;  // models to try, in order, when this one fails
   std::string provider;
   std::string upstream;  // the name the provider knows it by
   std::string maxTokensParam = "max_tokens";
@@ -114,6 +117,8 @@ struct AccessConfig {
 };
 
 struct Config {
+  BreakerPolicy breaker;
+  RoutePolicy routePolicy = RoutePolicy::Ordered;
   int64_t requestTimeoutMs = 30000;
   int maxRetries = 2;
   int64_t retryBaseMs = 1000;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "gw/breaker.h"
 #include "gw/config.h"
 #include "gw/key_record.h"
 #include "gw/status.h"
@@ -53,6 +54,8 @@ struct GatewayState {
   std::map<std::string, ProviderStats, std::less<>> providerStats;
   std::map<std::string, CachedKey, std::less<>> keyCache;  // by key digest
   std::map<std::string, CachedSnapshot, std::less<>> snapshotCache;  // by tenant
+  std::map<std::string, CircuitBreaker, std::less<>> breakers;       // by routing target "provider/model"
+  uint64_t roundRobin = 0;                                           // advanced per routed request
 
   // A ledger answer that carries a new snapshot refreshes this instance's
   // copy at once (the KV mirror follows), so a budget raised here is not

@@ -15,6 +15,17 @@ constexpr Price FREE{0, 0, 0, 0, true};  // the demo answers at no cost
 
 bool retryableStatus(int status) { return status == 429 || status >= 500; }
 
+// Worth another target: the provider is failing, refusing the gateway's key,
+// or does not know the model. A 400 is the request's fault everywhere.
+bool failsOver(int status) { return retryableStatus(status) || status == 401 || status == 403 || status == 404; }
+
+Worst worstOf(const Worst& a, const Worst& b) {
+  Worst w = a;
+  w.tokens = std::max(a.tokens, b.tokens);
+  if (b.cost.picoUsd > w.cost.picoUsd) w.cost = b.cost;
+  return w;
+}
+
 std::string headerValue(const json::Tape& t, uint32_t headers, std::string_view name) {
   if (headers == 0) return {};
   uint32_t v = t.find(headers, name);
@@ -68,31 +79,34 @@ void ChatPipeline::start(Session& s) {
   if (ApiError e = translateRequest(s, translated_, useTranslated)) return finishWithError(s, e);
   if (ApiError e = parseChatRequest(useTranslated ? std::string_view(translated_) : std::string_view(s.body()), req_))
     return finishWithError(s, e);
-  if (ApiError e = resolveModel(c, req_.model, ModelKind::Chat, target_)) return finishWithError(s, e);
+  if (ApiError e = resolveModel(c, req_.model, ModelKind::Chat, target_)) {
+    if (req_.modelNode == 0) e.param = "models";  // the first of `models` stood for `model`
+    return finishWithError(s, e);
+  }
   if (ApiError e = checkCapabilities(req_, target_)) return finishWithError(s, e);
   if (ApiError e = checkModelAllowed(s.principal(), req_.model, target_)) return finishWithError(s, e);
+  if (ApiError e = buildChain(s)) return finishWithError(s, e);
 
-  const ProviderConfig* p = target_.provider;
-  if (!p->configured() && c.demoMode != DemoMode::Auto) return finishWithError(s, handlers::providerNotConfigured(*p));
-  const Price price = answersFromDemo() ? FREE : target_.price;
-  const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, target_);
-  meter_.reserve(s, worstCase(price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro),
-                 [this](Session& s, const ApiError& e) {
+  // The hold covers the dearest target the request may end up at.
+  Worst worst;
+  for (const Target& t : chain_) {
+    const Price price = &t == &chain_[0] && answersFromDemo() ? FREE : t.price;
+    const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, t);
+    worst = worstOf(worst, worstCase(price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro));
+  }
+  meter_.reserve(s, worst, [this](Session& s, const ApiError& e) {
                    if (e) return finishWithError(s, e, commonHeaders());
                    admitted(s);
                  });
 }
 
 void ChatPipeline::admitted(Session& s) {
-  const Config& c = s.config();
-  const ProviderConfig* p = target_.provider;
   if (answersFromDemo()) return answerFromDemo(s);
-
-  codec_ = &chatCodec(p->format);
-  passthrough_ = dialect_.openAiPassthrough() && p->format == WireFormat::OpenAiChat;
-  if (ApiError e = codec_->encode(req_, target_, c, upstream_)) return finishWithError(s, e);
-  deadlineMs_ = s.startedMs() + c.requestTimeoutMs;
-  sendAttempt(s, 0);
+  deadlineMs_ = s.startedMs() + s.config().requestTimeoutMs;
+  current_ = 0;
+  ApiError e = startTarget(s);
+  if (!e || failOver(s)) return;
+  finishWithError(s, chain_.size() > 1 ? allTargetsFailed() : e, commonHeaders());
 }
 
 void ChatPipeline::onFetchHead(Session& s, uint32_t id, int status, const json::Tape& meta, uint32_t headers) {
@@ -169,8 +183,12 @@ void ChatPipeline::onFetchEnd(Session& s, uint32_t id) {
   if (upstreamStatus_ >= 200 && upstreamStatus_ < 300) return finishSuccess(s);
   ApiError e = codec_->mapError(upstreamStatus_, buffer_, target_.provider->id);
   recordAttempt(s, upstreamStatus_ < 500 && upstreamStatus_ != 429, e.message);
-  attempts_.push_back(std::to_string(upstreamStatus_));
+  attempts_.push_back({targetId(target_), std::to_string(upstreamStatus_), e.message});
+  // Another target first (users should not wait out a backoff when one is
+  // ready), then retries of the last one.
+  if (failsOver(upstreamStatus_) && failOver(s)) return;
   if (retryableStatus(upstreamStatus_) && maybeRetry(s, retryAfterMs_)) return;
+  if (chain_.size() > 1 && failsOver(upstreamStatus_)) return finishWithError(s, allTargetsFailed(), commonHeaders());
   Headers h = commonHeaders();
   if (upstreamStatus_ == 429 && retryAfterMs_ >= 0) h.emplace_back("retry-after", std::to_string(retryAfterMs_ / 1000));
   finishWithError(s, e, h);
@@ -252,8 +270,9 @@ void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason
   }
   std::string detail = message.empty() ? std::string(reason) : std::string(message);
   recordAttempt(s, false, detail);
-  attempts_.push_back(timeout ? "timeout" : "network");
-  if (maybeRetry(s, -1)) return;
+  attempts_.push_back({targetId(target_), timeout ? "timeout" : "network", detail});
+  if (failOver(s) || maybeRetry(s, -1)) return;
+  if (chain_.size() > 1) return finishWithError(s, allTargetsFailed(), commonHeaders());
   if (timeout) {
     return finishWithError(s,
                            serverError(504,
@@ -280,7 +299,8 @@ Headers ChatPipeline::commonHeaders() const {
   if (target_.provider == nullptr) return h;
   h.emplace_back("x-aigw-provider", demo_ ? "demo" : target_.provider->id);
   h.emplace_back("x-aigw-model", demo_ ? req_.model : target_.upstream);
-  h.emplace_back("x-aigw-attempts", std::to_string(attempt_ + (demo_ ? 0 : 1)));
+  h.emplace_back("x-aigw-attempts", std::to_string(sent_));
+  if (!route_.empty()) h.emplace_back("x-aigw-route", route_);
   if (!upstreamRequestId_.empty()) h.emplace_back("x-aigw-upstream-request-id", upstreamRequestId_);
   return h;
 }
@@ -326,6 +346,7 @@ void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
   f.timeoutMs = std::max<int64_t>(1, std::min(perAttempt, remaining));
   attemptStartMs_ = s.nowMs() + delayMs;
   upstreamStatus_ = 0;
+  ++sent_;
   fetchId_ = s.fetch(f);
 }
 
@@ -346,6 +367,8 @@ void ChatPipeline::recordAttempt(Session& s, bool success, std::string_view erro
   double latency =
       static_cast<double>(std::max<int64_t>(0, (firstByteMs_ ? firstByteMs_ : s.nowMs()) - attemptStartMs_));
   s.state().recordAttempt(target_.provider->id, s.nowMs(), upstreamStatus_, success, latency, error);
+  if (success) breaker(s).onSuccess(s.config().breaker, s.nowMs());
+  else breaker(s).onFailure(s.config().breaker, s.nowMs());
   firstByteMs_ = 0;
 }
 
@@ -395,10 +418,12 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
   w.field("model", req_.model).field("stream", req_.stream);
   if (demo_) w.field("provider", "demo");
   else if (target_.provider != nullptr) w.field("provider", target_.provider->id).field("upstream_model", target_.upstream);
-  w.field("attempts", attempt_ + (fetchId_ ? 1 : 0)).field("duration_ms", s.nowMs() - s.startedMs());
+  w.field("attempts", sent_).field("duration_ms", s.nowMs() - s.startedMs());
+  if (!route_.empty()) w.field("route", route_);
   if (!attempts_.empty()) {
     w.key("failed_attempts").beginArray();
-    for (const auto& a : attempts_) w.string(a);
+    for (const auto& a : attempts_)
+      w.beginObject().field("target", a.target).field("status", a.status).field("message", a.message).endObject();
     w.endArray();
   }
   if (usage_.known) {

@@ -45,9 +45,22 @@ class ChatPipeline : public Handler {
   void settle(Session& s, const Usage& reported, size_t outputBytes, bool estimate = true);
   void addCostHeaders(Headers& h) const;
   CallSummary summary(Session& s) const;
+  // Builds the routing chain (the model, then the request's `models` or the
+  // registry's fallbacks) and orders it by the routing policy.
+  ApiError buildChain(Session& s);
+  // Makes chain_[current_] the target and sends to it; an error when it
+  // cannot be used (breaker open, encoding failed), recorded as an attempt.
+  ApiError startTarget(Session& s);
+  // Moves to the next usable target in the chain; false when none is left.
+  bool failOver(Session& s);
   void sendAttempt(Session& s, int64_t delayMs);
   bool maybeRetry(Session& s, int64_t retryAfterMs);
   void recordAttempt(Session& s, bool success, std::string_view error);
+  // The breaker of the current target.
+  CircuitBreaker& breaker(Session& s) const;
+  std::string targetId(const Target& t) const { return t.provider->id + "/" + t.upstream; }
+  // The 502 once every target in a chain of several has failed.
+  ApiError allTargetsFailed() const;
   void startStream(Session& s);
   void drainWriter(Session& s);
   void finishStream(Session& s);
@@ -73,7 +86,14 @@ class ChatPipeline : public Handler {
   std::unique_ptr<StreamWriter> writer_;
   std::string buffer_;
   std::string out_;
-  std::vector<std::string> attempts_;
+  struct Attempt {
+    std::string target, status, message;
+  };
+  std::vector<Attempt> attempts_;  // failed attempts, in order
+  std::vector<Target> chain_;      // routing order; chain_[current_] is target_
+  size_t current_ = 0;
+  std::string route_;              // x-aigw-route: the policy and the chain
+  int sent_ = 0;                   // upstream calls made
   Usage usage_;
   Cost cost_;
   Meter meter_;

@@ -1,0 +1,125 @@
+// The routing chain of a chat request: which targets it may go to, in
+// which order (the routing policy over breaker health, price, latency and
+// quality), and moving along it when a target fails. Kept apart from the
+// streaming hot path in pipeline.cc (and built for size).
+#include <algorithm>
+
+#include "../handlers/upstream_call.h"
+#include "gw/json_writer.h"
+#include "pipeline.h"
+
+namespace gw::chat {
+
+ApiError ChatPipeline::buildChain(Session& s) {
+  const Config& c = s.config();
+  chain_.assign(1, target_);
+  // The demo (built in, or standing in for a provider with no key) cannot fail: no chain.
+  if (target_.provider->builtinDemo || (!target_.provider->configured() && c.demoMode == DemoMode::Auto)) return {};
+  // The request's `models`, else the registry's fallbacks for the model.
+  const bool fromRequest = !req_.fallbackModels.empty();
+  static const std::vector<std::string> NONE;
+  const std::vector<std::string>& names =
+      fromRequest ? req_.fallbackModels : (target_.model != nullptr ? target_.model->fallbacks : NONE);
+  for (const std::string& name : names) {
+    Target t;
+    if (ApiError e = resolveModel(c, name, ModelKind::Chat, t)) {
+      if (!fromRequest) continue;
+      e.param = "models";
+      return e;
+    }
+    if (ApiError e = checkModelAllowed(s.principal(), name, t)) {
+      if (!fromRequest) continue;
+      e.param = "models";
+      return e;
+    }
+    if (checkCapabilities(req_, t) || !t.provider->configured() || t.provider->builtinDemo) continue;
+    if (std::none_of(chain_.begin(), chain_.end(), [&](const Target& x) { return targetId(x) == targetId(t); }))
+      chain_.push_back(std::move(t));
+  }
+  // An unconfigured primary is skipped when something else can answer.
+  if (!target_.provider->configured()) {
+    if (chain_.size() == 1) return handlers::providerNotConfigured(*target_.provider);
+    chain_.erase(chain_.begin());
+  }
+  RoutePolicy policy = c.routePolicy;
+  const std::string_view asked = s.request().header("x-aigw-routing");
+  if (!asked.empty() && !parseRoutePolicy(asked, policy))
+    return invalidValue("x-aigw-routing", "x-aigw-routing must be one of ordered, preference, cost, latency, quality, "
+                                          "round_robin, weighted.");
+  if (chain_.size() > 1) {
+    std::vector<RouteCandidate> candidates;
+    for (const Target& t : chain_) {
+      RouteCandidate rc;
+      rc.id = targetId(t);
+      auto b = s.state().breakers.find(rc.id);
+      rc.healthy = b == s.state().breakers.end() || b->second.state(s.nowMs()) != BreakerState::Open;
+      const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, t);
+      rc.estimatedPico = worstCase(t.price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro).cost.picoUsd;
+      auto stats = s.state().providerStats.find(t.provider->id);
+      if (stats != s.state().providerStats.end()) rc.latencyEwmaMs = stats->second.latencyEwmaMs;
+      rc.quality = t.model != nullptr ? static_cast<double>(t.model->quality) : 0;
+      candidates.push_back(std::move(rc));
+    }
+    RouteDecision d = route(policy, candidates, "", s.state().roundRobin++, s.random());
+    std::vector<Target> ordered;
+    route_ = d.reason + ";";
+    for (size_t i : d.order) {
+      route_ += (ordered.empty() ? " " : ">") + candidates[i].id;
+      ordered.push_back(chain_[i]);
+    }
+    chain_ = std::move(ordered);
+  }
+  target_ = chain_[0];
+  return {};
+}
+
+ApiError ChatPipeline::startTarget(Session& s) {
+  const Config& c = s.config();
+  target_ = chain_[current_];
+  const std::string id = targetId(target_);
+  if (!breaker(s).allow(c.breaker, s.nowMs())) {
+    const int64_t wait = std::max<int64_t>(0, breaker(s).openUntilMs() - s.nowMs());
+    ApiError e = serverError(503,
+                             "The upstream provider '" + target_.provider->id + "' is failing; calls to '" + id +
+                                 "' are paused for " + std::to_string((wait + 999) / 1000) + " s (circuit open).",
+                             "service_unavailable", "circuit_open");
+    attempts_.push_back({id, "circuit_open", e.message});
+    return e;
+  }
+  codec_ = &chatCodec(target_.provider->format);
+  passthrough_ = dialect_.openAiPassthrough() && target_.provider->format == WireFormat::OpenAiChat;
+  upstream_ = UpstreamRequest{};
+  if (ApiError e = codec_->encode(req_, target_, c, upstream_)) {
+    attempts_.push_back({id, "not_sent", e.message});
+    return e;
+  }
+  attempt_ = 0;
+  sendAttempt(s, 0);
+  return {};
+}
+
+bool ChatPipeline::failOver(Session& s) {
+  while (current_ + 1 < chain_.size()) {
+    ++current_;
+    if (!startTarget(s)) return true;
+  }
+  return false;
+}
+
+CircuitBreaker& ChatPipeline::breaker(Session& s) const { return s.state().breakers[targetId(target_)]; }
+
+ApiError ChatPipeline::allTargetsFailed() const {
+  std::string summary, attempts;
+  json::Writer w(attempts);
+  w.beginArray();
+  for (const Attempt& a : attempts_) {
+    summary += (summary.empty() ? "" : ", ") + a.target + " (" + a.status + ")";
+    w.beginObject().field("target", a.target).field("status", a.status).field("message", a.message).endObject();
+  }
+  w.endArray();
+  ApiError e = serverError(502, "Every routing target failed: " + summary + ".", "upstream_error", "all_targets_failed");
+  e.attempts = std::move(attempts);
+  return e;
+}
+
+}  // namespace gw::chat

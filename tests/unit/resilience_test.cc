@@ -1,0 +1,147 @@
+// Fallback chains, circuit breakers and routing through the whole core, on
+// the fake host with scripted upstream failures.
+#include <catch2/catch.hpp>
+
+#include "fake_host.h"
+#include "gw/nlohmann.h"
+
+using gw::testing::FakeHost;
+using gw::testing::HttpResponse;
+using gw::testing::ScriptedReply;
+using gw::testing::Vars;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> KEYS = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GROQ_API_KEY"};
+
+std::string chat(const std::string& extra) {
+  return R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":20)" + extra + "}";
+}
+
+ScriptedReply failure(int status, const std::string& body = R"({"error":{"message":"boom","type":"server_error"}})") {
+  ScriptedReply r;
+  r.status = status;
+  r.chunks = {body};
+  return r;
+}
+
+ScriptedReply anthropicOk() {
+  ScriptedReply r;
+  r.chunks = {gw::testing::readFile(gw::testing::sourcePath("tests/fixtures/anthropic/message.json"))};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a request's models array falls back to the next target when the first fails") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  h.replies.push_back(failure(500));
+  h.replies.push_back(anthropicOk());
+  HttpResponse r = h.chat(chat(R"(,"model":"gpt-4o-mini","models":["claude-haiku-4-5"])"));
+  REQUIRE(r.status == 200);
+  CHECK(h.fetches.size() == 2);
+  CHECK(h.fetches[0].url.find("api.openai.com") != std::string::npos);
+  CHECK(h.fetches[1].url.find("api.anthropic.com") != std::string::npos);
+  // The gateway's own field never reaches a provider.
+  CHECK_FALSE(json::parse(h.fetches[0].body).contains("models"));
+  CHECK(r.headers["x-aigw-provider"] == "anthropic");
+  CHECK(r.headers["x-aigw-attempts"] == "2");
+  CHECK(r.headers["x-aigw-route"] == "ordered; openai/gpt-4o-mini>anthropic/claude-haiku-4-5-20251001");
+  // `models` alone names the chain.
+  h.replies.push_back(gw::testing::openaiReply("ok"));
+  HttpResponse only = h.chat(chat(R"(,"models":["gpt-4o-mini","claude-haiku-4-5"])"));
+  CHECK(only.status == 200);
+  CHECK(json::parse(h.fetches.back().body)["model"] == "gpt-4o-mini");
+}
+
+TEST_CASE("when every target fails the answer is a 502 listing each attempt") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  h.replies.push_back(failure(503));
+  ScriptedReply reset;
+  reset.end = ScriptedReply::End::NetworkError;
+  h.replies.push_back(reset);
+  HttpResponse r = h.chat(chat(R"(,"model":"gpt-4o-mini","models":["claude-haiku-4-5"])"));
+  REQUIRE(r.status == 502);
+  json e = json::parse(r.body)["error"];
+  CHECK(e["code"] == "all_targets_failed");
+  REQUIRE(e["attempts"].size() == 2);
+  CHECK(e["attempts"][0]["target"] == "openai/gpt-4o-mini");
+  CHECK(e["attempts"][0]["status"] == "503");
+  CHECK(e["attempts"][1]["status"] == "network");
+  CHECK(r.headers["x-aigw-attempts"] == "2");
+}
+
+TEST_CASE("a client error does not fall back, and bad models entries are refused before any call") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  h.replies.push_back(failure(400, R"({"error":{"message":"bad tool schema","type":"invalid_request_error"}})"));
+  HttpResponse r = h.chat(chat(R"(,"model":"gpt-4o-mini","models":["claude-haiku-4-5"])"));
+  CHECK(r.status == 400);
+  CHECK(h.fetches.size() == 1);
+  const size_t calls = h.fetches.size();
+  for (const char* bad : {R"(,"models":"gpt-4o-mini")", R"(,"models":[1])", R"(,"models":["no-such-model"])",
+                          R"(,"models":["a","b","c","d","e","f","g","h","i"])"}) {
+    HttpResponse refused = h.chat(chat(bad));
+    CHECK(refused.status >= 400);
+    CHECK(refused.status < 500);
+    CHECK(json::parse(refused.body)["error"]["param"].get<std::string>().rfind("models", 0) == 0);
+  }
+  CHECK(h.fetches.size() == calls);
+  CHECK(h.request("POST", "/v1/chat/completions", chat(R"(,"model":"gpt-4o-mini")"), {{"x-aigw-routing", "fastest"}})
+            .status == 400);
+}
+
+TEST_CASE("a breaker opens after five failures, skips its target, and recovers through half-open") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  const std::string body = chat(R"(,"model":"gpt-4o-mini","models":["claude-haiku-4-5"])");
+  for (int i = 0; i < 5; ++i) {
+    h.replies.push_back(failure(500));
+    h.replies.push_back(anthropicOk());
+    REQUIRE(h.chat(body).status == 200);
+  }
+  // OpenAI's breaker is open: its target goes last and is not called.
+  h.replies.push_back(anthropicOk());
+  HttpResponse skipped = h.chat(body);
+  CHECK(skipped.status == 200);
+  CHECK(skipped.headers["x-aigw-attempts"] == "1");
+  CHECK(skipped.headers["x-aigw-route"] == "ordered; anthropic/claude-haiku-4-5-20251001>openai/gpt-4o-mini");
+  CHECK(h.fetches.back().url.find("api.anthropic.com") != std::string::npos);
+  // Alone, an open target fails fast with 503 and calls nobody.
+  const size_t calls = h.fetches.size();
+  HttpResponse alone = h.chat(chat(R"(,"model":"gpt-4o-mini")"));
+  CHECK(alone.status == 503);
+  CHECK(json::parse(alone.body)["error"]["code"] == "circuit_open");
+  CHECK(h.fetches.size() == calls);
+  // After the open time one probe goes through; its success closes the breaker.
+  h.nowMs += 60000;
+  h.replies.push_back(gw::testing::openaiReply("back"));
+  CHECK(h.chat(chat(R"(,"model":"gpt-4o-mini")")).status == 200);
+  h.replies.push_back(gw::testing::openaiReply("again"));
+  HttpResponse closed = h.chat(body);
+  CHECK(closed.status == 200);
+  CHECK(closed.headers["x-aigw-provider"] == "openai");
+}
+
+TEST_CASE("no fallback and no retry once the stream has started") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "2"}}, KEYS);
+  ScriptedReply cut;
+  cut.headers = {{"content-type", "text/event-stream"}};
+  cut.chunks = {"data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"};
+  cut.end = ScriptedReply::End::NetworkError;
+  h.replies.push_back(cut);
+  HttpResponse r = h.chat(chat(R"(,"model":"gpt-4o-mini","models":["claude-haiku-4-5"],"stream":true)"));
+  CHECK(r.status == 200);
+  CHECK(h.fetches.size() == 1);
+  CHECK(r.body.find("Hel") != std::string::npos);
+  CHECK(r.body.find("upstream_stream_error") != std::string::npos);
+}
+
+TEST_CASE("routing policies reorder a chain: cost puts the cheapest first") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  h.replies.push_back(gw::testing::openaiReply("cheap"));
+  HttpResponse r = h.request("POST", "/v1/chat/completions",
+                             chat(R"(,"model":"claude-haiku-4-5","models":["gpt-4o-mini"])"), {{"x-aigw-routing", "cost"}});
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["x-aigw-provider"] == "openai");
+  CHECK(r.headers["x-aigw-route"].rfind("cost; openai/gpt-4o-mini>", 0) == 0);
+}
