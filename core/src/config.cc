@@ -348,6 +348,10 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
   integer("AI_RATE_LIMIT_TPM", 0, 1000000000000, c.access.keyDefaults.tpm);
   integer("AI_KEY_CACHE_MS", 0, 3600000, c.access.keyCacheMs);
   integer("AI_SNAPSHOT_CACHE_MS", 0, 60000, c.access.snapshotCacheMs);
+  int64_t failures = c.breaker.consecutiveFailures;
+  integer("AI_GATEWAY_BREAKER_FAILURES", 1, 1000, failures);
+  c.breaker.consecutiveFailures = static_cast<int>(failures);
+  integer("AI_GATEWAY_BREAKER_OPEN_MS", 1000, 3600000, c.breaker.openMs);
   auto spend = env.vars.find("AI_QUOTA_MONTHLY_SPEND_LIMIT");
   if (spend != env.vars.end() && !spend->second.empty()) {
     int64_t micros = 0;
@@ -447,7 +451,8 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "AI_GATEWAY_DEMO",            "OPENAI_MODEL",              "OPENAI_MAX_TOKENS",
                 "USD_BRL_RATE",               "ENABLE_AI_GATEWAY",         "AI_QUOTA_DAILY_LIMIT",
                 "AI_QUOTA_MONTHLY_LIMIT",     "AI_QUOTA_MONTHLY_SPEND_LIMIT", "AI_RATE_LIMIT_RPM",
-                "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS"};
+                "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS",
+                "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS"};
   names.digests = {"ADMIN_API_KEY"};
   auto providers = doc.find("providers");
   if (providers != doc.end() && providers->is_array()) {

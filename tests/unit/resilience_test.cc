@@ -145,3 +145,26 @@ TEST_CASE("routing policies reorder a chain: cost puts the cheapest first") {
   CHECK(r.headers["x-aigw-provider"] == "openai");
   CHECK(r.headers["x-aigw-route"].rfind("cost; openai/gpt-4o-mini>", 0) == 0);
 }
+
+TEST_CASE("a breaker tripped in one instance is honoured by another through KV") {
+  FakeHost a(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  for (int i = 0; i < 5; ++i) {
+    a.replies.push_back(failure(500));
+    a.chat(chat(R"(,"model":"gpt-4o-mini")"));
+  }
+  REQUIRE(a.kv.count("breaker:openai/gpt-4o-mini") == 1);
+  FakeHost b(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  b.nowMs = a.nowMs + 100;
+  b.kv["breaker:openai/gpt-4o-mini"] = a.kv["breaker:openai/gpt-4o-mini"];
+  HttpResponse r = b.chat(chat(R"(,"model":"gpt-4o-mini")"));
+  CHECK(r.status == 503);
+  CHECK(json::parse(r.body)["error"]["code"] == "circuit_open");
+  CHECK(b.fetches.empty());
+  // The health endpoint shows the open breaker.
+  json health = json::parse(b.request("GET", "/api/v1/ai/health").body);
+  bool seen = false;
+  for (const auto& p : health["providers"])
+    for (const auto& br : p.value("breakers", json::array()))
+      if (br["target"] == "openai/gpt-4o-mini") seen = br["state"] == "open";
+  CHECK(seen);
+}

@@ -123,9 +123,12 @@ TEST_CASE("a trip published by one instance is honoured by another, and a later 
   REQUIRE(closed.parse(shared));
   CHECK(there.adoptShared(closed, 0));
   CHECK(there.state(1000 + p.openMs) == BreakerState::Closed);
+  // A stale record (the trip) read after the close changes nothing.
+  CHECK_FALSE(there.adoptShared(t, 0));
+  CHECK(there.state(1000 + p.openMs) == BreakerState::Closed);
   // Garbage is ignored.
   gw::json::Tape junk;
-  REQUIRE(junk.parse(R"({"open_until":"soon"})"));
+  REQUIRE(junk.parse(R"({"open_until":"soon","version":9})"));
   CHECK_FALSE(there.adoptShared(junk, 0));
 }
 

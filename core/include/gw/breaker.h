@@ -37,9 +37,9 @@ class CircuitBreaker {
   BreakerState state(int64_t nowMs) const;
   int64_t openUntilMs() const { return openUntilMs_; }
 
-  // Shared form: {"open_until":ms,"trips":n}. Adopting a record (the object
-  // at `node`) opens this breaker when the record's trip is newer than ours,
-  // or closes it when the record closed after our trip.
+  // Shared form: {"open_until":ms,"version":n}, the version counting trips
+  // and closes. Adopting a record (the object at `node`) takes its state when
+  // its version is newer than ours, so a stale record never undoes a change.
   void writeShared(json::Writer& w) const;
   bool adoptShared(const json::Tape& t, uint32_t node);
   // Whether a change since the last writeShared should be published.
@@ -55,7 +55,7 @@ class CircuitBreaker {
   int calls_[2] = {0, 0}, failures_[2] = {0, 0};
   int64_t openUntilMs_ = 0;   // > 0: tripped; refusing until then, then half-open
   int64_t probeSentMs_ = -1;  // half-open: when the probe went out
-  int64_t trips_ = 0;
+  int64_t version_ = 0;  // trips and closes, here or adopted
   mutable bool sharedDirty_ = false;
 };
 

@@ -55,6 +55,7 @@ struct GatewayState {
   std::map<std::string, CachedKey, std::less<>> keyCache;  // by key digest
   std::map<std::string, CachedSnapshot, std::less<>> snapshotCache;  // by tenant
   std::map<std::string, CircuitBreaker, std::less<>> breakers;       // by routing target "provider/model"
+  std::map<std::string, int64_t, std::less<>> breakersReadMs;        // when each was last read from KV
   uint64_t roundRobin = 0;                                           // advanced per routed request
 
   // A ledger answer that carries a new snapshot refreshes this instance's

@@ -106,6 +106,48 @@ bool ChatPipeline::failOver(Session& s) {
   return false;
 }
 
+namespace {
+
+// How long an instance trusts its copy of another instance's breaker
+// records: a trip anywhere is honoured everywhere within about this long.
+constexpr int64_t BREAKER_READ_MS = 2000;
+
+std::string breakerKey(const std::string& target) { return "breaker:" + target; }
+
+}  // namespace
+
+void ChatPipeline::readSharedBreakers(Session& s) {
+  if (answersFromDemo()) return;
+  for (const Target& t : chain_) {
+    const std::string id = targetId(t);
+    int64_t& readMs = s.state().breakersReadMs[id];
+    if (readMs != 0 && s.nowMs() - readMs < BREAKER_READ_MS) continue;
+    readMs = s.nowMs();
+    ++waiting_;
+    s.kvGet(breakerKey(id), [this, id](Session& s, const EffectResult& r) {
+      json::Tape t;
+      if (r.ok && t.parse(r.data)) s.state().breakers[id].adoptShared(t, t.root());
+      oneReady(s);
+    });
+  }
+}
+
+void ChatPipeline::oneReady(Session& s) {
+  if (--waiting_ > 0 || refused_) return;
+  admitted(s);
+}
+
+void ChatPipeline::shareBreaker(Session& s) {
+  CircuitBreaker& b = breaker(s);
+  if (!b.sharedChanged()) return;
+  std::string record;
+  json::Writer w(record);
+  b.writeShared(w);
+  // KV's shortest expiry is 60 s; the record outlives the open time a little.
+  const int64_t ttl = std::max<int64_t>(60, s.config().breaker.openMs / 1000 + 60);
+  s.kvPut(breakerKey(targetId(target_)), record, [](Session&, const EffectResult&) {}, ttl);
+}
+
 CircuitBreaker& ChatPipeline::breaker(Session& s) const { return s.state().breakers[targetId(target_)]; }
 
 ApiError ChatPipeline::allTargetsFailed() const {

@@ -94,10 +94,15 @@ void ChatPipeline::start(Session& s) {
     const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, t);
     worst = worstOf(worst, worstCase(price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro));
   }
+  waiting_ = 1;
   meter_.reserve(s, worst, [this](Session& s, const ApiError& e) {
-                   if (e) return finishWithError(s, e, commonHeaders());
-                   admitted(s);
+                   if (e) {
+                     refused_ = true;
+                     return finishWithError(s, e, commonHeaders());
+                   }
+                   oneReady(s);
                  });
+  readSharedBreakers(s);
 }
 
 void ChatPipeline::admitted(Session& s) {
@@ -343,6 +348,9 @@ void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
   f.delayMs = delayMs;
   int64_t remaining = deadlineMs_ - s.nowMs() - delayMs;
   int64_t perAttempt = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;
+  // A target that hangs must leave time for the rest of its chain.
+  if (const size_t targetsLeft = chain_.size() - current_; targetsLeft > 1)
+    perAttempt = std::min<int64_t>(perAttempt, remaining / static_cast<int64_t>(targetsLeft));
   f.timeoutMs = std::max<int64_t>(1, std::min(perAttempt, remaining));
   attemptStartMs_ = s.nowMs() + delayMs;
   upstreamStatus_ = 0;
@@ -369,6 +377,7 @@ void ChatPipeline::recordAttempt(Session& s, bool success, std::string_view erro
   s.state().recordAttempt(target_.provider->id, s.nowMs(), upstreamStatus_, success, latency, error);
   if (success) breaker(s).onSuccess(s.config().breaker, s.nowMs());
   else breaker(s).onFailure(s.config().breaker, s.nowMs());
+  shareBreaker(s);
   firstByteMs_ = 0;
 }
 

@@ -53,6 +53,13 @@ class ChatPipeline : public Handler {
   ApiError startTarget(Session& s);
   // Moves to the next usable target in the chain; false when none is left.
   bool failOver(Session& s);
+  // Reads the breakers other instances published for the chain's targets
+  // (when this instance's copy is older than BREAKER_READ_MS), alongside
+  // the ledger reservation; admitted() runs once both are done.
+  void readSharedBreakers(Session& s);
+  void oneReady(Session& s);
+  // Publishes this target's breaker when it tripped or closed.
+  void shareBreaker(Session& s);
   void sendAttempt(Session& s, int64_t delayMs);
   bool maybeRetry(Session& s, int64_t retryAfterMs);
   void recordAttempt(Session& s, bool success, std::string_view error);
@@ -94,6 +101,8 @@ class ChatPipeline : public Handler {
   size_t current_ = 0;
   std::string route_;              // x-aigw-route: the policy and the chain
   int sent_ = 0;                   // upstream calls made
+  int waiting_ = 0;                // reservation + breaker reads still out
+  bool refused_ = false;           // the reservation was refused: never start
   Usage usage_;
   Cost cost_;
   Meter meter_;

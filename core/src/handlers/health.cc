@@ -1,6 +1,7 @@
 // GET /api/v1/ai/health: gateway status, config validity, and per provider
 // whether it is configured and how its recent upstream calls went.
 #include "gw/json_writer.h"
+#include "gw/periods.h"
 #include "handlers.h"
 
 namespace gw::handlers {
@@ -49,7 +50,15 @@ class Health : public Handler {
         w.field("latency_ewma_ms", static_cast<int64_t>(stats ? stats->latencyEwmaMs + 0.5 : 0));
         w.key("last_error");
         if (stats && !stats->lastError.empty()) w.string(stats->lastError); else w.null();
-        w.endObject();
+        // This instance's breakers for the provider's targets (shared ones included once read).
+        w.key("breakers").beginArray();
+        const std::string prefix = p.id + "/";
+        for (auto b = st.breakers.lower_bound(prefix); b != st.breakers.end() && b->first.rfind(prefix, 0) == 0; ++b) {
+          w.beginObject().field("target", b->first).field("state", breakerStateName(b->second.state(s.nowMs())));
+          if (b->second.openUntilMs() > 0) w.field("open_until", isoTimestamp(b->second.openUntilMs()));
+          w.endObject();
+        }
+        w.endArray().endObject();
       }
     }
     w.endArray().endObject();

@@ -49,7 +49,7 @@ void CircuitBreaker::trip(const BreakerPolicy& p, int64_t nowMs) {
   probeSentMs_ = -1;
   consecutive_ = 0;
   calls_[0] = calls_[1] = failures_[0] = failures_[1] = 0;
-  ++trips_;
+  ++version_;
   sharedDirty_ = true;
 }
 
@@ -59,6 +59,7 @@ void CircuitBreaker::onSuccess(const BreakerPolicy& p, int64_t nowMs) {
     if (state(nowMs) == BreakerState::Open) return;
     openUntilMs_ = 0;
     probeSentMs_ = -1;
+    ++version_;
     sharedDirty_ = true;
   }
   slide(p, nowMs);
@@ -81,31 +82,20 @@ void CircuitBreaker::onFailure(const BreakerPolicy& p, int64_t nowMs) {
 }
 
 void CircuitBreaker::writeShared(json::Writer& w) const {
-  w.beginObject().field("open_until", openUntilMs_).field("trips", trips_).endObject();
+  w.beginObject().field("open_until", openUntilMs_).field("version", version_).endObject();
   sharedDirty_ = false;
 }
 
 bool CircuitBreaker::adoptShared(const json::Tape& t, uint32_t node) {
   if (t.kind(node) != json::Kind::Object) return false;
   const int64_t until = t.integerAt(node, "open_until", -1);
-  const int64_t trips = t.integerAt(node, "trips", -1);
-  if (until < 0 || trips < 0) return false;
-  // A trip published elsewhere that is later than what we know: honour it.
-  if (until > openUntilMs_ && until > 0 && trips >= trips_) {
-    openUntilMs_ = until;
-    probeSentMs_ = -1;
-    consecutive_ = 0;
-    trips_ = trips;
-    return true;
-  }
-  // Closed elsewhere after the trip we know of (a successful probe).
-  if (until == 0 && trips >= trips_ && openUntilMs_ != 0 && trips > 0) {
-    openUntilMs_ = 0;
-    probeSentMs_ = -1;
-    trips_ = trips;
-    return true;
-  }
-  return false;
+  const int64_t version = t.integerAt(node, "version", -1);
+  if (until < 0 || version <= version_) return false;
+  openUntilMs_ = until;
+  probeSentMs_ = -1;
+  consecutive_ = 0;
+  version_ = version;
+  return true;
 }
 
 }  // namespace gw
