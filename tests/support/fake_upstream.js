@@ -6,6 +6,9 @@
 // scripted behaviour from a queue (POST /__script), or answers normally:
 //   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset }
 // GET /__requests lists what it received; POST /__reset clears both.
+// POST /__chaos {path, rate, status} makes that share of requests to `path`
+// fail with `status`, drawn from a fixed-seed sequence (reproducible load runs);
+// {"record": false} stops keeping requests (long runs).
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +62,10 @@ function completion(model, content) {
 export async function startFakeUpstream({ port = 0 } = {}) {
   const script = [];
   const received = [];
+  let chaos = null;
+  let record = true;
+  let seed = 12345;
+  const draw = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const sockets = new Set();
   const server = http.createServer(async (req, res) => {
     let raw = '';
@@ -75,6 +82,14 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     if (url.pathname === '/__reset') {
       script.length = 0;
       received.length = 0;
+      chaos = null;
+      record = true;
+      return res.end('{}');
+    }
+    if (url.pathname === '/__chaos' && req.method === 'POST') {
+      const c = JSON.parse(raw);
+      chaos = c.path ? c : null;
+      record = c.record !== false;
       return res.end('{}');
     }
     let body = {};
@@ -86,8 +101,9 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       res.statusCode = 404;
       return res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
     }
-    received.push({ path: url.pathname + url.search, headers: req.headers, body });
-    const step = script.shift() ?? {};
+    if (record) received.push({ path: url.pathname + url.search, headers: req.headers, body });
+    let step = script.shift() ?? {};
+    if (chaos && url.pathname === chaos.path && draw() < chaos.rate) step = { status: chaos.status ?? 500 };
     if (step.delay_ms) await new Promise((r) => setTimeout(r, step.delay_ms));
     if (step.hang) return; // never answer; the gateway's timeout must fire
     if (step.reset) return req.socket.destroy();
@@ -135,6 +151,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     script: (steps) => fetch(base + '/__script', { method: 'POST', body: JSON.stringify(steps) }),
     requests: async () => (await fetch(base + '/__requests')).json(),
     reset: () => fetch(base + '/__reset', { method: 'POST' }),
+    chaos: (c) => fetch(base + '/__chaos', { method: 'POST', body: JSON.stringify(c) }),
     close: () =>
       new Promise((r) => {
         for (const s of sockets) s.destroy();
