@@ -278,11 +278,30 @@ class SessionDriver {
         else if (effect.auth.header) headers[effect.auth.header] = secret;
       }
     }
+    // Three clocks: the whole call, the response head (first byte) and, in a
+    // stream, the longest silence between chunks ("stalled").
     let timedOut = false;
+    let stalled = false;
     const timer = setTimeout(() => {
       timedOut = true;
       ac.abort();
     }, effect.timeout_ms);
+    let firstByteTimer =
+      effect.first_byte_timeout_ms > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            ac.abort();
+          }, effect.first_byte_timeout_ms)
+        : null;
+    let idleTimer = null;
+    const armIdle = () => {
+      clearTimeout(idleTimer);
+      if (effect.idle_timeout_ms > 0)
+        idleTimer = setTimeout(() => {
+          stalled = true;
+          ac.abort();
+        }, effect.idle_timeout_ms);
+    };
     try {
       const res = await fetch(effect.url, {
         method: effect.method,
@@ -290,6 +309,8 @@ class SessionDriver {
         body: body.length ? body : undefined,
         signal: ac.signal,
       });
+      clearTimeout(firstByteTimer);
+      firstByteTimer = null;
       if (this.closed) return;
       const responseHeaders = Object.fromEntries(res.headers);
       if (!effect.stream || !res.body || !res.ok) {
@@ -303,21 +324,25 @@ class SessionDriver {
       }
       this.feed({ id: effect.id, type: 'fetch_head', status: res.status, headers: responseHeaders }, null);
       const reader = res.body.getReader();
+      armIdle();
       for (;;) {
         const { value, done } = await reader.read();
         if (done || this.closed) break;
+        armIdle();
         this.feed({ id: effect.id, type: 'fetch_chunk' }, value);
       }
       this.inflight.delete(effect.id);
       this.feed({ id: effect.id, type: 'fetch_end' }, null);
     } catch (err) {
-      if (ac.signal.aborted && !timedOut) return; // aborted on the core's request
+      if (ac.signal.aborted && !timedOut && !stalled) return; // aborted on the core's request
       this.inflight.delete(effect.id);
-      const reason = timedOut ? 'timeout' : 'network';
+      const reason = stalled ? 'stalled' : timedOut ? 'timeout' : 'network';
       const message = redactText(String(err?.message ?? err), secret);
       this.feed({ id: effect.id, type: 'fetch_error', reason, message }, null);
     } finally {
       clearTimeout(timer);
+      clearTimeout(firstByteTimer);
+      clearTimeout(idleTimer);
     }
   }
 }

@@ -122,6 +122,8 @@ void readGateway(const Json& g, Config& c, Validator& v) {
   const std::string p = "gateway";
   if (!g.is_object()) return v.fail(p, "expected an object");
   v.integer(g, "request_timeout_ms", p, c.requestTimeoutMs, 1, 600000);
+  v.integer(g, "first_byte_timeout_ms", p, c.firstByteTimeoutMs, 0, 600000);
+  v.integer(g, "stream_idle_timeout_ms", p, c.streamIdleTimeoutMs, 0, 600000);
   int64_t retries = c.maxRetries;
   v.integer(g, "max_retries", p, retries, 0, 10);
   c.maxRetries = static_cast<int>(retries);
@@ -231,6 +233,8 @@ void readProvider(const Json& row, size_t index, Config& c, Validator& v) {
   pc.apiKeySecret = envPrefix(pc.id) + "_API_KEY";
   v.string(row, "api_key_env", p, pc.apiKeySecret, false);
   v.integer(row, "timeout_ms", p, pc.timeoutMs, 0, 600000);
+  v.integer(row, "first_byte_timeout_ms", p, pc.firstByteTimeoutMs, 0, 600000);
+  v.integer(row, "stream_idle_timeout_ms", p, pc.streamIdleTimeoutMs, 0, 600000);
   auto headers = row.find("headers");
   if (headers != row.end()) {
     if (!headers->is_object()) return v.fail(p + ".headers", "expected an object of header: value");
@@ -331,6 +335,8 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
                        it->second + "'");
   };
   integer("AI_GATEWAY_REQUEST_TIMEOUT", 1, 600000, c.requestTimeoutMs);
+  integer("AI_GATEWAY_FIRST_BYTE_TIMEOUT", 0, 600000, c.firstByteTimeoutMs);
+  integer("AI_GATEWAY_STREAM_IDLE_TIMEOUT", 0, 600000, c.streamIdleTimeoutMs);
   int64_t retries = c.maxRetries;
   integer("AI_GATEWAY_MAX_RETRIES", 0, 10, retries);
   c.maxRetries = static_cast<int>(retries);
@@ -452,7 +458,8 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "USD_BRL_RATE",               "ENABLE_AI_GATEWAY",         "AI_QUOTA_DAILY_LIMIT",
                 "AI_QUOTA_MONTHLY_LIMIT",     "AI_QUOTA_MONTHLY_SPEND_LIMIT", "AI_RATE_LIMIT_RPM",
                 "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS",
-                "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS"};
+                "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS", "AI_GATEWAY_FIRST_BYTE_TIMEOUT",
+                "AI_GATEWAY_STREAM_IDLE_TIMEOUT"};
   names.digests = {"ADMIN_API_KEY"};
   auto providers = doc.find("providers");
   if (providers != doc.end() && providers->is_array()) {

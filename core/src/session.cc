@@ -270,6 +270,8 @@ uint32_t Session::fetch(const FetchSpec& spec) {
   }
   if (!spec.body.empty()) outbox_.body(w, spec.body);
   w.field("stream", spec.stream).field("timeout_ms", spec.timeoutMs).field("delay_ms", spec.delayMs);
+  if (spec.firstByteTimeoutMs > 0) w.field("first_byte_timeout_ms", spec.firstByteTimeoutMs);
+  if (spec.idleTimeoutMs > 0) w.field("idle_timeout_ms", spec.idleTimeoutMs);
   outbox_.endEffect();
   inFlight_.insert(id);
   return id;

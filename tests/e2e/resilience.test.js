@@ -28,6 +28,8 @@ before(async () => {
     AI_GATEWAY_REQUEST_TIMEOUT: '1500',
     AI_GATEWAY_CONFIG_REFRESH_MS: '0',
     AI_GATEWAY_BREAKER_FAILURES: '1000',
+    AI_GATEWAY_FIRST_BYTE_TIMEOUT: '300',
+    AI_GATEWAY_STREAM_IDLE_TIMEOUT: '300',
   };
   gw = await startGateway(env);
   client = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0 });
@@ -63,6 +65,29 @@ describe('fallback chains', () => {
       assert.equal(seen[0].body.models, undefined); // the gateway's own field stays home
     });
   }
+
+  test('a primary slower than the first-byte timeout is answered by the fallback, early', async () => {
+    await upstream.reset();
+    await upstream.script([{ delay_ms: 1200 }]);
+    const started = Date.now();
+    const { response } = await client.chat.completions.create(CHAIN).withResponse();
+    assert.equal(response.headers.get('x-aigw-provider'), 'anthropic');
+    assert.ok(Date.now() - started < 1000, 'the fallback answered before the slow primary would have');
+  });
+
+  test('a stream that stalls mid-way ends with an error event, not a hang', async () => {
+    await upstream.reset();
+    await upstream.script([{ chunk_delay_ms: 2000 }]);
+    const started = Date.now();
+    const stream = await client.chat.completions.create({ ...CHAIN, stream: true });
+    let text = '';
+    await assert.rejects(async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    }, /stalled/);
+    assert.equal(text, ''); // only the role chunk came before the silence
+    assert.ok(Date.now() - started < 1500);
+    assert.deepEqual(await paths(), ['/v1/chat/completions']);
+  });
 
   test('when every target fails the SDK sees a 502 listing the attempts', async () => {
     await upstream.reset();

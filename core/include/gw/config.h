@@ -52,6 +52,8 @@ struct ProviderConfig {
   bool baseUrlOverridden = false;  // <ID>_BASE_URL set
   bool builtinDemo = false;        // answered inside the core, no upstream
   int64_t timeoutMs = 0;           // 0: use the gateway default
+  int64_t firstByteTimeoutMs = 0;  // until the response head; 0: the gateway default
+  int64_t streamIdleTimeoutMs = 0; // longest silence inside a stream; 0: the gateway default
 
   bool needsKey() const { return authStyle == AuthStyle::Bearer || authStyle == AuthStyle::Header; }
   // Usable without falling back to the demo upstream.
@@ -120,6 +122,8 @@ struct Config {
   BreakerPolicy breaker;
   RoutePolicy routePolicy = RoutePolicy::Ordered;
   int64_t requestTimeoutMs = 30000;
+  int64_t firstByteTimeoutMs = 0;       // 0: only the request timeout applies
+  int64_t streamIdleTimeoutMs = 30000;  // a stream silent this long ends with an error event
   int maxRetries = 2;
   int64_t retryBaseMs = 1000;
   int64_t retryMaxMs = 8000;

@@ -47,6 +47,8 @@ struct FetchSpec {
   std::string authHeader;
   bool stream = false;
   int64_t timeoutMs = 30000;
+  int64_t firstByteTimeoutMs = 0;  // 0: none (the host reports "timeout" if it passes before the head)
+  int64_t idleTimeoutMs = 0;       // streams: 0: none (the host reports "stalled")
   int64_t delayMs = 0;
 };
 

@@ -265,12 +265,15 @@ void ChatPipeline::failStream(Session& s, const ApiError& e) {
 
 void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) {
   if (id != fetchId_ || streamEnded_) return;
-  const bool timeout = reason == "timeout";
+  const bool stalled = reason == "stalled";
+  const bool timeout = reason == "timeout" || stalled;
   const std::string& provider = target_.provider->id;
   if (streaming()) {
     return failStream(s, serverError(502,
                                      "Upstream provider '" + provider + "' failed: " +
-                                         (timeout ? "the stream timed out." : "the connection failed mid-stream."),
+                                         (stalled   ? "the stream stalled (no data within the idle timeout)."
+                                          : timeout ? "the stream timed out."
+                                                    : "the connection failed mid-stream."),
                                      "upstream_error", "upstream_stream_error"));
   }
   std::string detail = message.empty() ? std::string(reason) : std::string(message);
@@ -352,6 +355,9 @@ void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
   if (const size_t targetsLeft = chain_.size() - current_; targetsLeft > 1)
     perAttempt = std::min<int64_t>(perAttempt, remaining / static_cast<int64_t>(targetsLeft));
   f.timeoutMs = std::max<int64_t>(1, std::min(perAttempt, remaining));
+  const int64_t firstByte = p.firstByteTimeoutMs > 0 ? p.firstByteTimeoutMs : c.firstByteTimeoutMs;
+  if (firstByte > 0 && firstByte < f.timeoutMs) f.firstByteTimeoutMs = firstByte;
+  if (req_.stream) f.idleTimeoutMs = p.streamIdleTimeoutMs > 0 ? p.streamIdleTimeoutMs : c.streamIdleTimeoutMs;
   attemptStartMs_ = s.nowMs() + delayMs;
   upstreamStatus_ = 0;
   ++sent_;
