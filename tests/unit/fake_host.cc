@@ -212,6 +212,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         call.body = bodyOf(b, e);
         call.stream = b.tape.kind(b.tape.find(e, "stream")) == json::Kind::True;
         call.timeoutMs = num(b.tape, e, "timeout_ms");
+        call.firstByteTimeoutMs = num(b.tape, e, "first_byte_timeout_ms");
         call.delayMs = num(b.tape, e, "delay_ms");
         fetches.push_back(call);
         nowMs += call.delayMs;

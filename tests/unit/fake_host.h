@@ -43,6 +43,7 @@ struct FetchCall {
   std::string body;
   bool stream = false;
   int64_t timeoutMs = 0;
+  int64_t firstByteTimeoutMs = 0;
   int64_t delayMs = 0;
 };
 

@@ -2,6 +2,8 @@
 // the fake host with scripted upstream failures.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "fake_host.h"
 #include "gw/nlohmann.h"
 
@@ -167,4 +169,54 @@ TEST_CASE("a breaker tripped in one instance is honoured by another through KV")
     for (const auto& br : p.value("breakers", json::array()))
       if (br["target"] == "openai/gpt-4o-mini") seen = br["state"] == "open";
   CHECK(seen);
+}
+
+TEST_CASE("operators list, patch and toggle providers; changes are validated and kept in the KV override") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  auto admin = [&](const std::string& method, const std::string& path, const std::string& body = "") {
+    return h.request(method, path, body, {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}});
+  };
+  HttpResponse list = admin("GET", "/api/v1/ai/admin/providers");
+  REQUIRE(list.status == 200);
+  json data = json::parse(list.body)["data"];
+  auto openai = std::find_if(data.begin(), data.end(), [](const json& p) { return p["id"] == "openai"; });
+  REQUIRE(openai != data.end());
+  CHECK((*openai)["enabled"] == true);
+  CHECK(openai->contains("error_rate"));
+  CHECK(openai->contains("breakers"));
+  // A user key may not see or change providers.
+  CHECK(h.request("GET", "/api/v1/ai/admin/providers").status == 403);
+
+  HttpResponse patched = admin("PATCH", "/api/v1/ai/admin/providers/openai",
+                               R"({"base_url":"https://proxy.example.com/v1","first_byte_timeout_ms":2500})");
+  REQUIRE(patched.status == 200);
+  CHECK(json::parse(patched.body)["base_url"] == "https://proxy.example.com/v1");
+  CHECK(json::parse(patched.body)["first_byte_timeout_ms"] == 2500);
+  REQUIRE(h.kv.count("config:override") == 1);
+  h.replies.push_back(gw::testing::openaiReply("via proxy"));
+  REQUIRE(h.chat(chat(R"(,"model":"gpt-4o-mini")")).status == 200);
+  CHECK(h.fetches.back().url == "https://proxy.example.com/v1/chat/completions");
+  CHECK(h.fetches.back().firstByteTimeoutMs == 2500);
+
+  // Toggling off makes its models unavailable; on again restores them, and
+  // the earlier patch is kept.
+  REQUIRE(admin("POST", "/api/v1/ai/admin/providers/openai/toggle").status == 200);
+  CHECK(h.chat(chat(R"(,"model":"gpt-4o-mini")")).status >= 400);
+  HttpResponse on = admin("POST", "/api/v1/ai/admin/providers/openai/toggle");
+  CHECK(json::parse(on.body)["enabled"] == true);
+  CHECK(json::parse(on.body)["base_url"] == "https://proxy.example.com/v1");
+
+  // Bad input names the field and changes nothing.
+  const std::string before = h.kv["config:override"];
+  for (const auto& [body, param] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"enabled":"yes"})", "enabled"},
+           {R"({"base_url":"ftp://x"})", "base_url"},
+           {R"({"timeout_ms":-1})", "timeout_ms"},
+           {R"({"api_key":"sk-123"})", "api_key"}}) {
+    HttpResponse r = admin("PATCH", "/api/v1/ai/admin/providers/openai", body);
+    CHECK(r.status == 400);
+    CHECK(json::parse(r.body)["error"]["param"] == param);
+  }
+  CHECK(admin("PATCH", "/api/v1/ai/admin/providers/nope", "{}").status == 404);
+  CHECK(h.kv["config:override"] == before);
 }

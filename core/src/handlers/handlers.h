@@ -15,6 +15,11 @@ std::unique_ptr<Handler> modelCatalog();
 std::unique_ptr<Handler> listModels();
 std::unique_ptr<Handler> retrieveModel(std::string modelId);
 std::unique_ptr<Handler> health();
+std::unique_ptr<Handler> listProviders();
+std::unique_ptr<Handler> patchProvider(std::string id, bool toggle);
+// One provider as health and the admin API show it: config, this instance's
+// call statistics and its targets' breakers.
+void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs);
 std::unique_ptr<Handler> createKey();
 std::unique_ptr<Handler> listKeys();
 std::unique_ptr<Handler> revokeKey(std::string id);

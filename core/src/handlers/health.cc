@@ -28,7 +28,7 @@ class Health : public Handler {
     std::string body;
     json::Writer w(body);
     const bool ok = st.config != nullptr;
-    w.beginObject().field("status", ok ? "ok" : "error").field("version", VERSION).field("abi", 1);
+    w.beginObject().field("status", ok ? "ok" : "error").field("version", VERSION).field("abi", 3);
     w.key("config").beginObject().field("valid", ok);
     w.key("error");
     if (ok) w.null(); else w.string(st.configStatus.message);
@@ -38,35 +38,41 @@ class Health : public Handler {
     w.field("requests_served", st.requestsServed);
     w.endObject();
     w.key("providers").beginArray();
-    if (ok) {
-      for (const auto& p : st.config->providers) {
-        auto it = st.providerStats.find(p.id);
-        const ProviderStats* stats = it == st.providerStats.end() ? nullptr : &it->second;
-        w.beginObject().field("id", p.id).field("status", providerStatus(p, stats, *st.config));
-        w.field("configured", p.configured());
-        if (!p.builtinDemo) w.field("base_url", p.baseUrl);
-        w.field("requests", stats ? stats->requests : 0).field("failures", stats ? stats->failures : 0);
-        w.field("consecutive_failures", stats ? stats->consecutiveFailures : 0);
-        w.field("latency_ewma_ms", static_cast<int64_t>(stats ? stats->latencyEwmaMs + 0.5 : 0));
-        w.key("last_error");
-        if (stats && !stats->lastError.empty()) w.string(stats->lastError); else w.null();
-        // This instance's breakers for the provider's targets (shared ones included once read).
-        w.key("breakers").beginArray();
-        const std::string prefix = p.id + "/";
-        for (auto b = st.breakers.lower_bound(prefix); b != st.breakers.end() && b->first.rfind(prefix, 0) == 0; ++b) {
-          w.beginObject().field("target", b->first).field("state", breakerStateName(b->second.state(s.nowMs())));
-          if (b->second.openUntilMs() > 0) w.field("open_until", isoTimestamp(b->second.openUntilMs()));
-          w.endObject();
-        }
-        w.endArray().endObject();
-      }
-    }
+    if (ok)
+      for (const auto& p : st.config->providers) writeProviderState(w, p, st, s.nowMs());
     w.endArray().endObject();
     s.respondJson(ok ? 200 : 503, body, {{"cache-control", "no-store"}});
   }
 };
 
 }  // namespace
+
+void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs) {
+  auto it = st.providerStats.find(p.id);
+  const ProviderStats* stats = it == st.providerStats.end() ? nullptr : &it->second;
+  w.beginObject().field("id", p.id).field("name", p.name);
+  w.field("status", st.config ? providerStatus(p, stats, *st.config) : "unknown");
+  w.field("enabled", p.enabled).field("configured", p.configured());
+  if (!p.builtinDemo) w.field("base_url", p.baseUrl);
+  w.field("timeout_ms", p.timeoutMs).field("first_byte_timeout_ms", p.firstByteTimeoutMs);
+  w.field("stream_idle_timeout_ms", p.streamIdleTimeoutMs);
+  const int64_t requests = stats ? stats->requests : 0, failures = stats ? stats->failures : 0;
+  w.field("requests", requests).field("failures", failures);
+  w.key("error_rate").number(requests > 0 ? static_cast<double>(failures) / static_cast<double>(requests) : 0.0);
+  w.field("consecutive_failures", stats ? stats->consecutiveFailures : 0);
+  w.field("latency_ewma_ms", static_cast<int64_t>(stats ? stats->latencyEwmaMs + 0.5 : 0));
+  w.key("last_error");
+  if (stats && !stats->lastError.empty()) w.string(stats->lastError); else w.null();
+  // This instance's breakers for the provider's targets (shared ones included once read).
+  w.key("breakers").beginArray();
+  const std::string prefix = p.id + "/";
+  for (auto b = st.breakers.lower_bound(prefix); b != st.breakers.end() && b->first.rfind(prefix, 0) == 0; ++b) {
+    w.beginObject().field("target", b->first).field("state", breakerStateName(b->second.state(nowMs)));
+    if (b->second.openUntilMs() > 0) w.field("open_until", isoTimestamp(b->second.openUntilMs()));
+    w.endObject();
+  }
+  w.endArray().endObject();
+}
 
 std::unique_ptr<Handler> health() { return std::make_unique<Health>(); }
 

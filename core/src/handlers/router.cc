@@ -25,6 +25,7 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/v1/ai/health", "GET", handlers::health},
       {"/api/v1/ai/admin/keys", "POST", handlers::createKey},
       {"/api/v1/ai/admin/keys", "GET", handlers::listKeys},
+      {"/api/v1/ai/admin/providers", "GET", handlers::listProviders},
       {"/api/budget/current-usage", "GET", handlers::budgetUsage},
       {"/internal/cron", "POST", handlers::cron},
   };
@@ -55,6 +56,14 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
     if (method == "PUT") return handlers::putTenant(param);
     if (method == "GET" || method == "HEAD") return handlers::getTenant(param);
     return handlers::methodNotAllowed("GET, PUT");
+  }
+  if (under("/api/v1/ai/admin/providers/", "/toggle")) {
+    if (method == "POST") return handlers::patchProvider(param, true);
+    return handlers::methodNotAllowed("POST");
+  }
+  if (under("/api/v1/ai/admin/providers/")) {
+    if (method == "PATCH") return handlers::patchProvider(param, false);
+    return handlers::methodNotAllowed("PATCH");
   }
   if (under("/api/v1/ai/admin/quotas/", "/reset")) {
     if (method == "POST") return handlers::quota(param, true);
