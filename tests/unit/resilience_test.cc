@@ -220,3 +220,21 @@ TEST_CASE("operators list, patch and toggle providers; changes are validated and
   CHECK(admin("PATCH", "/api/v1/ai/admin/providers/nope", "{}").status == 404);
   CHECK(h.kv["config:override"] == before);
 }
+
+TEST_CASE("the latency policy prefers the target that answered faster recently") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  const std::string body = chat(R"(,"model":"gpt-4o-mini","models":["claude-haiku-4-5"])");
+  const std::map<std::string, std::string> latency = {{"x-aigw-routing", "latency"}};
+  // OpenAI answers slowly, Anthropic quickly (each measured once via `ordered` chains).
+  h.upstreamLatencyMs = 900;
+  h.replies.push_back(gw::testing::openaiReply("slow"));
+  REQUIRE(h.chat(body).status == 200);
+  h.upstreamLatencyMs = 50;
+  h.replies.push_back(anthropicOk());
+  REQUIRE(h.chat(chat(R"(,"model":"claude-haiku-4-5","models":["gpt-4o-mini"])")).status == 200);
+  h.replies.push_back(anthropicOk());
+  HttpResponse r = h.request("POST", "/v1/chat/completions", body, latency);
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["x-aigw-provider"] == "anthropic");
+  CHECK(r.headers["x-aigw-route"].rfind("latency; anthropic/", 0) == 0);
+}

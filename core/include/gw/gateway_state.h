@@ -41,6 +41,13 @@ struct CachedSnapshot {
   int64_t fetchedMs = 0;
 };
 
+// Recent latency of one routing target, for the `latency` policy: whole
+// answers (non-streamed) and time to the stream's head (streamed).
+struct TargetLatency {
+  double ewmaMs = 0;
+  double ttftEwmaMs = 0;
+};
+
 struct GatewayState {
   std::string bundledConfig;
   Environment env;
@@ -56,6 +63,7 @@ struct GatewayState {
   std::map<std::string, CachedSnapshot, std::less<>> snapshotCache;  // by tenant
   std::map<std::string, CircuitBreaker, std::less<>> breakers;       // by routing target "provider/model"
   std::map<std::string, int64_t, std::less<>> breakersReadMs;        // when each was last read from KV
+  std::map<std::string, TargetLatency, std::less<>> targetLatency;   // by routing target
   uint64_t roundRobin = 0;                                           // advanced per routed request
 
   // A ledger answer that carries a new snapshot refreshes this instance's

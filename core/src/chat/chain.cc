@@ -55,8 +55,11 @@ ApiError ChatPipeline::buildChain(Session& s) {
       rc.healthy = b == s.state().breakers.end() || b->second.state(s.nowMs()) != BreakerState::Open;
       const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, t);
       rc.estimatedPico = worstCase(t.price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro).cost.picoUsd;
-      auto stats = s.state().providerStats.find(t.provider->id);
-      if (stats != s.state().providerStats.end()) rc.latencyEwmaMs = stats->second.latencyEwmaMs;
+      auto latency = s.state().targetLatency.find(rc.id);
+      if (latency != s.state().targetLatency.end()) {
+        rc.latencyEwmaMs = latency->second.ewmaMs;
+        rc.ttftEwmaMs = latency->second.ttftEwmaMs;
+      }
       rc.quality = t.model != nullptr ? static_cast<double>(t.model->quality) : 0;
       candidates.push_back(std::move(rc));
     }

@@ -381,6 +381,11 @@ void ChatPipeline::recordAttempt(Session& s, bool success, std::string_view erro
   double latency =
       static_cast<double>(std::max<int64_t>(0, (firstByteMs_ ? firstByteMs_ : s.nowMs()) - attemptStartMs_));
   s.state().recordAttempt(target_.provider->id, s.nowMs(), upstreamStatus_, success, latency, error);
+  if (success) {
+    TargetLatency& t = s.state().targetLatency[targetId(target_)];
+    double& ewma = req_.stream ? t.ttftEwmaMs : t.ewmaMs;
+    ewma = ewma == 0 ? latency : 0.8 * ewma + 0.2 * latency;
+  }
   if (success) breaker(s).onSuccess(s.config().breaker, s.nowMs());
   else breaker(s).onFailure(s.config().breaker, s.nowMs());
   shareBreaker(s);
