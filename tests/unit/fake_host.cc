@@ -126,6 +126,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
   std::string counter = std::to_string(++requestCount);
   requestEntropy.replace(requestEntropy.size() - counter.size(), counter.size(), counter);
   w.endObject().field("now_ms", nowMs).field("entropy", requestEntropy);
+  if (internal) w.field("internal", true);
   w.field("body_size", static_cast<int64_t>(body.size())).endObject();
   int32_t sid = gateway.open(envelope, body);
   if (sid <= 0) return res;

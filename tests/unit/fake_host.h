@@ -74,6 +74,7 @@ class FakeHost {
   std::vector<std::string> ledgerOps;          // every op sent, in order
   int snapshotWrites = 0;                      // KV mirrors of the ledger's snapshot
   bool autoAuth = true;                        // add TEST_KEY when a request brings no key
+  bool internal = false;                       // mark envelopes as host jobs (the cron trigger)
   bool ledgerDown = false;
   std::deque<ScriptedReply> replies;
   std::vector<FetchCall> fetches;

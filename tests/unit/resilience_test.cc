@@ -238,3 +238,47 @@ TEST_CASE("the latency policy prefers the target that answered faster recently")
   CHECK(r.headers["x-aigw-provider"] == "anthropic");
   CHECK(r.headers["x-aigw-route"].rfind("latency; anthropic/", 0) == 0);
 }
+
+TEST_CASE("the cron job probes each configured provider's model list and keeps a history") {
+  FakeHost h(Vars{}, KEYS);
+  h.internal = true;
+  HttpResponse first = h.request("POST", "/internal/cron");
+  REQUIRE(first.status == 200);
+  json summary = json::parse(first.body);
+  CHECK(summary["providers_probed"].get<int>() >= 3);
+  CHECK(summary["providers_healthy"] == summary["providers_probed"]);
+  bool probedOpenai = false;
+  for (const auto& f : h.fetches)
+    if (f.url == "https://api.openai.com/v1/models") probedOpenai = f.method == "GET" && f.authSecret == "OPENAI_API_KEY";
+  CHECK(probedOpenai);
+  // The next run finds OpenAI failing (it is probed first).
+  h.nowMs += 300000;
+  h.replies.push_back(failure(503));
+  REQUIRE(h.request("POST", "/internal/cron").status == 200);
+  json history = json::parse(h.kv["health:history:openai"]);
+  REQUIRE(history.size() == 2);
+  CHECK(history[0]["ok"] == true);
+  CHECK(history[1]["ok"] == false);
+  CHECK(history[1]["status"] == 503);
+  h.internal = false;
+  json health = json::parse(h.request("GET", "/api/v1/ai/health?history=true").body);
+  for (const auto& p : health["providers"])
+    if (p["id"] == "openai") {
+      CHECK(p["history"].size() == 2);
+      CHECK(p["last_error"] == "HTTP 503");
+    }
+  // Without the flag, no history is read.
+  CHECK_FALSE(json::parse(h.request("GET", "/api/v1/ai/health").body)["providers"][0].contains("history"));
+  // Not reachable from outside.
+  CHECK(h.request("POST", "/internal/cron").status == 404);
+  // The history keeps the last 288 probes (a day at one per 5 minutes).
+  json full = json::array();
+  for (int i = 0; i < 288; ++i) full.push_back({{"at", i}, {"ok", true}, {"status", 200}, {"latency_ms", 1}});
+  h.kv["health:history:openai"] = full.dump();
+  h.internal = true;
+  REQUIRE(h.request("POST", "/internal/cron").status == 200);
+  json trimmed = json::parse(h.kv["health:history:openai"]);
+  CHECK(trimmed.size() == 288);
+  CHECK(trimmed[0]["at"] == 1);
+  CHECK(trimmed[287]["at"].get<int64_t>() > 1000000);  // the new probe, at the host clock
+}

@@ -19,7 +19,9 @@ std::unique_ptr<Handler> listProviders();
 std::unique_ptr<Handler> patchProvider(std::string id, bool toggle);
 // One provider as health and the admin API show it: config, this instance's
 // call statistics and its targets' breakers.
-void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs);
+// `history`: the provider's probe history (a JSON array), when asked for.
+void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs,
+                        std::string_view history = {});
 std::unique_ptr<Handler> createKey();
 std::unique_ptr<Handler> listKeys();
 std::unique_ptr<Handler> revokeKey(std::string id);
@@ -29,6 +31,9 @@ std::unique_ptr<Handler> quota(std::string userId, bool reset);
 std::unique_ptr<Handler> budgetConfig(const std::string& method);
 std::unique_ptr<Handler> budgetUsage();
 std::unique_ptr<Handler> cron();
+// The scheduled probes' history of one provider in KV, oldest first.
+constexpr size_t HEALTH_HISTORY = 288;  // 24 hours at one probe per 5 minutes
+std::string healthHistoryKey(std::string_view provider);
 std::unique_ptr<Handler> corsPreflight();
 std::unique_ptr<Handler> methodNotAllowed(std::string allow);
 std::unique_ptr<Handler> notFound();

@@ -1,5 +1,9 @@
 // GET /api/v1/ai/health: gateway status, config validity, and per provider
 // whether it is configured and how its recent upstream calls went.
+#include <map>
+
+#include "admin_common.h"
+#include "gw/http.h"
 #include "gw/json_writer.h"
 #include "gw/periods.h"
 #include "handlers.h"
@@ -19,11 +23,26 @@ std::string_view providerStatus(const ProviderConfig& p, const ProviderStats* st
   return "ok";
 }
 
+// ?history=true adds each provider's probe history (read from KV).
 class Health : public Handler {
  public:
   bool needsConfig() const override { return false; }
   Access access() const override { return Access::Public; }
   void start(Session& s) override {
+    const GatewayState& st = s.state();
+    if (queryParam(s.request().query, "history") != "true" || st.config == nullptr) return respond(s);
+    const auto& providers = st.config->providers;
+    auto j = join(static_cast<int>(providers.size()), [this](Session& s, bool) { respond(s); });
+    for (const auto& p : providers)
+      s.kvGet(healthHistoryKey(p.id), [this, j, id = p.id](Session& s, const EffectResult& r) {
+        json::Tape t;
+        history_[id] = r.ok && t.parse(r.data) && t.kind(0) == json::Kind::Array ? std::string(r.data) : "[]";
+        arrive(j)(s, EffectResult{true, {}, {}});
+      });
+  }
+
+ private:
+  void respond(Session& s) {
     const GatewayState& st = s.state();
     std::string body;
     json::Writer w(body);
@@ -39,15 +58,21 @@ class Health : public Handler {
     w.endObject();
     w.key("providers").beginArray();
     if (ok)
-      for (const auto& p : st.config->providers) writeProviderState(w, p, st, s.nowMs());
+      for (const auto& p : st.config->providers) {
+        auto h = history_.find(p.id);
+        writeProviderState(w, p, st, s.nowMs(), h == history_.end() ? std::string_view() : std::string_view(h->second));
+      }
     w.endArray().endObject();
     s.respondJson(ok ? 200 : 503, body, {{"cache-control", "no-store"}});
   }
+
+  std::map<std::string, std::string> history_;
 };
 
 }  // namespace
 
-void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs) {
+void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs,
+                        std::string_view history) {
   auto it = st.providerStats.find(p.id);
   const ProviderStats* stats = it == st.providerStats.end() ? nullptr : &it->second;
   w.beginObject().field("id", p.id).field("name", p.name);
@@ -71,7 +96,9 @@ void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayS
     if (b->second.openUntilMs() > 0) w.field("open_until", isoTimestamp(b->second.openUntilMs()));
     w.endObject();
   }
-  w.endArray().endObject();
+  w.endArray();
+  if (!history.empty()) w.key("history").raw(history);
+  w.endObject();
 }
 
 std::unique_ptr<Handler> health() { return std::make_unique<Health>(); }
