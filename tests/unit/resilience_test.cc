@@ -146,6 +146,11 @@ TEST_CASE("routing policies reorder a chain: cost puts the cheapest first") {
   REQUIRE(r.status == 200);
   CHECK(r.headers["x-aigw-provider"] == "openai");
   CHECK(r.headers["x-aigw-route"].rfind("cost; openai/gpt-4o-mini>", 0) == 0);
+  // Every response says how it was routed, chain or not.
+  h.replies.push_back(gw::testing::openaiReply("one"));
+  CHECK(h.chat(chat(R"(,"model":"gpt-4o-mini")")).headers["x-aigw-route"] == "ordered; openai/gpt-4o-mini");
+  FakeHost demo(Vars{}, {});
+  CHECK(demo.chat(chat(R"(,"model":"gpt-4o-mini")")).headers["x-aigw-route"] == "demo");
 }
 
 TEST_CASE("a breaker tripped in one instance is honoured by another through KV") {

@@ -14,7 +14,10 @@ ApiError ChatPipeline::buildChain(Session& s) {
   const Config& c = s.config();
   chain_.assign(1, target_);
   // The demo (built in, or standing in for a provider with no key) cannot fail: no chain.
-  if (target_.provider->builtinDemo || (!target_.provider->configured() && c.demoMode == DemoMode::Auto)) return {};
+  if (target_.provider->builtinDemo || (!target_.provider->configured() && c.demoMode == DemoMode::Auto)) {
+    route_ = "demo";
+    return {};
+  }
   // The request's `models`, else the registry's fallbacks for the model.
   const bool fromRequest = !req_.fallbackModels.empty();
   static const std::vector<std::string> NONE;
@@ -71,6 +74,8 @@ ApiError ChatPipeline::buildChain(Session& s) {
       ordered.push_back(chain_[i]);
     }
     chain_ = std::move(ordered);
+  } else {
+    route_ = std::string(routePolicyName(policy)) + "; " + targetId(chain_[0]);
   }
   target_ = chain_[0];
   return {};
