@@ -16,47 +16,18 @@ using parts::str;
 
 constexpr std::string_view PROVIDER_NOUN = "anthropic";
 
-int64_t integer(const Tape& t, uint32_t obj, std::string_view key) {
-  uint32_t v = t.find(obj, key);
-  int64_t out = 0;
-  if (v != 0 && t.kind(v) == Kind::Number) t.isInteger(v, &out);
-  return out;
-}
-
-ApiError writeImage(json::Writer& w, const Tape& t, uint32_t part, const std::string& path) {
-  uint32_t url = t.find(t.find(part, "image_url"), "url");
-  std::string value = t.string(url);
-  parts::DataUrl data;
-  w.beginObject().field("type", "image").key("source").beginObject();
-  if (parts::parseDataUrl(value, data)) {
-    w.field("type", "base64").field("media_type", data.mime).field("data", data.data);
-  } else if (value.rfind("https://", 0) == 0 || value.rfind("http://", 0) == 0) {
-    w.field("type", "url").field("url", value);
-  } else {
-    return invalidValue(path + ".image_url.url", "expected an https URL or a base64 data: URL.");
-  }
-  w.endObject().endObject();
-  return {};
-}
-
 ApiError writeUserContent(json::Writer& w, const Tape& t, uint32_t content, const std::string& path) {
-  if (t.kind(content) == Kind::String) {
-    w.beginObject().field("type", "text").field("text", t.string(content)).endObject();
-    return {};
-  }
-  uint32_t index = 0;
-  for (uint32_t part = t.firstChild(content); part != 0; part = t.nextSibling(content, part), ++index) {
-    const std::string partPath = path + "[" + std::to_string(index) + "]";
-    uint32_t type = t.find(part, "type");
-    if (t.stringEquals(type, "text")) {
-      w.beginObject().field("type", "text").field("text", t.string(t.find(part, "text"))).endObject();
-    } else if (t.stringEquals(type, "image_url")) {
-      if (ApiError e = writeImage(w, t, part, partPath)) return e;
-    } else {
-      return parts::unsupported(partPath + ".type", "Content of type '" + t.string(type) + "'", PROVIDER_NOUN);
-    }
-  }
-  return {};
+  return parts::forEachUserPart(
+      t, content, path, PROVIDER_NOUN,
+      [&](const std::string& text) { w.beginObject().field("type", "text").field("text", text).endObject(); },
+      [&](const parts::Image& image) {
+        w.beginObject().field("type", "image").key("source").beginObject();
+        if (image.isInline)
+          w.field("type", "base64").field("media_type", image.data.mime).field("data", image.data.data);
+        else
+          w.field("type", "url").field("url", image.url);
+        w.endObject().endObject();
+      });
 }
 
 ApiError writeMessages(json::Writer& w, const Tape& t, uint32_t messages) {
@@ -251,7 +222,7 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
     if (type == "message_start") {
       readUsage(t, t.find(t.find(root, "message"), "usage"), usage_);
     } else if (type == "content_block_start") {
-      int64_t index = integer(t, root, "index");
+      int64_t index = t.integerAt(root, "index");
       if (index < 0 || index > 4096) continue;
       if (static_cast<size_t>(index) >= blocks_.size()) blocks_.resize(index + 1);
       uint32_t block = t.find(root, "content_block");
@@ -263,7 +234,7 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
         if (!text.empty()) sink.text(0, text);
       }
     } else if (type == "content_block_delta") {
-      int64_t index = integer(t, root, "index");
+      int64_t index = t.integerAt(root, "index");
       uint32_t delta = t.find(root, "delta");
       uint32_t deltaType = t.find(delta, "type");
       if (t.stringEquals(deltaType, "text_delta")) {

@@ -15,33 +15,18 @@ using parts::str;
 constexpr std::string_view PROVIDER_NOUN = "gemini";
 
 ApiError writeUserParts(json::Writer& w, const Tape& t, uint32_t content, const std::string& path) {
-  if (t.kind(content) == Kind::String) {
-    w.beginObject().field("text", t.string(content)).endObject();
-    return {};
-  }
-  uint32_t index = 0;
-  for (uint32_t part = t.firstChild(content); part != 0; part = t.nextSibling(content, part), ++index) {
-    const std::string partPath = path + "[" + std::to_string(index) + "]";
-    uint32_t type = t.find(part, "type");
-    if (t.stringEquals(type, "text")) {
-      w.beginObject().field("text", t.string(t.find(part, "text"))).endObject();
-    } else if (t.stringEquals(type, "image_url")) {
-      std::string url = t.string(t.find(t.find(part, "image_url"), "url"));
-      parts::DataUrl data;
-      if (parts::parseDataUrl(url, data)) {
-        w.beginObject().key("inlineData").beginObject().field("mimeType", data.mime).field("data", data.data);
-        w.endObject().endObject();
-      } else if (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) {
-        w.beginObject().key("fileData").beginObject().field("mimeType", parts::guessImageMime(url));
-        w.field("fileUri", url).endObject().endObject();
-      } else {
-        return invalidValue(partPath + ".image_url.url", "expected an https URL or a base64 data: URL.");
-      }
-    } else {
-      return parts::unsupported(partPath + ".type", "Content of type '" + t.string(type) + "'", PROVIDER_NOUN);
-    }
-  }
-  return {};
+  return parts::forEachUserPart(
+      t, content, path, PROVIDER_NOUN,
+      [&](const std::string& text) { w.beginObject().field("text", text).endObject(); },
+      [&](const parts::Image& image) {
+        if (image.isInline) {
+          w.beginObject().key("inlineData").beginObject().field("mimeType", image.data.mime);
+          w.field("data", image.data.data).endObject().endObject();
+        } else {
+          w.beginObject().key("fileData").beginObject().field("mimeType", parts::guessImageMime(image.url));
+          w.field("fileUri", image.url).endObject().endObject();
+        }
+      });
 }
 
 ApiError writeContents(json::Writer& w, const Tape& t, uint32_t messages) {

@@ -56,6 +56,20 @@ std::string_view guessImageMime(std::string_view url);
 // as {}. Writes the compact object to `out`.
 bool argumentsObject(std::string_view args, std::string& out);
 
+// An image part of a user message: inline base64 data, or a URL to fetch.
+struct Image {
+  bool isInline = false;
+  DataUrl data;     // when inline (views into `url`)
+  std::string url;  // http(s) otherwise
+};
+
+// Calls onText(text) and onImage(image) for each part of a user message's
+// content, in order (a string is one text part). Other part types, and image
+// URLs that are neither http(s) nor base64 data: URLs, are 400s naming the part.
+template <typename OnText, typename OnImage>
+ApiError forEachUserPart(const json::Tape& t, uint32_t content, const std::string& path, std::string_view providerId,
+                         OnText&& onText, OnImage&& onImage);
+
 // Calls fn(id, name, arguments) for each tool call of an assistant message,
 // the arguments as a JSON object; a call whose arguments are not one is a 400
 // naming it.
@@ -71,6 +85,33 @@ ApiError unsupported(std::string param, std::string_view what, std::string_view 
 
 // The function name of the earlier assistant tool call with this id.
 std::string toolNameFor(const json::Tape& t, uint32_t messages, std::string_view toolCallId);
+
+template <typename OnText, typename OnImage>
+ApiError forEachUserPart(const json::Tape& t, uint32_t content, const std::string& path, std::string_view providerId,
+                         OnText&& onText, OnImage&& onImage) {
+  if (t.kind(content) == json::Kind::String) {
+    onText(t.string(content));
+    return {};
+  }
+  uint32_t index = 0;
+  for (uint32_t part = t.firstChild(content); part != 0; part = t.nextSibling(content, part), ++index) {
+    const std::string partPath = path + "[" + std::to_string(index) + "]";
+    uint32_t type = t.find(part, "type");
+    if (t.stringEquals(type, "text")) {
+      onText(t.string(t.find(part, "text")));
+    } else if (t.stringEquals(type, "image_url")) {
+      Image image;
+      image.url = t.string(t.find(t.find(part, "image_url"), "url"));
+      image.isInline = parseDataUrl(image.url, image.data);
+      if (!image.isInline && image.url.rfind("https://", 0) != 0 && image.url.rfind("http://", 0) != 0)
+        return invalidValue(partPath + ".image_url.url", "expected an https URL or a base64 data: URL.");
+      onImage(static_cast<const Image&>(image));
+    } else {
+      return unsupported(partPath + ".type", "Content of type '" + t.string(type) + "'", providerId);
+    }
+  }
+  return {};
+}
 
 template <typename Fn>
 ApiError forEachToolCall(const json::Tape& t, uint32_t message, const std::string& path, Fn&& fn) {

@@ -16,13 +16,6 @@ struct Edit {
   std::string text;
 };
 
-int64_t readInt(const json::Tape& t, uint32_t obj, std::string_view key) {
-  uint32_t v = t.find(obj, key);
-  int64_t out = 0;
-  if (v != 0 && t.kind(v) == Kind::Number && t.isInteger(v, &out)) return out;
-  return 0;
-}
-
 bool listed(const std::vector<std::string>& names, const json::Tape& t, uint32_t key) {
   for (const auto& n : names)
     if (t.stringEquals(key, n)) return true;
@@ -58,11 +51,6 @@ std::string applyEdits(std::string_view body, std::vector<Edit>& edits) {
   }
   out.append(body.data() + cursor, body.size() - cursor);
   return out;
-}
-
-std::string optionalString(const json::Tape& t, uint32_t obj, std::string_view key) {
-  uint32_t v = t.find(obj, key);
-  return v != 0 && t.kind(v) == Kind::String ? t.string(v) : std::string();
 }
 
 bool carriesUsageObject(std::string_view data) {
@@ -188,13 +176,13 @@ Usage readUsage(const json::Tape& t, uint32_t object) {
     if (usage == 0 || t.kind(usage) != Kind::Object) return u;
   }
   u.known = true;
-  u.promptTokens = readInt(t, usage, "prompt_tokens");
-  u.completionTokens = readInt(t, usage, "completion_tokens");
-  u.totalTokens = readInt(t, usage, "total_tokens");
+  u.promptTokens = t.integerAt(usage, "prompt_tokens");
+  u.completionTokens = t.integerAt(usage, "completion_tokens");
+  u.totalTokens = t.integerAt(usage, "total_tokens");
   if (u.totalTokens == 0) u.totalTokens = u.promptTokens + u.completionTokens;
   uint32_t details = t.find(usage, "prompt_tokens_details");
-  if (details != 0 && t.kind(details) == Kind::Object) u.cachedPromptTokens = readInt(t, details, "cached_tokens");
-  if (u.cachedPromptTokens == 0) u.cachedPromptTokens = readInt(t, usage, "prompt_cache_hit_tokens");  // DeepSeek
+  if (details != 0 && t.kind(details) == Kind::Object) u.cachedPromptTokens = t.integerAt(details, "cached_tokens");
+  if (u.cachedPromptTokens == 0) u.cachedPromptTokens = t.integerAt(usage, "prompt_cache_hit_tokens");  // DeepSeek
   return u;
 }
 
@@ -210,7 +198,7 @@ bool Codec::decode(std::string_view body, Completion& out) const {
   const uint32_t root = t.root();
   uint32_t choices = t.find(root, "choices");
   if (choices == 0 || t.kind(choices) != Kind::Array) return false;
-  out.model = optionalString(t, root, "model");
+  out.model = t.stringAt(root, "model");
   out.usage = readUsage(t, root);
   int position = 0;
   for (uint32_t ch = t.firstChild(choices); ch != 0; ch = t.nextSibling(choices, ch), ++position) {
@@ -220,7 +208,7 @@ bool Codec::decode(std::string_view body, Completion& out) const {
     uint32_t idx = t.find(ch, "index");
     if (idx != 0) t.isInteger(idx, &index);
     choice.index = static_cast<int>(index);
-    choice.finishReason = optionalString(t, ch, "finish_reason");
+    choice.finishReason = t.stringAt(ch, "finish_reason");
     uint32_t msg = t.find(ch, "message");
     if (msg != 0 && t.kind(msg) == Kind::Object) {
       uint32_t content = t.find(msg, "content");
@@ -233,11 +221,11 @@ bool Codec::decode(std::string_view body, Completion& out) const {
         for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call)) {
           if (t.kind(call) != Kind::Object) continue;
           ToolCall tc;
-          tc.id = optionalString(t, call, "id");
+          tc.id = t.stringAt(call, "id");
           uint32_t fn = t.find(call, "function");
           if (fn != 0 && t.kind(fn) == Kind::Object) {
-            tc.name = optionalString(t, fn, "name");
-            tc.arguments = optionalString(t, fn, "arguments");
+            tc.name = t.stringAt(fn, "name");
+            tc.arguments = t.stringAt(fn, "arguments");
           }
           choice.toolCalls.push_back(std::move(tc));
         }
@@ -260,15 +248,15 @@ ApiError mapError(int upstreamStatus, std::string_view body, std::string_view pr
   if (t.parse(body) && t.kind(t.root()) == Kind::Object) {
     uint32_t err = t.find(t.root(), "error");
     if (err != 0 && t.kind(err) == Kind::Object) {
-      message = optionalString(t, err, "message");
-      type = optionalString(t, err, "type");
-      param = optionalString(t, err, "param");
-      code = optionalString(t, err, "code");
+      message = t.stringAt(err, "message");
+      type = t.stringAt(err, "type");
+      param = t.stringAt(err, "param");
+      code = t.stringAt(err, "code");
     } else if (err != 0 && t.kind(err) == Kind::String) {
       message = t.string(err);
     }
-    if (message.empty()) message = optionalString(t, t.root(), "message");
-    if (message.empty()) message = optionalString(t, t.root(), "detail");  // vLLM / FastAPI
+    if (message.empty()) message = t.stringAt(t.root(), "message");
+    if (message.empty()) message = t.stringAt(t.root(), "detail");  // vLLM / FastAPI
   }
   if (message.empty()) message = std::string(body.substr(0, 200));
   return upstreamError(upstreamStatus, std::move(message), std::move(type), std::move(code), std::move(param),
@@ -362,10 +350,10 @@ bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
             uint32_t ci = t.find(call, "index");
             if (ci != 0) t.isInteger(ci, &callIndex);
             uint32_t fn = t.find(call, "function");
-            std::string id = optionalString(t, call, "id");
-            std::string name = fn != 0 && t.kind(fn) == Kind::Object ? optionalString(t, fn, "name") : "";
+            std::string id = t.stringAt(call, "id");
+            std::string name = fn != 0 && t.kind(fn) == Kind::Object ? t.stringAt(fn, "name") : "";
             if (!id.empty() || !name.empty()) sink.toolCall(choice, static_cast<int>(callIndex), id, name);
-            std::string args = fn != 0 && t.kind(fn) == Kind::Object ? optionalString(t, fn, "arguments") : "";
+            std::string args = fn != 0 && t.kind(fn) == Kind::Object ? t.stringAt(fn, "arguments") : "";
             if (!args.empty()) sink.toolArguments(choice, static_cast<int>(callIndex), args);
           }
         }

@@ -35,7 +35,7 @@ void GatewayState::recordAttempt(const std::string& provider, int64_t nowMs, int
   if (success) {
     s.consecutiveFailures = 0;
     s.lastSuccessMs = nowMs;
-    s.latencyEwmaMs = s.latencyEwmaMs == 0 ? latencyMs : 0.8 * s.latencyEwmaMs + 0.2 * latencyMs;
+    addSample(s.latencyEwmaMs, latencyMs);
   } else {
     ++s.failures;
     ++s.consecutiveFailures;

@@ -41,12 +41,18 @@ struct CachedSnapshot {
   int64_t fetchedMs = 0;
 };
 
-// Recent latency of one routing target, for the `latency` policy: whole
-// answers (non-streamed) and time to the stream's head (streamed).
-struct TargetLatency {
-  double ewmaMs = 0;
-  double ttftEwmaMs = 0;
+// What this instance knows of one routing target ("provider/model"): its
+// circuit breaker, when the record other instances publish for it was last
+// read, and its recent latency for the `latency` policy.
+struct TargetHealth {
+  CircuitBreaker breaker;
+  int64_t sharedReadMs = 0;
+  double latencyEwmaMs = 0;  // whole answers (non-streamed)
+  double ttftEwmaMs = 0;     // time to the stream's head
 };
+
+// Exponentially weighted moving average; the first sample stands alone.
+inline void addSample(double& ewma, double sample) { ewma = ewma == 0 ? sample : 0.8 * ewma + 0.2 * sample; }
 
 struct GatewayState {
   std::string bundledConfig;
@@ -61,9 +67,7 @@ struct GatewayState {
   std::map<std::string, ProviderStats, std::less<>> providerStats;
   std::map<std::string, CachedKey, std::less<>> keyCache;  // by key digest
   std::map<std::string, CachedSnapshot, std::less<>> snapshotCache;  // by tenant
-  std::map<std::string, CircuitBreaker, std::less<>> breakers;       // by routing target "provider/model"
-  std::map<std::string, int64_t, std::less<>> breakersReadMs;        // when each was last read from KV
-  std::map<std::string, TargetLatency, std::less<>> targetLatency;   // by routing target
+  std::map<std::string, TargetHealth, std::less<>> targets;  // by routing target "provider/model"
   uint64_t roundRobin = 0;                                           // advanced per routed request
 
   // A ledger answer that carries a new snapshot refreshes this instance's

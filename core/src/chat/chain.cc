@@ -54,14 +54,13 @@ ApiError ChatPipeline::buildChain(Session& s) {
     for (const Target& t : chain_) {
       RouteCandidate rc;
       rc.id = targetId(t);
-      auto b = s.state().breakers.find(rc.id);
-      rc.healthy = b == s.state().breakers.end() || b->second.state(s.nowMs()) != BreakerState::Open;
+      auto known = s.state().targets.find(rc.id);
+      rc.healthy = known == s.state().targets.end() || known->second.breaker.state(s.nowMs()) != BreakerState::Open;
       const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, t);
       rc.estimatedPico = worstCase(t.price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro).cost.picoUsd;
-      auto latency = s.state().targetLatency.find(rc.id);
-      if (latency != s.state().targetLatency.end()) {
-        rc.latencyEwmaMs = latency->second.ewmaMs;
-        rc.ttftEwmaMs = latency->second.ttftEwmaMs;
+      if (known != s.state().targets.end()) {
+        rc.latencyEwmaMs = known->second.latencyEwmaMs;
+        rc.ttftEwmaMs = known->second.ttftEwmaMs;
       }
       rc.quality = t.model != nullptr ? static_cast<double>(t.model->quality) : 0;
       candidates.push_back(std::move(rc));
@@ -77,6 +76,8 @@ ApiError ChatPipeline::buildChain(Session& s) {
   } else {
     route_ = std::string(routePolicyName(policy)) + "; " + targetId(chain_[0]);
   }
+  chainIds_.clear();
+  for (const Target& t : chain_) chainIds_.push_back(targetId(t));
   target_ = chain_[0];
   return {};
 }
@@ -84,9 +85,10 @@ ApiError ChatPipeline::buildChain(Session& s) {
 ApiError ChatPipeline::startTarget(Session& s) {
   const Config& c = s.config();
   target_ = chain_[current_];
-  const std::string id = targetId(target_);
-  if (!breaker(s).allow(c.breaker, s.nowMs())) {
-    const int64_t wait = std::max<int64_t>(0, breaker(s).openUntilMs() - s.nowMs());
+  const std::string& id = chainIds_[current_];
+  health_ = &s.state().targets[id];
+  if (!health_->breaker.allow(c.breaker, s.nowMs())) {
+    const int64_t wait = std::max<int64_t>(0, health_->breaker.openUntilMs() - s.nowMs());
     ApiError e = serverError(503,
                              "The upstream provider '" + target_.provider->id + "' is failing; calls to '" + id +
                                  "' are paused for " + std::to_string((wait + 999) / 1000) + " s (circuit open).",
@@ -126,15 +128,14 @@ std::string breakerKey(const std::string& target) { return "breaker:" + target; 
 
 void ChatPipeline::readSharedBreakers(Session& s) {
   if (answersFromDemo()) return;
-  for (const Target& t : chain_) {
-    const std::string id = targetId(t);
-    int64_t& readMs = s.state().breakersReadMs[id];
-    if (readMs != 0 && s.nowMs() - readMs < BREAKER_READ_MS) continue;
-    readMs = s.nowMs();
+  for (const std::string& id : chainIds_) {
+    TargetHealth& health = s.state().targets[id];
+    if (health.sharedReadMs != 0 && s.nowMs() - health.sharedReadMs < BREAKER_READ_MS) continue;
+    health.sharedReadMs = s.nowMs();
     ++waiting_;
-    s.kvGet(breakerKey(id), [this, id](Session& s, const EffectResult& r) {
+    s.kvGet(breakerKey(id), [this, &health](Session& s, const EffectResult& r) {
       json::Tape t;
-      if (r.ok && t.parse(r.data)) s.state().breakers[id].adoptShared(t, t.root());
+      if (r.ok && t.parse(r.data)) health.breaker.adoptShared(t, t.root());
       oneReady(s);
     });
   }
@@ -146,17 +147,16 @@ void ChatPipeline::oneReady(Session& s) {
 }
 
 void ChatPipeline::shareBreaker(Session& s) {
-  CircuitBreaker& b = breaker(s);
+  CircuitBreaker& b = health_->breaker;
   if (!b.sharedChanged()) return;
   std::string record;
   json::Writer w(record);
   b.writeShared(w);
   // KV's shortest expiry is 60 s; the record outlives the open time a little.
   const int64_t ttl = std::max<int64_t>(60, s.config().breaker.openMs / 1000 + 60);
-  s.kvPut(breakerKey(targetId(target_)), record, [](Session&, const EffectResult&) {}, ttl);
+  s.kvPut(breakerKey(chainIds_[current_]), record, [](Session&, const EffectResult&) {}, ttl);
 }
 
-CircuitBreaker& ChatPipeline::breaker(Session& s) const { return s.state().breakers[targetId(target_)]; }
 
 ApiError ChatPipeline::allTargetsFailed() const {
   std::string summary, attempts;

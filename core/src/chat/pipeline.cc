@@ -188,7 +188,7 @@ void ChatPipeline::onFetchEnd(Session& s, uint32_t id) {
   if (upstreamStatus_ >= 200 && upstreamStatus_ < 300) return finishSuccess(s);
   ApiError e = codec_->mapError(upstreamStatus_, buffer_, target_.provider->id);
   recordAttempt(s, upstreamStatus_ < 500 && upstreamStatus_ != 429, e.message);
-  attempts_.push_back({targetId(target_), std::to_string(upstreamStatus_), e.message});
+  attempts_.push_back({chainIds_[current_], std::to_string(upstreamStatus_), e.message});
   // Another target first (users should not wait out a backoff when one is
   // ready), then retries of the last one.
   if (failsOver(upstreamStatus_) && failOver(s)) return;
@@ -278,7 +278,7 @@ void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason
   }
   std::string detail = message.empty() ? std::string(reason) : std::string(message);
   recordAttempt(s, false, detail);
-  attempts_.push_back({targetId(target_), timeout ? "timeout" : "network", detail});
+  attempts_.push_back({chainIds_[current_], timeout ? "timeout" : "network", detail});
   if (failOver(s) || maybeRetry(s, -1)) return;
   if (chain_.size() > 1) return finishWithError(s, allTargetsFailed(), commonHeaders());
   if (timeout) {
@@ -382,12 +382,11 @@ void ChatPipeline::recordAttempt(Session& s, bool success, std::string_view erro
       static_cast<double>(std::max<int64_t>(0, (firstByteMs_ ? firstByteMs_ : s.nowMs()) - attemptStartMs_));
   s.state().recordAttempt(target_.provider->id, s.nowMs(), upstreamStatus_, success, latency, error);
   if (success) {
-    TargetLatency& t = s.state().targetLatency[targetId(target_)];
-    double& ewma = req_.stream ? t.ttftEwmaMs : t.ewmaMs;
-    ewma = ewma == 0 ? latency : 0.8 * ewma + 0.2 * latency;
+    addSample(req_.stream ? health_->ttftEwmaMs : health_->latencyEwmaMs, latency);
+    health_->breaker.onSuccess(s.config().breaker, s.nowMs());
+  } else {
+    health_->breaker.onFailure(s.config().breaker, s.nowMs());
   }
-  if (success) breaker(s).onSuccess(s.config().breaker, s.nowMs());
-  else breaker(s).onFailure(s.config().breaker, s.nowMs());
   shareBreaker(s);
   firstByteMs_ = 0;
 }

@@ -63,9 +63,7 @@ class ChatPipeline : public Handler {
   void sendAttempt(Session& s, int64_t delayMs);
   bool maybeRetry(Session& s, int64_t retryAfterMs);
   void recordAttempt(Session& s, bool success, std::string_view error);
-  // The breaker of the current target.
-  CircuitBreaker& breaker(Session& s) const;
-  std::string targetId(const Target& t) const { return t.provider->id + "/" + t.upstream; }
+  static std::string targetId(const Target& t) { return t.provider->id + "/" + t.upstream; }
   // The 502 once every target in a chain of several has failed.
   ApiError allTargetsFailed() const;
   void startStream(Session& s);
@@ -98,7 +96,9 @@ class ChatPipeline : public Handler {
   };
   std::vector<Attempt> attempts_;  // failed attempts, in order
   std::vector<Target> chain_;      // routing order; chain_[current_] is target_
+  std::vector<std::string> chainIds_;  // targetId of each, computed once
   size_t current_ = 0;
+  TargetHealth* health_ = nullptr; // the current target's (the instance's map never drops entries)
   std::string route_;              // x-aigw-route: the policy and the chain
   int sent_ = 0;                   // upstream calls made
   int waiting_ = 0;                // reservation + breaker reads still out

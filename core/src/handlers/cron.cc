@@ -76,7 +76,10 @@ class Cron : public Handler {
       f.url = endpointUrl(p, "", "models");
       f.timeoutMs = PROBE_TIMEOUT_MS;
       ++pending_;
-      probes_.push_back({p.id, s.fetch(f)});
+      Probe probe;
+      probe.provider = p.id;
+      probe.fetchId = s.fetch(f);
+      probes_.push_back(std::move(probe));
     }
     startedMs_ = s.nowMs();
   }

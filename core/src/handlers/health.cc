@@ -34,10 +34,10 @@ class Health : public Handler {
     const auto& providers = st.config->providers;
     auto j = join(static_cast<int>(providers.size()), [this](Session& s, bool) { respond(s); });
     for (const auto& p : providers)
-      s.kvGet(healthHistoryKey(p.id), [this, j, id = p.id](Session& s, const EffectResult& r) {
+      s.kvGet(healthHistoryKey(p.id), [this, done = arrive(j), id = p.id](Session& s, const EffectResult& r) {
         json::Tape t;
         history_[id] = r.ok && t.parse(r.data) && t.kind(0) == json::Kind::Array ? std::string(r.data) : "[]";
-        arrive(j)(s, EffectResult{true, {}, {}});
+        done(s, r);
       });
   }
 
@@ -91,9 +91,10 @@ void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayS
   // This instance's breakers for the provider's targets (shared ones included once read).
   w.key("breakers").beginArray();
   const std::string prefix = p.id + "/";
-  for (auto b = st.breakers.lower_bound(prefix); b != st.breakers.end() && b->first.rfind(prefix, 0) == 0; ++b) {
-    w.beginObject().field("target", b->first).field("state", breakerStateName(b->second.state(nowMs)));
-    if (b->second.openUntilMs() > 0) w.field("open_until", isoTimestamp(b->second.openUntilMs()));
+  for (auto t = st.targets.lower_bound(prefix); t != st.targets.end() && t->first.rfind(prefix, 0) == 0; ++t) {
+    const CircuitBreaker& b = t->second.breaker;
+    w.beginObject().field("target", t->first).field("state", breakerStateName(b.state(nowMs)));
+    if (b.openUntilMs() > 0) w.field("open_until", isoTimestamp(b.openUntilMs()));
     w.endObject();
   }
   w.endArray();
