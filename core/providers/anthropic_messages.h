@@ -27,25 +27,18 @@ class Codec : public ChatCodec {
   const char* requestIdHeader() const override { return "request-id"; }
 };
 
-class EventDecoder : public StreamDecoder {
+class EventDecoder : public SseStreamDecoder {
  public:
   bool feed(std::string_view bytes, ChunkSink& sink) override;
   bool complete() const override { return stopped_; }
-  const Usage& usage() const override { return usage_; }
-  const ApiError& error() const override { return error_; }
 
  private:
   struct Block {
     bool tool = false;
     int toolIndex = 0;
   };
-  SseDecoder decoder_;
-  std::vector<SseEvent> events_;
-  json::Tape tape_;
   std::vector<Block> blocks_;  // by Anthropic content block index
   int tools_ = 0;
-  Usage usage_;
-  ApiError error_;
   bool stopped_ = false;
 };
 

@@ -21,20 +21,13 @@ class Codec : public ChatCodec {
   ApiError mapError(int status, std::string_view body, std::string_view providerId) const override;
 };
 
-class EventDecoder : public StreamDecoder {
+class EventDecoder : public SseStreamDecoder {
  public:
   bool feed(std::string_view bytes, ChunkSink& sink) override;
   bool complete() const override { return finished_; }
-  const Usage& usage() const override { return usage_; }
-  const ApiError& error() const override { return error_; }
 
  private:
-  SseDecoder decoder_;
-  std::vector<SseEvent> events_;
-  json::Tape tape_;
   std::vector<int> toolCalls_;  // per candidate
-  Usage usage_;
-  ApiError error_;
   bool finished_ = false;
 };
 

@@ -59,19 +59,12 @@ class StreamForwarder {
 };
 
 // Decodes OpenAI chunks into events, for clients of another dialect.
-class ChunkDecoder : public StreamDecoder {
+class ChunkDecoder : public SseStreamDecoder {
  public:
   bool feed(std::string_view bytes, ChunkSink& sink) override;
   bool complete() const override { return sawDone_; }
-  const Usage& usage() const override { return usage_; }
-  const ApiError& error() const override { return error_; }
 
  private:
-  SseDecoder decoder_;
-  std::vector<SseEvent> events_;
-  json::Tape tape_;
-  Usage usage_;
-  ApiError error_;
   bool sawDone_ = false;
 };
 

@@ -11,7 +11,9 @@
 #include "gw/chat_request.h"
 #include "gw/completion.h"
 #include "gw/config.h"
+#include "gw/json_tape.h"
 #include "gw/model_resolver.h"
+#include "gw/sse.h"
 
 namespace gw {
 
@@ -31,6 +33,21 @@ class ChatCodec {
   virtual ApiError mapError(int status, std::string_view body, std::string_view providerId) const = 0;
   // The response header carrying the provider's request id.
   virtual const char* requestIdHeader() const { return "x-request-id"; }
+};
+
+// What every SSE-speaking provider's stream decoder holds: the framing, the
+// event batch, a tape reused for each event, and the usage and error it found.
+class SseStreamDecoder : public StreamDecoder {
+ public:
+  const Usage& usage() const final { return usage_; }
+  const ApiError& error() const final { return error_; }
+
+ protected:
+  SseDecoder decoder_;
+  std::vector<SseEvent> events_;
+  json::Tape tape_;
+  Usage usage_;
+  ApiError error_;
 };
 
 const ChatCodec& chatCodec(WireFormat format);
