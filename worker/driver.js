@@ -189,6 +189,9 @@ class SessionDriver {
       case 'ledger':
         this.ledger(effect, batch.body(effect));
         break;
+      case 'd1_exec':
+        this.d1(effect);
+        break;
       case 'log':
         console.log(JSON.stringify({ level: effect.level, request_id: effect.request_id, ...effect.record }));
         break;
@@ -258,6 +261,23 @@ class SessionDriver {
       (err) => {
         console.error(JSON.stringify({ level: 'error', event: 'ledger_error', message: String(err?.message ?? err) }));
         this.feed({ id: effect.id, type: 'ledger_result', ok: false, message: 'ledger unavailable' }, null);
+      },
+    );
+  }
+
+  // One SQL statement on a D1 binding. Without an id nobody waits for it
+  // (usage counters): it runs past the response.
+  d1(effect) {
+    const call = runSql(this.env[effect.binding], effect.sql, effect.params);
+    if (effect.id === undefined) {
+      this.ctx?.waitUntil?.(call.catch((err) => logD1Error(err)));
+      return;
+    }
+    call.then(
+      (result) => this.feed({ id: effect.id, type: 'd1_result', ok: true }, result),
+      (err) => {
+        logD1Error(err);
+        this.feed({ id: effect.id, type: 'd1_result', ok: false, message: 'database unavailable' }, null);
       },
     );
   }
@@ -351,6 +371,16 @@ async function callLedger(env, tenant, op) {
   if (!env.LEDGER) throw new Error('no LEDGER Durable Object binding');
   const stub = env.LEDGER.get(env.LEDGER.idFromName(tenant));
   return stub.apply(tenant, new TextDecoder().decode(op));
+}
+
+async function runSql(db, sql, params) {
+  if (!db) throw new Error('no D1 binding');
+  const { results, meta } = await db.prepare(sql).bind(...params).all();
+  return JSON.stringify({ rows: results ?? [], changes: meta?.changes ?? 0 });
+}
+
+function logD1Error(err) {
+  console.error(JSON.stringify({ level: 'error', event: 'd1_error', message: String(err?.message ?? err) }));
 }
 
 function redactText(text, secret) {

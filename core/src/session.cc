@@ -8,6 +8,7 @@ namespace gw {
 namespace {
 
 constexpr std::string_view KV_BINDING = "GATEWAY_KV";
+constexpr std::string_view D1_BINDING = "DB";
 constexpr std::string_view CONFIG_OVERRIDE_KEY = "config:override";
 
 void writeHeaders(json::Writer& w, const Headers& headers) {
@@ -127,6 +128,19 @@ void Session::ledgerDetached(std::string_view tenant, std::string_view op) {
   outbox_.endEffect();
 }
 
+void Session::d1(std::string_view sql, std::string_view params, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("d1_exec");
+  w.field("id", id).field("binding", D1_BINDING).field("sql", sql).key("params").raw(params);
+  outbox_.endEffect();
+}
+
+void Session::d1Detached(std::string_view sql, std::string_view params) {
+  json::Writer w = outbox_.beginEffect("d1_exec");
+  w.field("binding", D1_BINDING).field("sql", sql).key("params").raw(params);
+  outbox_.endEffect();
+}
+
 void Session::onConfigOverride(bool found, std::string_view value) {
   readingConfig_ = false;
   state_.refreshInFlight = false;
@@ -162,7 +176,7 @@ bool Session::feed(std::string_view meta, std::string_view data) {
       uint32_t found = meta_.find(root, "found");
       r.ok = found != 0 && meta_.kind(found) == json::Kind::True;
     } else if (meta_.stringEquals(type, "kv_done") || meta_.stringEquals(type, "kv_list_result") ||
-               meta_.stringEquals(type, "ledger_result")) {
+               meta_.stringEquals(type, "ledger_result") || meta_.stringEquals(type, "d1_result")) {
       uint32_t ok = meta_.find(root, "ok");
       r.ok = ok != 0 && meta_.kind(ok) == json::Kind::True;
       r.message = meta_.stringAt(root, "message");

@@ -1,7 +1,8 @@
 // Fuzzes what a client controls, through whole sessions on a small host that
-// answers KV and ledger effects like the worker: chat, messages, generate and
+// answers KV, ledger and D1 effects like the worker: chat, messages, generate and
 // embeddings bodies under a user key; the admin, quota and budget endpoints
-// under admin keys; the credential header itself; plus the envelope, effect
+// under admin keys; preferences and routing by them (D1 answering with the
+// input); the credential header itself; plus the envelope, effect
 // metadata and ledger document parsers.
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,7 @@ struct Route {
   const char* path;
   const char* query;
   const char* key;
+  const char* routing = nullptr;  // x-aigw-routing
 };
 
 // Endpoints a caller reaches with the input as the body; the input's length
@@ -57,6 +59,9 @@ const Route ROUTES[] = {
     {"DELETE", "/api/budget/config", "?tenantId=acme", ADMIN_KEY},
     {"GET", "/api/budget/current-usage", "?userId=alice", TENANT_ADMIN_KEY},
     {"DELETE", "/api/v1/ai/admin/keys/key_fuzzuser", "", TENANT_ADMIN_KEY},
+    {"POST", "/v1/chat/completions", "", USER_KEY, "preference"},
+    {"PUT", "/api/v1/ai/preferences", "", USER_KEY},
+    {"GET", "/api/v1/ai/preferences", "?userId=alice", TENANT_ADMIN_KEY},
     {"POST", "/v1/chat/completions", "", nullptr},
 };
 constexpr size_t ROUTE_COUNT = sizeof(ROUTES) / sizeof(ROUTES[0]);
@@ -144,6 +149,10 @@ void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply)
         gw::ledger::Outcome o = it->second.apply(bodyOf(e), 1000);
         if (id >= 0) g.feed(sid, meta(id, "ledger_result", ",\"ok\":true"), o.result);
         else continue;
+      } else if (type == "d1_exec") {
+        // D1 answers with the input as its rows document.
+        if (id >= 0) g.feed(sid, meta(id, "d1_result", ",\"ok\":true"), reply);
+        else continue;
       } else if (type == "fetch") {
         g.feed(sid, meta(id, "fetch_response", ",\"status\":200,\"headers\":{\"content-type\":\"application/json\"}"),
                reply);
@@ -160,7 +169,9 @@ std::string envelope(const Route& r, std::string_view credential) {
   std::string out;
   gw::json::Writer w(out);
   w.beginObject().field("method", r.method).field("path", r.path).field("query", r.query).key("headers").beginObject();
-  w.field("content-type", "application/json").field("authorization", "Bearer " + std::string(credential)).endObject();
+  w.field("content-type", "application/json").field("authorization", "Bearer " + std::string(credential));
+  if (r.routing != nullptr) w.field("x-aigw-routing", r.routing);
+  w.endObject();
   w.field("now_ms", int64_t{1000}).field("entropy", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
   w.endObject();
   return out;

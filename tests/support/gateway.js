@@ -4,6 +4,7 @@
 // ADMIN_API_KEY, creates tenant "acme" and a user key for it (gw.key) with
 // limits high enough that tests about other things never meet them.
 import { Miniflare } from 'miniflare';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,7 +29,8 @@ export async function startGateway(
     compatibilityDate: '2025-09-01',
     kvNamespaces: ['GATEWAY_KV'],
     durableObjects: { LEDGER: 'Ledger' },
-    ...(persist ? { kvPersist: `${persist}/kv`, durableObjectsPersist: `${persist}/do` } : {}),
+    d1Databases: ['DB'],
+    ...(persist ? { kvPersist: `${persist}/kv`, durableObjectsPersist: `${persist}/do`, d1Persist: `${persist}/d1` } : {}),
     bindings: { ADMIN_API_KEY: ADMIN_KEY, ...limits, ...bindings },
     host: '127.0.0.1',
     port: 0,
@@ -42,7 +44,9 @@ export async function startGateway(
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-  const gw = { mf, url, admin, kv: () => mf.getKVNamespace('GATEWAY_KV'), close: () => mf.dispose() };
+  const db = await mf.getD1Database('DB');
+  await applyMigrations(db);
+  const gw = { mf, url, admin, db, kv: () => mf.getKVNamespace('GATEWAY_KV'), close: () => mf.dispose() };
   if (key) {
     const tenant = await admin('PUT', '/api/v1/ai/admin/tenants/acme', { name: 'Acme' });
     if (tenant.status !== 200) throw new Error(`creating tenant: ${tenant.status} ${await tenant.text()}`);
@@ -51,4 +55,24 @@ export async function startGateway(
     gw.key = (await created.json()).key;
   }
   return gw;
+}
+
+// Applies migrations/*.sql in name order, once each, recording them in
+// d1_migrations as `wrangler d1 migrations apply` does (so a database on
+// disk can move between the two).
+export async function applyMigrations(db) {
+  await db
+    .prepare(
+      'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, ' +
+        'applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
+    )
+    .run();
+  const applied = new Set((await db.prepare('SELECT name FROM d1_migrations').all()).results.map((r) => r.name));
+  const dir = ROOT + 'migrations/';
+  for (const name of (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort()) {
+    if (applied.has(name)) continue;
+    const text = (await readFile(dir + name, 'utf8')).replace(/^\s*--.*$/gm, '');
+    const statements = text.split(/;\s*$/m).map((s) => s.trim()).filter(Boolean);
+    await db.batch([...statements.map((s) => db.prepare(s)), db.prepare('INSERT INTO d1_migrations (name) VALUES (?)').bind(name)]);
+  }
 }

@@ -45,9 +45,17 @@ export function loadCore(which, { vars = {}, secrets = ['OPENAI_API_KEY'] } = {}
   return { core, module, result };
 }
 
-// Performs a KV or ledger effect against the core's in-memory stores; returns
-// the feed for it, or null for a ledger call nobody waits for.
+const isStore = (e) => e.type.startsWith('kv_') || e.type === 'ledger' || e.type === 'd1_exec';
+
+// Performs a KV, ledger or D1 effect against the core's in-memory stores;
+// returns the feed for it, or null for a call nobody waits for. D1 answers
+// from `core.testD1(sql, params)` (default: no rows) and logs each statement.
 function storeEffect(core, e, body, nowMs) {
+  if (e.type === 'd1_exec') {
+    (core.testD1Log ??= []).push({ sql: e.sql, params: e.params });
+    const result = core.testD1?.(e.sql, e.params) ?? { rows: [], changes: 0 };
+    return e.id === undefined ? null : [{ id: e.id, type: 'd1_result', ok: true, now_ms: nowMs }, JSON.stringify(result)];
+  }
   const kv = core.testKv ?? new Map();
   if (e.type === 'kv_get') {
     const value = kv.get(e.key);
@@ -90,7 +98,7 @@ export function drive(core, envelope, body, answer = defaultAnswer) {
         res.headers = e.headers;
       } else if (e.type === 'respond_chunk') res.body += decoder.decode(batch.body(e));
       else if (e.type === 'fetch') queue.push({ e, reqBody: decoder.decode(batch.body(e)) });
-      else if (e.type.startsWith('kv_') || e.type === 'ledger') {
+      else if (isStore(e)) {
         const feed = storeEffect(core, e, batch.body(e), envelope.now_ms);
         if (feed) queue.push({ store: feed });
       }
@@ -119,14 +127,14 @@ export function drive(core, envelope, body, answer = defaultAnswer) {
   return res;
 }
 
-// Polls a session, performing its KV and ledger effects, until a batch
+// Polls a session, performing its KV, ledger and D1 effects, until a batch
 // asks for something else (a fetch, a response); returns that batch.
 export function pollPastStores(core, sid, nowMs = 1700000000000) {
   for (;;) {
     const batch = core.poll(sid);
-    const others = batch.effects.filter((e) => !e.type.startsWith('kv_') && e.type !== 'ledger');
+    const others = batch.effects.filter((e) => !isStore(e));
     const feeds = batch.effects
-      .filter((e) => e.type.startsWith('kv_') || e.type === 'ledger')
+      .filter(isStore)
       .map((e) => storeEffect(core, e, batch.body(e), nowMs))
       .filter(Boolean);
     if (others.length || !feeds.length) return { ...batch, effects: others };

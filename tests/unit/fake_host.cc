@@ -1,6 +1,10 @@
 #include "fake_host.h"
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -30,6 +34,87 @@ std::string bundledConfig() {
                         {"providers", part("providers.json")["providers"]},
                         {"models", part("models.json")["models"]}};
   return doc.dump();
+}
+
+SqlDatabase::SqlDatabase() {
+  sqlite3_open(":memory:", &db_);
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(sourcePath("migrations")))
+    if (entry.path().extension() == ".sql") files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, readFile(f).c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::fprintf(stderr, "migration %s failed: %s\n", f.c_str(), error ? error : "?");
+      sqlite3_free(error);
+    }
+  }
+}
+
+SqlDatabase::~SqlDatabase() { sqlite3_close(db_); }
+
+bool SqlDatabase::run(const std::string& sql, const std::string& params, std::string& result, std::string& error) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+    error = sqlite3_errmsg(db_);
+    return false;
+  }
+  json::Tape p;
+  if (!p.parse(params) || p.kind(p.root()) != json::Kind::Array) {
+    sqlite3_finalize(stmt);
+    error = "params must be a JSON array";
+    return false;
+  }
+  int index = 1;
+  for (uint32_t v = p.firstChild(p.root()); v != 0; v = p.nextSibling(p.root(), v), ++index) {
+    int64_t i = 0;
+    switch (p.kind(v)) {
+      case json::Kind::String: {
+        std::string text = p.string(v);
+        sqlite3_bind_text(stmt, index, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+        break;
+      }
+      case json::Kind::Number:
+        if (p.isInteger(v, &i)) sqlite3_bind_int64(stmt, index, i);
+        else sqlite3_bind_double(stmt, index, p.number(v));
+        break;
+      case json::Kind::True: sqlite3_bind_int(stmt, index, 1); break;
+      case json::Kind::False: sqlite3_bind_int(stmt, index, 0); break;
+      default: sqlite3_bind_null(stmt, index);
+    }
+  }
+  result.clear();
+  json::Writer w(result);
+  w.beginObject().key("rows").beginArray();
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    w.beginObject();
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      w.key(sqlite3_column_name(stmt, c));
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_INTEGER: w.integer(sqlite3_column_int64(stmt, c)); break;
+        case SQLITE_FLOAT: w.number(sqlite3_column_double(stmt, c)); break;
+        case SQLITE_NULL: w.null(); break;
+        default: w.string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)));
+      }
+    }
+    w.endObject();
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) {
+    error = sqlite3_errmsg(db_);
+    return false;
+  }
+  w.endArray().field("changes", static_cast<int64_t>(sqlite3_changes(db_))).endObject();
+  return true;
+}
+
+std::string SqlDatabase::query(const std::string& sql, const std::string& params) {
+  std::string result, error;
+  if (!run(sql, params, result, error)) return "error: " + error;
+  json::Tape t;
+  t.parse(result);
+  return std::string(t.raw(t.find(t.root(), "rows")));
 }
 
 FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::string> secrets, std::string config) {
@@ -192,6 +277,20 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
           ++snapshotWrites;
         }
         if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
+      } else if (type == "d1_exec") {
+        const std::string sql = str(b.tape, e, "sql");
+        const std::string params(b.tape.raw(b.tape.find(e, "params")));
+        d1Statements.push_back(sql);
+        std::string result, error;
+        bool ok = !d1Down && d1->run(sql, params, result, error);
+        if (d1Down) error = "D1 is down";
+        if (id == 0) continue;  // detached: nobody waits
+        std::string m;
+        json::Writer mw(m);
+        mw.beginObject().field("ok", ok);
+        if (!ok) mw.field("message", error);
+        mw.endObject();
+        gateway.feed(session, meta(id, "d1_result", nowMs, "," + m.substr(1, m.size() - 2)), ok ? result : "");
       } else if (type == "kv_get") {
         auto it = kv.find(str(b.tape, e, "key"));
         bool found = it != kv.end();

@@ -5,11 +5,14 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gw/gateway.h"
 #include "gw/ledger.h"
+
+struct sqlite3;
 
 namespace gw::testing {
 
@@ -57,6 +60,23 @@ struct HttpResponse {
   std::vector<std::string> logs;
 };
 
+// The D1 database: SQLite in memory with the repository's migrations applied.
+class SqlDatabase {
+ public:
+  SqlDatabase();
+  ~SqlDatabase();
+  SqlDatabase(const SqlDatabase&) = delete;
+  SqlDatabase& operator=(const SqlDatabase&) = delete;
+  // Runs one statement with `params` (a JSON array) bound; on success fills
+  // `result` with {"rows":[...],"changes":N} as D1 answers, else `error`.
+  bool run(const std::string& sql, const std::string& params, std::string& result, std::string& error);
+  // Convenience for tests: the rows of a query as a JSON array.
+  std::string query(const std::string& sql, const std::string& params = "[]");
+
+ private:
+  ::sqlite3* db_ = nullptr;
+};
+
 class FakeHost {
  public:
   explicit FakeHost(std::map<std::string, std::string> vars = {}, std::vector<std::string> secrets = {"OPENAI_API_KEY"},
@@ -76,6 +96,9 @@ class FakeHost {
   bool autoAuth = true;                        // add TEST_KEY when a request brings no key
   bool internal = false;                       // mark envelopes as host jobs (the cron trigger)
   bool ledgerDown = false;
+  std::unique_ptr<SqlDatabase> d1 = std::make_unique<SqlDatabase>();
+  bool d1Down = false;
+  std::vector<std::string> d1Statements;       // every statement run, in order
   std::deque<ScriptedReply> replies;
   std::vector<FetchCall> fetches;
   int64_t nowMs = 1700000000000;

@@ -12,7 +12,7 @@ for (const which of Object.keys(MODULES)) {
   describe(`${which} module`, () => {
     test('exports the ABI version and configures from the bundled config', () => {
       const { core, result } = loadCore(which);
-      assert.equal(core.exports.gw_abi_version_3(), 3);
+      assert.equal(core.exports.gw_abi_version_4(), 4);
       assert.equal(result.ok, true);
       assert.equal(result.max_body_bytes, 1048576);
       const names = core.envNames(CONFIG_TEXT);
@@ -108,6 +108,22 @@ for (const which of Object.keys(MODULES)) {
       assert.equal(JSON.parse(res.body).usage.total_tokens, 21);
       assert.equal(JSON.parse(res.upstreamBody).max_tokens, 2000);
       assert.match(res.headers['x-request-id'], /^aigw_[0-9a-f]{24}$/);
+    });
+
+    test('d1 effects carry the SQL and its parameters, and their rows come back through the module', () => {
+      const { core } = loadCore(which);
+      core.testD1 = (sql) =>
+        sql.startsWith('SELECT provider') ? { rows: [{ provider: 'openai', model: 'gpt-4o' }], changes: 0 } : { rows: [], changes: 1 };
+      const routed = drive(core, envelope('POST', '/v1/chat/completions', { headers: { ...envelope('POST', '/').headers, 'x-aigw-routing': 'preference' } }), CHAT);
+      assert.equal(routed.status, 200);
+      assert.equal(JSON.parse(routed.upstreamBody).model, 'gpt-4o');
+      const [read, counted] = core.testD1Log;
+      assert.match(read.sql, /^SELECT provider, model FROM user_preferences WHERE/);
+      assert.deepEqual(read.params, ['acme', 'alice', 'default']);
+      assert.match(counted.sql, /^UPDATE user_preferences SET usage_count = usage_count \+ 1/);
+      assert.deepEqual(counted.params.slice(1), ['acme', 'alice', 'default']);
+      const deleted = drive(core, envelope('DELETE', '/api/v1/ai/preferences/default'), null);
+      assert.deepEqual(JSON.parse(deleted.body), { object: 'preference.deleted', context: 'default', deleted: 1 });
     });
 
     test('100k requests without memory growth or leaked sessions', () => {

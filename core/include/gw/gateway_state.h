@@ -41,6 +41,15 @@ struct CachedSnapshot {
   int64_t fetchedMs = 0;
 };
 
+// A user's saved model choice for one context (empty provider: none saved),
+// trusted for preferences::CACHE_MS; a change made through this instance
+// replaces it at once.
+struct CachedPreference {
+  std::string provider;
+  std::string model;
+  int64_t fetchedMs = 0;
+};
+
 // What this instance knows of one routing target ("provider/model"): its
 // circuit breaker, when the record other instances publish for it was last
 // read, and its recent latency for the `latency` policy.
@@ -68,6 +77,7 @@ struct GatewayState {
   std::map<std::string, CachedKey, std::less<>> keyCache;  // by key digest
   std::map<std::string, CachedSnapshot, std::less<>> snapshotCache;  // by tenant
   std::map<std::string, TargetHealth, std::less<>> targets;  // by routing target "provider/model"
+  std::map<std::string, CachedPreference, std::less<>> preferenceCache;  // by preferences::cacheKey
   uint64_t roundRobin = 0;                                           // advanced per routed request
 
   // A ledger answer that carries a new snapshot refreshes this instance's

@@ -54,10 +54,10 @@ struct FetchSpec {
 
 class Session;
 
-// What happened to a KV or ledger effect.
+// What happened to a KV, ledger or D1 effect.
 struct EffectResult {
-  bool ok = false;     // kv_get: found; kv_put/kv_delete/ledger/kv_list: succeeded
-  std::string_view data;  // value, list document or ledger result
+  bool ok = false;     // kv_get: found; kv_put/kv_delete/ledger/kv_list/d1: succeeded
+  std::string_view data;  // value, list document, ledger result or d1 rows
   std::string message; // on failure
 };
 using EffectCallback = std::function<void(Session&, const EffectResult&)>;
@@ -142,7 +142,7 @@ class Session {
   const Principal& principal() const { return principal_; }
   Principal& principal() { return principal_; }
 
-  // KV and ledger effects; the callback runs when the host reports back.
+  // KV, ledger and D1 effects; the callback runs when the host reports back.
   void kvGet(std::string_view key, EffectCallback cb);
   void kvPut(std::string_view key, std::string_view value, EffectCallback cb, int64_t ttlSeconds = 0);
   void kvDelete(std::string_view key, EffectCallback cb);
@@ -151,6 +151,13 @@ class Session {
   // A ledger call nobody waits for (settle, release): the host finishes it
   // after the response, and the session does not stay open for it.
   void ledgerDetached(std::string_view tenant, std::string_view op);
+  // One SQL statement on the D1 database; `params` is a JSON array of the
+  // values bound to its `?`s, in order. On success the callback's data is
+  // {"rows":[{column: value}],"changes":N}.
+  void d1(std::string_view sql, std::string_view params, EffectCallback cb);
+  // A statement nobody waits for (usage counters): the host runs it after
+  // the response.
+  void d1Detached(std::string_view sql, std::string_view params);
   // Starts the handler after the access stage admitted the request.
   void admit();
   // A structured log line; `record` must be a JSON object.

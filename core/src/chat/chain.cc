@@ -6,15 +6,28 @@
 
 #include "../handlers/upstream_call.h"
 #include "gw/json_writer.h"
+#include "gw/preferences.h"
 #include "pipeline.h"
 
 namespace gw::chat {
 
+bool ChatPipeline::preferredTarget(Session& s, Target& out) const {
+  if (preferred_.provider.empty()) return false;
+  // A saved choice the config, the key or the request no longer allows is passed over.
+  return !preferences::resolve(s.config(), preferred_.provider, preferred_.model, out) &&
+         !checkModelAllowed(s.principal(), preferred_.model, out) && !checkCapabilities(req_, out) &&
+         out.provider->configured() && !out.provider->builtinDemo;
+}
+
 ApiError ChatPipeline::buildChain(Session& s) {
   const Config& c = s.config();
+  Target preferred;
+  const bool hasPreferred = preferredTarget(s, preferred);
   chain_.assign(1, target_);
-  // The demo (built in, or standing in for a provider with no key) cannot fail: no chain.
-  if (target_.provider->builtinDemo || (!target_.provider->configured() && c.demoMode == DemoMode::Auto)) {
+  // The demo (built in, or standing in for a provider with no key) cannot
+  // fail: no chain, unless the user's saved choice is a real provider.
+  if ((target_.provider->builtinDemo || (!target_.provider->configured() && c.demoMode == DemoMode::Auto)) &&
+      !hasPreferred) {
     route_ = "demo";
     return {};
   }
@@ -23,6 +36,10 @@ ApiError ChatPipeline::buildChain(Session& s) {
   static const std::vector<std::string> NONE;
   const std::vector<std::string>& names =
       fromRequest ? req_.fallbackModels : (target_.model != nullptr ? target_.model->fallbacks : NONE);
+  auto add = [this](Target t) {
+    if (std::none_of(chain_.begin(), chain_.end(), [&](const Target& x) { return targetId(x) == targetId(t); }))
+      chain_.push_back(std::move(t));
+  };
   for (const std::string& name : names) {
     Target t;
     if (ApiError e = resolveModel(c, name, ModelKind::Chat, t)) {
@@ -36,19 +53,19 @@ ApiError ChatPipeline::buildChain(Session& s) {
       return e;
     }
     if (checkCapabilities(req_, t) || !t.provider->configured() || t.provider->builtinDemo) continue;
-    if (std::none_of(chain_.begin(), chain_.end(), [&](const Target& x) { return targetId(x) == targetId(t); }))
-      chain_.push_back(std::move(t));
+    add(std::move(t));
   }
-  // An unconfigured primary is skipped when something else can answer.
-  if (!target_.provider->configured()) {
+  std::string preferredId;
+  if (hasPreferred) {
+    preferredId = targetId(preferred);
+    add(std::move(preferred));
+  }
+  // A primary that cannot be called (no key, or the demo) is skipped when something else can answer.
+  if (!target_.provider->configured() || target_.provider->builtinDemo) {
     if (chain_.size() == 1) return handlers::providerNotConfigured(*target_.provider);
     chain_.erase(chain_.begin());
   }
-  RoutePolicy policy = c.routePolicy;
-  const std::string_view asked = s.request().header("x-aigw-routing");
-  if (!asked.empty() && !parseRoutePolicy(asked, policy))
-    return invalidValue("x-aigw-routing", "x-aigw-routing must be one of ordered, preference, cost, latency, quality, "
-                                          "round_robin, weighted.");
+  const RoutePolicy policy = policy_;
   if (chain_.size() > 1) {
     std::vector<RouteCandidate> candidates;
     for (const Target& t : chain_) {
@@ -65,7 +82,7 @@ ApiError ChatPipeline::buildChain(Session& s) {
       rc.quality = t.model != nullptr ? static_cast<double>(t.model->quality) : 0;
       candidates.push_back(std::move(rc));
     }
-    RouteDecision d = route(policy, candidates, "", s.state().roundRobin++, s.random());
+    RouteDecision d = route(policy, candidates, preferredId, s.state().roundRobin++, s.random());
     std::vector<Target> ordered;
     route_ = d.reason + ";";
     for (size_t i : d.order) {
@@ -79,6 +96,8 @@ ApiError ChatPipeline::buildChain(Session& s) {
   chainIds_.clear();
   for (const Target& t : chain_) chainIds_.push_back(targetId(t));
   target_ = chain_[0];
+  if (!preferredId.empty() && chainIds_[0] == preferredId)
+    preferences::noteUsed(s, s.principal().tenantId, s.principal().accountUser(), context_);
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include "../handlers/upstream_call.h"
 #include "gw/backoff.h"
 #include "gw/json_writer.h"
+#include "gw/preferences.h"
 
 namespace gw::chat {
 
@@ -85,6 +86,26 @@ void ChatPipeline::start(Session& s) {
   }
   if (ApiError e = checkCapabilities(req_, target_)) return finishWithError(s, e);
   if (ApiError e = checkModelAllowed(s.principal(), req_.model, target_)) return finishWithError(s, e);
+  policy_ = c.routePolicy;
+  const std::string_view asked = s.request().header("x-aigw-routing");
+  if (!asked.empty() && !parseRoutePolicy(asked, policy_))
+    return finishWithError(s, invalidValue("x-aigw-routing", "x-aigw-routing must be one of ordered, preference, cost, "
+                                                             "latency, quality, round_robin, weighted."));
+  if (policy_ != RoutePolicy::Preference) return plan(s);
+  const std::string_view context = s.request().header(preferences::CONTEXT_HEADER);
+  context_ = context.empty() ? preferences::DEFAULT_CONTEXT : context;
+  if (!preferences::validContext(context_))
+    return finishWithError(s, invalidValue(std::string(preferences::CONTEXT_HEADER),
+                                           "A context is 1-64 characters of letters, digits, '.', '_', ':' and '-'."));
+  preferences::load(s, s.principal().tenantId, s.principal().accountUser(), context_,
+                    [this](Session& s, const CachedPreference* saved) {
+                      if (saved != nullptr) preferred_ = *saved;
+                      plan(s);
+                    });
+}
+
+void ChatPipeline::plan(Session& s) {
+  const Config& c = s.config();
   if (ApiError e = buildChain(s)) return finishWithError(s, e);
 
   // The hold covers the dearest target the request may end up at.

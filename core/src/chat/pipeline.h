@@ -15,6 +15,7 @@
 #include "gw/dialect.h"
 #include "gw/chat_request.h"
 #include "gw/model_resolver.h"
+#include "gw/routing.h"
 #include "gw/session.h"
 
 namespace gw::chat {
@@ -48,6 +49,10 @@ class ChatPipeline : public Handler {
   // Builds the routing chain (the model, then the request's `models` or the
   // registry's fallbacks) and orders it by the routing policy.
   ApiError buildChain(Session& s);
+  // The user's saved choice as a target, when it can serve this request.
+  bool preferredTarget(Session& s, Target& out) const;
+  // Builds the chain and reserves for it (after the saved choice, if any, is known).
+  void plan(Session& s);
   // Makes chain_[current_] the target and sends to it; an error when it
   // cannot be used (breaker open, encoding failed), recorded as an attempt.
   ApiError startTarget(Session& s);
@@ -100,6 +105,9 @@ class ChatPipeline : public Handler {
   size_t current_ = 0;
   TargetHealth* health_ = nullptr; // the current target's (the instance's map never drops entries)
   std::string route_;              // x-aigw-route: the policy and the chain
+  RoutePolicy policy_ = RoutePolicy::Ordered;
+  std::string context_;            // x-aigw-context (policy preference)
+  CachedPreference preferred_;     // the user's saved choice there; empty provider: none
   int sent_ = 0;                   // upstream calls made
   int waiting_ = 0;                // reservation + breaker reads still out
   bool refused_ = false;           // the reservation was refused: never start

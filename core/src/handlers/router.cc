@@ -36,6 +36,11 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
     allowed += allowed.empty() ? std::string(r.method) : ", " + std::string(r.method);
   }
   if (!allowed.empty()) return handlers::methodNotAllowed(allowed);
+  if (path == "/api/v1/ai/preferences") {
+    if (method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE")
+      return handlers::preferences(method == "HEAD" ? "GET" : method, "");
+    return handlers::methodNotAllowed("GET, PUT, DELETE");
+  }
   if (path == "/api/budget/config") {
     if (method == "GET" || method == "POST" || method == "DELETE") return handlers::budgetConfig(method);
     return handlers::methodNotAllowed("GET, POST, DELETE");
@@ -50,6 +55,10 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
   };
   if (under("/api/v1/ai/admin/keys/")) {
     if (method == "DELETE") return handlers::revokeKey(param);
+    return handlers::methodNotAllowed("DELETE");
+  }
+  if (under("/api/v1/ai/preferences/")) {
+    if (method == "DELETE") return handlers::preferences(method, param);
     return handlers::methodNotAllowed("DELETE");
   }
   if (under("/api/v1/ai/admin/tenants/")) {
