@@ -23,6 +23,8 @@ constexpr size_t CACHE_LIMIT = 10000;
 
 // 1-64 characters of [A-Za-z0-9._:-].
 bool validContext(std::string_view context);
+// The 400 for a context that is not valid, naming where it came from.
+ApiError invalidContext(std::string param);
 std::string cacheKey(std::string_view tenant, std::string_view user, std::string_view context);
 
 // The model a saved or proposed (provider, model) pair stands for: a registry

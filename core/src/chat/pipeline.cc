@@ -95,8 +95,7 @@ void ChatPipeline::start(Session& s) {
   const std::string_view context = s.request().header(preferences::CONTEXT_HEADER);
   context_ = context.empty() ? preferences::DEFAULT_CONTEXT : context;
   if (!preferences::validContext(context_))
-    return finishWithError(s, invalidValue(std::string(preferences::CONTEXT_HEADER),
-                                           "A context is 1-64 characters of letters, digits, '.', '_', ':' and '-'."));
+    return finishWithError(s, preferences::invalidContext(std::string(preferences::CONTEXT_HEADER)));
   preferences::load(s, s.principal().tenantId, s.principal().accountUser(), context_,
                     [this](Session& s, const CachedPreference* saved) {
                       if (saved != nullptr) preferred_ = *saved;

@@ -64,22 +64,15 @@ class Preferences : public Handler {
       return s.respondError(e);
     if (method_ == "GET" && context_.empty()) context_ = queryParam(q, "context");
     if (!context_.empty() && !preferences::validContext(context_))
-      return s.respondError(invalidValue("context", "A context is 1-64 characters of letters, digits, '.', '_', ':' and '-'."));
+      return s.respondError(preferences::invalidContext("context"));
     if (method_ == "GET") return list(s);
     remove(s);
   }
 
  private:
   void list(Session& s) {
-    std::string sql = "SELECT " + std::string(COLUMNS) + " FROM user_preferences WHERE tenant_id = ? AND user_id = ?";
-    std::string params;
-    json::Writer w(params);
-    w.beginArray().string(tenant_).string(user_);
-    if (!context_.empty()) {
-      sql += " AND context = ?";
-      w.string(context_);
-    }
-    w.endArray();
+    std::string sql = "SELECT " + std::string(COLUMNS) + " FROM user_preferences", params;
+    whereOwner(sql, params);
     sql += " ORDER BY context";
     s.d1(sql, params, [this](Session& s, const EffectResult& r) {
       json::Tape t;
@@ -111,7 +104,7 @@ class Preferences : public Handler {
     }
     context_ = fields[0].empty() ? std::string(preferences::DEFAULT_CONTEXT) : fields[0];
     if (!preferences::validContext(context_))
-      return s.respondError(invalidValue("context", "A context is 1-64 characters of letters, digits, '.', '_', ':' and '-'."));
+      return s.respondError(preferences::invalidContext("context"));
     if (ApiError e = ownerOf(s, t.stringAt(t.root(), "tenantId"), t.stringAt(t.root(), "userId"), tenant_, user_))
       return s.respondError(e);
     // The choice must be one the gateway can serve now, and one this key may use.
@@ -156,15 +149,8 @@ class Preferences : public Handler {
   }
 
   void remove(Session& s) {
-    std::string sql = "DELETE FROM user_preferences WHERE tenant_id = ? AND user_id = ?";
-    std::string params;
-    json::Writer w(params);
-    w.beginArray().string(tenant_).string(user_);
-    if (!context_.empty()) {
-      sql += " AND context = ?";
-      w.string(context_);
-    }
-    w.endArray();
+    std::string sql = "DELETE FROM user_preferences", params;
+    whereOwner(sql, params);
     s.d1(sql, params, [this](Session& s, const EffectResult& r) {
       json::Tape t;
       uint32_t rows = 0;
@@ -182,6 +168,18 @@ class Preferences : public Handler {
       w.field("deleted", deleted).endObject();
       s.respondJson(200, body);
     });
+  }
+
+  // The user's rows (one context's, when named).
+  void whereOwner(std::string& sql, std::string& params) const {
+    sql += " WHERE tenant_id = ? AND user_id = ?";
+    json::Writer w(params);
+    w.beginArray().string(tenant_).string(user_);
+    if (!context_.empty()) {
+      sql += " AND context = ?";
+      w.string(context_);
+    }
+    w.endArray();
   }
 
   std::string method_, context_, tenant_, user_, provider_, model_;

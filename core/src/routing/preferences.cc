@@ -24,6 +24,10 @@ bool validContext(std::string_view context) {
   return true;
 }
 
+ApiError invalidContext(std::string param) {
+  return invalidValue(std::move(param), "A context is 1-64 characters of letters, digits, '.', '_', ':' and '-'.");
+}
+
 std::string cacheKey(std::string_view tenant, std::string_view user, std::string_view context) {
   std::string key;
   key.reserve(tenant.size() + user.size() + context.size() + 2);
