@@ -1,16 +1,79 @@
 #include "gw/config.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 
-#include "gw/nlohmann.h"
+#include "gw/json_tape.h"
 #include "gw/pricing.h"
 
 namespace gw {
 
 namespace {
 
-using Json = nlohmann::json;
+using json::Kind;
+using json::Tape;
+
+// A config value seen through its layers: the bundled document, then the KV
+// override merged over it the way RFC 7386 merge patch would (objects member
+// by member, anything else replaced, null deleted), without building a
+// merged document.
+class View {
+ public:
+  View() = default;
+  View(const Tape* t, uint32_t node) { add(t, node); }
+
+  void add(const Tape* t, uint32_t node) {
+    const Kind k = t->kind(node);
+    if (k == Kind::Null) {
+      layers_.clear();
+      return;
+    }
+    if (k != Kind::Object || (!layers_.empty() && kind() != Kind::Object)) layers_.clear();
+    layers_.push_back({t, node});
+  }
+  bool present() const { return !layers_.empty(); }
+  // Scalars and arrays: the last layer alone.
+  const Tape& tape() const { return *layers_.back().t; }
+  uint32_t node() const { return layers_.back().node; }
+  Kind kind() const { return tape().kind(node()); }
+  bool isString() const { return present() && kind() == Kind::String; }
+  std::string string() const { return tape().string(node()); }
+
+  View member(std::string_view key) const {
+    View out;
+    for (const Layer& l : layers_)
+      if (uint32_t v = l.t->find(l.node, key); v != 0) out.add(l.t, v);
+    return out;
+  }
+  // An object's members in first-appearance order (deleted ones left out).
+  std::vector<std::pair<std::string, View>> members() const {
+    std::vector<std::pair<std::string, View>> out;
+    for (const Layer& l : layers_)
+      for (uint32_t k = l.t->firstChild(l.node); k != 0; k = l.t->nextSibling(l.node, k + 1)) {
+        std::string key = l.t->string(k);
+        auto it = std::find_if(out.begin(), out.end(), [&](const auto& m) { return m.first == key; });
+        if (it == out.end()) out.emplace_back(std::move(key), View(l.t, k + 1));
+        else it->second.add(l.t, k + 1);
+      }
+    out.erase(std::remove_if(out.begin(), out.end(), [](const auto& m) { return !m.second.present(); }), out.end());
+    return out;
+  }
+  // An array's elements.
+  std::vector<View> elements() const {
+    std::vector<View> out;
+    for (uint32_t e = tape().firstChild(node()); e != 0; e = tape().nextSibling(node(), e)) out.emplace_back(&tape(), e);
+    return out;
+  }
+
+ private:
+  struct Layer {
+    const Tape* t;
+    uint32_t node;
+  };
+  std::vector<Layer> layers_;
+};
 
 // Collects the first validation failure with the path of the field at fault.
 struct Validator {
@@ -20,48 +83,50 @@ struct Validator {
     if (status.ok) status = Status::failure(path + ": " + what);
   }
 
-  void integer(const Json& obj, const char* key, const std::string& path, int64_t& out, int64_t min, int64_t max) {
-    auto it = obj.find(key);
-    if (it == obj.end()) return;
-    if (!it->is_number_integer()) return fail(path + "." + key, "expected an integer");
-    int64_t v = it->get<int64_t>();
+  void integer(const View& obj, const char* key, const std::string& path, int64_t& out, int64_t min, int64_t max) {
+    View f = obj.member(key);
+    if (!f.present()) return;
+    int64_t v = 0;
+    if (!f.tape().isInteger(f.node(), &v)) return fail(path + "." + key, "expected an integer");
     if (v < min || v > max)
       return fail(path + "." + key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
     out = v;
   }
-  void string(const Json& obj, const char* key, const std::string& path, std::string& out, bool required) {
-    auto it = obj.find(key);
-    if (it == obj.end()) {
+  void string(const View& obj, const char* key, const std::string& path, std::string& out, bool required) {
+    View f = obj.member(key);
+    if (!f.present()) {
       if (required) fail(path + "." + key, "is required");
       return;
     }
-    if (!it->is_string() || it->get_ref<const std::string&>().empty())
+    if (f.kind() != Kind::String || f.tape().rawString(f.node()).empty())
       return fail(path + "." + key, "expected a non-empty string");
-    out = it->get<std::string>();
+    out = f.string();
   }
   // A non-negative decimal with at most 6 fractional digits, as millionths.
-  void micros(const Json& obj, const char* key, const std::string& path, int64_t& out, double max) {
-    auto it = obj.find(key);
-    if (it == obj.end()) return;
-    if (!it->is_number()) return fail(path + "." + key, "expected a number");
-    double v = it->get<double>();
+  void micros(const View& obj, const char* key, const std::string& path, int64_t& out, double max) {
+    View f = obj.member(key);
+    if (!f.present()) return;
+    if (f.kind() != Kind::Number) return fail(path + "." + key, "expected a number");
+    double v = f.tape().number(f.node());
     if (!(v >= 0) || v > max) return fail(path + "." + key, "must be between 0 and " + std::to_string(static_cast<int64_t>(max)));
     out = std::llround(v * 1e6);
   }
-  void strings(const Json& obj, const char* key, const std::string& path, std::vector<std::string>& out) {
-    auto it = obj.find(key);
-    if (it == obj.end()) return;
-    if (!it->is_array()) return fail(path + "." + key, "expected an array of strings");
-    for (const auto& e : *it) {
-      if (!e.is_string()) return fail(path + "." + key, "expected an array of strings");
-      out.push_back(e.get<std::string>());
+  // An array of strings (non-empty ones when `nonEmpty`), at most `max` long.
+  void strings(const View& obj, const char* key, const std::string& path, std::vector<std::string>& out,
+               const char* expected = "expected an array of strings", size_t max = SIZE_MAX, bool nonEmpty = false) {
+    View f = obj.member(key);
+    if (!f.present()) return;
+    if (f.kind() != Kind::Array || f.tape().node(f.node()).count > max) return fail(path + "." + key, expected);
+    for (const View& e : f.elements()) {
+      if (!e.isString() || (nonEmpty && e.tape().rawString(e.node()).empty())) return fail(path + "." + key, expected);
+      out.push_back(e.string());
     }
   }
-  void boolean(const Json& obj, const char* key, const std::string& path, bool& out) {
-    auto it = obj.find(key);
-    if (it == obj.end()) return;
-    if (!it->is_boolean()) return fail(path + "." + key, "expected true or false");
-    out = it->get<bool>();
+  void boolean(const View& obj, const char* key, const std::string& path, bool& out) {
+    View f = obj.member(key);
+    if (!f.present()) return;
+    if (f.kind() != Kind::True && f.kind() != Kind::False) return fail(path + "." + key, "expected true or false");
+    out = f.kind() == Kind::True;
   }
 };
 
@@ -81,46 +146,44 @@ bool validBaseUrl(const std::string& url) {
   return (url.rfind("https://", 0) == 0 && url.size() > 8) || (url.rfind("http://", 0) == 0 && url.size() > 7);
 }
 
-// Overrides merge into the bundled document: objects key by key, and the
-// providers/models arrays row by row (matched on "id"), so an override can add
-// or change one model without restating the catalog.
-void mergeRows(Json& base, const Json& patch) {
-  for (const auto& row : patch) {
-    if (!row.is_object() || !row.contains("id")) {
-      base.push_back(row);  // validation names it later
-      continue;
-    }
-    bool merged = false;
-    for (auto& existing : base) {
-      if (existing.is_object() && existing.contains("id") && existing["id"] == row["id"]) {
-        existing.merge_patch(row);
-        merged = true;
-        break;
-      }
-    }
-    if (!merged) base.push_back(row);
+enum class Rows { Absent, NotArray, Read };
+
+// The rows of the top-level array `key`: the bundled document's, with each
+// override row merged into the bundled row of the same "id" or appended, so
+// an override can add or change one model without restating the catalog.
+// An override value that is not an array replaces the bundled one.
+Rows readRows(const Tape& bundled, const Tape* patch, std::string_view key, std::vector<View>& rows) {
+  const uint32_t b = bundled.find(0, key);
+  const uint32_t p = patch != nullptr ? patch->find(0, key) : 0;
+  auto append = [&rows](const Tape& t, uint32_t array) {
+    for (uint32_t e = t.firstChild(array); e != 0; e = t.nextSibling(array, e)) rows.emplace_back(&t, e);
+  };
+  if (p != 0 && (patch->kind(p) != Kind::Array || b == 0 || bundled.kind(b) != Kind::Array)) {
+    if (patch->kind(p) == Kind::Null) return Rows::Absent;
+    if (patch->kind(p) != Kind::Array) return Rows::NotArray;
+    append(*patch, p);
+    return Rows::Read;
   }
+  if (b == 0) return Rows::Absent;
+  if (bundled.kind(b) != Kind::Array) return Rows::NotArray;
+  append(bundled, b);
+  if (p == 0) return Rows::Read;
+  for (uint32_t e = patch->firstChild(p); e != 0; e = patch->nextSibling(p, e)) {
+    const uint32_t id = patch->kind(e) == Kind::Object ? patch->find(e, "id") : 0;
+    auto same = std::find_if(rows.begin(), rows.end(), [&](const View& row) {
+      if (id == 0 || row.kind() != Kind::Object) return false;
+      View other = row.member("id");
+      return other.present() && other.tape().raw(other.node()) == patch->raw(id);
+    });
+    if (same != rows.end()) same->add(patch, e);
+    else rows.emplace_back(patch, e);
+  }
+  return Rows::Read;
 }
 
-Status applyOverride(Json& doc, std::string_view overrideJson) {
-  if (overrideJson.empty()) return Status::success();
-  Json patch = Json::parse(overrideJson.begin(), overrideJson.end(), nullptr, false);
-  if (patch.is_discarded() || !patch.is_object()) return Status::failure("override: expected a JSON object");
-  for (auto it = patch.begin(); it != patch.end(); ++it) {
-    if ((it.key() == "providers" || it.key() == "models") && it.value().is_array() && doc[it.key()].is_array()) {
-      mergeRows(doc[it.key()], it.value());
-    } else if (it.key() == "gateway" && it.value().is_object() && doc["gateway"].is_object()) {
-      doc["gateway"].merge_patch(it.value());
-    } else {
-      doc[it.key()] = it.value();
-    }
-  }
-  return Status::success();
-}
-
-void readGateway(const Json& g, Config& c, Validator& v) {
+void readGateway(const View& g, Config& c, Validator& v) {
   const std::string p = "gateway";
-  if (!g.is_object()) return v.fail(p, "expected an object");
+  if (g.kind() != Kind::Object) return v.fail(p, "expected an object");
   v.integer(g, "request_timeout_ms", p, c.requestTimeoutMs, 1, 600000);
   v.integer(g, "first_byte_timeout_ms", p, c.firstByteTimeoutMs, 0, 600000);
   v.integer(g, "stream_idle_timeout_ms", p, c.streamIdleTimeoutMs, 0, 600000);
@@ -178,28 +241,28 @@ bool parseFormat(const std::string& name, WireFormat& out) {
   return false;
 }
 
-void readQuirks(const Json& row, const std::string& p, ProviderConfig& pc, Validator& v) {
-  auto it = row.find("quirks");
-  if (it == row.end()) return;
+void readQuirks(const View& row, const std::string& p, ProviderConfig& pc, Validator& v) {
+  View quirks = row.member("quirks");
+  if (!quirks.present()) return;
   const std::string q = p + ".quirks";
-  if (!it->is_object()) return v.fail(q, "expected an object");
-  v.strings(*it, "drop", q, pc.quirks.drop);
-  v.boolean(*it, "stream_usage", q, pc.quirks.streamUsage);
-  auto rename = it->find("rename");
-  if (rename == it->end()) return;
-  if (!rename->is_object()) return v.fail(q + ".rename", "expected an object of field: new name");
-  for (auto r = rename->begin(); r != rename->end(); ++r) {
-    if (!r.value().is_string() || r.value().get_ref<const std::string&>().empty())
-      return v.fail(q + ".rename." + r.key(), "expected a non-empty string");
-    if (r.key() == "model" || r.key() == "messages" || r.key() == "stream")
-      return v.fail(q + ".rename." + r.key(), "this field cannot be renamed");
-    pc.quirks.rename.emplace_back(r.key(), r.value().get<std::string>());
+  if (quirks.kind() != Kind::Object) return v.fail(q, "expected an object");
+  v.strings(quirks, "drop", q, pc.quirks.drop);
+  v.boolean(quirks, "stream_usage", q, pc.quirks.streamUsage);
+  View rename = quirks.member("rename");
+  if (!rename.present()) return;
+  if (rename.kind() != Kind::Object) return v.fail(q + ".rename", "expected an object of field: new name");
+  for (const auto& [field, to] : rename.members()) {
+    if (!to.isString() || to.tape().rawString(to.node()).empty())
+      return v.fail(q + ".rename." + field, "expected a non-empty string");
+    if (field == "model" || field == "messages" || field == "stream")
+      return v.fail(q + ".rename." + field, "this field cannot be renamed");
+    pc.quirks.rename.emplace_back(field, to.string());
   }
 }
 
-void readProvider(const Json& row, size_t index, Config& c, Validator& v) {
+void readProvider(const View& row, size_t index, Config& c, Validator& v) {
   const std::string p = "providers[" + std::to_string(index) + "]";
-  if (!row.is_object()) return v.fail(p, "expected an object");
+  if (row.kind() != Kind::Object) return v.fail(p, "expected an object");
   ProviderConfig pc;
   std::string format = "openai_chat";
   v.string(row, "id", p, pc.id, true);
@@ -235,12 +298,12 @@ void readProvider(const Json& row, size_t index, Config& c, Validator& v) {
   v.integer(row, "timeout_ms", p, pc.timeoutMs, 0, 600000);
   v.integer(row, "first_byte_timeout_ms", p, pc.firstByteTimeoutMs, 0, 600000);
   v.integer(row, "stream_idle_timeout_ms", p, pc.streamIdleTimeoutMs, 0, 600000);
-  auto headers = row.find("headers");
-  if (headers != row.end()) {
-    if (!headers->is_object()) return v.fail(p + ".headers", "expected an object of header: value");
-    for (auto h = headers->begin(); h != headers->end(); ++h) {
-      if (!h.value().is_string()) return v.fail(p + ".headers." + h.key(), "expected a string");
-      pc.headers.emplace_back(h.key(), h.value().get<std::string>());
+  View headers = row.member("headers");
+  if (headers.present()) {
+    if (headers.kind() != Kind::Object) return v.fail(p + ".headers", "expected an object of header: value");
+    for (const auto& [name, value] : headers.members()) {
+      if (!value.isString()) return v.fail(p + ".headers." + name, "expected a string");
+      pc.headers.emplace_back(name, value.string());
     }
   }
   std::string urlStyle = "plain";
@@ -253,9 +316,9 @@ void readProvider(const Json& row, size_t index, Config& c, Validator& v) {
   c.providers.push_back(std::move(pc));
 }
 
-void readModel(const Json& row, size_t index, Config& c, Validator& v) {
+void readModel(const View& row, size_t index, Config& c, Validator& v) {
   const std::string p = "models[" + std::to_string(index) + "]";
-  if (!row.is_object()) return v.fail(p, "expected an object");
+  if (row.kind() != Kind::Object) return v.fail(p, "expected an object");
   ModelConfig m;
   v.string(row, "id", p, m.id, true);
   v.string(row, "provider", p, m.provider, true);
@@ -274,25 +337,25 @@ void readModel(const Json& row, size_t index, Config& c, Validator& v) {
   v.string(row, "type", p, kind, false);
   if (kind == "embedding") m.kind = ModelKind::Embedding;
   else if (kind != "chat") return v.fail(p + ".type", "expected \"chat\" or \"embedding\"");
-  auto price = row.find("price");
-  if (price != row.end()) {
-    if (!price->is_object()) return v.fail(p + ".price", "expected an object of USD per 1M tokens");
-    v.micros(*price, "input", p + ".price", m.price.input, 1000);
-    v.micros(*price, "output", p + ".price", m.price.output, 1000);
+  View price = row.member("price");
+  if (price.present()) {
+    if (price.kind() != Kind::Object) return v.fail(p + ".price", "expected an object of USD per 1M tokens");
+    v.micros(price, "input", p + ".price", m.price.input, 1000);
+    v.micros(price, "output", p + ".price", m.price.output, 1000);
     m.price.cachedInput = m.price.input;
-    v.micros(*price, "cached_input", p + ".price", m.price.cachedInput, 1000);
-    v.micros(*price, "cache_write", p + ".price", m.price.cacheWrite, 1000);
-    m.price.known = price->contains("input");
+    v.micros(price, "cached_input", p + ".price", m.price.cachedInput, 1000);
+    v.micros(price, "cache_write", p + ".price", m.price.cacheWrite, 1000);
+    m.price.known = price.member("input").present();
     if (!m.price.known) return v.fail(p + ".price.input", "is required");
   }
-  auto caps = row.find("capabilities");
-  if (caps != row.end()) {
-    if (!caps->is_array()) return v.fail(p + ".capabilities", "expected an array of strings");
+  View caps = row.member("capabilities");
+  if (caps.present()) {
+    if (caps.kind() != Kind::Array) return v.fail(p + ".capabilities", "expected an array of strings");
     m.capabilities = 0;
-    for (const auto& cap : *caps) {
+    for (const View& cap : caps.elements()) {
       uint32_t bit = 0;
       for (uint32_t b = 1; b <= CAP_EMBEDDINGS; b <<= 1)
-        if (cap.is_string() && capabilityNames(b)[0] == cap.get_ref<const std::string&>()) bit = b;
+        if (cap.isString() && cap.tape().stringEquals(cap.node(), capabilityNames(b)[0])) bit = b;
       if (bit == 0)
         return v.fail(p + ".capabilities",
                       "expected values among \"vision\", \"tools\", \"json\", \"streaming\", \"embeddings\"");
@@ -303,24 +366,9 @@ void readModel(const Json& row, size_t index, Config& c, Validator& v) {
   if (m.maxTokensParam != "max_tokens" && m.maxTokensParam != "max_completion_tokens")
     return v.fail(p + ".max_tokens_param", "expected \"max_tokens\" or \"max_completion_tokens\"");
   if (c.provider(m.provider) == nullptr) return v.fail(p + ".provider", "unknown provider '" + m.provider + "'");
-  auto aliases = row.find("aliases");
-  if (aliases != row.end()) {
-    if (!aliases->is_array()) return v.fail(p + ".aliases", "expected an array of strings");
-    for (const auto& a : *aliases) {
-      if (!a.is_string()) return v.fail(p + ".aliases", "expected an array of strings");
-      m.aliases.push_back(a.get<std::string>());
-    }
-  }
-  auto fallbacks = row.find("fallbacks");
-  if (fallbacks != row.end()) {
-    if (!fallbacks->is_array() || fallbacks->size() > 8)
-      return v.fail(p + ".fallbacks", "expected an array of at most 8 model names");
-    for (const auto& f : *fallbacks) {
-      if (!f.is_string() || f.get_ref<const std::string&>().empty())
-        return v.fail(p + ".fallbacks", "expected an array of model names");
-      m.fallbacks.push_back(f.get<std::string>());
-    }
-  }
+  v.strings(row, "aliases", p, m.aliases);
+  v.strings(row, "fallbacks", p, m.fallbacks, "expected an array of at most 8 model names", 8, true);
+  if (!v.ok()) return;
   for (const auto& other : c.models)
     if (other.id == m.id) return v.fail(p + ".id", "duplicate model id '" + m.id + "'");
   c.models.push_back(std::move(m));
@@ -449,8 +497,8 @@ const ModelConfig* Config::model(std::string_view name) const {
 }
 
 Result<EnvNames> configEnvNames(std::string_view bundledJson) {
-  Json doc = Json::parse(bundledJson.begin(), bundledJson.end(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return Status::failure("config: not a JSON object");
+  Tape doc;
+  if (!doc.parse(bundledJson) || doc.kind(0) != Kind::Object) return Status::failure("config: not a JSON object");
   EnvNames names;
   names.vars = {"AI_GATEWAY_REQUEST_TIMEOUT", "AI_GATEWAY_MAX_RETRIES",   "AI_GATEWAY_RETRY_BASE_MS",
                 "AI_GATEWAY_RETRY_MAX_MS",    "AI_GATEWAY_MAX_BODY_BYTES", "AI_GATEWAY_CONFIG_REFRESH_MS",
@@ -461,43 +509,43 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS", "AI_GATEWAY_FIRST_BYTE_TIMEOUT",
                 "AI_GATEWAY_STREAM_IDLE_TIMEOUT"};
   names.digests = {"ADMIN_API_KEY"};
-  auto providers = doc.find("providers");
-  if (providers != doc.end() && providers->is_array()) {
-    for (const auto& row : *providers) {
-      if (!row.is_object()) continue;
-      auto id = row.find("id");
-      if (id == row.end() || !id->is_string()) continue;
-      std::string prefix = envPrefix(id->get_ref<const std::string&>());
-      names.vars.push_back(prefix + "_BASE_URL");
-      if (row.contains("api_version")) names.vars.push_back(prefix + "_API_VERSION");
-      auto keyEnv = row.find("api_key_env");
-      names.secrets.push_back(keyEnv != row.end() && keyEnv->is_string() ? keyEnv->get<std::string>()
-                                                                         : prefix + "_API_KEY");
-    }
+  const uint32_t providers = doc.find(0, "providers");
+  if (providers == 0 || doc.kind(providers) != Kind::Array) return names;
+  for (uint32_t row = doc.firstChild(providers); row != 0; row = doc.nextSibling(providers, row)) {
+    const uint32_t id = doc.kind(row) == Kind::Object ? doc.find(row, "id") : 0;
+    if (id == 0 || doc.kind(id) != Kind::String) continue;
+    std::string prefix = envPrefix(doc.string(id));
+    names.vars.push_back(prefix + "_BASE_URL");
+    if (doc.find(row, "api_version") != 0) names.vars.push_back(prefix + "_API_VERSION");
+    const uint32_t keyEnv = doc.find(row, "api_key_env");
+    names.secrets.push_back(keyEnv != 0 && doc.kind(keyEnv) == Kind::String ? doc.string(keyEnv) : prefix + "_API_KEY");
   }
   return names;
 }
 
 Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrideJson, const Environment& env) {
-  Json doc = Json::parse(bundledJson.begin(), bundledJson.end(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return Status::failure("config: not a JSON object");
-  if (Status st = applyOverride(doc, overrideJson); !st) return st;
+  Tape bundled, patch;
+  if (!bundled.parse(bundledJson) || bundled.kind(0) != Kind::Object) return Status::failure("config: not a JSON object");
+  const bool patched = !overrideJson.empty();
+  if (patched && (!patch.parse(overrideJson) || patch.kind(0) != Kind::Object))
+    return Status::failure("override: expected a JSON object");
+  View doc(&bundled, 0);
+  if (patched) doc.add(&patch, 0);
 
   Config c;
   Validator v;
-  auto gateway = doc.find("gateway");
-  if (gateway != doc.end()) readGateway(*gateway, c, v);
-  auto providers = doc.find("providers");
-  if (providers == doc.end() || !providers->is_array() || providers->empty())
+  View gateway = doc.member("gateway");
+  if (gateway.present()) readGateway(gateway, c, v);
+  std::vector<View> rows;
+  Rows read = readRows(bundled, patched ? &patch : nullptr, "providers", rows);
+  if (read != Rows::Read || rows.empty())
     v.fail("providers", "expected a non-empty array");
   else
-    for (size_t i = 0; i < providers->size() && v.ok(); ++i) readProvider((*providers)[i], i, c, v);
-  auto models = doc.find("models");
-  if (models != doc.end()) {
-    if (!models->is_array()) v.fail("models", "expected an array");
-    else
-      for (size_t i = 0; i < models->size() && v.ok(); ++i) readModel((*models)[i], i, c, v);
-  }
+    for (size_t i = 0; i < rows.size() && v.ok(); ++i) readProvider(rows[i], i, c, v);
+  rows.clear();
+  read = readRows(bundled, patched ? &patch : nullptr, "models", rows);
+  if (read == Rows::NotArray) v.fail("models", "expected an array");
+  for (size_t i = 0; i < rows.size() && v.ok(); ++i) readModel(rows[i], i, c, v);
   // Fallbacks name registered models of the same kind (checked once all are read).
   for (size_t i = 0; i < c.models.size() && v.ok(); ++i)
     for (size_t j = 0; j < c.models[i].fallbacks.size() && v.ok(); ++j) {
@@ -517,20 +565,20 @@ Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrid
 Result<Environment> parseEnvironment(std::string_view text) {
   Environment env;
   if (text.empty()) return env;
-  Json doc = Json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return Status::failure("environment: not a JSON object");
-  auto vars = doc.find("vars");
-  if (vars != doc.end() && vars->is_object())
-    for (auto it = vars->begin(); it != vars->end(); ++it)
-      if (it.value().is_string()) env.vars.emplace(it.key(), it.value().get<std::string>());
-  auto secrets = doc.find("secrets");
-  if (secrets != doc.end() && secrets->is_array())
-    for (const auto& s : *secrets)
-      if (s.is_string()) env.secrets.insert(s.get<std::string>());
-  auto digests = doc.find("digests");
-  if (digests != doc.end() && digests->is_object())
-    for (auto it = digests->begin(); it != digests->end(); ++it)
-      if (it.value().is_string()) env.digests.emplace(it.key(), it.value().get<std::string>());
+  Tape doc;
+  if (!doc.parse(text) || doc.kind(0) != Kind::Object) return Status::failure("environment: not a JSON object");
+  auto strings = [&doc](const char* key, auto&& take) {
+    const uint32_t obj = doc.find(0, key);
+    if (obj == 0 || doc.kind(obj) != Kind::Object) return;
+    for (uint32_t k = doc.firstChild(obj); k != 0; k = doc.nextSibling(obj, k + 1))
+      if (doc.kind(k + 1) == Kind::String) take(doc.string(k), doc.string(k + 1));
+  };
+  strings("vars", [&env](std::string k, std::string v) { env.vars.emplace(std::move(k), std::move(v)); });
+  strings("digests", [&env](std::string k, std::string v) { env.digests.emplace(std::move(k), std::move(v)); });
+  const uint32_t secrets = doc.find(0, "secrets");
+  if (secrets != 0 && doc.kind(secrets) == Kind::Array)
+    for (uint32_t e = doc.firstChild(secrets); e != 0; e = doc.nextSibling(secrets, e))
+      if (doc.kind(e) == Kind::String) env.secrets.insert(doc.string(e));
   return env;
 }
 

@@ -61,8 +61,8 @@ test('a saved preference routes the user\'s requests, is counted, and deleting i
   }
   assert.equal(row.usage_count, 1);
   assert.equal(typeof row.last_used_at, 'number');
-  const stored = await gw.db.prepare('SELECT provider, model, usage_count FROM user_preferences').all();
-  assert.deepEqual(stored.results, [{ provider: 'groq', model: 'llama-3.3-70b-versatile', usage_count: 1 }]);
+  const stored = await gw.sql('SELECT provider, model, usage_count FROM user_preferences');
+  assert.deepEqual(stored, [{ provider: 'groq', model: 'llama-3.3-70b-versatile', usage_count: 1 }]);
 
   const deleted = await preferences('DELETE', '/default');
   assert.deepEqual(await deleted.json(), { object: 'preference.deleted', context: 'default', deleted: 1 });

@@ -23,56 +23,100 @@ export async function startGateway(
   { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS } = {},
 ) {
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: ROOT + script,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2025-09-01',
-    kvNamespaces: ['GATEWAY_KV'],
-    durableObjects: { LEDGER: 'Ledger' },
-    d1Databases: ['DB'],
+    workers: [
+      {
+        name: 'gateway',
+        modules: true,
+        scriptPath: ROOT + script,
+        modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+        compatibilityDate: '2025-09-01',
+        kvNamespaces: ['GATEWAY_KV'],
+        durableObjects: { LEDGER: 'Ledger' },
+        d1Databases: { DB: DB_ID },
+        bindings: { ADMIN_API_KEY: ADMIN_KEY, ...limits, ...bindings },
+      },
+      // Test-only: runs SQL on the gateway's D1 database from inside workerd
+      // (miniflare's synchronous D1 proxy races under load).
+      { name: 'sql', modules: true, script: SQL_WORKER, compatibilityDate: '2025-09-01', d1Databases: { DB: DB_ID } },
+    ],
     ...(persist ? { kvPersist: `${persist}/kv`, durableObjectsPersist: `${persist}/do`, d1Persist: `${persist}/d1` } : {}),
-    bindings: { ADMIN_API_KEY: ADMIN_KEY, ...limits, ...bindings },
     host: '127.0.0.1',
     port: 0,
     // The worker logs one JSON line per request; keep test output readable.
     ...(quiet ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.resume(); } } : {}),
   });
-  const url = (await mf.ready).href.replace(/\/$/, '');
-  const admin = (method, path, body) =>
-    fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const db = await mf.getD1Database('DB');
-  await applyMigrations(db);
-  const gw = { mf, url, admin, db, kv: () => mf.getKVNamespace('GATEWAY_KV'), close: () => mf.dispose() };
-  if (key) {
-    const tenant = await admin('PUT', '/api/v1/ai/admin/tenants/acme', { name: 'Acme' });
-    if (tenant.status !== 200) throw new Error(`creating tenant: ${tenant.status} ${await tenant.text()}`);
-    const created = await admin('POST', '/api/v1/ai/admin/keys', { tenantId: 'acme', userId: 'alice' });
-    if (created.status !== 201) throw new Error(`creating key: ${created.status} ${await created.text()}`);
-    gw.key = (await created.json()).key;
+  // A gateway that fails to start must not keep workerd (and the test run) alive.
+  try {
+    const url = (await mf.ready).href.replace(/\/$/, '');
+    const admin = (method, path, body) =>
+      fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const sqlWorker = await mf.getWorker('sql');
+    // Runs statements in one batch; answers the last one's rows.
+    const sql = async (statements) => {
+      const res = await sqlWorker.fetch('http://sql/', { method: 'POST', body: JSON.stringify(statements) });
+      const out = await res.json();
+      if (!res.ok) throw new Error(`sql: ${out.error}`);
+      return out.rows;
+    };
+    await applyMigrations(sql);
+    const gw = {
+      mf,
+      url,
+      admin,
+      sql: (text, params = []) => sql([{ sql: text, params }]),
+      kv: () => mf.getKVNamespace('GATEWAY_KV'),
+      close: () => mf.dispose(),
+    };
+    if (key) {
+      const tenant = await admin('PUT', '/api/v1/ai/admin/tenants/acme', { name: 'Acme' });
+      if (tenant.status !== 200) throw new Error(`creating tenant: ${tenant.status} ${await tenant.text()}`);
+      const created = await admin('POST', '/api/v1/ai/admin/keys', { tenantId: 'acme', userId: 'alice' });
+      if (created.status !== 201) throw new Error(`creating key: ${created.status} ${await created.text()}`);
+      gw.key = (await created.json()).key;
+    }
+    return gw;
+  } catch (err) {
+    await mf.dispose();
+    throw err;
   }
-  return gw;
 }
 
+const DB_ID = 'gateway-db';
+
+const SQL_WORKER = `export default {
+  async fetch(request, env) {
+    try {
+      const statements = await request.json();
+      const results = await env.DB.batch(statements.map((s) => env.DB.prepare(s.sql).bind(...(s.params ?? []))));
+      return Response.json({ rows: results.at(-1)?.results ?? [] });
+    } catch (err) {
+      return Response.json({ error: String(err?.message ?? err) }, { status: 500 });
+    }
+  },
+};`;
+
 // Applies migrations/*.sql in name order, once each, recording them in
-// d1_migrations as `wrangler d1 migrations apply` does (so a database on
+// d1_migrations as \`wrangler d1 migrations apply\` does (so a database on
 // disk can move between the two).
-export async function applyMigrations(db) {
-  await db
-    .prepare(
-      'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, ' +
+async function applyMigrations(sql) {
+  const applied = await sql([
+    {
+      sql:
+        'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, ' +
         'applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
-    )
-    .run();
-  const applied = new Set((await db.prepare('SELECT name FROM d1_migrations').all()).results.map((r) => r.name));
+    },
+    { sql: 'SELECT name FROM d1_migrations' },
+  ]);
+  const done = new Set(applied.map((r) => r.name));
   const dir = ROOT + 'migrations/';
   for (const name of (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort()) {
-    if (applied.has(name)) continue;
+    if (done.has(name)) continue;
     const text = (await readFile(dir + name, 'utf8')).replace(/^\s*--.*$/gm, '');
     const statements = text.split(/;\s*$/m).map((s) => s.trim()).filter(Boolean);
-    await db.batch([...statements.map((s) => db.prepare(s)), db.prepare('INSERT INTO d1_migrations (name) VALUES (?)').bind(name)]);
+    await sql([...statements.map((s) => ({ sql: s })), { sql: 'INSERT INTO d1_migrations (name) VALUES (?)', params: [name] }]);
   }
 }
