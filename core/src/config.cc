@@ -223,6 +223,13 @@ void readGateway(const View& g, Config& c, Validator& v) {
     v.fail(p + ".routing_policy",
            "expected one of ordered, preference, cost, latency, quality, round_robin, weighted");
   v.integer(g, "snapshot_cache_ms", p, a.snapshotCacheMs, 0, 60000);
+  v.boolean(g, "cache_enabled", p, c.cache.enabled);
+  v.integer(g, "cache_ttl_seconds", p, c.cache.ttlSeconds, 60, 2592000);
+  v.boolean(g, "cache_nonzero_temperature", p, c.cache.nonzeroTemperature);
+  v.boolean(g, "cache_multiple_choices", p, c.cache.multipleChoices);
+  v.integer(g, "cache_max_entry_bytes", p, c.cache.maxEntryBytes, 1024, 25 << 20);
+  c.cache.sharedTenants.clear();
+  v.strings(g, "cache_shared_tenants", p, c.cache.sharedTenants, "expected an array of tenant ids", 1000, true);
   std::string demo;
   v.string(g, "demo", p, demo, false);
   if (!demo.empty()) {
@@ -402,6 +409,7 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
   integer("AI_RATE_LIMIT_TPM", 0, 1000000000000, c.access.keyDefaults.tpm);
   integer("AI_KEY_CACHE_MS", 0, 3600000, c.access.keyCacheMs);
   integer("AI_SNAPSHOT_CACHE_MS", 0, 60000, c.access.snapshotCacheMs);
+  integer("AI_CACHE_TTL_SECONDS", 60, 2592000, c.cache.ttlSeconds);
   int64_t failures = c.breaker.consecutiveFailures;
   integer("AI_GATEWAY_BREAKER_FAILURES", 1, 1000, failures);
   c.breaker.consecutiveFailures = static_cast<int>(failures);
@@ -412,6 +420,12 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
     if (!parseDecimalMicros(spend->second, micros))
       v.fail("AI_QUOTA_MONTHLY_SPEND_LIMIT", "expected a USD amount such as 10.00, got '" + spend->second + "'");
     else c.access.userDefaults.monthlySpendPico = micros * 1000000;
+  }
+  auto cache = env.vars.find("AI_CACHE_ENABLED");
+  if (cache != env.vars.end() && !cache->second.empty()) {
+    if (cache->second == "false" || cache->second == "0") c.cache.enabled = false;
+    else if (cache->second == "true" || cache->second == "1") c.cache.enabled = true;
+    else v.fail("AI_CACHE_ENABLED", "expected true or false, got '" + cache->second + "'");
   }
   auto enabled = env.vars.find("ENABLE_AI_GATEWAY");
   if (enabled != env.vars.end() && !enabled->second.empty()) {
@@ -507,7 +521,7 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "AI_QUOTA_MONTHLY_LIMIT",     "AI_QUOTA_MONTHLY_SPEND_LIMIT", "AI_RATE_LIMIT_RPM",
                 "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS",
                 "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS", "AI_GATEWAY_FIRST_BYTE_TIMEOUT",
-                "AI_GATEWAY_STREAM_IDLE_TIMEOUT"};
+                "AI_GATEWAY_STREAM_IDLE_TIMEOUT", "AI_CACHE_TTL_SECONDS", "AI_CACHE_ENABLED"};
   names.digests = {"ADMIN_API_KEY"};
   const uint32_t providers = doc.find(0, "providers");
   if (providers == 0 || doc.kind(providers) != Kind::Array) return names;

@@ -108,6 +108,16 @@ struct ModelConfig {
 
 enum class DemoMode { Auto, Off };
 
+// The response cache (see gw/cache.h).
+struct CacheConfig {
+  bool enabled = true;                  // AI_CACHE_ENABLED
+  int64_t ttlSeconds = 3600;            // AI_CACHE_TTL_SECONDS; x-aigw-cache-ttl per request
+  bool nonzeroTemperature = true;       // also cache sampled answers (temperature > 0 or unset)
+  bool multipleChoices = false;         // also cache n > 1
+  int64_t maxEntryBytes = 1 << 20;      // larger answers are served, not stored
+  std::vector<std::string> sharedTenants;  // tenants that opted into one cache shared between them
+};
+
 // Identity and limits (see gw/ledger.h for enforcement).
 struct AccessConfig {
   bool servingEnabled = true;  // ENABLE_AI_GATEWAY=false answers client routes with 503
@@ -121,6 +131,7 @@ struct AccessConfig {
 struct Config {
   BreakerPolicy breaker;
   RoutePolicy routePolicy = RoutePolicy::Ordered;
+  CacheConfig cache;
   int64_t requestTimeoutMs = 30000;
   int64_t firstByteTimeoutMs = 0;       // 0: only the request timeout applies
   int64_t streamIdleTimeoutMs = 30000;  // a stream silent this long ends with an error event
