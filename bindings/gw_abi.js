@@ -135,7 +135,7 @@ export class GatewayCore {
     return this.withInputs(meta, data, (mp, ml, dp, dl) => this.exports.gw_session_feed(session, mp, ml, dp, dl));
   }
 
-  // Drains the session's effects: { status, effects, done, body(effect) }.
+  // Drains the session's effects: { status, effects, done, wake, body(effect) }.
   // Bodies are copied out, so they outlive the next call into the core.
   poll(session) {
     const status = this.exports.gw_session_poll(session, this.outPair, this.outPair + 4);
@@ -148,6 +148,7 @@ export class GatewayCore {
       status,
       effects: header.effects,
       done: header.done,
+      wake: header.wake ?? [],
       body: (effect) => (effect.body ? blob.subarray(effect.body[0], effect.body[0] + effect.body[1]) : new Uint8Array(0)),
     };
   }

@@ -71,6 +71,18 @@ class SessionDriver {
     this.controller = null;
     this.requestId = null;
     this.response = new Promise((resolve) => (this.resolve = resolve));
+    this.armWake();
+  }
+
+  // Another request's session can give this one work (it waited for that
+  // request's identical answer). The runtime runs this continuation in this
+  // request's own context, whoever resolves it.
+  armWake() {
+    new Promise((resolve) => (this.wakeUp = resolve)).then(() => {
+      if (this.closed) return;
+      this.armWake();
+      this.pump();
+    });
   }
 
   // Every call into the core goes through here: a trap fails this request
@@ -105,6 +117,7 @@ class SessionDriver {
   finish() {
     if (this.closed) return;
     this.closed = true;
+    this.host.drivers?.delete(this.sid);
     for (const ac of this.inflight.values()) ac.abort();
     this.inflight.clear();
     if (!this.core.dead) {
@@ -118,6 +131,7 @@ class SessionDriver {
     const batch = this.guard(() => this.core.poll(this.sid));
     if (!batch || this.closed) return;
     for (const effect of batch.effects) this.dispatch(effect, batch);
+    for (const id of batch.wake ?? []) if (id !== this.sid) this.host.drivers?.get(id)?.wakeUp();
     if (batch.done) this.finish();
   }
 
@@ -441,6 +455,7 @@ export async function serve(host, request, env, ctx) {
   if (sid === undefined) return driver.response;
   if (sid <= 0) return errorResponse(503, `The gateway could not open a session (status ${sid}).`, 'gateway_busy');
   driver.sid = sid;
+  host.drivers?.set(sid, driver);
   driver.pump();
   return driver.response;
 }

@@ -53,6 +53,17 @@ bool parseEnvelope(std::string_view text, RequestEnvelope& env) {
 
 }  // namespace
 
+Gateway::Gateway() {
+  // Single flight: a session that ends hands its answer to the sessions
+  // waiting on it here, and the next poll tells the host to poll them.
+  state_.landFlight = [this](uint32_t id, const std::string* entry) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    it->second->flightLanded(entry);
+    state_.woken.push_back(id);
+  };
+}
+
 GwStatus Gateway::configure(std::string_view bundledConfig, std::string_view environmentJson) {
   state_.bundledConfig = std::string(bundledConfig);
   Result<Environment> env = parseEnvironment(environmentJson);
@@ -94,7 +105,8 @@ GwStatus Gateway::feed(uint32_t session, std::string_view meta, std::string_view
 GwStatus Gateway::poll(uint32_t session, std::string& out) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return GwStatus::NotFound;
-  it->second->drain(out);
+  it->second->drain(out, state_.woken);
+  state_.woken.clear();
   return GwStatus::Ok;
 }
 

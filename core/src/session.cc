@@ -252,7 +252,7 @@ void Session::respondHead(int status, const Headers& headers, bool stream) {
   for (const auto& [name, value] : headers) w.field(name, value);
   w.field("x-request-id", requestId_);
   w.field("access-control-allow-origin", "*");
-  w.field("access-control-expose-headers", "x-request-id, x-aigw-provider, x-aigw-model, x-aigw-attempts, x-aigw-cost-usd, x-aigw-cost-brl, x-aigw-usage-estimated");
+  w.field("access-control-expose-headers", "x-request-id, x-aigw-provider, x-aigw-model, x-aigw-attempts, x-aigw-route, x-aigw-cache, x-aigw-cost-usd, x-aigw-cost-brl, x-aigw-usage-estimated");
   w.endObject();
   outbox_.endEffect();
 }

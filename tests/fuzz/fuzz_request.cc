@@ -1,7 +1,8 @@
 // Fuzzes what a client controls, through whole sessions on a small host that
 // answers KV, ledger and D1 effects like the worker: chat, messages, generate and
 // embeddings bodies under a user key; the admin, quota and budget endpoints
-// under admin keys; preferences and routing by them (D1 answering with the
+// under admin keys; preferences and routing by them and the cache admin API
+// (D1 answering with the input); cache entries (KV answering with the
 // input); the credential header itself; plus the envelope, effect
 // metadata and ledger document parsers.
 #include <cstddef>
@@ -62,6 +63,8 @@ const Route ROUTES[] = {
     {"POST", "/v1/chat/completions", "", USER_KEY, "preference"},
     {"PUT", "/api/v1/ai/preferences", "", USER_KEY},
     {"GET", "/api/v1/ai/preferences", "?userId=alice", TENANT_ADMIN_KEY},
+    {"GET", "/api/ai-gateway/cache", "?q=x", TENANT_ADMIN_KEY},
+    {"DELETE", "/api/ai-gateway/cache", "?model=gpt-4o-mini", TENANT_ADMIN_KEY},
     {"POST", "/v1/chat/completions", "", nullptr},
 };
 constexpr size_t ROUTE_COUNT = sizeof(ROUTES) / sizeof(ROUTES[0]);
@@ -131,7 +134,10 @@ void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply)
     for (uint32_t e = t.firstChild(effects); e != 0; e = t.nextSibling(effects, e)) {
       const std::string type = t.stringAt(e, "type"), key = t.stringAt(e, "key");
       const int64_t id = t.integerAt(e, "id", -1);
-      if (type == "kv_get") {
+      if (type == "kv_get" && key.rfind("cache:", 0) == 0) {
+        // A cache entry: the input stands for whatever KV holds there.
+        g.feed(sid, meta(id, "kv_result", ",\"found\":true"), reply);
+      } else if (type == "kv_get") {
         auto it = stores.kv.find(key);
         const bool found = it != stores.kv.end();
         g.feed(sid, meta(id, "kv_result", found ? ",\"found\":true" : ",\"found\":false"), found ? it->second : "");

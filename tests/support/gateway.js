@@ -2,7 +2,8 @@
 // with real KV and the ledger Durable Object, bound to 127.0.0.1, for the
 // end-to-end tests and the bench. Unless told otherwise it sets
 // ADMIN_API_KEY, creates tenant "acme" and a user key for it (gw.key) with
-// limits high enough that tests about other things never meet them.
+// limits high enough that tests about other things never meet them, and
+// leaves the response cache off.
 import { Miniflare } from 'miniflare';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,9 @@ export async function startGateway(
         kvNamespaces: ['GATEWAY_KV'],
         durableObjects: { LEDGER: 'Ledger' },
         d1Databases: { DB: DB_ID },
-        bindings: { ADMIN_API_KEY: ADMIN_KEY, ...limits, ...bindings },
+        // Tests about other things repeat identical requests: the cache is
+        // on only where a test turns it on.
+        bindings: { ADMIN_API_KEY: ADMIN_KEY, AI_CACHE_ENABLED: 'false', ...limits, ...bindings },
       },
       // Test-only: runs SQL on the gateway's D1 database from inside workerd
       // (miniflare's synchronous D1 proxy races under load).

@@ -37,7 +37,8 @@ const GENEROUS = {
 export function loadCore(which, { vars = {}, secrets = ['OPENAI_API_KEY'] } = {}) {
   const module = new WebAssembly.Module(readFileSync(MODULES[which]));
   const core = new GatewayCore(module);
-  const env = { vars: { ...GENEROUS, ...vars }, secrets, digests: { ADMIN_API_KEY: sha256(ADMIN_KEY) } };
+  // The cache is on only where a test turns it on (others repeat identical requests).
+  const env = { vars: { ...GENEROUS, AI_CACHE_ENABLED: 'false', ...vars }, secrets, digests: { ADMIN_API_KEY: sha256(ADMIN_KEY) } };
   const result = core.configure(CONFIG_TEXT, env);
   // What the worker's KV and ledger Durable Object would hold.
   core.testKv = new Map([[`key:${sha256(TEST_KEY)}`, TEST_KEY_RECORD]]);

@@ -119,6 +119,9 @@ std::string SqlDatabase::query(const std::string& sql, const std::string& params
 
 FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::string> secrets, std::string config) {
   if (config.empty()) config = bundledConfig();
+  // Tests about other things repeat identical requests: the cache is on
+  // only where a test turns it on.
+  vars.emplace("AI_CACHE_ENABLED", "false");
   std::string env;
   json::Writer w(env);
   w.beginObject().key("vars").beginObject();

@@ -70,6 +70,32 @@ class CompletionRecorder : public ChunkSink {
   Completion completion_;
 };
 
+// Sends every event to two sinks (a client's stream and a recorder).
+class TeeSink : public ChunkSink {
+ public:
+  TeeSink(ChunkSink& a, ChunkSink& b) : a_(a), b_(b) {}
+  void text(int choice, std::string_view delta) override {
+    a_.text(choice, delta);
+    b_.text(choice, delta);
+  }
+  void toolCall(int choice, int index, std::string_view id, std::string_view name) override {
+    a_.toolCall(choice, index, id, name);
+    b_.toolCall(choice, index, id, name);
+  }
+  void toolArguments(int choice, int index, std::string_view delta) override {
+    a_.toolArguments(choice, index, delta);
+    b_.toolArguments(choice, index, delta);
+  }
+  void finish(int choice, std::string_view reason) override {
+    a_.finish(choice, reason);
+    b_.finish(choice, reason);
+  }
+
+ private:
+  ChunkSink& a_;
+  ChunkSink& b_;
+};
+
 // Bytes of generated text and tool arguments, for usage estimates.
 size_t outputBytes(const Completion& c);
 

@@ -26,6 +26,10 @@ class Gateway {
  public:
   static constexpr size_t MAX_SESSIONS = 16384;
 
+  Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
   // Names of the environment variables and secrets the bundled config reads.
   Result<EnvNames> envNames(std::string_view bundledConfig) const { return configEnvNames(bundledConfig); }
   GwStatus configure(std::string_view bundledConfig, std::string_view environmentJson);

@@ -3,9 +3,11 @@
 // why it is invalid, if it is), per-provider health, counters. Owned by the
 // Gateway and passed to sessions; there is no global.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gw/breaker.h"
 #include "gw/config.h"
@@ -50,6 +52,13 @@ struct CachedPreference {
   int64_t fetchedMs = 0;
 };
 
+// Identical cache misses in flight in this instance: the leader calls
+// upstream, the others wait for its answer instead of calling too.
+struct Flight {
+  uint32_t leader = 0;
+  std::vector<uint32_t> waiting;  // session ids
+};
+
 // What this instance knows of one routing target ("provider/model"): its
 // circuit breaker, when the record other instances publish for it was last
 // read, and its recent latency for the `latency` policy.
@@ -78,6 +87,12 @@ struct GatewayState {
   std::map<std::string, CachedSnapshot, std::less<>> snapshotCache;  // by tenant
   std::map<std::string, TargetHealth, std::less<>> targets;  // by routing target "provider/model"
   std::map<std::string, CachedPreference, std::less<>> preferenceCache;  // by preferences::cacheKey
+  std::map<std::string, Flight, std::less<>> flights;  // by cache storage key
+  // Sessions another session's input gave work to; the next poll names them
+  // so the host polls them too.
+  std::vector<uint32_t> woken;
+  // Hands a landed flight to a waiting session (set by the Gateway, which owns them).
+  std::function<void(uint32_t session, const std::string* entry)> landFlight;
   uint64_t roundRobin = 0;                                           // advanced per routed request
 
   // A ledger answer that carries a new snapshot refreshes this instance's

@@ -1,12 +1,13 @@
 #pragma once
 // Effects a session wants performed, batched until the host polls. A batch is
 //   u32 little-endian length of the JSON header | JSON header | body bytes
-// where the header is {"effects":[...],"done":bool} and an effect's "body" is
+// where the header is {"effects":[...],"done":bool,"wake":[...]?} and an effect's "body" is
 // an [offset, length] range into the bytes after the header: bodies cross the
 // boundary raw, never base64.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gw/json_writer.h"
 
@@ -34,8 +35,9 @@ class Outbox {
 
   bool empty() const { return effects_.empty(); }
 
-  // Serialises the batch into `out` and clears the outbox.
-  void drain(std::string& out, bool done);
+  // Serialises the batch into `out` and clears the outbox. `wake` names
+  // other sessions that have effects waiting (the host polls them too).
+  void drain(std::string& out, bool done, const std::vector<uint32_t>& wake = {});
 
  private:
   std::string effects_;

@@ -98,6 +98,9 @@ class Handler {
   virtual void onFetchEnd(Session&, uint32_t /*id*/) {}
   virtual void onFetchError(Session&, uint32_t /*id*/, std::string_view /*reason*/, std::string_view /*message*/) {}
   virtual void onCancel(Session&) {}
+  // An identical request this session waited on has ended (single flight):
+  // `entry` is the cache entry it stored, or null when it stored none.
+  virtual void onFlightLanded(Session&, const std::string* /*entry*/) {}
 };
 
 class Session {
@@ -110,7 +113,11 @@ class Session {
   // (unknown effect id, malformed metadata): the host gets a status code.
   bool feed(std::string_view meta, std::string_view data);
   void cancel(int64_t nowMs);
-  void drain(std::string& out) { outbox_.drain(out, done()); }
+  void drain(std::string& out, const std::vector<uint32_t>& wake = {}) { outbox_.drain(out, done(), wake); }
+  // Another session's answer for the identical request this one waits on.
+  void flightLanded(const std::string* entry) {
+    if (!ended_ && !cancelled_) handler_->onFlightLanded(*this, entry);
+  }
   bool done() const { return ended_ && inFlight_.empty(); }
 
   // For handlers.

@@ -116,7 +116,9 @@ ApiError ChatPipeline::startTarget(Session& s) {
     return e;
   }
   codec_ = &chatCodec(target_.provider->format);
-  passthrough_ = dialect_.openAiPassthrough() && target_.provider->format == WireFormat::OpenAiChat;
+  // A stream the cache will keep is decoded (to record it), not forwarded as is.
+  passthrough_ = dialect_.openAiPassthrough() && target_.provider->format == WireFormat::OpenAiChat &&
+                 !(req_.stream && cache_.mode != cache::Mode::Bypass);
   upstream_ = UpstreamRequest{};
   if (ApiError e = codec_->encode(req_, target_, c, upstream_)) {
     attempts_.push_back({id, "not_sent", e.message});

@@ -86,6 +86,9 @@ void ChatPipeline::start(Session& s) {
   }
   if (ApiError e = checkCapabilities(req_, target_)) return finishWithError(s, e);
   if (ApiError e = checkModelAllowed(s.principal(), req_.model, target_)) return finishWithError(s, e);
+  if (ApiError e = cache::decide(c.cache, req_.tape, s.request().header("cache-control"),
+                                s.request().header("x-aigw-cache-ttl"), useCache_, cache_))
+    return finishWithError(s, e);
   policy_ = c.routePolicy;
   const std::string_view asked = s.request().header("x-aigw-routing");
   if (!asked.empty() && !parseRoutePolicy(asked, policy_))
@@ -104,8 +107,13 @@ void ChatPipeline::start(Session& s) {
 }
 
 void ChatPipeline::plan(Session& s) {
-  const Config& c = s.config();
   if (ApiError e = buildChain(s)) return finishWithError(s, e);
+  if (cache_.mode == cache::Mode::Bypass) return reserve(s);
+  lookup(s);
+}
+
+void ChatPipeline::reserve(Session& s) {
+  const Config& c = s.config();
 
   // The hold covers the dearest target the request may end up at.
   Worst worst;
@@ -157,6 +165,10 @@ void ChatPipeline::startStream(Session& s) {
   } else {
     decoder_ = codec_->streamDecoder();
     writer_ = dialect_.streamWriter(summary(s), req_.clientWantsUsage);
+    if (cache_.mode != cache::Mode::Bypass) {
+      recorder_ = std::make_unique<CompletionRecorder>();
+      tee_ = std::make_unique<TeeSink>(*writer_, *recorder_);
+    }
   }
 }
 
@@ -172,7 +184,7 @@ void ChatPipeline::onFetchChunk(Session& s, uint32_t id, std::string_view data) 
       if (forwarder_->sawDone()) finishStream(s);
       return;
     }
-    bool ok = decoder_->feed(data, *writer_);
+    bool ok = decoder_->feed(data, tee_ ? *tee_ : static_cast<ChunkSink&>(*writer_));
     drainWriter(s);
     if (decoder_->error()) return failStream(s, decoder_->error());
     if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
@@ -226,6 +238,10 @@ void ChatPipeline::finishSuccess(Session& s) {
     Usage reported = openai_chat::decodeResponseUsage(buffer_);
     settle(s, reported, reported.known ? 0 : openai_chat::responseContentBytes(buffer_));
     addCostHeaders(h);
+    if (cache_.mode != cache::Mode::Bypass) {
+      Completion answer;
+      if (codec_->decode(buffer_, answer)) storeAnswer(s, answer);
+    }
     s.respondJson(upstreamStatus_, buffer_, h);
     return logOutcome(s, upstreamStatus_, "ok");
   }
@@ -245,6 +261,7 @@ void ChatPipeline::finishSuccess(Session& s) {
   CallSummary sum = summary(s);
   if (!completion.choices.empty()) sum.finishReason = completion.choices[0].finishReason;
   addCostHeaders(h);
+  storeAnswer(s, completion);
   s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
   logOutcome(s, 200, "ok");
 }
@@ -260,6 +277,7 @@ void ChatPipeline::finishStream(Session& s) {
     settle(s, decoder_->usage(), writer_->outputBytes());
     writer_->end(summary(s));
     drainWriter(s);
+    if (recorder_) storeAnswer(s, recorder_->completion());
   }
   s.respondEnd();
   logOutcome(s, 200, "ok");
@@ -316,6 +334,7 @@ void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason
 }
 
 void ChatPipeline::onCancel(Session& s) {
+  leaveFlight(s);
   if (decoder_) settle(s, decoder_->usage(), 0, false);
   if (forwarder_) settle(s, forwarder_->usage(), 0, false);
   logOutcome(s, 499, "client_cancelled");
@@ -324,6 +343,7 @@ void ChatPipeline::onCancel(Session& s) {
 Headers ChatPipeline::commonHeaders() const {
   Headers h;
   meter_.addHeaders(h);
+  h.emplace_back("x-aigw-cache", cacheStatus_);
   if (target_.provider == nullptr) return h;
   h.emplace_back("x-aigw-provider", demo_ ? "demo" : target_.provider->id);
   h.emplace_back("x-aigw-model", demo_ ? req_.model : target_.upstream);
@@ -424,6 +444,7 @@ void ChatPipeline::answerFromDemo(Session& s) {
   completion.usage = usage_;
   CallSummary sum = summary(s);
   sum.finishReason = "stop";
+  storeAnswer(s, completion);
   Headers h = commonHeaders();
   if (req_.stream) {
     h.emplace_back("content-type", "text/event-stream; charset=utf-8");
@@ -443,21 +464,26 @@ void ChatPipeline::answerFromDemo(Session& s) {
 }
 
 void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers& extra) {
-  s.respond(e.status, "application/json", dialect_.renderError(e), extra);
+  // Refused before the common headers apply: still say what the cache did.
+  s.respond(e.status, "application/json", dialect_.renderError(e),
+            extra.empty() ? Headers{{"x-aigw-cache", cacheStatus_}} : extra);
   logOutcome(s, e.status, e.code.empty() ? e.type : e.code);
 }
 
 void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) {
-  // Every exit passes here once: charge what was used, or give the hold back.
+  // Every exit passes here once: charge what was used, or give the hold
+  // back; requests waiting on this one get its answer (or go on their own).
   if (usage_.known) meter_.settle(s, usage_.totalTokens, cost_);
   else meter_.release(s);
+  if (leading_) landFlight(s);
   std::string record;
   json::Writer w(record);
   w.beginObject().field("event", logEvent()).field("status", status).field("outcome", outcome);
   w.field("model", req_.model).field("stream", req_.stream);
   if (demo_) w.field("provider", "demo");
   else if (target_.provider != nullptr) w.field("provider", target_.provider->id).field("upstream_model", target_.upstream);
-  w.field("attempts", sent_).field("duration_ms", s.nowMs() - s.startedMs());
+  w.field("attempts", sent_).field("duration_ms", s.nowMs() - s.startedMs()).field("cache", cacheStatus_);
+  if (!cache_.reason.empty()) w.field("cache_bypass", cache_.reason);
   if (!route_.empty()) w.field("route", route_);
   if (!attempts_.empty()) {
     w.key("failed_attempts").beginArray();

@@ -13,6 +13,7 @@
 #include "../../providers/wire_format.h"
 #include "../access/meter.h"
 #include "gw/dialect.h"
+#include "gw/cache.h"
 #include "gw/chat_request.h"
 #include "gw/model_resolver.h"
 #include "gw/routing.h"
@@ -31,12 +32,14 @@ class ChatPipeline : public Handler {
   void onFetchEnd(Session& s, uint32_t id) override;
   void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override;
   void onCancel(Session& s) override;
+  void onFlightLanded(Session& s, const std::string* entry) override;
 
  protected:
   // Produces the OpenAI chat request for the client's body. The default reads
   // the body as one; other endpoints translate into `translated`.
   virtual ApiError translateRequest(Session& s, std::string& translated, bool& useTranslated);
   virtual const char* logEvent() const { return "chat_completion"; }
+  bool useCache_ = true;  // the generate API's useCache
 
  private:
   bool streaming() const { return req_.stream && upstreamStatus_ >= 200 && upstreamStatus_ < 300; }
@@ -79,6 +82,16 @@ class ChatPipeline : public Handler {
   // An unconfigured provider (demo mode auto) or the built-in demo.
   bool answersFromDemo() const { return !target_.provider->configured() || target_.provider->builtinDemo; }
   void admitted(Session& s);
+  // Reserves the worst case and reads shared breakers; admitted() follows.
+  void reserve(Session& s);
+  // The cache stage (cache_stage.cc): look the answer up (or wait for an
+  // identical request in flight), serve a hit, store an answer, and hand
+  // it to the requests that waited.
+  void lookup(Session& s);
+  void serveHit(Session& s, const cache::Entry& e);
+  void storeAnswer(Session& s, const Completion& c);
+  void landFlight(Session& s);
+  void leaveFlight(Session& s);
   void answerFromDemo(Session& s);
   void finishWithError(Session& s, const ApiError& e, const Headers& extra = {});
   void logOutcome(Session& s, int status, std::string_view outcome);
@@ -123,6 +136,14 @@ class ChatPipeline : public Handler {
   int64_t firstByteMs_ = 0;
   bool demo_ = false;
   bool streamEnded_ = false;
+  cache::Decision cache_;
+  std::string cacheKey_, cacheStorageKey_, cacheScope_;
+  const char* cacheStatus_ = "BYPASS";  // x-aigw-cache
+  bool hit_ = false;                    // answered from the cache: nothing reserved, nothing charged
+  bool leading_ = false;                // other sessions may wait on this one's answer
+  std::string storedEntry_;             // the entry this request stored, for them
+  std::unique_ptr<CompletionRecorder> recorder_;  // a stream's answer, for the cache
+  std::unique_ptr<ChunkSink> tee_;      // writer_ and recorder_ together
 };
 
 // 403 when the caller's key may not use the model (by requested name, the

@@ -1,5 +1,5 @@
 // POST /api/v1/ai/generate: the gateway's own simple API.
-//   in:  {tenantId, userId, agentId, model, messages, temperature, maxTokens, stream}
+//   in:  {tenantId, userId, agentId, model, messages, temperature, maxTokens, stream, useCache}
 //   out: {requestId, content, usage:{promptTokens, completionTokens, totalTokens},
 //         latencyMs, cost, costBrl, model, provider, finishReason, timestamp}
 // With stream: true, SSE `{"type":"delta","content":…}` events and a final
@@ -129,6 +129,10 @@ class Generate : public chat::ChatPipeline {
     if (ApiError e = narrowAttribution("userId", t.stringAt(root, "userId"), p.userId)) return e;
     if (ApiError e = narrowAttribution("agentId", t.stringAt(root, "agentId"), p.agentId)) return e;
     if (!p.userId.empty()) w.field("user", p.userId);
+    const uint32_t useCache = t.find(root, "useCache");
+    if (useCache != 0 && t.kind(useCache) != Kind::True && t.kind(useCache) != Kind::False && t.kind(useCache) != Kind::Null)
+      return invalidType("useCache", "a boolean", "another value");
+    useCache_ = useCache == 0 || t.kind(useCache) != Kind::False;
     uint32_t stream = t.find(root, "stream");
     if (stream != 0 && t.kind(stream) != Kind::True && t.kind(stream) != Kind::False && t.kind(stream) != Kind::Null)
       return invalidType("stream", "a boolean", "another value");

@@ -41,6 +41,11 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       return handlers::preferences(method == "HEAD" ? "GET" : method, "");
     return handlers::methodNotAllowed("GET, PUT, DELETE");
   }
+  if (path == "/api/ai-gateway/cache") {
+    if (method == "GET" || method == "HEAD" || method == "DELETE")
+      return handlers::cacheAdmin(method == "HEAD" ? "GET" : method, "");
+    return handlers::methodNotAllowed("GET, DELETE");
+  }
   if (path == "/api/budget/config") {
     if (method == "GET" || method == "POST" || method == "DELETE") return handlers::budgetConfig(method);
     return handlers::methodNotAllowed("GET, POST, DELETE");
@@ -55,6 +60,10 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
   };
   if (under("/api/v1/ai/admin/keys/")) {
     if (method == "DELETE") return handlers::revokeKey(param);
+    return handlers::methodNotAllowed("DELETE");
+  }
+  if (under("/api/ai-gateway/cache/")) {
+    if (method == "DELETE") return handlers::cacheAdmin(method, param);
     return handlers::methodNotAllowed("DELETE");
   }
   if (under("/api/v1/ai/preferences/")) {

@@ -380,6 +380,28 @@ Step reserve(State& s, const Tape& op, int64_t now) {
   return {true, std::move(out)};
 }
 
+// A request answered from the response cache: it counts as a request (rate
+// limits and request quotas see it, through the snapshot) but costs nothing;
+// what it saved is kept. Sent after the response, so it refuses nothing.
+Step hit(State& s, const Tape& op, int64_t now) {
+  const std::string key = op.stringAt(0, "key"), user = op.stringAt(0, "user");
+  if (key.empty()) return {false, invalidOp("hit needs key")};
+  const int64_t tokens = amountAt(op, "tokens_saved"), usd = amountAt(op, "usd_saved");
+  Account& keyAcc = s.touch(keyAccount(key));
+  Account& userAcc = s.touch(userAccount(user));
+  Account& tenant = s.touch(TENANT);
+  keyAcc.user = user;
+  keyAcc.limits = readQuotaLimitsWire(op, op.find(0, "key_limits"));
+  s.userDefaults = readQuotaLimitsWire(op, op.find(0, "user_defaults"));
+  userAcc.limits = userLimits(s, user, s.userDefaults);
+  for (Account* a : {&keyAcc, &userAcc, &tenant}) {
+    roll(*a, now);
+    ++a->minuteRequests, ++a->dayRequests, ++a->monthRequests, ++a->totalRequests;
+    ++a->cacheHits, a->savedTokens += tokens, a->savedUsd += usd;
+  }
+  return {true, std::string(OK)};
+}
+
 Step settle(State& s, const Tape& op, int64_t now) {
   const std::string id = op.stringAt(0, "request_id");
   const int64_t tokens = amountAt(op, "tokens"), usd = amountAt(op, "usd"), brl = amountAt(op, "brl");
@@ -461,6 +483,8 @@ void writeAccountUsage(json::Writer& w, const State& s, std::string_view name, c
   w.key("monthlySpendBrl").raw(formatPico(thisMonth ? a.monthBrl : 0));
   w.field("totalRequests", a.totalRequests).field("totalTokens", a.totalTokens);
   w.key("totalSpendUsd").raw(formatPico(a.totalUsd));
+  w.field("cacheHits", a.cacheHits).field("cacheSavedTokens", a.savedTokens);
+  w.key("cacheSavedUsd").raw(formatPico(a.savedUsd));
   w.key("limits");
   writeQuotaLimitsApi(w, l);
 }
@@ -595,6 +619,7 @@ Step alertsSent(State& s, const Tape& op) {
 Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
   if (name == "reserve") return reserve(s, op, now);
   if (name == "settle") return settle(s, op, now);
+  if (name == "hit") return hit(s, op, now);
   if (name == "release") return release(s, op);
   if (name == "set_tenant") return setTenant(s, op, now);
   if (name == "set_quota") return setQuota(s, op);

@@ -37,6 +37,7 @@ Account readAccount(const Tape& t, uint32_t o) {
   a.monthBrl = t.integerAt(o, "mo_brl");
   a.totalRequests = t.integerAt(o, "t_req"), a.totalTokens = t.integerAt(o, "t_tok");
   a.totalUsd = t.integerAt(o, "t_usd"), a.totalBrl = t.integerAt(o, "t_brl");
+  a.cacheHits = t.integerAt(o, "hits"), a.savedTokens = t.integerAt(o, "s_tok"), a.savedUsd = t.integerAt(o, "s_usd");
   return a;
 }
 
@@ -45,7 +46,9 @@ void writeAccount(json::Writer& w, const Account& a) {
   w.field("day", a.day).field("d_req", a.dayRequests).field("month", a.month);
   w.field("mo_req", a.monthRequests).field("mo_tok", a.monthTokens).field("mo_usd", a.monthUsd);
   w.field("mo_brl", a.monthBrl).field("t_req", a.totalRequests).field("t_tok", a.totalTokens);
-  w.field("t_usd", a.totalUsd).field("t_brl", a.totalBrl).key("limits");
+  w.field("t_usd", a.totalUsd).field("t_brl", a.totalBrl);
+  if (a.cacheHits > 0) w.field("hits", a.cacheHits).field("s_tok", a.savedTokens).field("s_usd", a.savedUsd);
+  w.key("limits");
   writeQuotaLimitsWire(w, a.limits);
   if (!a.user.empty()) w.field("user", a.user);
   w.endObject();

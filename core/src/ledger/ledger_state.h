@@ -20,6 +20,7 @@ struct Account {
   int64_t day = 0, dayRequests = 0;
   int64_t month = 0, monthRequests = 0, monthTokens = 0, monthUsd = 0, monthBrl = 0;
   int64_t totalRequests = 0, totalTokens = 0, totalUsd = 0, totalBrl = 0;
+  int64_t cacheHits = 0, savedTokens = 0, savedUsd = 0;  // answered from the response cache
 };
 
 struct BudgetState {
