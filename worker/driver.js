@@ -5,6 +5,7 @@
 import { Status } from '../bindings/gw_abi.js';
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+const KEEP_ALIVE_MS = 600_000;
 const encoder = new TextEncoder();
 
 export function errorResponse(status, message, code, requestId) {
@@ -79,6 +80,8 @@ class SessionDriver {
   // request's own context, whoever resolves it.
   armWake() {
     new Promise((resolve) => (this.wakeUp = resolve)).then(() => {
+      clearTimeout(this.keepAlive);
+      this.keepAlive = null;
       if (this.closed) return;
       this.armWake();
       this.pump();
@@ -118,6 +121,7 @@ class SessionDriver {
     if (this.closed) return;
     this.closed = true;
     this.host.drivers?.delete(this.sid);
+    clearTimeout(this.keepAlive);
     for (const ac of this.inflight.values()) ac.abort();
     this.inflight.clear();
     if (!this.core.dead) {
@@ -132,7 +136,11 @@ class SessionDriver {
     if (!batch || this.closed) return;
     for (const effect of batch.effects) this.dispatch(effect, batch);
     for (const id of batch.wake ?? []) if (id !== this.sid) this.host.drivers?.get(id)?.wakeUp();
-    if (batch.done) this.finish();
+    if (batch.done) return this.finish();
+    // Nothing asked and not done: the session may be waiting on another
+    // request. The runtime cancels a request with nothing pending as hung,
+    // so a timer stands in until the wake-up (the core bounds the wait).
+    if (!batch.effects.length && !this.keepAlive) this.keepAlive = setTimeout(() => (this.keepAlive = null), KEEP_ALIVE_MS);
   }
 
   feed(meta, data) {

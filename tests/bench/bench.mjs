@@ -91,6 +91,7 @@ async function load(url, key) {
 async function sequential(url, key, count = SEQUENTIAL_REQUESTS) {
   const total = [];
   const timing = { auth: [], ledger: [] };
+  let lastCache = null;
   for (let i = 0; i < count; i++) {
     const t = performance.now();
     const res = await fetch(url + '/v1/chat/completions', {
@@ -100,13 +101,14 @@ async function sequential(url, key, count = SEQUENTIAL_REQUESTS) {
     });
     await res.arrayBuffer();
     total.push(performance.now() - t);
+    lastCache = res.headers.get('x-aigw-cache');
     for (const part of (res.headers.get('server-timing') ?? '').split(',')) {
       const [name, dur] = part.trim().split(';dur=');
       if (timing[name]) timing[name].push(Number(dur));
     }
   }
   const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
-  return { p50: median(total), auth: mean(timing.auth), ledger: mean(timing.ledger) };
+  return { p50: median(total), auth: mean(timing.auth), ledger: mean(timing.ledger), cache: lastCache };
 }
 
 const sizes = { clang: moduleStats('clang'), emscripten: moduleStats('emscripten') };
@@ -124,6 +126,13 @@ const seqGateway = await sequential(gateway.url, gateway.key);
 const viaBare = await load(bare.url, 'none');
 const viaGateway = await load(gateway.url, gateway.key);
 await gateway.close();
+// The same request from the response cache: one miss, then hits only.
+const cached = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url, AI_CACHE_ENABLED: 'true' });
+await sequential(cached.url, cached.key, 20);
+const seqHit = await sequential(cached.url, cached.key);
+if (seqHit.cache !== 'HIT') throw new Error(`cache bench: expected hits, got ${seqHit.cache}`);
+const viaHits = await load(cached.url, cached.key);
+await cached.close();
 await bare.close();
 await upstream.close();
 
@@ -142,10 +151,13 @@ const rows = [
   ['auth + limits on a warm key, mean ms (gateway\'s Server-Timing: auth / ledger reserve)', `${(seqGateway.auth + seqGateway.ledger).toFixed(2)} (${seqGateway.auth.toFixed(2)} / ${seqGateway.ledger.toFixed(2)})`, ''],
   [`bare pass-through worker: req/s, p50 / p99 ms (${CONNECTIONS} conns, ${LOAD_SECONDS}s)`, `${viaBare.rps.toFixed(0)}, ${viaBare.p50} / ${viaBare.p99}`, ''],
   [`gateway: req/s, p50 / p99 ms`, `${viaGateway.rps.toFixed(0)}, ${viaGateway.p50} / ${viaGateway.p99}`, 'p50 within 10% of bare'],
+  [`one connection, cache hits: p50 ms, bare (calls the upstream) / gateway hit`, `${seqBare.p50.toFixed(2)} / ${seqHit.p50.toFixed(2)}`, ''],
+  [`gateway, every request a cache hit: req/s, p50 / p99 ms`, `${viaHits.rps.toFixed(0)}, ${viaHits.p50} / ${viaHits.p99}`, ''],
 ];
 const table = ['| measure | value | target |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 console.log(table);
-if (viaGateway.errors || viaBare.errors) console.log(`errors: gateway ${viaGateway.errors}, bare ${viaBare.errors}`);
+if (viaGateway.errors || viaBare.errors || viaHits.errors)
+  console.log(`errors: gateway ${viaGateway.errors}, bare ${viaBare.errors}, hits ${viaHits.errors}`);
 
 const doc = `# Benchmarks
 
@@ -164,6 +176,9 @@ core, the ABI or the worker; it rewrites this file.
   and a bare pass-through worker (\`tests/bench/passthrough_worker.js\`) both in workerd via miniflare,
   against the same fake upstream. Both share the 2 cores with autocannon and the upstream, so absolute
   figures are low; compare the two rows.
+- Cache hits: the same request against a gateway with \`AI_CACHE_ENABLED=true\` after one miss; every
+  request is then answered from KV (no ledger wait, no upstream call; the hit is counted after the
+  response).
 
 ${table}
 `;

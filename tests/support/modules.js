@@ -59,6 +59,7 @@ function storeEffect(core, e, body, nowMs) {
   }
   const kv = core.testKv ?? new Map();
   if (e.type === 'kv_get') {
+    (core.testKvReads ??= []).push(e.key);
     const value = kv.get(e.key);
     return [{ id: e.id, type: 'kv_result', found: value !== undefined, now_ms: nowMs }, value ?? null];
   }
