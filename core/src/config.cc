@@ -228,6 +228,7 @@ void readGateway(const View& g, Config& c, Validator& v) {
   v.boolean(g, "cache_nonzero_temperature", p, c.cache.nonzeroTemperature);
   v.boolean(g, "cache_multiple_choices", p, c.cache.multipleChoices);
   v.integer(g, "cache_max_entry_bytes", p, c.cache.maxEntryBytes, 1024, 25 << 20);
+  v.integer(g, "cache_memory_ms", p, c.cache.memoryMs, 0, 3600000);
   c.cache.sharedTenants.clear();
   v.strings(g, "cache_shared_tenants", p, c.cache.sharedTenants, "expected an array of tenant ids", 1000, true);
   std::string demo;
@@ -410,6 +411,7 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
   integer("AI_KEY_CACHE_MS", 0, 3600000, c.access.keyCacheMs);
   integer("AI_SNAPSHOT_CACHE_MS", 0, 60000, c.access.snapshotCacheMs);
   integer("AI_CACHE_TTL_SECONDS", 60, 2592000, c.cache.ttlSeconds);
+  integer("AI_CACHE_MEMORY_MS", 0, 3600000, c.cache.memoryMs);
   int64_t failures = c.breaker.consecutiveFailures;
   integer("AI_GATEWAY_BREAKER_FAILURES", 1, 1000, failures);
   c.breaker.consecutiveFailures = static_cast<int>(failures);
@@ -521,7 +523,7 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "AI_QUOTA_MONTHLY_LIMIT",     "AI_QUOTA_MONTHLY_SPEND_LIMIT", "AI_RATE_LIMIT_RPM",
                 "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS",
                 "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS", "AI_GATEWAY_FIRST_BYTE_TIMEOUT",
-                "AI_GATEWAY_STREAM_IDLE_TIMEOUT", "AI_CACHE_TTL_SECONDS", "AI_CACHE_ENABLED"};
+                "AI_GATEWAY_STREAM_IDLE_TIMEOUT", "AI_CACHE_TTL_SECONDS", "AI_CACHE_ENABLED", "AI_CACHE_MEMORY_MS"};
   names.digests = {"ADMIN_API_KEY"};
   const uint32_t providers = doc.find(0, "providers");
   if (providers == 0 || doc.kind(providers) != Kind::Array) return names;

@@ -192,6 +192,7 @@ TEST_CASE("a corrupted or foreign entry is a miss, and the answer replaces it") 
   for (const std::string& bad : {std::string("{\"v\":1,\"key\":\"someone-else\"}"), std::string("\xff\xfe garbage"),
                                  entry->second.substr(0, 40)}) {
     h.kv[storageKey] = bad;
+    h.nowMs += 30000;  // past this instance's in-memory copy: as another instance would, it reads KV
     HttpResponse r = h.chat(HELLO);
     CHECK(r.status == 200);
     CHECK(r.headers["x-aigw-cache"] == "MISS");
@@ -326,11 +327,13 @@ TEST_CASE("the cache admin API lists top entries with savings, searches, and inv
   ask("What is the capital of France?");
   ask("Tell me a joke");
   ask("Tell me a joke", "gpt-4o");
+  h.nowMs += 1000;  // hits are written at most once a second, by the next request
+  ask("Tell me a joke", "gpt-4o");
   HttpResponse listed = h.request("GET", "/api/ai-gateway/cache?tenantId=acme", "", root);
   REQUIRE(listed.status == 200);
   json l = json::parse(listed.body);
   CHECK(l["totals"]["entries"] == 3);
-  CHECK(l["totals"]["hits"] == 2);
+  CHECK(l["totals"]["hits"] == 2);  // the last hit waits for the next write
   CHECK(l["totals"]["tokens_saved"] == 24);
   REQUIRE(l["data"].size() == 3);
   CHECK(l["data"][0]["prompt_preview"] == "What is the capital of France?");
@@ -358,4 +361,33 @@ TEST_CASE("the cache admin API lists top entries with savings, searches, and inv
   CHECK(json::parse(all.body)["deleted"] == 3);
   CHECK(cacheEntries(h) == 0);
   CHECK(json::parse(h.request("GET", "/api/ai-gateway/cache?tenantId=acme", "", root).body)["data"].empty());
+}
+
+TEST_CASE("a hot entry is served from the instance's memory; hits are written in batches") {
+  FakeHost h(CACHE_ON, KEYS);
+  h.chat(HELLO);
+  auto entry = std::find_if(h.kv.begin(), h.kv.end(), [](const auto& kv) { return kv.first.rfind("cache:", 0) == 0; });
+  const std::string storageKey = entry->first;
+  h.kv.erase(entry);  // KV no longer has it: only memory can answer
+  CHECK(h.chat(HELLO).headers["x-aigw-cache"] == "HIT");
+  for (int i = 0; i < 5; ++i) CHECK(h.chat(HELLO).headers["x-aigw-cache"] == "HIT");
+  auto hitOps = [&] {
+    return std::count_if(h.ledgerOps.begin(), h.ledgerOps.end(),
+                         [](const std::string& op) { return op.find("\"op\":\"hit\"") != std::string::npos; });
+  };
+  CHECK(hitOps() == 1);  // the first hit was written at once, the next five wait
+  h.nowMs += gw::cache::HIT_FLUSH_MS;
+  h.chat(HELLO);
+  CHECK(hitOps() == 2);
+  CHECK(h.ledgerOps.back().find("\"hits\":5") != std::string::npos);
+  json usage = json::parse(h.request("GET", "/api/budget/current-usage").body);
+  CHECK(usage["user"]["cacheHits"] == 6);
+  // After the memory window the instance reads KV again, and KV no longer has it.
+  h.nowMs += 30000;
+  CHECK(h.chat(HELLO).headers["x-aigw-cache"] == "MISS");
+  CHECK(h.kv.count(storageKey) == 1);
+  // An invalidation made through this instance drops its copy at once.
+  const std::map<std::string, std::string> root = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  CHECK(h.request("DELETE", "/api/ai-gateway/cache?tenantId=acme", "", root).status == 200);
+  CHECK(h.chat(HELLO).headers["x-aigw-cache"] == "MISS");
 }

@@ -25,7 +25,7 @@ function keyRead(core, body) {
 
 for (const which of ['clang', 'emscripten']) {
   test(`${which}: the key is WebCrypto's SHA-256 of the canonical document`, async () => {
-    const { core } = loadCore(which, { vars: { AI_CACHE_ENABLED: 'true' } });
+    const { core } = loadCore(which, { vars: { AI_CACHE_ENABLED: 'true', AI_CACHE_MEMORY_MS: '0' } });
     for (const c of KEYS.canonical) {
       const expected = await webCryptoHex(c.document);
       assert.equal(expected, c.key, 'the fixture agrees with WebCrypto');
@@ -34,7 +34,7 @@ for (const which of ['clang', 'emscripten']) {
   });
 
   test(`${which}: requests that differ only in form share a key`, () => {
-    const { core } = loadCore(which, { vars: { AI_CACHE_ENABLED: 'true' } });
+    const { core } = loadCore(which, { vars: { AI_CACHE_ENABLED: 'true', AI_CACHE_MEMORY_MS: '0' } });
     for (const c of KEYS.same) assert.equal(keyRead(core, c.b), keyRead(core, c.a), c.why);
     // Changes in what decides the answer (those this tenant and target can express) do not.
     for (const c of KEYS.different.filter((d) => !d.scope_b && !d.provider_b && !d.upstream_model_b))

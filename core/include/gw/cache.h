@@ -82,4 +82,7 @@ std::string encodeEntry(const Entry& e);
 // `expectedKey` (corrupted, foreign, or another key's): a miss.
 bool decodeEntry(std::string_view text, std::string_view expectedKey, Entry& out);
 
+constexpr size_t MEMORY_BYTES = 4 << 20;
+constexpr int64_t HIT_FLUSH_MS = 1000;
+
 }  // namespace gw::cache

@@ -115,6 +115,7 @@ struct CacheConfig {
   bool nonzeroTemperature = true;       // also cache sampled answers (temperature > 0 or unset)
   bool multipleChoices = false;         // also cache n > 1
   int64_t maxEntryBytes = 1 << 20;      // larger answers are served, not stored
+  int64_t memoryMs = 30000;             // AI_CACHE_MEMORY_MS: how long an instance serves its in-memory copy (0: always KV)
   std::vector<std::string> sharedTenants;  // tenants that opted into one cache shared between them
 };
 

@@ -3,6 +3,7 @@
 // why it is invalid, if it is), per-provider health, counters. Owned by the
 // Gateway and passed to sessions; there is no global.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,6 +60,24 @@ struct Flight {
   std::vector<uint32_t> waiting;  // session ids
 };
 
+// Cache entries this instance read or stored recently, so a hot entry costs
+// no KV read; trusted for CacheConfig::memoryMs (an invalidation made
+// elsewhere reaches this instance within that), bounded by bytes.
+struct HotEntry {
+  std::string text;
+  int64_t expiresMs = 0;
+  int64_t fetchedMs = 0;
+};
+
+// Cache hits counted in this instance and not yet written: hits are served
+// without waiting on anything, and their accounting is written at most
+// once per cache::HIT_FLUSH_MS (one ledger op per key, one D1 update per
+// entry) instead of once per hit.
+struct HitCount {
+  int64_t hits = 0, tokens = 0, usdPico = 0, lastHitMs = 0;
+  std::string keyLimits;  // ledger: the key's limits, as its op carries them
+};
+
 // What this instance knows of one routing target ("provider/model"): its
 // circuit breaker, when the record other instances publish for it was last
 // read, and its recent latency for the `latency` policy.
@@ -88,6 +107,12 @@ struct GatewayState {
   std::map<std::string, TargetHealth, std::less<>> targets;  // by routing target "provider/model"
   std::map<std::string, CachedPreference, std::less<>> preferenceCache;  // by preferences::cacheKey
   std::map<std::string, Flight, std::less<>> flights;  // by cache storage key
+  std::map<std::string, HotEntry, std::less<>> hotEntries;  // by cache storage key
+  std::deque<std::string> hotOrder;                         // oldest first, for eviction
+  size_t hotBytes = 0;
+  std::map<std::string, HitCount, std::less<>> ledgerHits;  // by "tenant\nkey\nuser"
+  std::map<std::string, HitCount, std::less<>> entryHits;   // by "scope\nkey"
+  int64_t hitsFlushedMs = 0;
   // Sessions another session's input gave work to; the next poll names them
   // so the host polls them too.
   std::vector<uint32_t> woken;

@@ -9,7 +9,7 @@
 //   reserve      {request_id, key, user, key_limits, user_defaults, tokens, usd, brl, ttl_ms}
 //   settle       {request_id, key, user, tokens, usd, brl}
 //   release      {request_id}
-//   hit          {key, user, key_limits, user_defaults, tokens_saved, usd_saved}  (a cache hit, counted after it)
+//   hit          {key, user, key_limits, user_defaults, hits, tokens_saved, usd_saved}  (cache hits, counted after them)
 //   set_tenant   {enabled?, limits?}         set_quota {user, limits}    reset_quota {user}
 //   budget_set   {budget}                    budget_delete {id?}         (no id: all)
 //   revoke       {key}                       usage {user?, all_users?}   get {}

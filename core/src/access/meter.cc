@@ -97,19 +97,6 @@ void Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
   s.ledgerDetached(s.principal().tenantId, op);
 }
 
-void Meter::countHit(Session& s, int64_t tokensSaved, const Cost& saved) {
-  const Principal& p = s.principal();
-  const AccessConfig& cfg = s.config().access;
-  std::string op;
-  json::Writer w(op);
-  w.beginObject().field("op", "hit").field("key", p.keyId).field("user", p.accountUser()).key("key_limits");
-  writeQuotaLimitsWire(w, cfg.keyDefaults.overlay(p.limits));
-  w.key("user_defaults");
-  writeQuotaLimitsWire(w, cfg.userDefaults);
-  w.field("tokens_saved", tokensSaved).field("usd_saved", saved.picoUsd).endObject();
-  s.ledgerDetached(p.tenantId, op);
-}
-
 void Meter::release(Session& s) {
   if (!holding_) return;
   holding_ = false;

@@ -33,9 +33,6 @@ class Meter {
   void reserve(Session& s, const Worst& worst, Admitted done);
   void settle(Session& s, int64_t tokens, const Cost& actual);
   void release(Session& s);
-  // A request answered from the cache: counted (requests, hits, what it
-  // saved) after the response, never waited for.
-  void countHit(Session& s, int64_t tokensSaved, const Cost& saved);
   bool holding() const { return holding_; }
   // x-ratelimit-*, server-timing (and retry-after after a denial).
   void addHeaders(Headers& h) const;

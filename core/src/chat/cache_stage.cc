@@ -3,6 +3,7 @@
 // this instance), serve a hit for free in the client's dialect (replayed as
 // SSE when it streams), and store a complete answer for the next request.
 #include "../../providers/demo.h"
+#include "gw/cache_store.h"
 #include "gw/json_writer.h"
 #include "pipeline.h"
 
@@ -16,10 +17,6 @@ constexpr std::string_view STORE_ROW =
     "ON CONFLICT (scope, key) DO UPDATE SET model = excluded.model, preview = excluded.preview, "
     "prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, "
     "cost_usd_pico = excluded.cost_usd_pico, created_at = excluded.created_at, expires_at = excluded.expires_at";
-constexpr std::string_view COUNT_HIT =
-    "UPDATE cache_entries SET hits = hits + 1, tokens_saved = tokens_saved + ?, usd_saved_pico = usd_saved_pico + ?, "
-    "last_hit_at = ? WHERE scope = ? AND key = ?";
-
 // The first PREVIEW_CHARS characters, never cutting a UTF-8 sequence.
 std::string preview(const std::string& text) {
   if (text.size() <= cache::PREVIEW_CHARS) return text;
@@ -38,6 +35,10 @@ void ChatPipeline::lookup(Session& s) {
   cacheKey_ = cache::key({cacheScope_, provider, target_.upstream, "chat", &req_.tape});
   cacheStorageKey_ = cache::storageKey(cacheScope_, cacheKey_);
   if (cache_.mode == cache::Mode::Refresh) return reserve(s);  // a fresh answer, stored for the next request
+  cache::Entry e;
+  if (const HotEntry* hot = cache::recall(s.state(), cacheStorageKey_, s.config().cache.memoryMs, s.nowMs());
+      hot != nullptr && cache::decodeEntry(hot->text, cacheKey_, e))
+    return serveHit(s, e);
   auto& flights = s.state().flights;
   auto flight = flights.find(cacheStorageKey_);
   if (flight != flights.end()) {
@@ -51,6 +52,7 @@ void ChatPipeline::lookup(Session& s) {
     // Unreadable, foreign or expired entries are misses; the answer replaces them.
     if (r.ok && cache::decodeEntry(r.data, cacheKey_, e) && e.expiresMs > s.nowMs()) {
       storedEntry_ = std::string(r.data);
+      cache::remember(s.state(), cacheStorageKey_, storedEntry_, e.expiresMs, s.nowMs());
       return serveHit(s, e);
     }
     cacheStatus_ = "MISS";
@@ -114,12 +116,7 @@ void ChatPipeline::serveHit(Session& s, const cache::Entry& e) {
     addCostHeaders(h);
     s.respondJson(200, dialect_.renderCompletion(answer, sum), h);
   }
-  std::string params;
-  json::Writer w(params);
-  w.beginArray().integer(e.usage.totalTokens).integer(e.cost.picoUsd).integer(s.nowMs());
-  w.string(cacheScope_).string(cacheKey_).endArray();
-  s.d1Detached(COUNT_HIT, params);
-  meter_.countHit(s, e.usage.totalTokens, e.cost);
+  cache::countHit(s, cacheScope_, cacheKey_, e);
   logOutcome(s, 200, "ok");
 }
 
@@ -148,6 +145,7 @@ void ChatPipeline::storeAnswer(Session& s, const Completion& c) {
   w.string(e.provider).string(e.upstreamModel).string(e.preview).integer(e.usage.promptTokens);
   w.integer(e.usage.completionTokens).integer(e.cost.picoUsd).integer(e.createdMs).integer(e.expiresMs).endArray();
   s.d1Detached(STORE_ROW, params);
+  cache::remember(s.state(), cacheStorageKey_, text, e.expiresMs, s.nowMs());
   storedEntry_ = std::move(text);
 }
 

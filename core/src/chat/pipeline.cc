@@ -5,6 +5,7 @@
 #include "../../providers/demo.h"
 #include "../handlers/upstream_call.h"
 #include "gw/backoff.h"
+#include "gw/cache_store.h"
 #include "gw/json_writer.h"
 #include "gw/preferences.h"
 
@@ -75,6 +76,7 @@ ApiError ChatPipeline::translateRequest(Session&, std::string&, bool& useTransla
 
 void ChatPipeline::start(Session& s) {
   const Config& c = s.config();
+  cache::flushHits(s);  // hits counted in this instance, written at most once a second
   if (ApiError e = handlers::bodyTooLarge(s)) return finishWithError(s, e);
   bool useTranslated = false;
   if (ApiError e = translateRequest(s, translated_, useTranslated)) return finishWithError(s, e);

@@ -5,6 +5,7 @@
 // Entries live in KV (cache:<scope>:<key>); their statistics in D1 (cache_entries).
 #include "admin_common.h"
 #include "gw/cache.h"
+#include "gw/cache_store.h"
 #include "gw/json_writer.h"
 #include "gw/pricing.h"
 #include "handlers.h"
@@ -149,6 +150,7 @@ class CacheAdmin : public Handler {
       json::Writer(body).beginObject().field("object", "cache_entry.deleted").field("key", key_).field("deleted", true).endObject();
       s.respondJson(200, body);
     });
+    cache::forget(s.state(), cache::storageKey(scope_, key_));
     s.kvDelete(cache::storageKey(scope_, key_), arrive(done));
     s.d1("DELETE FROM cache_entries WHERE scope = ? AND key = ?", params, [this, done](Session& s, const EffectResult& r) {
       json::Tape t;
@@ -213,7 +215,10 @@ class CacheAdmin : public Handler {
       w.field("complete", complete_).endObject();
       s.respondJson(200, body);
     });
-    for (const auto& k : keys) s.kvDelete(cache::storageKey(scope_, k), arrive(done));
+    for (const auto& k : keys) {
+      cache::forget(s.state(), cache::storageKey(scope_, k));
+      s.kvDelete(cache::storageKey(scope_, k), arrive(done));
+    }
     s.d1(sql, params, arrive(done));
   }
 

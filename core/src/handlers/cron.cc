@@ -8,6 +8,7 @@
 //   the last HEALTH_HISTORY probes), which GET /api/v1/ai/health?history=true shows.
 #include "../../providers/wire_format.h"
 #include "admin_common.h"
+#include "gw/cache_store.h"
 #include "gw/json_writer.h"
 #include "gw/key_record.h"
 #include "handlers.h"
@@ -38,6 +39,7 @@ class Cron : public Handler {
       return s.respondError(
           notFoundError("Unknown endpoint: " + s.request().method + " " + s.request().path, "", "not_found"));
     }
+    cache::flushHits(s);  // this instance's counted cache hits, if a second has passed
     startProbes(s);
     ++pending_;
     s.kvList("tenant:", 1000, [this](Session& s, const EffectResult& r) {

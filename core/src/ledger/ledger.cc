@@ -380,13 +380,15 @@ Step reserve(State& s, const Tape& op, int64_t now) {
   return {true, std::move(out)};
 }
 
-// A request answered from the response cache: it counts as a request (rate
+// Requests answered from the response cache (`hits` of them, counted in an
+// isolate and written together): each counts as a request (rate
 // limits and request quotas see it, through the snapshot) but costs nothing;
 // what it saved is kept. Sent after the response, so it refuses nothing.
 Step hit(State& s, const Tape& op, int64_t now) {
   const std::string key = op.stringAt(0, "key"), user = op.stringAt(0, "user");
   if (key.empty()) return {false, invalidOp("hit needs key")};
   const int64_t tokens = amountAt(op, "tokens_saved"), usd = amountAt(op, "usd_saved");
+  const int64_t hits = std::clamp<int64_t>(op.integerAt(0, "hits", 1), 1, 1000000000);
   Account& keyAcc = s.touch(keyAccount(key));
   Account& userAcc = s.touch(userAccount(user));
   Account& tenant = s.touch(TENANT);
@@ -396,8 +398,8 @@ Step hit(State& s, const Tape& op, int64_t now) {
   userAcc.limits = userLimits(s, user, s.userDefaults);
   for (Account* a : {&keyAcc, &userAcc, &tenant}) {
     roll(*a, now);
-    ++a->minuteRequests, ++a->dayRequests, ++a->monthRequests, ++a->totalRequests;
-    ++a->cacheHits, a->savedTokens += tokens, a->savedUsd += usd;
+    a->minuteRequests += hits, a->dayRequests += hits, a->monthRequests += hits, a->totalRequests += hits;
+    a->cacheHits += hits, a->savedTokens += tokens, a->savedUsd += usd;
   }
   return {true, std::string(OK)};
 }
