@@ -36,24 +36,31 @@ void canonicalNumber(const json::Tape& t, uint32_t node, std::string& out) {
 
 void canonicalString(const json::Tape& t, uint32_t node, std::string& out) { json::appendEscaped(out, t.string(node)); }
 
+// An object's members sorted by decoded key, those `skip` names left out.
+template <typename Skip>
+void sortedMembers(const json::Tape& t, uint32_t node, std::string& out, Skip skip) {
+  std::vector<std::pair<std::string, uint32_t>> members;
+  for (uint32_t k = t.firstChild(node); k != 0; k = t.nextSibling(node, k + 1)) {
+    std::string name = t.string(k);
+    if (!skip(name)) members.emplace_back(std::move(name), k + 1);
+  }
+  std::stable_sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.push_back('{');
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    json::appendEscaped(out, members[i].first);
+    out.push_back(':');
+    canonicalJson(t, members[i].second, out);
+  }
+  out.push_back('}');
+}
+
 }  // namespace
 
 void canonicalJson(const json::Tape& t, uint32_t node, std::string& out) {
   switch (t.kind(node)) {
-    case Kind::Object: {
-      std::vector<std::pair<std::string, uint32_t>> members;
-      for (uint32_t k = t.firstChild(node); k != 0; k = t.nextSibling(node, k + 1)) members.emplace_back(t.string(k), k + 1);
-      std::stable_sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      out.push_back('{');
-      for (size_t i = 0; i < members.size(); ++i) {
-        if (i > 0) out.push_back(',');
-        json::appendEscaped(out, members[i].first);
-        out.push_back(':');
-        canonicalJson(t, members[i].second, out);
-      }
-      out.push_back('}');
-      return;
-    }
+    case Kind::Object:
+      return sortedMembers(t, node, out, [](std::string_view) { return false; });
     case Kind::Array: {
       out.push_back('[');
       bool first = true;
@@ -83,21 +90,9 @@ bool ignoredField(std::string_view name) {
 
 std::string keyDocument(const KeyInput& in) {
   const json::Tape& t = *in.request;
-  std::vector<std::pair<std::string, uint32_t>> members;
-  if (t.kind(t.root()) == Kind::Object)
-    for (uint32_t k = t.firstChild(t.root()); k != 0; k = t.nextSibling(t.root(), k + 1)) {
-      std::string name = t.string(k);
-      if (!ignoredField(name)) members.emplace_back(std::move(name), k + 1);
-    }
-  std::stable_sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string request = "{";
-  for (size_t i = 0; i < members.size(); ++i) {
-    if (i > 0) request.push_back(',');
-    json::appendEscaped(request, members[i].first);
-    request.push_back(':');
-    canonicalJson(t, members[i].second, request);
-  }
-  request.push_back('}');
+  std::string request;
+  if (t.kind(t.root()) == Kind::Object) sortedMembers(t, t.root(), request, ignoredField);
+  else request = "{}";
   std::string doc;
   json::Writer w(doc);
   // Members in sorted order, so the document is canonical as a whole.

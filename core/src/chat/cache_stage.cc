@@ -2,7 +2,6 @@
 // answer up in KV (or wait for an identical request already in flight in
 // this instance), serve a hit for free in the client's dialect (replayed as
 // SSE when it streams), and store a complete answer for the next request.
-#include "../../providers/demo.h"
 #include "gw/cache_store.h"
 #include "gw/json_writer.h"
 #include "pipeline.h"
@@ -96,26 +95,7 @@ void ChatPipeline::serveHit(Session& s, const cache::Entry& e) {
   sum.finishReason = answer.choices.empty() ? "stop" : answer.choices[0].finishReason;
   Headers h = commonHeaders();
   h.emplace_back("x-aigw-cache-age", std::to_string(std::max<int64_t>(0, (s.nowMs() - e.createdMs) / 1000)));
-  if (req_.stream) {
-    h.emplace_back("content-type", "text/event-stream; charset=utf-8");
-    h.emplace_back("cache-control", "no-cache");
-    s.respondHead(200, h, true);
-    writer_ = dialect_.streamWriter(sum, req_.clientWantsUsage);
-    for (const Choice& c : answer.choices) {
-      for (std::string_view piece : demo::pieces(c.content)) writer_->text(c.index, piece);
-      for (size_t i = 0; i < c.toolCalls.size(); ++i) {
-        writer_->toolCall(c.index, static_cast<int>(i), c.toolCalls[i].id, c.toolCalls[i].name);
-        writer_->toolArguments(c.index, static_cast<int>(i), c.toolCalls[i].arguments);
-      }
-      writer_->finish(c.index, c.finishReason);
-    }
-    writer_->end(sum);
-    drainWriter(s);
-    s.respondEnd();
-  } else {
-    addCostHeaders(h);
-    s.respondJson(200, dialect_.renderCompletion(answer, sum), h);
-  }
+  respondWhole(s, answer, sum, std::move(h));
   cache::countHit(s, cacheScope_, cacheKey_, e);
   logOutcome(s, 200, "ok");
 }

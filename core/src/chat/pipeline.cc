@@ -447,22 +447,32 @@ void ChatPipeline::answerFromDemo(Session& s) {
   CallSummary sum = summary(s);
   sum.finishReason = "stop";
   storeAnswer(s, completion);
-  Headers h = commonHeaders();
-  if (req_.stream) {
-    h.emplace_back("content-type", "text/event-stream; charset=utf-8");
-    h.emplace_back("cache-control", "no-cache");
-    s.respondHead(200, h, true);
-    writer_ = dialect_.streamWriter(sum, req_.clientWantsUsage);
-    for (std::string_view piece : demo::pieces(reply.text)) writer_->text(0, piece);
-    writer_->finish(0, "stop");
-    writer_->end(sum);
-    drainWriter(s);
-    s.respondEnd();
-  } else {
-    addCostHeaders(h);
-    s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
-  }
+  respondWhole(s, completion, sum, commonHeaders());
   logOutcome(s, 200, "ok");
+}
+
+void ChatPipeline::respondWhole(Session& s, const Completion& c, const CallSummary& sum, Headers h) {
+  if (!req_.stream) {
+    addCostHeaders(h);
+    return s.respondJson(200, dialect_.renderCompletion(c, sum), h);
+  }
+  // Streamed in word-sized pieces, as a model would.
+  h.emplace_back("content-type", "text/event-stream; charset=utf-8");
+  h.emplace_back("cache-control", "no-cache");
+  s.respondHead(200, h, true);
+  writer_ = dialect_.streamWriter(sum, req_.clientWantsUsage);
+  for (const Choice& choice : c.choices) {
+    for (std::string_view piece : demo::pieces(choice.content)) writer_->text(choice.index, piece);
+    for (size_t i = 0; i < choice.toolCalls.size(); ++i) {
+      const ToolCall& call = choice.toolCalls[i];
+      writer_->toolCall(choice.index, static_cast<int>(i), call.id, call.name);
+      writer_->toolArguments(choice.index, static_cast<int>(i), call.arguments);
+    }
+    writer_->finish(choice.index, choice.finishReason);
+  }
+  writer_->end(sum);
+  drainWriter(s);
+  s.respondEnd();
 }
 
 void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers& extra) {

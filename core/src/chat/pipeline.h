@@ -93,6 +93,9 @@ class ChatPipeline : public Handler {
   void landFlight(Session& s);
   void leaveFlight(Session& s);
   void answerFromDemo(Session& s);
+  // Answers with a whole completion: JSON, or replayed as a stream when the
+  // client streams (the demo, cache hits).
+  void respondWhole(Session& s, const Completion& c, const CallSummary& sum, Headers h);
   void finishWithError(Session& s, const ApiError& e, const Headers& extra = {});
   void logOutcome(Session& s, int status, std::string_view outcome);
 

@@ -113,7 +113,8 @@ class Embeddings : public Handler {
       usage_.totalTokens = usage_.promptTokens;
     }
     if (!usage_.known) estimateInputUsage();
-    Headers h = {{"x-aigw-provider", p.id}, {"x-aigw-model", target_.upstream}};
+    // Embeddings are not cached (yet): every answer says so.
+    Headers h = {{"x-aigw-provider", p.id}, {"x-aigw-model", target_.upstream}, {"x-aigw-cache", "BYPASS"}};
     Cost cost = priceUsage(target_.price, usage_, s.config().usdBrlRateMicro);
     meter_.settle(s, usage_.totalTokens, cost);
     meter_.addHeaders(h);
@@ -256,6 +257,7 @@ class Embeddings : public Handler {
     meter_.release(s);
     Headers h;
     if (target_.provider != nullptr) h = {{"x-aigw-provider", target_.provider->id}, {"x-aigw-model", target_.upstream}};
+    h.emplace_back("x-aigw-cache", "BYPASS");
     meter_.addHeaders(h);
     s.respondError(e, h);
     log(s, e.status, e.code.empty() ? e.type : e.code, Cost{});
