@@ -72,6 +72,10 @@ class SessionDriver {
     this.controller = null;
     this.requestId = null;
     this.response = new Promise((resolve) => (this.resolve = resolve));
+    // Settles when the session ends. Registered with waitUntil, it keeps the
+    // request's context alive past a client that went away, so what the core
+    // does last (settle, the usage row) is not cut off with it.
+    this.finished = new Promise((resolve) => (this.markFinished = resolve));
     this.armWake();
   }
 
@@ -120,6 +124,7 @@ class SessionDriver {
   finish() {
     if (this.closed) return;
     this.closed = true;
+    this.markFinished();
     this.host.drivers?.delete(this.sid);
     clearTimeout(this.keepAlive);
     for (const ac of this.inflight.values()) ac.abort();
@@ -464,6 +469,7 @@ export async function serve(host, request, env, ctx) {
   if (sid <= 0) return errorResponse(503, `The gateway could not open a session (status ${sid}).`, 'gateway_busy');
   driver.sid = sid;
   host.drivers?.set(sid, driver);
+  ctx?.waitUntil?.(driver.finished);
   driver.pump();
   return driver.response;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gw/http.h"
 #include "gw/json_writer.h"
 
 namespace gw::openai_chat {
@@ -273,11 +274,23 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
     }
     if (!usage_.known) {
       // Measured in case the provider never reports usage.
+      // Counted as the UTF-8 the escapes stand for, as a decoder would.
       size_t at = ev.data.find("\"content\":\"");
       if (at != std::string::npos) {
-        size_t end = at + 11;
-        while (end < ev.data.size() && ev.data[end] != '"') end += ev.data[end] == '\\' ? 2 : 1;
-        contentBytes_ += end - at - 11;
+        size_t i = at + 11;
+        while (i < ev.data.size() && ev.data[i] != '"') {
+          if (ev.data[i] != '\\') {
+            ++contentBytes_, ++i;
+          } else if (i + 5 < ev.data.size() && ev.data[i + 1] == 'u') {
+            const int hi = hexDigit(ev.data[i + 2]);
+            // \u00XX: 1-2 bytes; other BMP: 2-3; each half of a surrogate pair: 2 (4 for the pair).
+            contentBytes_ += hi == 0 ? (hexDigit(ev.data[i + 3]) == 0 && hexDigit(ev.data[i + 4]) < 8 ? 1 : 2)
+                             : (hi == 0xD ? 2 : 3);
+            i += 6;
+          } else {
+            ++contentBytes_, i += 2;
+          }
+        }
       }
     }
     // Only a chunk carrying a usage object needs a closer look (OpenAI sends

@@ -213,6 +213,8 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
   std::string requestEntropy = entropy;
   std::string counter = std::to_string(++requestCount);
   requestEntropy.replace(requestEntropy.size() - counter.size(), counter.size(), counter);
+  // Request ids (bytes 0-11) differ too, from the second request on.
+  if (requestCount > 1) requestEntropy.replace(24 - counter.size(), counter.size(), counter);
   w.endObject().field("now_ms", nowMs).field("entropy", requestEntropy);
   if (internal) w.field("internal", true);
   w.field("body_size", static_cast<int64_t>(body.size())).endObject();

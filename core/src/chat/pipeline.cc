@@ -8,6 +8,7 @@
 #include "gw/cache_store.h"
 #include "gw/json_writer.h"
 #include "gw/preferences.h"
+#include "gw/usage_log.h"
 
 namespace gw::chat {
 
@@ -162,6 +163,7 @@ void ChatPipeline::startStream(Session& s) {
   h.emplace_back("content-type", "text/event-stream; charset=utf-8");
   h.emplace_back("cache-control", "no-cache");
   s.respondHead(200, h, true);
+  streamStartMs_ = s.nowMs();
   if (passthrough_) {
     forwarder_ = std::make_unique<openai_chat::StreamForwarder>(req_.clientWantsUsage);
   } else {
@@ -289,6 +291,7 @@ void ChatPipeline::finishStream(Session& s) {
 // event in the client's dialect instead of hanging or stopping silently.
 void ChatPipeline::failStream(Session& s, const ApiError& e) {
   streamEnded_ = true;
+  error_ = e;
   s.abortFetch(fetchId_);
   recordAttempt(s, false, e.message);
   if (passthrough_) {
@@ -337,8 +340,10 @@ void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason
 
 void ChatPipeline::onCancel(Session& s) {
   leaveFlight(s);
-  if (decoder_) settle(s, decoder_->usage(), 0, false);
-  if (forwarder_) settle(s, forwarder_->usage(), 0, false);
+  // The client went away mid-stream: charge and record what was delivered.
+  if (decoder_) settle(s, decoder_->usage(), writer_ ? writer_->outputBytes() : 0);
+  if (forwarder_) settle(s, forwarder_->usage(), forwarder_->contentBytes());
+  error_ = invalidRequest("The client closed the connection.", "", "client_cancelled");
   logOutcome(s, 499, "client_cancelled");
 }
 
@@ -460,6 +465,7 @@ void ChatPipeline::respondWhole(Session& s, const Completion& c, const CallSumma
   h.emplace_back("content-type", "text/event-stream; charset=utf-8");
   h.emplace_back("cache-control", "no-cache");
   s.respondHead(200, h, true);
+  streamStartMs_ = s.nowMs();
   writer_ = dialect_.streamWriter(sum, req_.clientWantsUsage);
   for (const Choice& choice : c.choices) {
     for (std::string_view piece : demo::pieces(choice.content)) writer_->text(choice.index, piece);
@@ -476,6 +482,7 @@ void ChatPipeline::respondWhole(Session& s, const Completion& c, const CallSumma
 }
 
 void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers& extra) {
+  error_ = e;
   // Refused before the common headers apply: still say what the cache did.
   s.respond(e.status, "application/json", dialect_.renderError(e),
             extra.empty() ? Headers{{"x-aigw-cache", cacheStatus_}} : extra);
@@ -514,6 +521,22 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
   }
   w.endObject();
   s.log(status >= 500 ? "error" : "info", record);
+
+  UsageRecord row;
+  row.apiType = logEvent();
+  row.provider = demo_ ? "demo" : (target_.provider != nullptr ? std::string_view(target_.provider->id) : "");
+  row.model = req_.model;
+  row.upstreamModel = target_.upstream;
+  row.usage = usage_;
+  row.cost = hit_ ? Cost{} : cost_;
+  if (streamStartMs_ >= 0) row.ttftMs = streamStartMs_ - s.startedMs();
+  row.status = status;
+  row.stream = req_.stream;
+  if (error_) row.errorClass = outcome, row.errorMessage = error_.message;
+  row.cacheStatus = cacheStatus_;
+  row.attempts = sent_;
+  row.route = route_;
+  recordUsage(s, row);
 }
 
 }  // namespace gw::chat

@@ -139,6 +139,8 @@ class ChatPipeline : public Handler {
   int64_t firstByteMs_ = 0;
   bool demo_ = false;
   bool streamEnded_ = false;
+  int64_t streamStartMs_ = -1;  // when the stream's head went to the client
+  ApiError error_;              // what the request failed with, for the usage row
   cache::Decision cache_;
   std::string cacheKey_, cacheStorageKey_, cacheScope_;
   const char* cacheStatus_ = "BYPASS";  // x-aigw-cache

@@ -10,6 +10,7 @@
 #include "../chat/pipeline.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
+#include "gw/usage_log.h"
 #include "gw/model_resolver.h"
 #include "gw/pricing.h"
 #include "handlers.h"
@@ -260,10 +261,20 @@ class Embeddings : public Handler {
     h.emplace_back("x-aigw-cache", "BYPASS");
     meter_.addHeaders(h);
     s.respondError(e, h);
-    log(s, e.status, e.code.empty() ? e.type : e.code, Cost{});
+    log(s, e.status, e.code.empty() ? e.type : e.code, Cost{}, e.message);
   }
 
-  void log(Session& s, int status, std::string_view outcome, const Cost& cost) {
+  void log(Session& s, int status, std::string_view outcome, const Cost& cost, std::string_view error = {}) {
+    UsageRecord row;
+    row.apiType = "embeddings";
+    if (target_.provider != nullptr) row.provider = target_.provider->id, row.upstreamModel = target_.upstream;
+    row.model = model_;
+    row.usage = usage_;
+    row.cost = cost;
+    row.status = status;
+    if (status >= 400) row.errorClass = outcome, row.errorMessage = error;
+    row.attempts = target_.provider != nullptr && status != 400 ? 1 : 0;
+    recordUsage(s, row);
     std::string record;
     json::Writer w(record);
     w.beginObject().field("event", "embeddings").field("status", status).field("outcome", outcome).field("model", model_);

@@ -1,0 +1,53 @@
+#include "gw/usage_log.h"
+
+#include "gw/json_writer.h"
+
+namespace gw {
+
+namespace {
+
+constexpr std::string_view INSERT_ROW =
+    "INSERT OR REPLACE INTO gateway_usage_logs (request_id, created_at, tenant_id, user_id, agent_id, key_id, "
+    "conversation_id, api_type, provider, model, upstream_model, input_tokens, output_tokens, cached_tokens, "
+    "usage_estimated, cost_usd_pico, cost_brl_pico, latency_ms, ttft_ms, status, stream, error_class, error_message, "
+    "cache_status, attempts, route) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr size_t MAX_TEXT = 500;  // error messages and names are cut to this
+
+void optional(json::Writer& w, std::string_view v) {
+  if (v.empty()) w.null();
+  else w.string(v.substr(0, MAX_TEXT));
+}
+
+}  // namespace
+
+void recordUsage(Session& s, const UsageRecord& r) {
+  const Principal& p = s.principal();
+  if (p.tenantId.empty()) return;  // refused before it belonged to anyone
+  std::string params;
+  json::Writer w(params);
+  w.beginArray().string(s.requestId()).integer(s.startedMs()).string(p.tenantId);
+  optional(w, p.userId);
+  optional(w, p.agentId);
+  optional(w, p.keyId);
+  optional(w, s.request().header(CONVERSATION_HEADER).substr(0, 128));
+  w.string(r.apiType);
+  optional(w, r.provider);
+  optional(w, r.model);
+  optional(w, r.upstreamModel);
+  const bool known = r.usage.known;
+  w.integer(known ? r.usage.promptTokens : 0).integer(known ? r.usage.completionTokens : 0);
+  w.integer(known ? r.usage.cachedPromptTokens : 0).integer(known && r.usage.estimated ? 1 : 0);
+  w.integer(r.cost.picoUsd).integer(r.cost.picoBrl).integer(s.nowMs() - s.startedMs());
+  if (r.ttftMs >= 0) w.integer(r.ttftMs);
+  else w.null();
+  w.integer(r.status).integer(r.stream ? 1 : 0);
+  optional(w, r.errorClass);
+  optional(w, r.errorMessage);
+  w.string(r.cacheStatus).integer(r.attempts);
+  optional(w, r.route);
+  w.endArray();
+  s.d1Detached(INSERT_ROW, params);
+}
+
+}  // namespace gw

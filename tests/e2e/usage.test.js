@@ -1,0 +1,100 @@
+// End to end: the usage ledger in D1 (miniflare's, migrations applied).
+// Every client request leaves exactly one row, written after the response;
+// a stream the client abandons is recorded with what it was sent.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFakeUpstream } from '../support/fake_upstream.js';
+import { startGateway } from '../support/gateway.js';
+
+// What the fake upstream streams (tests/fixtures/openai/chat_stream.sse).
+const WHOLE_ANSWER = 'Hello from the fake upstream éè 😀.';
+
+let upstream;
+let gw;
+
+before(async () => {
+  upstream = await startFakeUpstream();
+  gw = await startGateway({ OPENAI_API_KEY: 'sk-openai-e2e', OPENAI_BASE_URL: upstream.url });
+});
+
+after(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+
+async function rowsOnceSettled(where, expected) {
+  let rows = [];
+  for (let i = 0; i < 200; i++) {
+    rows = await gw.sql(`SELECT * FROM gateway_usage_logs WHERE ${where}`);
+    if (rows.length >= expected) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return rows;
+}
+
+test('100 concurrent streams, half abandoned by their clients: exactly 100 rows, tokens as delivered', async () => {
+  await upstream.reset();
+  // Slow enough that the gateway notices a client leaving before its stream ends.
+  await upstream.script(Array.from({ length: 100 }, () => ({ chunk_delay_ms: 150 })));
+  const conversation = `conv-${Date.now()}`;
+  const delivered = await Promise.all(
+    Array.from({ length: 100 }, async (_, i) => {
+      const ac = new AbortController();
+      const res = await fetch(gw.url + '/v1/chat/completions', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json', 'x-aigw-conversation-id': conversation },
+        body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: `stream ${i}` }] }),
+        signal: ac.signal,
+      });
+      const id = res.headers.get('x-request-id');
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += decoder.decode(value, { stream: true });
+          // The odd ones leave once the first words have arrived.
+          if (i % 2 === 1 && text.includes('"content":"Hello')) {
+            ac.abort();
+            break;
+          }
+        }
+      } catch {}
+      return { id, aborted: i % 2 === 1, done: text.includes('[DONE]') };
+    }),
+  );
+  const rows = await rowsOnceSettled(`conversation_id = '${conversation}'`, 100);
+  assert.equal(rows.length, 100);
+  const byId = new Map(rows.map((r) => [r.request_id, r]));
+  const complete = delivered.filter((d) => !d.aborted).map((d) => byId.get(d.id));
+  const abandoned = delivered.filter((d) => d.aborted).map((d) => byId.get(d.id));
+  assert.ok(complete.every((r) => r && r.status === 200 && r.stream === 1 && r.usage_estimated === 0));
+  const full = complete[0].output_tokens;
+  assert.ok(full > 0 && complete.every((r) => r.output_tokens === full), 'completed streams carry the provider usage');
+  // An abandoned stream never got the provider's usage: its row counts what the gateway had sent
+  // (estimated at 4 bytes a token), never more than the whole answer.
+  const whole = Math.ceil(new TextEncoder().encode(WHOLE_ANSWER).length / 4);
+  for (const r of abandoned) {
+    assert.equal(r.status, 499);
+    assert.equal(r.error_class, 'client_cancelled');
+    assert.equal(r.usage_estimated, 1);
+    assert.ok(r.output_tokens > 0 && r.output_tokens <= whole, `abandoned: ${r.output_tokens} of at most ${whole} tokens`);
+  }
+});
+
+test('a refused request and a bad one are rows too, attributed to the key', async () => {
+  const conversation = `conv-bad-${Date.now()}`;
+  const res = await fetch(gw.url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json', 'x-aigw-conversation-id': conversation },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: 'nope' }),
+  });
+  assert.equal(res.status, 400);
+  const [row] = await rowsOnceSettled(`conversation_id = '${conversation}'`, 1);
+  assert.equal(row.status, 400);
+  assert.equal(row.tenant_id, 'acme');
+  assert.equal(row.user_id, 'alice');
+  assert.equal(row.error_class, 'invalid_type');
+});

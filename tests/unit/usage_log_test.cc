@@ -1,0 +1,108 @@
+// The usage ledger in D1: one row per client request of every kind, with
+// the fields a user of the analytics would read.
+#include <catch2/catch.hpp>
+
+#include "fake_host.h"
+#include "gw/nlohmann.h"
+
+using gw::testing::FakeHost;
+using gw::testing::ScriptedReply;
+using gw::testing::Vars;
+using nlohmann::json;
+
+namespace {
+
+const std::string HELLO = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]})";
+
+json rows(FakeHost& h) {
+  return json::parse(h.d1->query("SELECT * FROM gateway_usage_logs ORDER BY created_at, rowid"));
+}
+
+ScriptedReply streamReply() {
+  ScriptedReply r;
+  r.headers = {{"content-type", "text/event-stream"}};
+  const std::string text = gw::testing::readFile(gw::testing::sourcePath("tests/fixtures/openai/chat_stream.sse"));
+  for (size_t i = 0; i < text.size(); i += 40) r.chunks.push_back(text.substr(i, 40));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("every client request leaves one usage row: success, failure, cache hit, stream, abort, embeddings") {
+  FakeHost h(Vars{{"AI_CACHE_ENABLED", "true"}, {"AI_GATEWAY_MAX_RETRIES", "0"}}, {"OPENAI_API_KEY"});
+  // A success, then the same request from the cache.
+  h.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+  auto ok = h.request("POST", "/v1/chat/completions", HELLO, {{"x-aigw-conversation-id", "conv-1"}});
+  h.chat(HELLO);
+  // A bad request, and an upstream failure.
+  h.chat(R"({"model":"gpt-4o-mini","messages":"nope"})");
+  ScriptedReply boom;
+  boom.status = 500;
+  boom.chunks = {R"({"error":{"message":"boom"}})"};
+  h.replies.push_back(boom);
+  h.chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"fail"}]})");
+  // A stream, and a stream the client left part way (after 15 of its 38 slices).
+  h.replies.push_back(streamReply());
+  h.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream"}]})");
+  h.replies.push_back(streamReply());
+  h.cancelAfterChunks = 15;
+  h.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"abort"}]})");
+  h.cancelAfterChunks = -1;
+  ScriptedReply embedding;
+  embedding.chunks = {R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5}})"};
+  h.replies.push_back(embedding);
+  h.request("POST", "/v1/embeddings", R"({"model":"text-embedding-3-small","input":"hi"})");
+
+  json r = rows(h);
+  REQUIRE(r.size() == 7);
+  const json& success = r[0];
+  CHECK(success["request_id"] == ok.headers["x-request-id"]);
+  CHECK(success["tenant_id"] == "acme");
+  CHECK(success["user_id"] == "alice");
+  CHECK(success["key_id"] == "key_test");
+  CHECK(success["conversation_id"] == "conv-1");
+  CHECK(success["api_type"] == "chat_completion");
+  CHECK(success["provider"] == "openai");
+  CHECK(success["model"] == "gpt-4o-mini");
+  CHECK(success["input_tokens"] == 9);
+  CHECK(success["output_tokens"] == 3);
+  CHECK(success["cost_usd_pico"].get<int64_t>() > 0);
+  CHECK(success["cost_brl_pico"].get<int64_t>() > success["cost_usd_pico"].get<int64_t>());
+  CHECK(success["status"] == 200);
+  CHECK(success["cache_status"] == "MISS");
+  CHECK(success["attempts"] == 1);
+  CHECK(success["error_class"].is_null());
+  CHECK(success["ttft_ms"].is_null());
+  CHECK(success["latency_ms"].get<int64_t>() >= 0);
+  CHECK(success["route"] == "ordered; openai/gpt-4o-mini");
+
+  const json& hit = r[1];
+  CHECK(hit["cache_status"] == "HIT");
+  CHECK(hit["cost_usd_pico"] == 0);
+  CHECK(hit["attempts"] == 0);
+  CHECK(hit["input_tokens"] == 9);
+
+  CHECK(r[2]["status"] == 400);
+  CHECK(r[2]["error_class"] == "invalid_type");
+  CHECK(r[2]["attempts"] == 0);
+  CHECK(r[3]["status"] == 502);
+  CHECK(r[3]["error_message"].get<std::string>().find("boom") != std::string::npos);
+
+  const json& stream = r[4];
+  CHECK(stream["stream"] == 1);
+  CHECK(stream["status"] == 200);
+  CHECK(stream["ttft_ms"].get<int64_t>() >= 0);
+  CHECK(stream["output_tokens"].get<int64_t>() > 0);
+
+  const json& aborted = r[5];
+  CHECK(aborted["status"] == 499);
+  CHECK(aborted["error_class"] == "client_cancelled");
+  // What was delivered before the client left is what is recorded (and charged).
+  CHECK(aborted["output_tokens"].get<int64_t>() > 0);
+  CHECK(aborted["output_tokens"].get<int64_t>() < stream["output_tokens"].get<int64_t>());
+  CHECK(aborted["usage_estimated"] == 1);
+
+  CHECK(r[6]["api_type"] == "embeddings");
+  CHECK(r[6]["input_tokens"] == 5);
+  CHECK(r[6]["cache_status"] == "BYPASS");
+}
