@@ -98,3 +98,18 @@ test('a refused request and a bad one are rows too, attributed to the key', asyn
   assert.equal(row.user_id, 'alice');
   assert.equal(row.error_class, 'invalid_type');
 });
+
+test('metrics read the same ledger: totals, percentiles, per provider, for the key\'s own tenant', async () => {
+  const res = await fetch(gw.url + '/api/v1/ai/metrics?period=7d', { headers: { authorization: `Bearer ${gw.key}` } });
+  assert.equal(res.status, 200);
+  const m = await res.json();
+  assert.equal(m.tenantId, 'acme');
+  assert.ok(m.totals.requests >= 101);
+  assert.ok(m.totals.errors >= 51, 'abandoned streams and the bad request');
+  assert.equal(typeof m.totals.latency_ms.p95, 'number');
+  assert.ok(m.totals.latency_ms.p50 <= m.totals.latency_ms.p95 && m.totals.latency_ms.p95 <= m.totals.latency_ms.p99);
+  assert.equal(m.by_provider[0].provider, 'openai');
+  assert.ok(m.daily.length >= 1);
+  const other = await fetch(gw.url + '/api/v1/ai/metrics?tenantId=globex', { headers: { authorization: `Bearer ${gw.key}` } });
+  assert.equal(other.status, 403);
+});

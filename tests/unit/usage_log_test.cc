@@ -4,6 +4,7 @@
 
 #include "fake_host.h"
 #include "gw/nlohmann.h"
+#include "gw/periods.h"
 
 using gw::testing::FakeHost;
 using gw::testing::ScriptedReply;
@@ -105,4 +106,79 @@ TEST_CASE("every client request leaves one usage row: success, failure, cache hi
   CHECK(r[6]["api_type"] == "embeddings");
   CHECK(r[6]["input_tokens"] == 5);
   CHECK(r[6]["cache_status"] == "BYPASS");
+}
+
+namespace {
+
+// 100 rows for acme with latencies 1..100 ms (1..60 on OpenAI, 61..100 on
+// Anthropic; every 10th a 500, every 4th a cache hit), and 20 for globex.
+void seed(FakeHost& h) {
+  for (int i = 1; i <= 120; ++i) {
+    const bool acme = i <= 100;
+    const bool openai = i <= 60;
+    const std::string values =
+        "('seed-" + std::to_string(i) + "', " + std::to_string(h.nowMs - i * 3600000LL) + ", '" +
+        (acme ? "acme" : "globex") + "', 'alice', 'chat_completion', '" + (openai ? "openai" : "anthropic") + "', '" +
+        (openai ? "gpt-4o-mini" : "claude-haiku-4-5") + "', 10, 5, 1000000, 5400000, " +
+        std::to_string(acme ? i : 1000) + ", " + (i % 10 == 0 ? "500" : "200") + ", '" +
+        (i % 4 == 0 ? "HIT" : "MISS") + "')";
+    h.d1->query("INSERT INTO gateway_usage_logs (request_id, created_at, tenant_id, user_id, api_type, provider, model, "
+                "input_tokens, output_tokens, cost_usd_pico, cost_brl_pico, latency_ms, status, cache_status) VALUES " +
+                values);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("metrics over a seeded ledger: rates, nearest-rank percentiles, tokens and cost, per provider and day") {
+  FakeHost h;
+  seed(h);
+  auto res = h.request("GET", "/api/v1/ai/metrics?period=7d");
+  REQUIRE(res.status == 200);
+  json m = json::parse(res.body);
+  CHECK(m["tenantId"] == "acme");
+  const json& t = m["totals"];
+  CHECK(t["requests"] == 100);
+  CHECK(t["errors"] == 10);
+  CHECK(t["success_rate"].get<double>() == Approx(0.9));
+  CHECK(t["cache_hit_rate"].get<double>() == Approx(0.25));
+  CHECK(t["latency_ms"]["p50"] == 50);
+  CHECK(t["latency_ms"]["p95"] == 95);
+  CHECK(t["latency_ms"]["p99"] == 99);
+  CHECK(t["latency_ms"]["mean"] == 51);  // 50.5, rounded
+  CHECK(t["tokens"]["total"] == 1500);
+  CHECK(t["cost_usd"].get<double>() == Approx(0.0001));
+  CHECK(t["cost_brl"].get<double>() == Approx(0.00054));
+  REQUIRE(m["by_provider"].size() == 2);
+  const json& openai = m["by_provider"][0];
+  CHECK(openai["provider"] == "openai");
+  CHECK(openai["requests"] == 60);
+  CHECK(openai["latency_ms"]["p50"] == 30);
+  CHECK(openai["latency_ms"]["p95"] == 57);
+  CHECK(openai["latency_ms"]["p99"] == 60);
+  const json& anthropic = m["by_provider"][1];
+  CHECK(anthropic["latency_ms"]["p50"] == 80);
+  CHECK(anthropic["latency_ms"]["p95"] == 98);
+  CHECK(anthropic["latency_ms"]["p99"] == 100);
+  CHECK(m["by_model"][1]["model"] == "claude-haiku-4-5");
+  int64_t daily = 0;
+  for (const auto& d : m["daily"]) daily += d["requests"].get<int64_t>();
+  CHECK(daily == 100);
+  CHECK(m["daily"][0]["day"].get<std::string>().size() == 10);
+
+  // A window that holds only the most recent 24 rows (1..24 hours old).
+  json recent = json::parse(h.request("GET", "/api/v1/ai/metrics?from=" + gw::isoTimestamp(h.nowMs - 24 * 3600000LL - 1) +
+                                                 "&to=" + gw::isoTimestamp(h.nowMs)).body);
+  CHECK(recent["period"] == "custom");
+  CHECK(recent["totals"]["requests"] == 24);
+
+  // The root key sees every tenant, or the one it names; a key never sees another tenant.
+  const std::map<std::string, std::string> root = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  CHECK(json::parse(h.request("GET", "/api/v1/ai/metrics", "", root).body)["totals"]["requests"] == 120);
+  CHECK(json::parse(h.request("GET", "/api/v1/ai/metrics?tenantId=globex", "", root).body)["totals"]["requests"] == 20);
+  auto other = h.request("GET", "/api/v1/ai/metrics?tenantId=globex");
+  CHECK(other.status == 403);
+  CHECK(json::parse(other.body)["error"]["param"] == "tenantId");
+  CHECK(h.request("GET", "/api/v1/ai/metrics?period=1y").status == 400);
+  CHECK(h.request("GET", "/api/v1/ai/metrics?from=yesterday").status == 400);
 }

@@ -31,6 +31,8 @@ std::unique_ptr<Handler> quota(std::string userId, bool reset);
 std::unique_ptr<Handler> budgetConfig(const std::string& method);
 std::unique_ptr<Handler> budgetUsage();
 std::unique_ptr<Handler> cron();
+// GET /api/v1/ai/metrics
+std::unique_ptr<Handler> metrics();
 // GET/DELETE /api/ai-gateway/cache, DELETE /api/ai-gateway/cache/:key
 std::unique_ptr<Handler> cacheAdmin(std::string method, std::string key);
 // GET/PUT/DELETE /api/v1/ai/preferences[/:context]

@@ -1,0 +1,178 @@
+// GET /api/v1/ai/metrics?period=7d|30d|60d|90d  or  ?from=&to=  (dates or ISO times, UTC)
+// Requests, success and error rates, cache hit rate, latency p50/p95/p99
+// (nearest rank), tokens and cost, in total, per provider, per model and per
+// day, from the usage ledger in D1. ADMIN_API_KEY sees every tenant (or the
+// one named by tenantId); any other key sees its own tenant.
+#include <cmath>
+#include <cstdio>
+
+#include "admin_common.h"
+#include "gw/json_writer.h"
+#include "gw/periods.h"
+#include "gw/pricing.h"
+#include "handlers.h"
+
+namespace gw::handlers {
+
+namespace {
+
+using json::Kind;
+
+// Statistics per group (none: one row for everything) over the filtered rows.
+std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, bool byTenant, int64_t limit) {
+  const std::string partition = groupBy.empty() ? "" : "PARTITION BY " + std::string(groupBy);
+  std::string sql = "WITH f AS (SELECT ";
+  if (!groupColumns.empty()) sql += std::string(groupColumns) + ", ";
+  sql += "status, cache_status, input_tokens, output_tokens, cached_tokens, cost_usd_pico, cost_brl_pico, latency_ms "
+         "FROM gateway_usage_logs WHERE created_at >= ? AND created_at < ?";
+  if (byTenant) sql += " AND tenant_id = ?";
+  sql += "), r AS (SELECT f.*, ROW_NUMBER() OVER (" + partition + " ORDER BY latency_ms) AS rn, COUNT(*) OVER (" +
+         partition + ") AS n FROM f) SELECT ";
+  if (!groupBy.empty()) sql += std::string(groupBy) + ", ";
+  sql += "COUNT(*) AS requests, SUM(status < 400) AS successes, SUM(status >= 400) AS errors, "
+         "SUM(cache_status = 'HIT') AS cache_hits, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS "
+         "output_tokens, SUM(cached_tokens) AS cached_tokens, SUM(cost_usd_pico) AS cost_usd_pico, SUM(cost_brl_pico) "
+         "AS cost_brl_pico, AVG(latency_ms) AS mean_ms, MIN(CASE WHEN rn >= n * 0.50 THEN latency_ms END) AS p50, "
+         "MIN(CASE WHEN rn >= n * 0.95 THEN latency_ms END) AS p95, MIN(CASE WHEN rn >= n * 0.99 THEN latency_ms END) "
+         "AS p99 FROM r";
+  if (!groupBy.empty()) sql += " GROUP BY " + std::string(groupBy) + " ORDER BY requests DESC LIMIT " + std::to_string(limit);
+  return sql;
+}
+
+void fraction(json::Writer& w, std::string_view key, int64_t part, int64_t whole) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0);
+  w.key(key).raw(buf);
+}
+
+void writeStats(json::Writer& w, const json::Tape& t, uint32_t row) {
+  const int64_t requests = t.integerAt(row, "requests", 0), ok = t.integerAt(row, "successes", 0);
+  const int64_t errors = t.integerAt(row, "errors", 0), hits = t.integerAt(row, "cache_hits", 0);
+  w.field("requests", requests).field("successes", ok).field("errors", errors);
+  fraction(w, "success_rate", ok, requests);
+  fraction(w, "error_rate", errors, requests);
+  w.field("cache_hits", hits);
+  fraction(w, "cache_hit_rate", hits, requests);
+  w.key("latency_ms").beginObject();
+  for (const char* q : {"p50", "p95", "p99"}) {
+    const int64_t v = t.integerAt(row, q, -1);
+    if (v < 0) w.key(q).null();
+    else w.field(q, v);
+  }
+  const uint32_t mean = t.find(row, "mean_ms");
+  if (mean != 0 && t.kind(mean) == Kind::Number) w.field("mean", static_cast<int64_t>(std::llround(t.number(mean))));
+  else w.key("mean").null();
+  w.endObject();
+  const int64_t in = t.integerAt(row, "input_tokens", 0), out = t.integerAt(row, "output_tokens", 0);
+  w.key("tokens").beginObject().field("input", in).field("output", out);
+  w.field("cached", t.integerAt(row, "cached_tokens", 0)).field("total", in + out).endObject();
+  w.key("cost_usd").raw(formatPico(t.integerAt(row, "cost_usd_pico", 0)));
+  w.key("cost_brl").raw(formatPico(t.integerAt(row, "cost_brl_pico", 0)));
+}
+
+class Metrics : public Handler {
+ public:
+  void start(Session& s) override {
+    const std::string& q = s.request().query;
+    const Principal& p = s.principal();
+    if (p.root) {
+      tenant_ = queryParam(q, "tenantId");
+      if (!tenant_.empty() && !access::validId(tenant_)) return s.respondError(access::invalidId("tenantId"));
+    } else if (ApiError e = tenantFor(s, queryParam(q, "tenantId"), tenant_)) {
+      return s.respondError(e);
+    }
+    if (ApiError e = range(s, q)) return s.respondError(e);
+    std::string params;
+    json::Writer w(params);
+    w.beginArray().integer(fromMs_).integer(toMs_);
+    if (!tenant_.empty()) w.string(tenant_);
+    w.endArray();
+    const bool byTenant = !tenant_.empty();
+    auto done = join(4, [this](Session& s, bool failed) {
+      if (failed) return s.respondError(serverError(503, "The usage store (D1) is unavailable; try again.",
+                                                    "service_unavailable", "database_unavailable"));
+      respond(s);
+    });
+    const std::pair<std::string, std::string*> queries[] = {
+        {statsQuery("", "", byTenant, 0), &totals_},
+        {statsQuery("provider", "provider", byTenant, 100), &providers_},
+        {statsQuery("provider, model", "provider, model", byTenant, 100), &models_},
+        {statsQuery("day", "date(created_at / 1000, 'unixepoch') AS day", byTenant, 400), &days_}};
+    for (const auto& [sql, into] : queries)
+      s.d1(sql, params, [done, into = into](Session& s, const EffectResult& r) {
+        *into = std::string(r.data);
+        arrive(done)(s, r);
+      });
+  }
+
+ private:
+  ApiError range(Session& s, const std::string& q) {
+    const std::string period = queryParam(q, "period"), from = queryParam(q, "from"), to = queryParam(q, "to");
+    toMs_ = s.nowMs();
+    if (!from.empty() || !to.empty()) {
+      if (!period.empty()) return invalidValue("period", "Give either period or from/to, not both.");
+      if (from.empty() || !parseIsoTimestamp(from, fromMs_))
+        return invalidValue("from", "from must be a UTC date (2026-11-01) or time (2026-11-01T10:00:00Z).");
+      if (!to.empty()) {
+        if (!parseIsoTimestamp(to, toMs_))
+          return invalidValue("to", "to must be a UTC date (2026-11-30) or time (2026-11-30T10:00:00Z).");
+        // A bare date names the whole day.
+        if (to.size() == 10) toMs_ += MS_PER_DAY;
+      }
+      if (toMs_ <= fromMs_) return invalidValue("to", "to must be after from.");
+      period_ = "custom";
+      return {};
+    }
+    period_ = period.empty() ? "7d" : period;
+    int64_t days = 0;
+    if (period_ == "7d") days = 7;
+    else if (period_ == "30d") days = 30;
+    else if (period_ == "60d") days = 60;
+    else if (period_ == "90d") days = 90;
+    else return invalidValue("period", "period must be one of 7d, 30d, 60d, 90d.");
+    fromMs_ = toMs_ - days * MS_PER_DAY;
+    return {};
+  }
+
+  void respond(Session& s) {
+    json::Tape totals, providers, models, days;
+    if (!totals.parse(totals_) || !providers.parse(providers_) || !models.parse(models_) || !days.parse(days_))
+      return s.respondError(serverError(503, "The usage store (D1) gave an unreadable answer.", "service_unavailable",
+                                        "database_unavailable"));
+    std::string body;
+    json::Writer w(body);
+    w.beginObject().field("object", "metrics");
+    if (tenant_.empty()) w.key("tenantId").null();
+    else w.field("tenantId", tenant_);
+    w.field("period", period_).field("from", isoTimestamp(fromMs_)).field("to", isoTimestamp(toMs_));
+    w.key("totals").beginObject();
+    const uint32_t rows = totals.find(0, "rows");
+    if (rows != 0 && totals.firstChild(rows) != 0) writeStats(w, totals, totals.firstChild(rows));
+    w.endObject();
+    auto group = [&](const char* name, const json::Tape& t, std::initializer_list<const char*> keys) {
+      w.key(name).beginArray();
+      const uint32_t list = t.find(0, "rows");
+      for (uint32_t row = list != 0 ? t.firstChild(list) : 0; row != 0; row = t.nextSibling(list, row)) {
+        w.beginObject();
+        for (const char* k : keys) w.field(k, t.stringAt(row, k));
+        writeStats(w, t, row);
+        w.endObject();
+      }
+      w.endArray();
+    };
+    group("by_provider", providers, {"provider"});
+    group("by_model", models, {"provider", "model"});
+    group("daily", days, {"day"});
+    w.endObject();
+    s.respondJson(200, body);
+  }
+
+  std::string tenant_, period_, totals_, providers_, models_, days_;
+  int64_t fromMs_ = 0, toMs_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> metrics() { return std::make_unique<Metrics>(); }
+
+}  // namespace gw::handlers
