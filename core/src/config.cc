@@ -437,6 +437,8 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
   }
   auto admin = env.digests.find("ADMIN_API_KEY");
   if (admin != env.digests.end()) c.access.adminKeyDigest = admin->second;
+  auto metrics = env.digests.find("METRICS_TOKEN");
+  if (metrics != env.digests.end()) c.access.metricsTokenDigest = metrics->second;
   auto model = env.vars.find("OPENAI_MODEL");
   if (model != env.vars.end() && !model->second.empty()) c.defaultModel = model->second;
   auto demo = env.vars.find("AI_GATEWAY_DEMO");
@@ -524,7 +526,7 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS",
                 "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS", "AI_GATEWAY_FIRST_BYTE_TIMEOUT",
                 "AI_GATEWAY_STREAM_IDLE_TIMEOUT", "AI_CACHE_TTL_SECONDS", "AI_CACHE_ENABLED", "AI_CACHE_MEMORY_MS"};
-  names.digests = {"ADMIN_API_KEY"};
+  names.digests = {"ADMIN_API_KEY", "METRICS_TOKEN"};
   const uint32_t providers = doc.find(0, "providers");
   if (providers == 0 || doc.kind(providers) != Kind::Array) return names;
   for (uint32_t row = doc.firstChild(providers); row != 0; row = doc.nextSibling(providers, row)) {

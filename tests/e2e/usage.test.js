@@ -14,7 +14,7 @@ let gw;
 
 before(async () => {
   upstream = await startFakeUpstream();
-  gw = await startGateway({ OPENAI_API_KEY: 'sk-openai-e2e', OPENAI_BASE_URL: upstream.url });
+  gw = await startGateway({ OPENAI_API_KEY: 'sk-openai-e2e', OPENAI_BASE_URL: upstream.url, METRICS_TOKEN: 'e2e-metrics-token' });
 });
 
 after(async () => {
@@ -112,4 +112,15 @@ test('metrics read the same ledger: totals, percentiles, per provider, for the k
   assert.ok(m.daily.length >= 1);
   const other = await fetch(gw.url + '/api/v1/ai/metrics?tenantId=globex', { headers: { authorization: `Bearer ${gw.key}` } });
   assert.equal(other.status, 403);
+});
+
+test('GET /metrics gives Prometheus text to METRICS_TOKEN, and nothing to a virtual key', async () => {
+  const res = await fetch(gw.url + '/metrics', { headers: { authorization: 'Bearer e2e-metrics-token' } });
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  assert.match(text, /^# HELP aigw_requests_total /m);
+  assert.match(text, /^aigw_requests_total\{tenant="acme",provider="openai",model="gpt-4o-mini",status="2xx",cache="BYPASS"\} \d+$/m);
+  assert.match(text, /^aigw_request_latency_ms\{quantile="0.95"\} \d+$/m);
+  const refused = await fetch(gw.url + '/metrics', { headers: { authorization: `Bearer ${gw.key}` } });
+  assert.equal(refused.status, 401);
 });

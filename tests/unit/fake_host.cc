@@ -128,7 +128,8 @@ FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::str
   for (const auto& [k, v] : vars) w.field(k, v);
   w.endObject().key("secrets").beginArray();
   for (const auto& s : secrets) w.string(s);
-  w.endArray().key("digests").beginObject().field("ADMIN_API_KEY", sha256Hex(ADMIN_KEY)).endObject().endObject();
+  w.endArray().key("digests").beginObject().field("ADMIN_API_KEY", sha256Hex(ADMIN_KEY));
+  w.field("METRICS_TOKEN", sha256Hex(METRICS_TOKEN)).endObject().endObject();
   configureStatus = gateway.configure(config, env);
   kv["tenant:acme"] = R"({"id":"acme","name":"Acme","created_at":1700000000000})";
   kv["key:" + sha256Hex(TEST_KEY)] =

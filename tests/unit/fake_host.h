@@ -27,6 +27,8 @@ using Vars = std::map<std::string, std::string>;
 // user "alice") and sends on every request that brings no key of its own.
 constexpr const char* ADMIN_KEY = "test-admin-key-0123456789";
 constexpr const char* TEST_KEY = "aigw_sk_testkey0123456789abcdef";
+// The host's METRICS_TOKEN (GET /metrics only).
+constexpr const char* METRICS_TOKEN = "test-metrics-token-0123456789";
 
 struct ScriptedReply {
   enum class End { Complete, NetworkError, Timeout };

@@ -182,3 +182,24 @@ TEST_CASE("metrics over a seeded ledger: rates, nearest-rank percentiles, tokens
   CHECK(h.request("GET", "/api/v1/ai/metrics?period=1y").status == 400);
   CHECK(h.request("GET", "/api/v1/ai/metrics?from=yesterday").status == 400);
 }
+
+TEST_CASE("GET /metrics speaks Prometheus text to ADMIN_API_KEY or METRICS_TOKEN only") {
+  FakeHost h;
+  seed(h);
+  const std::map<std::string, std::string> token = {{"authorization", std::string("Bearer ") + gw::testing::METRICS_TOKEN}};
+  auto res = h.request("GET", "/metrics", "", token);
+  REQUIRE(res.status == 200);
+  CHECK(res.headers["content-type"].rfind("text/plain; version=0.0.4", 0) == 0);
+  CHECK(res.body.find("# TYPE aigw_requests_total counter") != std::string::npos);
+  CHECK(res.body.find(R"(aigw_requests_total{tenant="acme",provider="openai",model="gpt-4o-mini",status="5xx",cache="MISS"} )") !=
+        std::string::npos);
+  CHECK(res.body.find(R"(aigw_requests_total{tenant="globex",provider="anthropic",model="claude-haiku-4-5",status="2xx",cache="MISS"} 14)") !=
+        std::string::npos);
+  CHECK(res.body.find("aigw_cost_usd_total{") != std::string::npos);
+  CHECK(res.body.find("aigw_request_latency_ms{quantile=\"0.99\"} ") != std::string::npos);
+  CHECK(res.body.find("aigw_request_latency_ms_count 1\n") != std::string::npos);  // only seed-1 is under an hour old
+  const std::map<std::string, std::string> admin = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  CHECK(h.request("GET", "/metrics", "", admin).status == 200);
+  CHECK(h.request("GET", "/metrics").status == 401);  // a virtual key, even an admin one, is not enough
+  CHECK(h.request("GET", "/metrics", "", {{"authorization", "Bearer nope"}}).status == 401);
+}

@@ -123,6 +123,7 @@ struct CacheConfig {
 struct AccessConfig {
   bool servingEnabled = true;  // ENABLE_AI_GATEWAY=false answers client routes with 503
   std::string adminKeyDigest;  // SHA-256 of ADMIN_API_KEY, computed by the host; empty: not set
+  std::string metricsTokenDigest;  // SHA-256 of METRICS_TOKEN (GET /metrics only); empty: not set
   int64_t keyCacheMs = 30000;  // how long an instance trusts a key record it read
   int64_t snapshotCacheMs = 1000;  // how long it trusts a tenant's quota snapshot (the ledger still judges)
   QuotaLimits userDefaults;    // every user's quota unless PUT /admin/quotas/:userId says otherwise

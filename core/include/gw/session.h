@@ -65,7 +65,8 @@ using EffectCallback = std::function<void(Session&, const EffectResult&)>;
 // Who may call an endpoint. Public needs nothing; Client and Metered need a
 // virtual key (Metered ones spend: the fast quota check runs first); Admin
 // needs ADMIN_API_KEY or a key with role admin.
-enum class Access { Public, Client, Metered, Admin };
+// Scrape (GET /metrics) takes ADMIN_API_KEY or METRICS_TOKEN, nothing else.
+enum class Access { Public, Client, Metered, Admin, Scrape };
 
 // The caller, as established from its key. Tenant, user and agent come from
 // the key; headers may narrow user and agent, never widen them.

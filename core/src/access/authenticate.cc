@@ -130,12 +130,18 @@ ApiError invalidApiKey(std::string param) {
 
 void authenticate(Session& s, Access access) {
   const AccessConfig& cfg = s.config().access;
-  if (!cfg.servingEnabled && access != Access::Admin)
+  if (!cfg.servingEnabled && access != Access::Admin && access != Access::Scrape)
     return s.respondError(serverError(503, "The AI gateway is switched off (ENABLE_AI_GATEWAY=false).",
                                       "service_unavailable", "gateway_disabled"));
   Credential cred;
   if (!readCredential(s.request(), cred)) return s.respondError(invalidApiKey(cred.param));
   const std::string digest = sha256Hex(cred.value);
+  if (access == Access::Scrape && !cfg.metricsTokenDigest.empty() && constantTimeEquals(digest, cfg.metricsTokenDigest)) {
+    Principal& p = s.principal();
+    p.authenticated = p.root = true;  // reads every tenant's counters, changes nothing
+    p.userId = "metrics";
+    return s.admit();
+  }
   if (!cfg.adminKeyDigest.empty() && constantTimeEquals(digest, cfg.adminKeyDigest)) {
     Principal& p = s.principal();
     p.authenticated = p.root = p.admin = true;
@@ -146,7 +152,7 @@ void authenticate(Session& s, Access access) {
                                       cred.param, "admin_key_not_for_inference"));
     return s.admit();
   }
-  if (cred.value.substr(0, access::KEY_PREFIX.size()) != access::KEY_PREFIX)
+  if (access == Access::Scrape || cred.value.substr(0, access::KEY_PREFIX.size()) != access::KEY_PREFIX)
     return s.respondError(invalidApiKey(cred.param));
 
   auto& cache = s.state().keyCache;

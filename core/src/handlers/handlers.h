@@ -33,6 +33,8 @@ std::unique_ptr<Handler> budgetUsage();
 std::unique_ptr<Handler> cron();
 // GET /api/v1/ai/metrics
 std::unique_ptr<Handler> metrics();
+// GET /metrics (Prometheus text)
+std::unique_ptr<Handler> prometheus();
 // GET/DELETE /api/ai-gateway/cache, DELETE /api/ai-gateway/cache/:key
 std::unique_ptr<Handler> cacheAdmin(std::string method, std::string key);
 // GET/PUT/DELETE /api/v1/ai/preferences[/:context]

@@ -1,4 +1,5 @@
-// GET /api/v1/ai/metrics?period=7d|30d|60d|90d  or  ?from=&to=  (dates or ISO times, UTC)
+// GET /api/v1/ai/metrics?period=7d|30d|60d|90d  or  ?from=&to=  (dates or ISO times, UTC),
+// and GET /metrics (Prometheus).
 // Requests, success and error rates, cache hit rate, latency p50/p95/p99
 // (nearest rank), tokens and cost, in total, per provider, per model and per
 // day, from the usage ledger in D1. ADMIN_API_KEY sees every tenant (or the
@@ -171,8 +172,113 @@ class Metrics : public Handler {
   int64_t fromMs_ = 0, toMs_ = 0;
 };
 
+// A Prometheus label value: backslash, quote and newline escaped.
+void label(std::string& out, std::string_view name, std::string_view value, bool first = false) {
+  if (!first) out.push_back(',');
+  out.append(name).append("=\"");
+  for (char ch : value) {
+    if (ch == '\\' || ch == '"') out.push_back('\\');
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(ch);
+  }
+  out.push_back('"');
+}
+
+// GET /metrics: the usage ledger's lifetime counters (by tenant, provider,
+// model, status class and cache status), latency quantiles over the last
+// hour, and this instance's view of the circuit breakers, in Prometheus'
+// text format. ADMIN_API_KEY or METRICS_TOKEN.
+class Prometheus : public Handler {
+ public:
+  Access access() const override { return Access::Scrape; }
+
+  void start(Session& s) override {
+    auto done = join(2, [this](Session& s, bool failed) {
+      if (failed) return s.respondError(serverError(503, "The usage store (D1) is unavailable; try again.",
+                                                    "service_unavailable", "database_unavailable"));
+      respond(s);
+    });
+    s.d1("SELECT tenant_id, COALESCE(provider, '') AS provider, COALESCE(model, '') AS model, (status / 100) || 'xx' "
+         "AS class, cache_status, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS "
+         "output_tokens, SUM(cached_tokens) AS cached_tokens, SUM(cost_usd_pico) AS cost_usd_pico FROM "
+         "gateway_usage_logs GROUP BY 1, 2, 3, 4, 5 LIMIT 10000",
+         "[]", [this, done](Session& s, const EffectResult& r) {
+           counters_ = std::string(r.data);
+           arrive(done)(s, r);
+         });
+    std::string params;
+    json::Writer(params).beginArray().integer(s.nowMs() - 3600000).integer(s.nowMs() + 1).endArray();
+    s.d1(statsQuery("", "", false, 0), params, [this, done](Session& s, const EffectResult& r) {
+      latency_ = std::string(r.data);
+      arrive(done)(s, r);
+    });
+  }
+
+ private:
+  void respond(Session& s) {
+    json::Tape counters, latency;
+    uint32_t rows = 0;
+    if (!counters.parse(counters_) || (rows = counters.find(0, "rows")) == 0 || !latency.parse(latency_))
+      return s.respondError(serverError(503, "The usage store (D1) gave an unreadable answer.", "service_unavailable",
+                                        "database_unavailable"));
+    std::string out;
+    struct Family {
+      const char* name;
+      const char* help;
+      const char* column;
+      bool money;
+    };
+    static constexpr Family FAMILIES[] = {
+        {"aigw_requests_total", "Client requests.", "requests", false},
+        {"aigw_input_tokens_total", "Input (prompt) tokens.", "input_tokens", false},
+        {"aigw_output_tokens_total", "Output (completion) tokens.", "output_tokens", false},
+        {"aigw_cached_tokens_total", "Input tokens the provider served from its prompt cache.", "cached_tokens", false},
+        {"aigw_cost_usd_total", "What the calls cost, in USD.", "cost_usd_pico", true}};
+    for (const Family& f : FAMILIES) {
+      out.append("# HELP ").append(f.name).append(" ").append(f.help).append("\n# TYPE ").append(f.name).append(" counter\n");
+      for (uint32_t row = counters.firstChild(rows); row != 0; row = counters.nextSibling(rows, row)) {
+        out.append(f.name).push_back('{');
+        label(out, "tenant", counters.stringAt(row, "tenant_id"), true);
+        label(out, "provider", counters.stringAt(row, "provider"));
+        label(out, "model", counters.stringAt(row, "model"));
+        label(out, "status", counters.stringAt(row, "class"));
+        label(out, "cache", counters.stringAt(row, "cache_status"));
+        out += "} ";
+        const int64_t v = counters.integerAt(row, f.column, 0);
+        out += f.money ? formatPico(v) : std::to_string(v);
+        out.push_back('\n');
+      }
+    }
+    out += "# HELP aigw_request_latency_ms Request latency over the last hour (nearest rank).\n"
+           "# TYPE aigw_request_latency_ms summary\n";
+    const uint32_t stats = latency.find(0, "rows");
+    const uint32_t row = stats != 0 ? latency.firstChild(stats) : 0;
+    for (const auto& [quantile, column] : {std::pair{"0.5", "p50"}, {"0.95", "p95"}, {"0.99", "p99"}}) {
+      const int64_t v = row != 0 ? latency.integerAt(row, column, -1) : -1;
+      out.append("aigw_request_latency_ms{quantile=\"").append(quantile).append("\"} ");
+      out += v >= 0 ? std::to_string(v) : "NaN";
+      out.push_back('\n');
+    }
+    out.append("aigw_request_latency_ms_count ").append(std::to_string(row != 0 ? latency.integerAt(row, "requests", 0) : 0));
+    out += "\n# HELP aigw_breaker_open Whether this instance holds the target's circuit breaker open (1) or not (0).\n"
+           "# TYPE aigw_breaker_open gauge\n";
+    for (const auto& [target, health] : s.state().targets) {
+      out += "aigw_breaker_open{";
+      label(out, "target", target, true);
+      out += health.breaker.state(s.nowMs()) == BreakerState::Open ? "} 1\n" : "} 0\n";
+    }
+    s.respond(200, "text/plain; version=0.0.4; charset=utf-8", out);
+  }
+
+  std::string counters_, latency_;
+};
+
 }  // namespace
 
 std::unique_ptr<Handler> metrics() { return std::make_unique<Metrics>(); }
+std::unique_ptr<Handler> prometheus() { return std::make_unique<Prometheus>(); }
 
 }  // namespace gw::handlers

@@ -24,6 +24,7 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/v1/ai/models", "GET", handlers::modelCatalog},
       {"/api/v1/ai/health", "GET", handlers::health},
       {"/api/v1/ai/metrics", "GET", handlers::metrics},
+      {"/metrics", "GET", handlers::prometheus},
       {"/api/v1/ai/admin/keys", "POST", handlers::createKey},
       {"/api/v1/ai/admin/keys", "GET", handlers::listKeys},
       {"/api/v1/ai/admin/providers", "GET", handlers::listProviders},
