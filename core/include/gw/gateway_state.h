@@ -3,8 +3,7 @@
 // why it is invalid, if it is), per-provider health, counters. Owned by the
 // Gateway and passed to sessions; there is no global.
 #include <cstdint>
-#include <deque>
-#include <functional>
+#include "gw/move_function.h"
 #include <map>
 #include <memory>
 #include <string>
@@ -108,7 +107,6 @@ struct GatewayState {
   std::map<std::string, CachedPreference, std::less<>> preferenceCache;  // by preferences::cacheKey
   std::map<std::string, Flight, std::less<>> flights;  // by cache storage key
   std::map<std::string, HotEntry, std::less<>> hotEntries;  // by cache storage key
-  std::deque<std::string> hotOrder;                         // oldest first, for eviction
   size_t hotBytes = 0;
   std::map<std::string, HitCount, std::less<>> ledgerHits;  // by "tenant\nkey\nuser"
   std::map<std::string, HitCount, std::less<>> entryHits;   // by "scope\nkey"
@@ -117,7 +115,7 @@ struct GatewayState {
   // so the host polls them too.
   std::vector<uint32_t> woken;
   // Hands a landed flight to a waiting session (set by the Gateway, which owns them).
-  std::function<void(uint32_t session, const std::string* entry)> landFlight;
+  MoveFunction<void(uint32_t session, const std::string* entry)> landFlight;
   uint64_t roundRobin = 0;                                           // advanced per routed request
 
   // A ledger answer that carries a new snapshot refreshes this instance's

@@ -4,7 +4,7 @@
 // routing policy puts the caller's saved target first; this instance keeps
 // a short-lived copy so routing by preference costs no D1 read per request.
 #include <cstdint>
-#include <functional>
+#include "gw/move_function.h"
 #include <string>
 #include <string_view>
 
@@ -36,7 +36,7 @@ ApiError resolve(const Config& c, std::string_view provider, std::string_view mo
 // one D1 read. `then` gets nullptr when nothing is saved, and also when D1
 // cannot answer (routing goes on by order rather than failing the request).
 void load(Session& s, const std::string& tenant, const std::string& user, const std::string& context,
-          std::function<void(Session&, const CachedPreference*)> then);
+          MoveFunction<void(Session&, const CachedPreference*)> then);
 // Replaces this instance's copy (after a PUT or DELETE through it); an
 // empty provider records "none saved".
 void remember(GatewayState& st, const std::string& key, std::string provider, std::string model, int64_t nowMs);

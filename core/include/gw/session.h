@@ -3,7 +3,7 @@
 // the request envelope and body, then alternates: poll() the effects it wants
 // performed, feed() what happened. Time and entropy arrive with each input.
 #include <cstdint>
-#include <functional>
+#include "gw/move_function.h"
 #include <map>
 #include <memory>
 #include <set>
@@ -60,7 +60,7 @@ struct EffectResult {
   std::string_view data;  // value, list document, ledger result or d1 rows
   std::string message; // on failure
 };
-using EffectCallback = std::function<void(Session&, const EffectResult&)>;
+using EffectCallback = MoveFunction<void(Session&, const EffectResult&)>;
 
 // Who may call an endpoint. Public needs nothing; Client and Metered need a
 // virtual key (Metered ones spend: the fast quota check runs first); Admin

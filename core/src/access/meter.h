@@ -27,7 +27,7 @@ Worst worstCase(const Price& price, size_t promptBytes, size_t messages, int64_t
 
 class Meter {
  public:
-  using Admitted = std::function<void(Session&, const ApiError&)>;
+  using Admitted = MoveFunction<void(Session&, const ApiError&)>;
 
   // Calls `done` with no error once reserved, or with the 429/503/401 to send.
   void reserve(Session& s, const Worst& worst, Admitted done);

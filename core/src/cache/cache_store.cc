@@ -31,16 +31,13 @@ void remember(GatewayState& st, const std::string& storageKey, std::string text,
   forget(st, storageKey);
   st.hotBytes += text.size();
   st.hotEntries[storageKey] = HotEntry{std::move(text), expiresMs, nowMs};
-  st.hotOrder.push_back(storageKey);
-  while (st.hotBytes > MEMORY_BYTES && !st.hotOrder.empty()) {
-    forget(st, st.hotOrder.front());
-    st.hotOrder.pop_front();
-  }
-  // Names of entries forgotten or stored again linger in hotOrder; rebuild
-  // it before they outnumber the entries.
-  if (st.hotOrder.size() > 2 * st.hotEntries.size() + 64) {
-    st.hotOrder.clear();
-    for (const auto& [name, entry] : st.hotEntries) st.hotOrder.push_back(name);
+  // Over budget: drop the copies read longest ago (a scan, only when evicting).
+  while (st.hotBytes > MEMORY_BYTES) {
+    auto oldest = st.hotEntries.begin();
+    for (auto it = st.hotEntries.begin(); it != st.hotEntries.end(); ++it)
+      if (it->second.fetchedMs < oldest->second.fetchedMs) oldest = it;
+    st.hotBytes -= oldest->second.text.size();
+    st.hotEntries.erase(oldest);
   }
 }
 
@@ -52,8 +49,6 @@ void forget(GatewayState& st, std::string_view storageKey, bool prefix) {
     it = st.hotEntries.erase(it);
     if (!prefix) break;
   }
-  // hotOrder keeps stale names; forgetting a missing entry is a no-op.
-  if (st.hotEntries.empty()) st.hotOrder.clear();
 }
 
 void countHit(Session& s, std::string_view scope, std::string_view key, const Entry& e) {

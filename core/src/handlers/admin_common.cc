@@ -36,7 +36,7 @@ ApiError tenantFor(const Session& s, const json::Tape& body, std::string request
   return tenantFor(s, requested, out);
 }
 
-void requireTenant(Session& s, const std::string& tenant, std::function<void(Session&)> then) {
+void requireTenant(Session& s, const std::string& tenant, MoveFunction<void(Session&)> then) {
   if (!s.principal().root) return then(s);
   s.kvGet(access::tenantRecord(tenant), [tenant, then = std::move(then)](Session& s, const EffectResult& r) {
     if (!r.ok)
@@ -56,7 +56,7 @@ ApiError parseObject(std::string_view body, json::Tape& t) {
 }
 
 void ledgerCall(Session& s, const std::string& tenant, const std::string& op,
-                std::function<void(Session&, std::string_view)> then) {
+                MoveFunction<void(Session&, std::string_view)> then) {
   s.ledger(tenant, op, [then = std::move(then)](Session& s, const EffectResult& r) {
     json::Tape t;
     if (!r.ok || !t.parse(r.data) || t.kind(t.root()) != json::Kind::Object)
@@ -94,7 +94,7 @@ bool listedNames(const EffectResult& r, std::vector<std::string>& names) {
   return true;
 }
 
-std::shared_ptr<Join> join(int count, std::function<void(Session&, bool failed)> done) {
+std::shared_ptr<Join> join(int count, MoveFunction<void(Session&, bool failed)> done) {
   auto j = std::make_shared<Join>();
   j->pending = count;
   j->done = std::move(done);

@@ -78,7 +78,7 @@ void forgetUser(GatewayState& st, std::string_view tenant, std::string_view user
 }
 
 void load(Session& s, const std::string& tenant, const std::string& user, const std::string& context,
-          std::function<void(Session&, const CachedPreference*)> then) {
+          MoveFunction<void(Session&, const CachedPreference*)> then) {
   std::string key = cacheKey(tenant, user, context);
   auto cached = s.state().preferenceCache.find(key);
   if (cached != s.state().preferenceCache.end() && s.nowMs() - cached->second.fetchedMs < CACHE_MS)
