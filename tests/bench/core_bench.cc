@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
                                                {"AI_QUOTA_DAILY_LIMIT", "10000000000"},
                                                {"AI_QUOTA_MONTHLY_LIMIT", "10000000000"},
                                                {"AI_QUOTA_MONTHLY_SPEND_LIMIT", "1000000"}});
+  // The core's work only: the fake host's SQLite would otherwise run the usage row's insert.
+  host.d1Down = true;
   std::vector<double> samples;
   for (int b = 0; b < batches; ++b) {
     for (int i = 0; i < perBatch; ++i) {

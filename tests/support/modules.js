@@ -50,10 +50,11 @@ const isStore = (e) => e.type.startsWith('kv_') || e.type === 'ledger' || e.type
 
 // Performs a KV, ledger or D1 effect against the core's in-memory stores;
 // returns the feed for it, or null for a call nobody waits for. D1 answers
-// from `core.testD1(sql, params)` (default: no rows) and logs each statement.
+// from `core.testD1(sql, params)` (default: no rows) and logs each statement
+// in `core.testD1Log` when a test set one.
 function storeEffect(core, e, body, nowMs) {
   if (e.type === 'd1_exec') {
-    (core.testD1Log ??= []).push({ sql: e.sql, params: e.params });
+    core.testD1Log?.push({ sql: e.sql, params: e.params });
     const result = core.testD1?.(e.sql, e.params) ?? { rows: [], changes: 0 };
     return e.id === undefined ? null : [{ id: e.id, type: 'd1_result', ok: true, now_ms: nowMs }, JSON.stringify(result)];
   }

@@ -112,6 +112,7 @@ for (const which of Object.keys(MODULES)) {
 
     test('d1 effects carry the SQL and its parameters, and their rows come back through the module', () => {
       const { core } = loadCore(which);
+      core.testD1Log = [];
       core.testD1 = (sql) =>
         sql.startsWith('SELECT provider') ? { rows: [{ provider: 'openai', model: 'gpt-4o' }], changes: 0 } : { rows: [], changes: 1 };
       const routed = drive(core, envelope('POST', '/v1/chat/completions', { headers: { ...envelope('POST', '/').headers, 'x-aigw-routing': 'preference' } }), CHAT);
