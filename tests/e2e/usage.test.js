@@ -124,3 +124,21 @@ test('GET /metrics gives Prometheus text to METRICS_TOKEN, and nothing to a virt
   const refused = await fetch(gw.url + '/metrics', { headers: { authorization: `Bearer ${gw.key}` } });
   assert.equal(refused.status, 401);
 });
+
+test('usage, costs (JSON and CSV) and client metrics read the ledger in D1', async () => {
+  const get = (path) => fetch(gw.url + path, { headers: { authorization: `Bearer ${gw.key}` } });
+  const usage = await (await get('/api/v1/ai/admin/usage?groupBy=provider')).json();
+  assert.equal(usage.data[0].provider, 'openai');
+  assert.ok(usage.data[0].requests >= 100);
+  const costs = await (await get('/api/v1/ai/admin/costs')).json();
+  assert.ok(Number(costs.totals.cost_usd) > 0);
+  assert.ok(Number(costs.projection.projected_month_usd) >= Number(costs.projection.month_to_date_usd));
+  const csv = await get('/api/v1/ai/admin/costs?format=csv');
+  assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+  const lines = (await csv.text()).trim().split('\r\n');
+  assert.equal(lines[0], 'day,provider,user_id,requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl');
+  assert.ok(lines.some((l) => /^\d{4}-\d\d-\d\d,openai,alice,\d+,/.test(l)), lines.join('\n'));
+  const clients = await (await get('/api/ai-gateway/metrics')).json();
+  assert.equal(clients.top_clients[0].client, 'alice');
+  assert.equal(clients.active_clients.last_24h, 1);
+});

@@ -64,6 +64,12 @@ const Route ROUTES[] = {
     {"PUT", "/api/v1/ai/preferences", "", USER_KEY},
     {"GET", "/api/v1/ai/preferences", "?userId=alice", TENANT_ADMIN_KEY},
     {"GET", "/api/ai-gateway/cache", "?q=x", TENANT_ADMIN_KEY},
+    {"GET", "/api/v1/ai/metrics", "?period=30d", USER_KEY},
+    {"GET", "/api/v1/ai/admin/costs", "?format=csv", TENANT_ADMIN_KEY},
+    {"GET", "/api/v1/ai/admin/costs", "", TENANT_ADMIN_KEY},
+    {"GET", "/api/v1/ai/admin/usage", "?groupBy=user&limit=5", TENANT_ADMIN_KEY},
+    {"GET", "/api/ai-gateway/metrics", "", USER_KEY},
+    {"GET", "/metrics", "", ADMIN_KEY},
     {"DELETE", "/api/ai-gateway/cache", "?model=gpt-4o-mini", TENANT_ADMIN_KEY},
     {"POST", "/v1/chat/completions", "", nullptr},
 };

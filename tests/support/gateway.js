@@ -21,7 +21,7 @@ export const GENEROUS = {
 
 export async function startGateway(
   bindings = {},
-  { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS } = {},
+  { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS, logs = null } = {},
 ) {
   const mf = new Miniflare({
     workers: [
@@ -45,8 +45,13 @@ export async function startGateway(
     ...(persist ? { kvPersist: `${persist}/kv`, durableObjectsPersist: `${persist}/do`, d1Persist: `${persist}/d1` } : {}),
     host: '127.0.0.1',
     port: 0,
-    // The worker logs one JSON line per request; keep test output readable.
-    ...(quiet ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.resume(); } } : {}),
+    // The worker logs one JSON line per request: kept in `logs` when given,
+    // else dropped to keep test output readable.
+    ...(logs
+      ? { handleRuntimeStdio: (stdout, stderr) => { stdout.on('data', (d) => logs.push(String(d))); stderr.on('data', (d) => logs.push(String(d))); } }
+      : quiet
+        ? { handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.resume(); } }
+        : {}),
   });
   // A gateway that fails to start must not keep workerd (and the test run) alive.
   try {

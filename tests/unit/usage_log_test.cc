@@ -203,3 +203,73 @@ TEST_CASE("GET /metrics speaks Prometheus text to ADMIN_API_KEY or METRICS_TOKEN
   CHECK(h.request("GET", "/metrics").status == 401);  // a virtual key, even an admin one, is not enough
   CHECK(h.request("GET", "/metrics", "", {{"authorization", "Bearer nope"}}).status == 401);
 }
+
+TEST_CASE("admin usage groups and pages; costs in JSON and CSV with known answers; client metrics") {
+  FakeHost h;
+  seed(h);
+  const std::map<std::string, std::string> root = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  json byProvider = json::parse(h.request("GET", "/api/v1/ai/admin/usage?groupBy=provider").body);
+  REQUIRE(byProvider["data"].size() == 2);
+  CHECK(byProvider["data"][0]["provider"] == "openai");
+  CHECK(byProvider["data"][0]["requests"] == 60);
+  CHECK(byProvider["data"][0]["errors"] == 6);
+  CHECK(byProvider["data"][0]["cost_usd"].get<double>() == Approx(0.00006));
+  CHECK(byProvider["total"] == 2);
+  json page = json::parse(h.request("GET", "/api/v1/ai/admin/usage?groupBy=model&limit=1&offset=1").body);
+  CHECK(page["data"].size() == 1);
+  CHECK(page["data"][0]["model"] == "claude-haiku-4-5");
+  CHECK(page["has_more"] == false);
+  CHECK(json::parse(h.request("GET", "/api/v1/ai/admin/usage?groupBy=user").body)["data"][0]["user"] == "alice");
+  json tenants = json::parse(h.request("GET", "/api/v1/ai/admin/usage?groupBy=tenant", "", root).body);
+  CHECK(tenants["data"].size() == 2);
+  CHECK(tenants["data"][1]["tenant"] == "globex");
+  CHECK(h.request("GET", "/api/v1/ai/admin/usage?groupBy=color").status == 400);
+  CHECK(h.request("GET", "/api/v1/ai/admin/usage?tenantId=globex").status == 403);
+
+  json costs = json::parse(h.request("GET", "/api/v1/ai/admin/costs").body);
+  CHECK(costs["totals"]["cost_usd"].get<double>() == Approx(0.0001));
+  CHECK(costs["by_user"][0]["user"] == "alice");
+  CHECK(costs["by_day"].size() == 5);
+  CHECK(costs["by_day"][4]["day"] == "2023-11-14");
+  CHECK(costs["by_day"][4]["requests"] == 22);
+  CHECK(costs["projection"]["month_to_date_usd"].get<double>() == Approx(0.0001));
+  CHECK(costs["projection"]["projected_month_usd"].get<double>() == Approx(0.0001 * 30 / (13 + (22 * 3600 + 800) / 86400.0)).epsilon(0.001));
+
+  auto csv = h.request("GET", "/api/v1/ai/admin/costs?format=csv");
+  REQUIRE(csv.status == 200);
+  CHECK(csv.headers["content-type"] == "text/csv; charset=utf-8");
+  CHECK(csv.body.rfind("day,provider,user_id,requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl\r\n", 0) == 0);
+  CHECK(csv.body.find("\r\n2023-11-14,openai,alice,22,2,5,220,110,0.000022,0.0001188\r\n") != std::string::npos);
+  int lines = 0, requests = 0;
+  for (size_t at = csv.body.find("\r\n") + 2; at < csv.body.size(); at = csv.body.find("\r\n", at) + 2) {
+    ++lines;
+    size_t third = csv.body.find(',', csv.body.find(',', csv.body.find(',', at) + 1) + 1);
+    requests += std::stoi(csv.body.substr(third + 1));
+  }
+  CHECK(requests == 100);
+  CHECK(lines == 6);  // 5 days, one of them split between the two providers
+
+  json clients = json::parse(h.request("GET", "/api/ai-gateway/metrics").body);
+  CHECK(clients["top_clients"][0]["client"] == "alice");
+  CHECK(clients["top_clients"][0]["requests"] == 100);
+  CHECK(clients["provider_distribution"][0]["share"].get<double>() == Approx(0.6));
+  CHECK(clients["active_clients"]["period"] == 1);
+  CHECK(clients["active_clients"]["last_24h"] == 1);
+  json everyone = json::parse(h.request("GET", "/api/ai-gateway/metrics", "", root).body);
+  CHECK(everyone["requests"] == 120);
+}
+
+TEST_CASE("every analytics route keeps a key to its own tenant") {
+  FakeHost h;
+  seed(h);
+  for (const std::string path : {"/api/v1/ai/metrics", "/api/v1/ai/admin/usage", "/api/v1/ai/admin/costs",
+                                 "/api/v1/ai/admin/costs?format=csv", "/api/ai-gateway/metrics"}) {
+    INFO(path);
+    const std::string join = path.find('?') == std::string::npos ? "?" : "&";
+    auto other = h.request("GET", path + join + "tenantId=globex");
+    CHECK(other.status == 403);
+    auto own = h.request("GET", path);
+    REQUIRE(own.status == 200);
+    CHECK(own.body.find("globex") == std::string::npos);
+  }
+}

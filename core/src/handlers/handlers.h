@@ -33,6 +33,10 @@ std::unique_ptr<Handler> budgetUsage();
 std::unique_ptr<Handler> cron();
 // GET /api/v1/ai/metrics
 std::unique_ptr<Handler> metrics();
+// GET /api/v1/ai/admin/usage, /api/v1/ai/admin/costs, /api/ai-gateway/metrics
+std::unique_ptr<Handler> adminUsage();
+std::unique_ptr<Handler> adminCosts();
+std::unique_ptr<Handler> clientMetrics();
 // GET /metrics (Prometheus text)
 std::unique_ptr<Handler> prometheus();
 // GET/DELETE /api/ai-gateway/cache, DELETE /api/ai-gateway/cache/:key

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "admin_common.h"
+#include "analytics_scope.h"
 #include "gw/json_writer.h"
 #include "gw/periods.h"
 #include "gw/pricing.h"
@@ -20,13 +21,14 @@ namespace {
 using json::Kind;
 
 // Statistics per group (none: one row for everything) over the filtered rows.
-std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, bool byTenant, int64_t limit) {
+std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, const AnalyticsScope& scope,
+                       json::Writer& params, int64_t limit) {
   const std::string partition = groupBy.empty() ? "" : "PARTITION BY " + std::string(groupBy);
   std::string sql = "WITH f AS (SELECT ";
   if (!groupColumns.empty()) sql += std::string(groupColumns) + ", ";
   sql += "status, cache_status, input_tokens, output_tokens, cached_tokens, cost_usd_pico, cost_brl_pico, latency_ms "
-         "FROM gateway_usage_logs WHERE created_at >= ? AND created_at < ?";
-  if (byTenant) sql += " AND tenant_id = ?";
+         "FROM gateway_usage_logs";
+  scopeFilter(scope, sql, params);
   sql += "), r AS (SELECT f.*, ROW_NUMBER() OVER (" + partition + " ORDER BY latency_ms) AS rn, COUNT(*) OVER (" +
          partition + ") AS n FROM f) SELECT ";
   if (!groupBy.empty()) sql += std::string(groupBy) + ", ";
@@ -74,67 +76,35 @@ void writeStats(json::Writer& w, const json::Tape& t, uint32_t row) {
 class Metrics : public Handler {
  public:
   void start(Session& s) override {
-    const std::string& q = s.request().query;
-    const Principal& p = s.principal();
-    if (p.root) {
-      tenant_ = queryParam(q, "tenantId");
-      if (!tenant_.empty() && !access::validId(tenant_)) return s.respondError(access::invalidId("tenantId"));
-    } else if (ApiError e = tenantFor(s, queryParam(q, "tenantId"), tenant_)) {
-      return s.respondError(e);
-    }
-    if (ApiError e = range(s, q)) return s.respondError(e);
-    std::string params;
-    json::Writer w(params);
-    w.beginArray().integer(fromMs_).integer(toMs_);
-    if (!tenant_.empty()) w.string(tenant_);
-    w.endArray();
-    const bool byTenant = !tenant_.empty();
+    if (ApiError e = readAnalyticsScope(s, scope_)) return s.respondError(e);
     auto done = join(4, [this](Session& s, bool failed) {
       if (failed) return s.respondError(serverError(503, "The usage store (D1) is unavailable; try again.",
                                                     "service_unavailable", "database_unavailable"));
       respond(s);
     });
-    const std::pair<std::string, std::string*> queries[] = {
-        {statsQuery("", "", byTenant, 0), &totals_},
-        {statsQuery("provider", "provider", byTenant, 100), &providers_},
-        {statsQuery("provider, model", "provider, model", byTenant, 100), &models_},
-        {statsQuery("day", "date(created_at / 1000, 'unixepoch') AS day", byTenant, 400), &days_}};
-    for (const auto& [sql, into] : queries)
-      s.d1(sql, params, [done, into = into](Session& s, const EffectResult& r) {
+    struct Query {
+      std::string_view groupBy, columns;
+      int64_t limit;
+      std::string* into;
+    };
+    const Query queries[] = {{"", "", 0, &totals_},
+                             {"provider", "provider", 100, &providers_},
+                             {"provider, model", "provider, model", 100, &models_},
+                             {"day", "date(created_at / 1000, 'unixepoch') AS day", 400, &days_}};
+    for (const Query& q : queries) {
+      std::string params;
+      json::Writer w(params);
+      w.beginArray();
+      const std::string sql = statsQuery(q.groupBy, q.columns, scope_, w, q.limit);
+      w.endArray();
+      s.d1(sql, params, [done, into = q.into](Session& s, const EffectResult& r) {
         *into = std::string(r.data);
         arrive(done)(s, r);
       });
+    }
   }
 
  private:
-  ApiError range(Session& s, const std::string& q) {
-    const std::string period = queryParam(q, "period"), from = queryParam(q, "from"), to = queryParam(q, "to");
-    toMs_ = s.nowMs();
-    if (!from.empty() || !to.empty()) {
-      if (!period.empty()) return invalidValue("period", "Give either period or from/to, not both.");
-      if (from.empty() || !parseIsoTimestamp(from, fromMs_))
-        return invalidValue("from", "from must be a UTC date (2026-11-01) or time (2026-11-01T10:00:00Z).");
-      if (!to.empty()) {
-        if (!parseIsoTimestamp(to, toMs_))
-          return invalidValue("to", "to must be a UTC date (2026-11-30) or time (2026-11-30T10:00:00Z).");
-        // A bare date names the whole day.
-        if (to.size() == 10) toMs_ += MS_PER_DAY;
-      }
-      if (toMs_ <= fromMs_) return invalidValue("to", "to must be after from.");
-      period_ = "custom";
-      return {};
-    }
-    period_ = period.empty() ? "7d" : period;
-    int64_t days = 0;
-    if (period_ == "7d") days = 7;
-    else if (period_ == "30d") days = 30;
-    else if (period_ == "60d") days = 60;
-    else if (period_ == "90d") days = 90;
-    else return invalidValue("period", "period must be one of 7d, 30d, 60d, 90d.");
-    fromMs_ = toMs_ - days * MS_PER_DAY;
-    return {};
-  }
-
   void respond(Session& s) {
     json::Tape totals, providers, models, days;
     if (!totals.parse(totals_) || !providers.parse(providers_) || !models.parse(models_) || !days.parse(days_))
@@ -143,9 +113,7 @@ class Metrics : public Handler {
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "metrics");
-    if (tenant_.empty()) w.key("tenantId").null();
-    else w.field("tenantId", tenant_);
-    w.field("period", period_).field("from", isoTimestamp(fromMs_)).field("to", isoTimestamp(toMs_));
+    writeScope(w, scope_);
     w.key("totals").beginObject();
     const uint32_t rows = totals.find(0, "rows");
     if (rows != 0 && totals.firstChild(rows) != 0) writeStats(w, totals, totals.firstChild(rows));
@@ -168,8 +136,8 @@ class Metrics : public Handler {
     s.respondJson(200, body);
   }
 
-  std::string tenant_, period_, totals_, providers_, models_, days_;
-  int64_t fromMs_ = 0, toMs_ = 0;
+  AnalyticsScope scope_;
+  std::string totals_, providers_, models_, days_;
 };
 
 // A Prometheus label value: backslash, quote and newline escaped.
@@ -209,9 +177,15 @@ class Prometheus : public Handler {
            counters_ = std::string(r.data);
            arrive(done)(s, r);
          });
+    AnalyticsScope lastHour;
+    lastHour.fromMs = s.nowMs() - 3600000;
+    lastHour.toMs = s.nowMs() + 1;
     std::string params;
-    json::Writer(params).beginArray().integer(s.nowMs() - 3600000).integer(s.nowMs() + 1).endArray();
-    s.d1(statsQuery("", "", false, 0), params, [this, done](Session& s, const EffectResult& r) {
+    json::Writer w(params);
+    w.beginArray();
+    const std::string sql = statsQuery("", "", lastHour, w, 0);
+    w.endArray();
+    s.d1(sql, params, [this, done](Session& s, const EffectResult& r) {
       latency_ = std::string(r.data);
       arrive(done)(s, r);
     });

@@ -1,0 +1,311 @@
+// Usage and cost analytics from the usage ledger (D1 gateway_usage_logs):
+//   GET /api/v1/ai/admin/usage?groupBy=provider|model|user|tenant&limit=&offset=   grouped totals, paginated
+//   GET /api/v1/ai/admin/costs[?format=csv]   cost by provider, user and day, with a projection to month end
+//   GET /api/ai-gateway/metrics               top 10 clients, provider distribution, active clients
+// All take ?period= or ?from=&to= and are limited to the key's tenant
+// (ADMIN_API_KEY: every tenant, or tenantId's).
+#include <cstdio>
+
+#include "admin_common.h"
+#include "analytics_scope.h"
+#include "gw/json_writer.h"
+#include "gw/periods.h"
+#include "gw/pricing.h"
+#include "handlers.h"
+
+namespace gw::handlers {
+
+namespace {
+
+using json::Kind;
+
+constexpr std::string_view SUMS =
+    "COUNT(*) AS requests, SUM(status >= 400) AS errors, SUM(cache_status = 'HIT') AS cache_hits, "
+    "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_usd_pico) AS cost_usd_pico, "
+    "SUM(cost_brl_pico) AS cost_brl_pico";
+
+ApiError storeUnavailable() {
+  return serverError(503, "The usage store (D1) is unavailable; try again.", "service_unavailable",
+                     "database_unavailable");
+}
+
+void writeSums(json::Writer& w, const json::Tape& t, uint32_t row) {
+  w.field("requests", t.integerAt(row, "requests", 0)).field("errors", t.integerAt(row, "errors", 0));
+  w.field("cache_hits", t.integerAt(row, "cache_hits", 0));
+  w.field("input_tokens", t.integerAt(row, "input_tokens", 0)).field("output_tokens", t.integerAt(row, "output_tokens", 0));
+  w.key("cost_usd").raw(formatPico(t.integerAt(row, "cost_usd_pico", 0)));
+  w.key("cost_brl").raw(formatPico(t.integerAt(row, "cost_brl_pico", 0)));
+}
+
+// The rows of a D1 answer (0 when unreadable).
+uint32_t rowsOf(json::Tape& t, const std::string& text) {
+  if (!t.parse(text)) return 0;
+  const uint32_t rows = t.find(0, "rows");
+  return rows != 0 && t.kind(rows) == Kind::Array ? rows : 0;
+}
+
+// A base class for the three: scope first, then queries issued together.
+class Analytics : public Handler {
+ public:
+  void start(Session& s) override {
+    if (ApiError e = readAnalyticsScope(s, scope_)) return s.respondError(e);
+    run(s);
+  }
+
+ protected:
+  virtual void run(Session& s) = 0;
+  virtual void respond(Session& s) = 0;
+
+  // Runs `select ... FROM gateway_usage_logs <scope> <tail>` into answers_[i].
+  void query(Session& s, const std::shared_ptr<Join>& done, size_t i, std::string_view select, std::string_view tail,
+             std::initializer_list<int64_t> extra = {}) {
+    std::string sql = "SELECT " + std::string(select) + " FROM gateway_usage_logs", params;
+    json::Writer w(params);
+    w.beginArray();
+    scopeFilter(scope_, sql, w);
+    for (int64_t v : extra) w.integer(v);
+    w.endArray();
+    sql += " ";
+    sql += tail;
+    if (answers_.size() <= i) answers_.resize(i + 1);
+    s.d1(sql, params, [this, done, i](Session& s, const EffectResult& r) {
+      answers_[i] = std::string(r.data);
+      arrive(done)(s, r);
+    });
+  }
+  std::shared_ptr<Join> queries(int n) {
+    return join(n, [this](Session& s, bool failed) {
+      if (failed) return s.respondError(storeUnavailable());
+      respond(s);
+    });
+  }
+
+  AnalyticsScope scope_;
+  std::vector<std::string> answers_;
+};
+
+class Usage : public Analytics {
+ protected:
+  void run(Session& s) override {
+    const std::string& q = s.request().query;
+    const std::string groupBy = queryParam(q, "groupBy").empty() ? "provider" : queryParam(q, "groupBy");
+    if (groupBy == "provider") column_ = "provider";
+    else if (groupBy == "model") column_ = "model";
+    else if (groupBy == "user") column_ = "user_id";
+    else if (groupBy == "tenant") column_ = "tenant_id";
+    else return s.respondError(invalidValue("groupBy", "groupBy must be one of provider, model, user, tenant."));
+    groupBy_ = groupBy;
+    if (!number(queryParam(q, "limit"), 1, 1000, limit_) || !number(queryParam(q, "offset"), 0, 1000000, offset_))
+      return s.respondError(invalidValue(queryParam(q, "limit").empty() ? "offset" : "limit",
+                                         "limit is 1-1000 and offset 0-1000000."));
+    auto done = queries(2);
+    query(s, done, 0, std::string(column_) + " AS grp, " + std::string(SUMS),
+          "GROUP BY grp ORDER BY cost_usd_pico DESC, requests DESC, grp LIMIT ? OFFSET ?", {limit_, offset_});
+    query(s, done, 1, "COUNT(DISTINCT " + std::string(column_) + ") AS groups", "");
+  }
+
+  void respond(Session& s) override {
+    json::Tape rows, count;
+    const uint32_t list = rowsOf(rows, answers_[0]), total = rowsOf(count, answers_[1]);
+    if (list == 0 || total == 0) return s.respondError(storeUnavailable());
+    const int64_t groups = count.integerAt(count.firstChild(total), "groups", 0);
+    std::string body;
+    json::Writer w(body);
+    w.beginObject().field("object", "list");
+    writeScope(w, scope_);
+    w.field("group_by", groupBy_).key("data").beginArray();
+    for (uint32_t row = rows.firstChild(list); row != 0; row = rows.nextSibling(list, row)) {
+      w.beginObject();
+      const uint32_t g = rows.find(row, "grp");
+      if (g != 0 && rows.kind(g) == Kind::String) w.field(groupBy_, rows.string(g));
+      else w.key(groupBy_).null();
+      writeSums(w, rows, row);
+      w.endObject();
+    }
+    w.endArray().field("total", groups).field("limit", limit_).field("offset", offset_);
+    w.field("has_more", offset_ + limit_ < groups).endObject();
+    s.respondJson(200, body);
+  }
+
+ private:
+  static bool number(const std::string& text, int64_t min, int64_t max, int64_t& out) {
+    if (text.empty()) return true;
+    int64_t v = 0;
+    for (char ch : text) {
+      if (ch < '0' || ch > '9' || v > max) return false;
+      v = v * 10 + (ch - '0');
+    }
+    if (v < min || v > max) return false;
+    out = v;
+    return true;
+  }
+
+  std::string groupBy_;
+  std::string_view column_;
+  int64_t limit_ = 50, offset_ = 0;
+};
+
+constexpr std::string_view DAY = "date(created_at / 1000, 'unixepoch')";
+
+class Costs : public Analytics {
+ protected:
+  void run(Session& s) override {
+    csv_ = queryParam(s.request().query, "format") == "csv";
+    if (!csv_ && !queryParam(s.request().query, "format").empty() && queryParam(s.request().query, "format") != "json")
+      return s.respondError(invalidValue("format", "format must be json or csv."));
+    if (csv_) {
+      auto done = queries(1);
+      return query(s, done, 0, std::string(DAY) + " AS day, provider, user_id, " + std::string(SUMS),
+                   "GROUP BY day, provider, user_id ORDER BY day, provider, user_id LIMIT 100000");
+    }
+    auto done = queries(5);
+    query(s, done, 0, SUMS, "");
+    query(s, done, 1, "provider AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
+    query(s, done, 2, "user_id AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
+    query(s, done, 3, std::string(DAY) + " AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY grp LIMIT 400");
+    // The calendar month so far, whatever window was asked for: the projection's basis.
+    month_ = periodBounds(Period::Monthly, s.nowMs());
+    AnalyticsScope monthScope = scope_;
+    monthScope.fromMs = month_.startMs;
+    monthScope.toMs = s.nowMs() + 1;
+    std::swap(scope_, monthScope);
+    query(s, done, 4, "SUM(cost_usd_pico) AS cost_usd_pico, SUM(cost_brl_pico) AS cost_brl_pico", "");
+    std::swap(scope_, monthScope);
+  }
+
+  void respond(Session& s) override {
+    if (csv_) return respondCsv(s);
+    json::Tape t[5];
+    uint32_t rows[5];
+    for (int i = 0; i < 5; ++i)
+      if ((rows[i] = rowsOf(t[i], answers_[static_cast<size_t>(i)])) == 0) return s.respondError(storeUnavailable());
+    std::string body;
+    json::Writer w(body);
+    w.beginObject().field("object", "costs");
+    writeScope(w, scope_);
+    w.key("totals").beginObject();
+    if (t[0].firstChild(rows[0]) != 0) writeSums(w, t[0], t[0].firstChild(rows[0]));
+    w.endObject();
+    const char* names[3] = {"by_provider", "by_user", "by_day"};
+    const char* keys[3] = {"provider", "user", "day"};
+    for (int i = 0; i < 3; ++i) {
+      w.key(names[i]).beginArray();
+      const json::Tape& tape = t[i + 1];
+      for (uint32_t row = tape.firstChild(rows[i + 1]); row != 0; row = tape.nextSibling(rows[i + 1], row)) {
+        w.beginObject().field(keys[i], tape.stringAt(row, "grp"));
+        writeSums(w, tape, row);
+        w.endObject();
+      }
+      w.endArray();
+    }
+    // Month to date, and straight-line to the month's end.
+    const uint32_t mtd = t[4].firstChild(rows[4]);
+    const int64_t usd = mtd != 0 ? t[4].integerAt(mtd, "cost_usd_pico", 0) : 0;
+    const int64_t brl = mtd != 0 ? t[4].integerAt(mtd, "cost_brl_pico", 0) : 0;
+    const double elapsed = static_cast<double>(std::max<int64_t>(1, s.nowMs() - month_.startMs));
+    const double factor = static_cast<double>(month_.endMs - month_.startMs) / elapsed;
+    w.key("projection").beginObject().field("month_start", isoTimestamp(month_.startMs));
+    w.field("month_end", isoTimestamp(month_.endMs));
+    w.key("month_to_date_usd").raw(formatPico(usd)).key("month_to_date_brl").raw(formatPico(brl));
+    w.key("projected_month_usd").raw(formatPico(static_cast<int64_t>(static_cast<double>(usd) * factor)));
+    w.key("projected_month_brl").raw(formatPico(static_cast<int64_t>(static_cast<double>(brl) * factor)));
+    w.endObject().endObject();
+    s.respondJson(200, body);
+  }
+
+ private:
+  // A CSV field: quoted when it holds a comma, quote or line break.
+  static void field(std::string& out, std::string_view v) {
+    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+      out.append(v);
+      return;
+    }
+    out.push_back('"');
+    for (char ch : v) {
+      if (ch == '"') out.push_back('"');
+      out.push_back(ch);
+    }
+    out.push_back('"');
+  }
+
+  void respondCsv(Session& s) {
+    json::Tape t;
+    const uint32_t rows = rowsOf(t, answers_[0]);
+    if (rows == 0) return s.respondError(storeUnavailable());
+    std::string out = "day,provider,user_id,requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl\r\n";
+    for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row)) {
+      for (const char* k : {"day", "provider", "user_id"}) {
+        field(out, t.stringAt(row, k));
+        out.push_back(',');
+      }
+      for (const char* k : {"requests", "errors", "cache_hits", "input_tokens", "output_tokens"})
+        out.append(std::to_string(t.integerAt(row, k, 0))).push_back(',');
+      out.append(formatPico(t.integerAt(row, "cost_usd_pico", 0))).push_back(',');
+      out.append(formatPico(t.integerAt(row, "cost_brl_pico", 0))).append("\r\n");
+    }
+    s.respond(200, "text/csv; charset=utf-8", out,
+              {{"content-disposition", "attachment; filename=\"aigw-costs-" + isoTimestamp(scope_.fromMs).substr(0, 10) +
+                                           "-" + isoTimestamp(scope_.toMs - 1).substr(0, 10) + ".csv\""}});
+  }
+
+  bool csv_ = false;
+  PeriodBounds month_;
+};
+
+class ClientMetrics : public Analytics {
+ protected:
+  void run(Session& s) override {
+    auto done = queries(4);
+    query(s, done, 0, "COALESCE(user_id, key_id) AS client, tenant_id, " + std::string(SUMS),
+          "GROUP BY client, tenant_id ORDER BY requests DESC LIMIT 10");
+    query(s, done, 1, "provider AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY requests DESC LIMIT 100");
+    query(s, done, 2, "COUNT(DISTINCT COALESCE(user_id, key_id)) AS clients, COUNT(*) AS requests", "");
+    // Active in the last 24 hours of the window.
+    AnalyticsScope lastDay = scope_;
+    lastDay.fromMs = std::max(scope_.fromMs, scope_.toMs - MS_PER_DAY);
+    std::swap(scope_, lastDay);
+    query(s, done, 3, "COUNT(DISTINCT COALESCE(user_id, key_id)) AS clients", "");
+    std::swap(scope_, lastDay);
+  }
+
+  void respond(Session& s) override {
+    json::Tape t[4];
+    uint32_t rows[4];
+    for (int i = 0; i < 4; ++i)
+      if ((rows[i] = rowsOf(t[i], answers_[static_cast<size_t>(i)])) == 0) return s.respondError(storeUnavailable());
+    const uint32_t all = t[2].firstChild(rows[2]);
+    const int64_t requests = all != 0 ? t[2].integerAt(all, "requests", 0) : 0;
+    std::string body;
+    json::Writer w(body);
+    w.beginObject().field("object", "client_metrics");
+    writeScope(w, scope_);
+    w.key("top_clients").beginArray();
+    for (uint32_t row = t[0].firstChild(rows[0]); row != 0; row = t[0].nextSibling(rows[0], row)) {
+      w.beginObject().field("client", t[0].stringAt(row, "client")).field("tenantId", t[0].stringAt(row, "tenant_id"));
+      writeSums(w, t[0], row);
+      w.endObject();
+    }
+    w.endArray().key("provider_distribution").beginArray();
+    for (uint32_t row = t[1].firstChild(rows[1]); row != 0; row = t[1].nextSibling(rows[1], row)) {
+      const int64_t n = t[1].integerAt(row, "requests", 0);
+      char share[16];
+      std::snprintf(share, sizeof share, "%.4f", requests > 0 ? static_cast<double>(n) / static_cast<double>(requests) : 0.0);
+      w.beginObject().field("provider", t[1].stringAt(row, "grp")).field("requests", n).key("share").raw(share);
+      w.key("cost_usd").raw(formatPico(t[1].integerAt(row, "cost_usd_pico", 0))).endObject();
+    }
+    w.endArray().key("active_clients").beginObject();
+    w.field("period", all != 0 ? t[2].integerAt(all, "clients", 0) : 0);
+    const uint32_t day = t[3].firstChild(rows[3]);
+    w.field("last_24h", day != 0 ? t[3].integerAt(day, "clients", 0) : 0).endObject();
+    w.field("requests", requests).endObject();
+    s.respondJson(200, body);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> adminUsage() { return std::make_unique<Usage>(); }
+std::unique_ptr<Handler> adminCosts() { return std::make_unique<Costs>(); }
+std::unique_ptr<Handler> clientMetrics() { return std::make_unique<ClientMetrics>(); }
+
+}  // namespace gw::handlers

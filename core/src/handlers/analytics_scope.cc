@@ -1,0 +1,58 @@
+#include "analytics_scope.h"
+
+#include "admin_common.h"
+#include "gw/key_record.h"
+#include "gw/periods.h"
+
+namespace gw::handlers {
+
+ApiError readAnalyticsScope(const Session& s, AnalyticsScope& out) {
+  const std::string& q = s.request().query;
+  if (s.principal().root) {
+    out.tenant = queryParam(q, "tenantId");
+    if (!out.tenant.empty() && !access::validId(out.tenant)) return access::invalidId("tenantId");
+  } else if (ApiError e = tenantFor(s, queryParam(q, "tenantId"), out.tenant)) {
+    return e;
+  }
+  const std::string period = queryParam(q, "period"), from = queryParam(q, "from"), to = queryParam(q, "to");
+  out.toMs = s.nowMs();
+  if (!from.empty() || !to.empty()) {
+    if (!period.empty()) return invalidValue("period", "Give either period or from/to, not both.");
+    if (from.empty() || !parseIsoTimestamp(from, out.fromMs))
+      return invalidValue("from", "from must be a UTC date (2026-11-01) or time (2026-11-01T10:00:00Z).");
+    if (!to.empty()) {
+      if (!parseIsoTimestamp(to, out.toMs))
+        return invalidValue("to", "to must be a UTC date (2026-11-30) or time (2026-11-30T10:00:00Z).");
+      if (to.size() == 10) out.toMs += MS_PER_DAY;  // a bare date names the whole day
+    }
+    if (out.toMs <= out.fromMs) return invalidValue("to", "to must be after from.");
+    out.period = "custom";
+    return {};
+  }
+  out.period = period.empty() ? "7d" : period;
+  int64_t days = 0;
+  if (out.period == "7d") days = 7;
+  else if (out.period == "30d") days = 30;
+  else if (out.period == "60d") days = 60;
+  else if (out.period == "90d") days = 90;
+  else return invalidValue("period", "period must be one of 7d, 30d, 60d, 90d.");
+  out.fromMs = out.toMs - days * MS_PER_DAY;
+  return {};
+}
+
+void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& params) {
+  sql += " WHERE created_at >= ? AND created_at < ?";
+  params.integer(scope.fromMs).integer(scope.toMs);
+  if (!scope.tenant.empty()) {
+    sql += " AND tenant_id = ?";
+    params.string(scope.tenant);
+  }
+}
+
+void writeScope(json::Writer& w, const AnalyticsScope& scope) {
+  if (scope.tenant.empty()) w.key("tenantId").null();
+  else w.field("tenantId", scope.tenant);
+  w.field("period", scope.period).field("from", isoTimestamp(scope.fromMs)).field("to", isoTimestamp(scope.toMs));
+}
+
+}  // namespace gw::handlers

@@ -1,0 +1,29 @@
+#pragma once
+// What an analytics endpoint reads: whose rows (the key's tenant; the root
+// key every tenant, or the one it names) and which time window (a period
+// such as 7d, or from/to), as a SQL filter over gateway_usage_logs.
+#include <cstdint>
+#include <string>
+
+#include "gw/json_writer.h"
+#include "gw/session.h"
+
+namespace gw::handlers {
+
+struct AnalyticsScope {
+  std::string tenant;  // empty: every tenant (the root key only)
+  std::string period;  // 7d | 30d | 60d | 90d | custom
+  int64_t fromMs = 0;
+  int64_t toMs = 0;    // exclusive
+};
+
+// Reads ?tenantId=, ?period= or ?from=&to= (UTC dates or ISO times; a bare
+// `to` date includes that day). Default: the last 7 days.
+ApiError readAnalyticsScope(const Session& s, AnalyticsScope& out);
+// Appends " WHERE created_at >= ? AND created_at < ? [AND tenant_id = ?]"
+// to `sql` and the matching values to the open params array.
+void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& params);
+// Adds "tenantId", "period", "from", "to" to an open object.
+void writeScope(json::Writer& w, const AnalyticsScope& scope);
+
+}  // namespace gw::handlers

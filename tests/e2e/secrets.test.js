@@ -1,0 +1,86 @@
+// End to end: provider keys never leak. With recognisable key values, drive
+// successes, streams, errors (including an upstream that echoes the key),
+// cache entries and admin reads, then scan every response, log line, D1 row
+// and KV value for them.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFakeUpstream } from '../support/fake_upstream.js';
+import { ADMIN_KEY, startGateway } from '../support/gateway.js';
+
+const SECRETS = {
+  OPENAI_API_KEY: 'sk-SECRETSCAN-openai-0123456789abcdef',
+  ANTHROPIC_API_KEY: 'sk-ant-SECRETSCAN-anthropic-0123456789',
+  GROQ_API_KEY: 'gsk_SECRETSCAN_groq_0123456789',
+};
+
+let upstream;
+let gw;
+const logs = [];
+const seen = [];
+
+before(async () => {
+  upstream = await startFakeUpstream();
+  gw = await startGateway(
+    {
+      ...SECRETS,
+      OPENAI_BASE_URL: upstream.url,
+      ANTHROPIC_BASE_URL: upstream.url,
+      GROQ_BASE_URL: upstream.url,
+      AI_CACHE_ENABLED: 'true',
+      AI_GATEWAY_MAX_RETRIES: '0',
+    },
+    { logs },
+  );
+});
+
+after(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+
+async function call(method, path, body, key = gw.key) {
+  const res = await fetch(gw.url + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  seen.push(JSON.stringify([...res.headers]) + (await res.text()));
+  return res.status;
+}
+
+test('no response, log line, D1 row or KV value contains a provider key', async () => {
+  const ask = (model, extra = {}) => call('POST', '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }], ...extra });
+  assert.equal(await ask('gpt-4o-mini'), 200);
+  assert.equal(await ask('gpt-4o-mini'), 200); // a cache hit
+  assert.equal(await ask('claude-haiku-4-5'), 200);
+  assert.equal(await ask('gpt-4o-mini', { stream: true, messages: [{ role: 'user', content: 'stream' }] }), 200);
+  // Upstreams that echo the key back in their errors.
+  await upstream.script([
+    { status: 401, body: { error: { message: `Incorrect API key provided: ${SECRETS.OPENAI_API_KEY}`, type: 'invalid_request_error' } } },
+    { status: 500, body: `internal error for ${SECRETS.GROQ_API_KEY}` },
+  ]);
+  assert.equal(await ask('gpt-4o-mini', { messages: [{ role: 'user', content: 'refused' }] }), 502);
+  assert.equal(await ask('llama-3.1-8b-instant', { messages: [{ role: 'user', content: 'broken' }] }), 502);
+  await call('POST', '/v1/messages', { model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+  for (const path of ['/api/v1/ai/health?history=true', '/api/v1/ai/admin/providers', '/api/v1/ai/models', '/metrics',
+    '/api/v1/ai/metrics?tenantId=acme', '/api/ai-gateway/cache?tenantId=acme', '/api/v1/ai/admin/tenants/acme'])
+    await call('GET', path, undefined, ADMIN_KEY);
+  await new Promise((r) => setTimeout(r, 500)); // rows and stores written after the responses
+
+  const kv = await gw.kv();
+  const stored = [];
+  for (const { name } of (await kv.list()).keys) stored.push(name + (await kv.get(name)));
+  for (const table of ['gateway_usage_logs', 'cache_entries', 'user_preferences', 'd1_migrations'])
+    stored.push(JSON.stringify(await gw.sql(`SELECT * FROM ${table}`)));
+  assert.ok((await gw.sql('SELECT COUNT(*) AS n FROM gateway_usage_logs'))[0].n >= 7, 'the usage rows were written');
+  assert.ok(logs.join('').length > 0, 'log lines were captured');
+  // The echoed errors did reach the client (with the key redacted): the scan looks where a leak would be.
+  assert.ok(seen.some((t) => t.includes('Incorrect API key provided: [redacted]')));
+  assert.ok(logs.some((l) => l.includes('"event":"chat_completion"')));
+  for (const [name, value] of Object.entries(SECRETS)) {
+    for (const [where, texts] of [['responses', seen], ['logs', logs], ['stores', stored]]) {
+      const leak = texts.find((t) => t.includes(value));
+      assert.equal(leak, undefined, `${name} leaked into ${where}: ${leak?.slice(0, 200)}`);
+    }
+  }
+});
