@@ -423,6 +423,17 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
       v.fail("AI_QUOTA_MONTHLY_SPEND_LIMIT", "expected a USD amount such as 10.00, got '" + spend->second + "'");
     else c.access.userDefaults.monthlySpendPico = micros * 1000000;
   }
+  auto level = env.vars.find("LOG_LEVEL");
+  if (level != env.vars.end() && !level->second.empty()) {
+    c.logLevel = logLevelOf(level->second);
+    if (c.logLevel < 0) v.fail("LOG_LEVEL", "expected debug, info, warn or error, got '" + level->second + "'");
+  }
+  auto prompts = env.vars.find("LOG_PROMPTS");
+  if (prompts != env.vars.end() && !prompts->second.empty()) {
+    if (prompts->second == "true" || prompts->second == "1") c.logPrompts = true;
+    else if (prompts->second == "false" || prompts->second == "0") c.logPrompts = false;
+    else v.fail("LOG_PROMPTS", "expected true or false, got '" + prompts->second + "'");
+  }
   auto cache = env.vars.find("AI_CACHE_ENABLED");
   if (cache != env.vars.end() && !cache->second.empty()) {
     if (cache->second == "false" || cache->second == "0") c.cache.enabled = false;
@@ -466,6 +477,13 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
 }
 
 }  // namespace
+
+int logLevelOf(std::string_view name) {
+  static constexpr std::string_view LEVELS[] = {"debug", "info", "warn", "error"};
+  for (int i = 0; i < 4; ++i)
+    if (name == LEVELS[i]) return i;
+  return -1;
+}
 
 std::string envPrefix(std::string_view providerId) {
   std::string out;
@@ -525,7 +543,8 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "AI_QUOTA_MONTHLY_LIMIT",     "AI_QUOTA_MONTHLY_SPEND_LIMIT", "AI_RATE_LIMIT_RPM",
                 "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS",
                 "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS", "AI_GATEWAY_FIRST_BYTE_TIMEOUT",
-                "AI_GATEWAY_STREAM_IDLE_TIMEOUT", "AI_CACHE_TTL_SECONDS", "AI_CACHE_ENABLED", "AI_CACHE_MEMORY_MS"};
+                "AI_GATEWAY_STREAM_IDLE_TIMEOUT", "AI_CACHE_TTL_SECONDS", "AI_CACHE_ENABLED", "AI_CACHE_MEMORY_MS",
+                "LOG_LEVEL", "LOG_PROMPTS"};
   names.digests = {"ADMIN_API_KEY", "METRICS_TOKEN"};
   const uint32_t providers = doc.find(0, "providers");
   if (providers == 0 || doc.kind(providers) != Kind::Array) return names;

@@ -299,6 +299,7 @@ void Session::abortFetch(uint32_t id) {
 }
 
 void Session::log(std::string_view level, std::string_view record) {
+  if (config_ && logLevelOf(level) < config_->logLevel) return;  // below LOG_LEVEL
   json::Writer w = outbox_.beginEffect("log");
   w.field("level", level).field("request_id", requestId_).key("record").raw(record);
   outbox_.endEffect();

@@ -273,3 +273,28 @@ TEST_CASE("every analytics route keeps a key to its own tenant") {
     CHECK(own.body.find("globex") == std::string::npos);
   }
 }
+
+TEST_CASE("log lines carry prompt text only with LOG_PROMPTS, and LOG_LEVEL drops the quieter ones") {
+  FakeHost plain;
+  auto quiet = plain.chat(HELLO);
+  REQUIRE(quiet.logs.size() == 1);
+  CHECK(quiet.logs[0].find("Say hello") == std::string::npos);
+
+  FakeHost prompts(Vars{{"LOG_PROMPTS", "true"}});
+  auto logged = prompts.chat(HELLO);
+  REQUIRE(logged.logs.size() == 1);
+  CHECK(json::parse(logged.logs[0])["prompt"] == "Say hello");
+
+  FakeHost errorsOnly(Vars{{"LOG_LEVEL", "error"}});
+  CHECK(errorsOnly.chat(HELLO).logs.empty());
+  ScriptedReply boom;
+  boom.status = 500;
+  boom.chunks = {R"({"error":{"message":"boom"}})"};
+  for (int i = 0; i < 3; ++i) errorsOnly.replies.push_back(boom);
+  CHECK(errorsOnly.chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]})").logs.size() == 1);
+
+  FakeHost bad(Vars{{"LOG_LEVEL", "loud"}});
+  auto refused = bad.chat(HELLO);
+  CHECK(refused.status == 500);
+  CHECK(refused.body.find("LOG_LEVEL") != std::string::npos);
+}

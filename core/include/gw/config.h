@@ -134,6 +134,8 @@ struct Config {
   BreakerPolicy breaker;
   RoutePolicy routePolicy = RoutePolicy::Ordered;
   CacheConfig cache;
+  int logLevel = 1;         // LOG_LEVEL: 0 debug, 1 info, 2 warn, 3 error; lines below it are not written
+  bool logPrompts = false;  // LOG_PROMPTS: the request log line carries the last user message
   int64_t requestTimeoutMs = 30000;
   int64_t firstByteTimeoutMs = 0;       // 0: only the request timeout applies
   int64_t streamIdleTimeoutMs = 30000;  // a stream silent this long ends with an error event
@@ -173,6 +175,8 @@ struct EnvNames {
   std::vector<std::string> digests;  // secrets the core checks callers against, by digest only
 };
 
+// debug 0, info 1, warn 2, error 3; -1 for anything else.
+int logLevelOf(std::string_view name);
 // "azure-openai" -> "AZURE_OPENAI"
 std::string envPrefix(std::string_view providerId);
 const char* wireFormatName(WireFormat f);

@@ -499,6 +499,8 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
   json::Writer w(record);
   w.beginObject().field("event", logEvent()).field("status", status).field("outcome", outcome);
   w.field("model", req_.model).field("stream", req_.stream);
+  // Prompt text only when the operator asked for it (LOG_PROMPTS), and cut short.
+  if (s.config().logPrompts) w.field("prompt", std::string_view(req_.lastUserText).substr(0, 2000));
   if (demo_) w.field("provider", "demo");
   else if (target_.provider != nullptr) w.field("provider", target_.provider->id).field("upstream_model", target_.upstream);
   w.field("attempts", sent_).field("duration_ms", s.nowMs() - s.startedMs()).field("cache", cacheStatus_);
