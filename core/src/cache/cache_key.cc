@@ -34,7 +34,6 @@ void canonicalNumber(const json::Tape& t, uint32_t node, std::string& out) {
   out += buf;
 }
 
-void canonicalString(const json::Tape& t, uint32_t node, std::string& out) { json::appendEscaped(out, t.string(node)); }
 
 // An object's members sorted by decoded key, those `skip` names left out.
 template <typename Skip>
@@ -72,7 +71,7 @@ void canonicalJson(const json::Tape& t, uint32_t node, std::string& out) {
       out.push_back(']');
       return;
     }
-    case Kind::String: return canonicalString(t, node, out);
+    case Kind::String: return json::appendEscaped(out, t.string(node));
     case Kind::Number: return canonicalNumber(t, node, out);
     case Kind::True: out += "true"; return;
     case Kind::False: out += "false"; return;

@@ -84,7 +84,6 @@ void ChatPipeline::leaveFlight(Session& s) {
 
 void ChatPipeline::serveHit(Session& s, const cache::Entry& e) {
   cacheStatus_ = "HIT";
-  hit_ = true;
   // Free to the caller: the original usage is reported, nothing is charged.
   usage_ = e.usage;
   cost_ = Cost{};

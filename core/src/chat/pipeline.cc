@@ -530,7 +530,7 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
   row.model = req_.model;
   row.upstreamModel = target_.upstream;
   row.usage = usage_;
-  row.cost = hit_ ? Cost{} : cost_;
+  row.cost = cost_;  // zero for a hit (serveHit)
   if (streamStartMs_ >= 0) row.ttftMs = streamStartMs_ - s.startedMs();
   row.status = status;
   row.stream = req_.stream;

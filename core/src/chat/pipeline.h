@@ -144,7 +144,6 @@ class ChatPipeline : public Handler {
   cache::Decision cache_;
   std::string cacheKey_, cacheStorageKey_, cacheScope_;
   const char* cacheStatus_ = "BYPASS";  // x-aigw-cache
-  bool hit_ = false;                    // answered from the cache: nothing reserved, nothing charged
   bool leading_ = false;                // other sessions may wait on this one's answer
   std::string storedEntry_;             // the entry this request stored, for them
   std::unique_ptr<CompletionRecorder> recorder_;  // a stream's answer, for the cache

@@ -57,12 +57,13 @@ class Analytics : public Handler {
   virtual void respond(Session& s) = 0;
 
   // Runs `select ... FROM gateway_usage_logs <scope> <tail>` into answers_[i].
+  // `window` narrows the time range (default: the request's).
   void query(Session& s, const std::shared_ptr<Join>& done, size_t i, std::string_view select, std::string_view tail,
-             std::initializer_list<int64_t> extra = {}) {
+             std::initializer_list<int64_t> extra = {}, const AnalyticsScope* window = nullptr) {
     std::string sql = "SELECT " + std::string(select) + " FROM gateway_usage_logs", params;
     json::Writer w(params);
     w.beginArray();
-    scopeFilter(scope_, sql, w);
+    scopeFilter(window != nullptr ? *window : scope_, sql, w);
     for (int64_t v : extra) w.integer(v);
     w.endArray();
     sql += " ";
@@ -168,9 +169,7 @@ class Costs : public Analytics {
     AnalyticsScope monthScope = scope_;
     monthScope.fromMs = month_.startMs;
     monthScope.toMs = s.nowMs() + 1;
-    std::swap(scope_, monthScope);
-    query(s, done, 4, "SUM(cost_usd_pico) AS cost_usd_pico, SUM(cost_brl_pico) AS cost_brl_pico", "");
-    std::swap(scope_, monthScope);
+    query(s, done, 4, "SUM(cost_usd_pico) AS cost_usd_pico, SUM(cost_brl_pico) AS cost_brl_pico", "", {}, &monthScope);
   }
 
   void respond(Session& s) override {
@@ -263,9 +262,7 @@ class ClientMetrics : public Analytics {
     // Active in the last 24 hours of the window.
     AnalyticsScope lastDay = scope_;
     lastDay.fromMs = std::max(scope_.fromMs, scope_.toMs - MS_PER_DAY);
-    std::swap(scope_, lastDay);
-    query(s, done, 3, "COUNT(DISTINCT COALESCE(user_id, key_id)) AS clients", "");
-    std::swap(scope_, lastDay);
+    query(s, done, 3, "COUNT(DISTINCT COALESCE(user_id, key_id)) AS clients", "", {}, &lastDay);
   }
 
   void respond(Session& s) override {

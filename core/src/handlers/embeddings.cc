@@ -273,7 +273,7 @@ class Embeddings : public Handler {
     row.cost = cost;
     row.status = status;
     if (status >= 400) row.errorClass = outcome, row.errorMessage = error;
-    row.attempts = target_.provider != nullptr && status != 400 ? 1 : 0;
+    row.attempts = fetchId_ != 0 ? 1 : 0;  // one upstream call, once one was made
     recordUsage(s, row);
     std::string record;
     json::Writer w(record);
