@@ -229,8 +229,10 @@ void readGateway(const View& g, Config& c, Validator& v) {
   v.boolean(g, "cache_multiple_choices", p, c.cache.multipleChoices);
   v.integer(g, "cache_max_entry_bytes", p, c.cache.maxEntryBytes, 1024, 25 << 20);
   v.integer(g, "cache_memory_ms", p, c.cache.memoryMs, 0, 3600000);
-  c.cache.sharedTenants.clear();
+  if (g.member("cache_shared_tenants").present()) c.cache.sharedTenants.clear();
   v.strings(g, "cache_shared_tenants", p, c.cache.sharedTenants, "expected an array of tenant ids", 1000, true);
+  if (g.member("default_fallbacks").present()) c.defaultFallbacks.clear();
+  v.strings(g, "default_fallbacks", p, c.defaultFallbacks, "expected an array of at most 8 model names", 8, true);
   std::string demo;
   v.string(g, "demo", p, demo, false);
   if (!demo.empty()) {
@@ -592,6 +594,17 @@ Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrid
                "'" + c.models[i].fallbacks[j] + "' is not another registered model of the same kind");
     }
   if (v.ok()) applyEnvironment(env, c, v);
+  // What the admin API stored wins over the environment: it is the later word.
+  if (v.ok() && patched) {
+    const uint32_t g = patch.find(0, "gateway");
+    if (g != 0 && patch.kind(g) == Kind::Object) readGateway(View(&patch, g), c, v);
+  }
+  for (size_t j = 0; j < c.defaultFallbacks.size() && v.ok(); ++j) {
+    const ModelConfig* f = c.model(c.defaultFallbacks[j]);
+    if (f == nullptr || f->kind != ModelKind::Chat)
+      v.fail("gateway.default_fallbacks[" + std::to_string(j) + "]",
+             "'" + c.defaultFallbacks[j] + "' is not a registered chat model");
+  }
   if (v.ok() && c.provider(c.defaultProvider) == nullptr)
     v.fail("gateway.default_provider", "unknown provider '" + c.defaultProvider + "'");
   if (v.ok() && c.retryMaxMs < c.retryBaseMs) v.fail("gateway.retry_max_ms", "must be >= retry_base_ms");

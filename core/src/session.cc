@@ -2,6 +2,7 @@
 
 #include "gw/json_writer.h"
 #include "access/authenticate.h"
+#include "handlers/config_override.h"
 
 namespace gw {
 
@@ -9,7 +10,6 @@ namespace {
 
 constexpr std::string_view KV_BINDING = "GATEWAY_KV";
 constexpr std::string_view D1_BINDING = "DB";
-constexpr std::string_view CONFIG_OVERRIDE_KEY = "config:override";
 
 void writeHeaders(json::Writer& w, const Headers& headers) {
   w.key("headers").beginObject();
@@ -51,7 +51,7 @@ void Session::begin() {
     // per instance; concurrent sessions keep serving the current config.
     state_.refreshInFlight = true;
     readingConfig_ = true;
-    kvGet(CONFIG_OVERRIDE_KEY, [](Session& s, const EffectResult& r) { s.onConfigOverride(r.ok, r.data); });
+    kvGet(handlers::CONFIG_OVERRIDE_KEY, [](Session& s, const EffectResult& r) { s.onConfigOverride(r.ok, r.data); });
     return;
   }
   startHandler();

@@ -71,6 +71,9 @@ const Route ROUTES[] = {
     {"GET", "/api/ai-gateway/metrics", "", USER_KEY},
     {"GET", "/metrics", "", ADMIN_KEY},
     {"DELETE", "/api/ai-gateway/cache", "?model=gpt-4o-mini", TENANT_ADMIN_KEY},
+    {"POST", "/api/ai-gateway/models", "", ADMIN_KEY},
+    {"PUT", "/api/ai-gateway/models/gpt-4o", "", ADMIN_KEY},
+    {"PUT", "/api/ai-gateway/config", "", ADMIN_KEY},
     {"POST", "/v1/chat/completions", "", nullptr},
 };
 constexpr size_t ROUTE_COUNT = sizeof(ROUTES) / sizeof(ROUTES[0]);

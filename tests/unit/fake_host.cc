@@ -251,6 +251,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         res.logs.push_back(std::string(b.tape.raw(b.tape.find(e, "record"))));
       } else if (type == "kv_put") {
         kv[str(b.tape, e, "key")] = bodyOf(b, e);
+        kvTtl[str(b.tape, e, "key")] = b.tape.integerAt(e, "expiration_ttl", 0);
         gateway.feed(session, meta(id, "kv_done", nowMs, ",\"ok\":true"), "");
       } else if (type == "kv_delete") {
         kv.erase(str(b.tape, e, "key"));

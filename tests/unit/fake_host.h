@@ -91,6 +91,7 @@ class FakeHost {
   Gateway gateway;
   GwStatus configureStatus;
   std::map<std::string, std::string> kv;
+  std::map<std::string, int64_t> kvTtl;  // expiration_ttl of each put (0: none)
   std::map<std::string, std::map<std::string, std::string>> ledgers;  // tenant -> the Durable Object's stored entries
   std::map<std::string, ledger::Ledger> openLedgers;  // tenant -> the Durable Object's loaded ledger
   std::vector<std::string> ledgerOps;          // every op sent, in order

@@ -108,6 +108,38 @@ TEST_CASE("every client request leaves one usage row: success, failure, cache hi
   CHECK(r[6]["cache_status"] == "BYPASS");
 }
 
+TEST_CASE("requests refused before the handler runs leave a row too: quota 429s and attribution 403s") {
+  FakeHost h;
+  const std::string admin = std::string("Bearer ") + gw::testing::ADMIN_KEY;
+  REQUIRE(h.request("PUT", "/api/v1/ai/admin/quotas/alice", R"({"tenantId":"acme","limits":{"dailyRequests":1}})",
+                    {{"authorization", admin}})
+              .status == 200);
+  h.replies.push_back(gw::testing::openaiReply("Hello!"));
+  REQUIRE(h.chat(HELLO).status == 200);
+  h.chat(HELLO);  // refused by the ledger
+  h.nowMs += 2000;
+  REQUIRE(h.chat(HELLO).status == 429);  // refused by the snapshot, before the handler
+  REQUIRE(h.request("POST", "/v1/embeddings", R"({"model":"text-embedding-3-small","input":"hi"})").status == 429);
+  REQUIRE(h.request("POST", "/v1/chat/completions", HELLO, {{"x-aigw-user", "bad user!"}}).status == 400);
+  json r = rows(h);
+  REQUIRE(r.size() == 5);
+  for (int i = 1; i <= 3; ++i) {
+    CHECK(r[i]["status"] == 429);
+    CHECK(r[i]["error_class"] == "insufficient_quota");
+    CHECK(r[i]["tenant_id"] == "acme");
+    CHECK(r[i]["user_id"] == "alice");
+    CHECK(r[i]["attempts"] == 0);
+    CHECK(r[i]["cost_usd_pico"] == 0);
+  }
+  CHECK(r[2]["api_type"] == "chat_completion");
+  CHECK(r[3]["api_type"] == "embeddings");
+  CHECK(r[4]["status"] == 400);
+  CHECK(r[4]["error_class"] == "invalid_value");
+  // Admin calls are no client traffic: no rows.
+  CHECK(h.request("GET", "/api/v1/ai/admin/keys?tenantId=acme", "", {{"authorization", admin}}).status == 200);
+  CHECK(rows(h).size() == 5);
+}
+
 namespace {
 
 // 100 rows for acme with latencies 1..100 ms (1..60 on OpenAI, 61..100 on

@@ -145,11 +145,13 @@ struct Config {
   int64_t maxBodyBytes = 1 << 20;
   int64_t maxUpstreamBodyBytes = 32 << 20;
   int64_t defaultMaxTokens = 2000;
-  int64_t configRefreshMs = 30000;
+  int64_t configRefreshMs = 1000;  // how long an instance serves without re-reading the KV override
   int64_t usdBrlRateMicro = 5400000;  // BRL per USD × 10^6
   std::string defaultModel = "gpt-4o-mini";
   std::string defaultProvider = "openai";
   bool allowUnknownModels = false;
+  // Tried in order when a chat model that has no fallbacks of its own fails.
+  std::vector<std::string> defaultFallbacks;
   DemoMode demoMode = DemoMode::Auto;
   AccessConfig access;
   std::vector<ProviderConfig> providers;

@@ -92,6 +92,9 @@ class Handler {
   virtual ~Handler() = default;
   virtual bool needsConfig() const { return true; }
   virtual Access access() const { return Access::Client; }
+  // Metered endpoints: the api_type of their usage rows (also for requests
+  // refused before the handler ran).
+  virtual const char* apiType() const { return nullptr; }
   virtual void start(Session& s) = 0;
   virtual void onFetchHead(Session&, uint32_t /*id*/, int /*status*/, const json::Tape& /*meta*/,
                            uint32_t /*headers*/) {}
@@ -124,6 +127,7 @@ class Session {
   // For handlers.
   uint32_t id() const { return id_; }
   GatewayState& state() { return state_; }
+  const Handler& handler() const { return *handler_; }
   const Config& config() const { return *config_; }
   const RequestEnvelope& request() const { return envelope_; }
   const std::string& body() const { return body_; }

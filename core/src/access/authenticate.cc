@@ -1,7 +1,9 @@
 #include "authenticate.h"
 
-#include "gw/sha256.h"
+#include "gw/json_writer.h"
 #include "gw/key_record.h"
+#include "gw/sha256.h"
+#include "gw/usage_log.h"
 
 namespace gw {
 
@@ -39,6 +41,24 @@ bool readCredential(const RequestEnvelope& r, Credential& out) {
   return !out.value.empty() && out.value.size() <= MAX_KEY_CHARS && printable(out.value);
 }
 
+// A refusal once the key is known: a metered request still gets its usage
+// row and log line, so refused traffic shows in the analytics.
+void refuse(Session& s, const ApiError& e, const Headers& extra = {}) {
+  if (const char* apiType = s.handler().apiType()) {
+    UsageRecord row;
+    row.apiType = apiType;
+    row.status = e.status;
+    row.errorClass = e.code;
+    row.errorMessage = e.message;
+    recordUsage(s, row);
+    std::string record;
+    json::Writer w(record);
+    w.beginObject().field("event", apiType).field("status", e.status).field("outcome", e.code).endObject();
+    s.log("info", record);
+  }
+  s.respondError(e, extra);
+}
+
 ApiError quotaBlocked(std::string message) {
   ApiError e = invalidRequest(std::move(message), "", "insufficient_quota");
   e.status = 429;
@@ -53,8 +73,8 @@ void checkSnapshot(Session& s, std::string_view snapshot) {
   if (!t.parse(snapshot) || t.kind(t.root()) != json::Kind::Object) return s.admit();
   uint32_t enabled = t.find(t.root(), "enabled");
   if (enabled != 0 && t.kind(enabled) == json::Kind::False)
-    return s.respondError(serverError(503, "Serving is switched off for this tenant.", "service_unavailable",
-                                      "tenant_disabled"));
+    return refuse(s, serverError(503, "Serving is switched off for this tenant.", "service_unavailable",
+                                 "tenant_disabled"));
   uint32_t blocked = t.find(t.root(), "blocked");
   if (blocked == 0 || t.kind(blocked) != json::Kind::Object) return s.admit();
   const Principal& p = s.principal();
@@ -65,8 +85,8 @@ void checkSnapshot(Session& s, std::string_view snapshot) {
     if (untilMs <= s.nowMs()) continue;
     std::string text = t.stringAt(entry, "message");
     const int64_t retrySeconds = (untilMs - s.nowMs() + 999) / 1000;
-    return s.respondError(quotaBlocked(text.empty() ? "Quota exhausted." : text),
-                          {{"retry-after", std::to_string(retrySeconds)}});
+    return refuse(s, quotaBlocked(text.empty() ? "Quota exhausted." : text),
+                  {{"retry-after", std::to_string(retrySeconds)}});
   }
   s.admit();
 }
@@ -100,9 +120,8 @@ void admitKey(Session& s, Access access, const access::KeyRecord& k, const Crede
   p.limits = k.limits;
   if (access == Access::Admin && !p.admin)
     return s.respondError(forbidden("This API key cannot use admin routes.", "authorization", "admin_required"));
-  if (ApiError e = narrowAttribution("x-aigw-user", s.request().header("x-aigw-user"), p.userId)) return s.respondError(e);
-  if (ApiError e = narrowAttribution("x-aigw-agent", s.request().header("x-aigw-agent"), p.agentId))
-    return s.respondError(e);
+  if (ApiError e = narrowAttribution("x-aigw-user", s.request().header("x-aigw-user"), p.userId)) return refuse(s, e);
+  if (ApiError e = narrowAttribution("x-aigw-agent", s.request().header("x-aigw-agent"), p.agentId)) return refuse(s, e);
   if (access == Access::Metered) return fastCheck(s);
   s.admit();
 }

@@ -31,11 +31,13 @@ ApiError ChatPipeline::buildChain(Session& s) {
     route_ = "demo";
     return {};
   }
-  // The request's `models`, else the registry's fallbacks for the model.
+  // The request's `models`, else the registry's fallbacks for the model,
+  // else the gateway's default chain.
   const bool fromRequest = !req_.fallbackModels.empty();
-  static const std::vector<std::string> NONE;
   const std::vector<std::string>& names =
-      fromRequest ? req_.fallbackModels : (target_.model != nullptr ? target_.model->fallbacks : NONE);
+      fromRequest ? req_.fallbackModels
+                  : (target_.model != nullptr && !target_.model->fallbacks.empty() ? target_.model->fallbacks
+                                                                                   : c.defaultFallbacks);
   auto add = [this](Target t) {
     if (std::none_of(chain_.begin(), chain_.end(), [&](const Target& x) { return targetId(x) == targetId(t); }))
       chain_.push_back(std::move(t));

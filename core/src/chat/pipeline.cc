@@ -497,7 +497,7 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
   if (leading_) landFlight(s);
   std::string record;
   json::Writer w(record);
-  w.beginObject().field("event", logEvent()).field("status", status).field("outcome", outcome);
+  w.beginObject().field("event", apiType()).field("status", status).field("outcome", outcome);
   w.field("model", req_.model).field("stream", req_.stream);
   // Prompt text only when the operator asked for it (LOG_PROMPTS), and cut short.
   if (s.config().logPrompts) w.field("prompt", std::string_view(req_.lastUserText).substr(0, 2000));
@@ -525,7 +525,7 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
   s.log(status >= 500 ? "error" : "info", record);
 
   UsageRecord row;
-  row.apiType = logEvent();
+  row.apiType = apiType();
   row.provider = demo_ ? "demo" : (target_.provider != nullptr ? std::string_view(target_.provider->id) : "");
   row.model = req_.model;
   row.upstreamModel = target_.upstream;

@@ -38,7 +38,7 @@ class ChatPipeline : public Handler {
   // Produces the OpenAI chat request for the client's body. The default reads
   // the body as one; other endpoints translate into `translated`.
   virtual ApiError translateRequest(Session& s, std::string& translated, bool& useTranslated);
-  virtual const char* logEvent() const { return "chat_completion"; }
+  const char* apiType() const override { return "chat_completion"; }
   bool useCache_ = true;  // the generate API's useCache
 
  private:

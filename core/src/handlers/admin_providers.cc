@@ -8,6 +8,7 @@
 // the whole config with the change has been validated; this instance applies
 // them at once, the others at their next config refresh.
 #include "admin_common.h"
+#include "config_override.h"
 #include "gw/json_writer.h"
 #include "handlers.h"
 
@@ -16,8 +17,6 @@ namespace gw::handlers {
 namespace {
 
 using json::Kind;
-
-constexpr std::string_view OVERRIDE_KEY = "config:override";
 
 ApiError rootOnly(const Session& s) {
   if (s.principal().root) return {};
@@ -71,40 +70,6 @@ ApiError checkPatch(const json::Tape& t) {
   return {};
 }
 
-// The override document with `patch` merged into provider `id`'s row (rows
-// of other providers, and the rest of the document, are kept as they are).
-std::string mergeProviderPatch(std::string_view current, const std::string& id, const json::Tape& patch) {
-  json::Tape o;
-  const bool have = !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
-  std::string out;
-  json::Writer w(out);
-  w.beginObject();
-  uint32_t oldRow = 0;
-  if (have)
-    for (uint32_t k = o.firstChild(0); k != 0; k = o.nextSibling(0, k + 1)) {
-      if (o.stringEquals(k, "providers")) continue;
-      w.key(o.string(k)).raw(o.raw(k + 1));
-    }
-  w.key("providers").beginArray();
-  const uint32_t rows = have ? o.find(0, "providers") : 0;
-  if (rows != 0 && o.kind(rows) == Kind::Array)
-    for (uint32_t r = o.firstChild(rows); r != 0; r = o.nextSibling(rows, r)) {
-      if (o.kind(r) == Kind::Object && o.stringAt(r, "id") == id) oldRow = r;
-      else w.raw(o.raw(r));
-    }
-  w.beginObject().field("id", id);
-  if (oldRow != 0)
-    for (uint32_t k = o.firstChild(oldRow); k != 0; k = o.nextSibling(oldRow, k + 1)) {
-      const std::string name = o.string(k);
-      if (name == "id" || patch.find(0, name) != 0) continue;
-      w.key(name).raw(o.raw(k + 1));
-    }
-  for (uint32_t k = patch.firstChild(0); k != 0; k = patch.nextSibling(0, k + 1))
-    w.key(patch.string(k)).raw(patch.raw(k + 1));
-  w.endObject().endArray().endObject();
-  return out;
-}
-
 class PatchProvider : public Handler {
  public:
   PatchProvider(std::string id, bool toggle) : id_(std::move(id)), toggle_(toggle) {}
@@ -116,31 +81,21 @@ class PatchProvider : public Handler {
     patchText_ = toggle_ ? std::string(p->enabled ? R"({"enabled":false})" : R"({"enabled":true})") : s.body();
     if (ApiError e = parseObject(patchText_, patch_)) return s.respondError(e);
     if (ApiError e = checkPatch(patch_)) return s.respondError(e);
-    // The override as stored now (another instance may have changed it).
-    s.kvGet(OVERRIDE_KEY, [this](Session& s, const EffectResult& r) { apply(s, r.ok ? r.data : std::string_view()); });
+    changeOverride(
+        s,
+        [this](std::string_view current, std::string& next) {
+          next = mergeOverrideRow(current, "providers", id_, patch_);
+          return ApiError{};
+        },
+        [this](Session& s) {
+          std::string body;
+          json::Writer w(body);
+          if (const ProviderConfig* p = findProvider(s, id_)) writeProviderState(w, *p, s.state(), s.nowMs());
+          s.respondJson(200, body);
+        });
   }
 
  private:
-  void apply(Session& s, std::string_view current) {
-    std::string next = mergeProviderPatch(current, id_, patch_);
-    GatewayState& st = s.state();
-    Result<Config> candidate = loadConfig(st.bundledConfig, next, st.env);
-    if (!candidate.ok())
-      return s.respondError(invalidValue("body", "The change would make the configuration invalid: " +
-                                                     candidate.status().message));
-    s.kvPut(OVERRIDE_KEY, next, [this, next](Session& s, const EffectResult& r) {
-      if (!r.ok)
-        return s.respondError(serverError(503, "Could not store the change; try again.", "service_unavailable",
-                                          "kv_unavailable"));
-      s.state().rebuild(next);
-      s.state().lastRefreshMs = s.nowMs();
-      std::string body;
-      json::Writer w(body);
-      if (const ProviderConfig* p = findProvider(s, id_)) writeProviderState(w, *p, s.state(), s.nowMs());
-      s.respondJson(200, body);
-    });
-  }
-
   std::string id_;
   bool toggle_;
   std::string patchText_;

@@ -52,6 +52,7 @@ void appendBase64Floats(std::string& out, const json::Tape& t, uint32_t values) 
 class Embeddings : public Handler {
  public:
   Access access() const override { return Access::Metered; }
+  const char* apiType() const override { return "embeddings"; }
   void start(Session& s) override {
     const Config& c = s.config();
     if (ApiError e = bodyTooLarge(s)) return fail(s, e);
@@ -266,7 +267,7 @@ class Embeddings : public Handler {
 
   void log(Session& s, int status, std::string_view outcome, const Cost& cost, std::string_view error = {}) {
     UsageRecord row;
-    row.apiType = "embeddings";
+    row.apiType = apiType();
     if (target_.provider != nullptr) row.provider = target_.provider->id, row.upstreamModel = target_.upstream;
     row.model = model_;
     row.usage = usage_;

@@ -93,7 +93,7 @@ class Generate : public chat::ChatPipeline {
   Generate() : ChatPipeline(DIALECT) {}
 
  protected:
-  const char* logEvent() const override { return "generate"; }
+  const char* apiType() const override { return "generate"; }
 
   ApiError translateRequest(Session& s, std::string& out, bool& useTranslated) override {
     useTranslated = true;

@@ -22,6 +22,15 @@ std::unique_ptr<Handler> patchProvider(std::string id, bool toggle);
 // `history`: the provider's probe history (a JSON array), when asked for.
 void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs,
                         std::string_view history = {});
+// The model registry (GET/POST /api/ai-gateway/models, GET/PUT/DELETE /api/ai-gateway/models/:id).
+std::unique_ptr<Handler> listRegistry();
+std::unique_ptr<Handler> createRegistryModel();
+std::unique_ptr<Handler> registryModel(const std::string& method, std::string id);
+// One registry row; `admin` adds what the registry admin edits (enabled, fallbacks, …).
+void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, bool admin);
+bool hasCapability(const ModelConfig& m, std::string_view name);
+// GET/PUT /api/ai-gateway/config
+std::unique_ptr<Handler> gatewaySettings(const std::string& method);
 std::unique_ptr<Handler> createKey();
 std::unique_ptr<Handler> listKeys();
 std::unique_ptr<Handler> revokeKey(std::string id);

@@ -17,7 +17,7 @@ class Messages : public chat::ChatPipeline {
     useTranslated = true;
     return anthropic_ingress::translateRequest(s.body(), translated);
   }
-  const char* logEvent() const override { return "messages"; }
+  const char* apiType() const override { return "messages"; }
 };
 
 }  // namespace

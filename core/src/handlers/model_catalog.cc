@@ -13,6 +13,54 @@ namespace {
 // USD per 1M tokens as a decimal string ("0.15").
 std::string perMillion(int64_t micro) { return formatPico(micro * 1000000); }
 
+}  // namespace
+
+bool hasCapability(const ModelConfig& m, std::string_view name) {
+  if (name.empty()) return true;
+  for (auto cap : capabilityNames(m.capabilities))
+    if (cap == name) return true;
+  return false;
+}
+
+void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, bool admin) {
+  const bool configured = p.configured();
+  const bool isEmbedding = m.kind == ModelKind::Embedding;
+  w.beginObject().field("id", m.id).field("object", "model").field("type", isEmbedding ? "embedding" : "chat");
+  w.field("provider", m.provider).field("provider_name", p.name).field("upstream", m.upstream);
+  w.key("aliases").beginArray();
+  for (const auto& a : m.aliases) w.string(a);
+  w.endArray().key("capabilities").beginArray();
+  for (auto name : capabilityNames(m.capabilities)) w.string(name);
+  w.endArray();
+  // The admin view prices in the registry's own shape, so a row read can be written back.
+  w.key(admin ? "price" : "pricing").beginObject();
+  if (!admin) w.field("currency", "USD").field("unit", "1M tokens");
+  w.key("input").raw(perMillion(m.price.input));
+  if (!isEmbedding) w.key("output").raw(perMillion(m.price.output)).key("cached_input").raw(perMillion(m.price.cachedInput));
+  if (m.price.cacheWrite > 0) w.key("cache_write").raw(perMillion(m.price.cacheWrite));
+  w.endObject();
+  w.field("context_window", m.contextWindow);
+  if (isEmbedding) w.field("dimensions", m.dimensions);
+  else w.field("max_output", m.maxOutput);
+  w.field("quality", m.quality);
+  // Available: calls reach the provider (or, for demo, the built-in upstream).
+  w.field("available", configured);
+  w.field("availability", configured ? "configured"
+                                      : (p.requiresBaseUrl ? "needs " + envPrefix(p.id) + "_BASE_URL"
+                                                           : "needs " + p.apiKeySecret));
+  w.field("recommended", m.recommended && configured);
+  w.field("created", m.created);
+  if (admin) {
+    w.field("enabled", m.enabled).field("provider_enabled", p.enabled).field("max_tokens_param", m.maxTokensParam);
+    w.key("fallbacks").beginArray();
+    for (const auto& f : m.fallbacks) w.string(f);
+    w.endArray();
+  }
+  w.endObject();
+}
+
+namespace {
+
 class ModelCatalog : public Handler {
  public:
   void start(Session& s) override {
@@ -32,34 +80,9 @@ class ModelCatalog : public Handler {
       if (!provider.empty() && provider != m.provider) continue;
       if (!type.empty() && type != (isEmbedding ? "embedding" : "chat")) continue;
       if (available == "true" && !configured) continue;
-      bool hasCapability = capability.empty();
-      std::vector<std::string_view> caps = capabilityNames(m.capabilities);
-      for (auto name : caps) hasCapability = hasCapability || name == capability;
-      if (!hasCapability) continue;
+      if (!hasCapability(m, capability)) continue;
 
-      w.beginObject().field("id", m.id).field("object", "model").field("type", isEmbedding ? "embedding" : "chat");
-      w.field("provider", m.provider).field("provider_name", p->name).field("upstream", m.upstream);
-      w.key("aliases").beginArray();
-      for (const auto& a : m.aliases) w.string(a);
-      w.endArray().key("capabilities").beginArray();
-      for (auto name : caps) w.string(name);
-      w.endArray();
-      w.key("pricing").beginObject().field("currency", "USD").field("unit", "1M tokens");
-      w.key("input").raw(perMillion(m.price.input));
-      if (!isEmbedding) w.key("output").raw(perMillion(m.price.output)).key("cached_input").raw(perMillion(m.price.cachedInput));
-      if (m.price.cacheWrite > 0) w.key("cache_write").raw(perMillion(m.price.cacheWrite));
-      w.endObject();
-      w.field("context_window", m.contextWindow);
-      if (isEmbedding) w.field("dimensions", m.dimensions);
-      else w.field("max_output", m.maxOutput);
-      w.field("quality", m.quality);
-      // Available: calls reach the provider (or, for demo, the built-in upstream).
-      w.field("available", configured);
-      w.field("availability", configured ? "configured"
-                                          : (p->requiresBaseUrl ? "needs " + envPrefix(p->id) + "_BASE_URL"
-                                                                : "needs " + p->apiKeySecret));
-      w.field("recommended", m.recommended && configured);
-      w.field("created", m.created).endObject();
+      writeModel(w, m, *p, false);
     }
     w.endArray().key("usd_brl_rate").raw(formatPico(c.usdBrlRateMicro * 1000000)).endObject();
     s.respondJson(200, body);

@@ -31,6 +31,8 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/v1/ai/admin/keys", "POST", handlers::createKey},
       {"/api/v1/ai/admin/keys", "GET", handlers::listKeys},
       {"/api/v1/ai/admin/providers", "GET", handlers::listProviders},
+      {"/api/ai-gateway/models", "GET", handlers::listRegistry},
+      {"/api/ai-gateway/models", "POST", handlers::createRegistryModel},
       {"/api/budget/current-usage", "GET", handlers::budgetUsage},
       {"/internal/cron", "POST", handlers::cron},
   };
@@ -51,6 +53,10 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       return handlers::cacheAdmin(method == "HEAD" ? "GET" : method, "");
     return handlers::methodNotAllowed("GET, DELETE");
   }
+  if (path == "/api/ai-gateway/config") {
+    if (method == "GET" || method == "HEAD" || method == "PUT") return handlers::gatewaySettings(method);
+    return handlers::methodNotAllowed("GET, PUT");
+  }
   if (path == "/api/budget/config") {
     if (method == "GET" || method == "POST" || method == "DELETE") return handlers::budgetConfig(method);
     return handlers::methodNotAllowed("GET, POST, DELETE");
@@ -66,6 +72,11 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
   if (under("/api/v1/ai/admin/keys/")) {
     if (method == "DELETE") return handlers::revokeKey(param);
     return handlers::methodNotAllowed("DELETE");
+  }
+  if (under("/api/ai-gateway/models/")) {
+    if (method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE")
+      return handlers::registryModel(method == "HEAD" ? "GET" : method, param);
+    return handlers::methodNotAllowed("GET, PUT, DELETE");
   }
   if (under("/api/ai-gateway/cache/")) {
     if (method == "DELETE") return handlers::cacheAdmin(method, param);

@@ -1,0 +1,112 @@
+#include "config_override.h"
+
+#include "gw/json_writer.h"
+
+namespace gw::handlers {
+
+namespace {
+
+using json::Kind;
+
+// "models[3].price.input: must be …" → param "price.input": the field as the
+// request named it.
+ApiError rejected(const Status& st) {
+  const std::string& m = st.message;
+  const size_t colon = m.find(": ");
+  std::string path = m.substr(0, colon == std::string::npos ? 0 : colon);
+  const size_t dot = path.find('.');
+  std::string param = dot == std::string::npos ? path : path.substr(dot + 1);
+  return invalidValue(std::move(param), "The change would make the configuration invalid: " + m);
+}
+
+// Writes every member of the stored document but `skip`; returns the stored
+// value of `skip` (0: none) through `kept`.
+bool copyOthers(const json::Tape& o, bool have, std::string_view skip, json::Writer& w, uint32_t& kept) {
+  kept = 0;
+  if (!have) return false;
+  for (uint32_t k = o.firstChild(0); k != 0; k = o.nextSibling(0, k + 1)) {
+    if (o.stringEquals(k, skip)) {
+      kept = k + 1;
+      continue;
+    }
+    w.key(o.string(k)).raw(o.raw(k + 1));
+  }
+  return true;
+}
+
+// The members of `old` (an object, or 0) that `patch` does not name, then the patch's.
+void mergeMembers(const json::Tape& o, uint32_t old, const json::Tape& patch, json::Writer& w, bool skipId) {
+  if (old != 0 && o.kind(old) == Kind::Object)
+    for (uint32_t k = o.firstChild(old); k != 0; k = o.nextSibling(old, k + 1)) {
+      if ((skipId && o.stringEquals(k, "id")) || patch.find(0, o.string(k)) != 0) continue;
+      w.key(o.string(k)).raw(o.raw(k + 1));
+    }
+  for (uint32_t k = patch.firstChild(0); k != 0; k = patch.nextSibling(0, k + 1)) {
+    if (skipId && patch.stringEquals(k, "id")) continue;
+    w.key(patch.string(k)).raw(patch.raw(k + 1));
+  }
+}
+
+}  // namespace
+
+std::string mergeOverrideRow(std::string_view current, std::string_view rowsKey, const std::string& id,
+                             const json::Tape& patch) {
+  json::Tape o;
+  const bool have = !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
+  std::string out;
+  json::Writer w(out);
+  w.beginObject();
+  uint32_t rows = 0, oldRow = 0;
+  copyOthers(o, have, rowsKey, w, rows);
+  w.key(rowsKey).beginArray();
+  if (rows != 0 && o.kind(rows) == Kind::Array)
+    for (uint32_t r = o.firstChild(rows); r != 0; r = o.nextSibling(rows, r)) {
+      if (o.kind(r) == Kind::Object && o.stringAt(r, "id") == id) oldRow = r;
+      else w.raw(o.raw(r));
+    }
+  w.beginObject().field("id", id);
+  mergeMembers(o, oldRow, patch, w, true);
+  w.endObject().endArray().endObject();
+  return out;
+}
+
+std::string mergeOverrideObject(std::string_view current, std::string_view key, const json::Tape& patch) {
+  json::Tape o;
+  const bool have = !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
+  std::string out;
+  json::Writer w(out);
+  w.beginObject();
+  uint32_t old = 0;
+  copyOthers(o, have, key, w, old);
+  w.key(key).beginObject();
+  // A null removes the setting from the override (merge patch), rather than storing it.
+  if (old != 0 && o.kind(old) == Kind::Object)
+    for (uint32_t k = o.firstChild(old); k != 0; k = o.nextSibling(old, k + 1))
+      if (patch.find(0, o.string(k)) == 0) w.key(o.string(k)).raw(o.raw(k + 1));
+  for (uint32_t k = patch.firstChild(0); k != 0; k = patch.nextSibling(0, k + 1))
+    if (patch.kind(k + 1) != Kind::Null) w.key(patch.string(k)).raw(patch.raw(k + 1));
+  w.endObject().endObject();
+  return out;
+}
+
+void changeOverride(Session& s, OverrideChange change, MoveFunction<void(Session&)> done) {
+  // The override as stored now: another instance may have changed it.
+  s.kvGet(CONFIG_OVERRIDE_KEY, [change = std::move(change), done = std::move(done)](Session& s,
+                                                                                  const EffectResult& r) mutable {
+    std::string next;
+    if (ApiError e = change(r.ok ? r.data : std::string_view(), next)) return s.respondError(e);
+    GatewayState& st = s.state();
+    Result<Config> candidate = loadConfig(st.bundledConfig, next, st.env);
+    if (!candidate.ok()) return s.respondError(rejected(candidate.status()));
+    s.kvPut(CONFIG_OVERRIDE_KEY, next, [next, done = std::move(done)](Session& s, const EffectResult& r) mutable {
+      if (!r.ok)
+        return s.respondError(
+            serverError(503, "Could not store the change; try again.", "service_unavailable", "kv_unavailable"));
+      s.state().rebuild(next);
+      s.state().lastRefreshMs = s.nowMs();
+      done(s);
+    });
+  });
+}
+
+}  // namespace gw::handlers
