@@ -52,7 +52,7 @@ int32_t publish(uint8_t** outPtr, uint32_t* outLen) {
 
 extern "C" {
 
-uint32_t gw_abi_version_4(void) { return 4; }
+uint32_t gw_abi_version_5(void) { return 5; }
 
 void* gw_alloc(uint32_t size) { return std::malloc(size == 0 ? 1 : size); }
 

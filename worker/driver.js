@@ -316,6 +316,14 @@ class SessionDriver {
     if (ac.signal.aborted) return;
     const headers = { ...effect.headers };
     let secret = '';
+    // A URL that is itself a secret (a webhook's token is in its path).
+    const url = effect.url_secret ? this.env[effect.url_secret] : effect.url;
+    if (typeof url !== 'string' || !url) {
+      this.inflight.delete(effect.id);
+      this.feed({ id: effect.id, type: 'fetch_error', reason: 'network', message: `${effect.url_secret} is not set` }, null);
+      return;
+    }
+    if (effect.url_secret) secret = url;
     if (effect.auth) {
       // The only place a provider key is touched: named by the core, read
       // from the environment here, never passed into the core.
@@ -350,7 +358,7 @@ class SessionDriver {
         }, effect.idle_timeout_ms);
     };
     try {
-      const res = await fetch(effect.url, {
+      const res = await fetch(url, {
         method: effect.method,
         headers,
         body: body.length ? body : undefined,
@@ -443,6 +451,8 @@ export async function runJob(host, path, env, ctx) {
   if (sid === undefined || sid <= 0) return errorResponse(503, 'The gateway could not run the job.', 'gateway_busy');
   driver.sid = sid;
   driver.pump();
+  // The job's writes after its answer (a KV record, a D1 row) must finish too.
+  ctx?.waitUntil?.(driver.finished);
   return driver.response;
 }
 

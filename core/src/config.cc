@@ -233,6 +233,12 @@ void readGateway(const View& g, Config& c, Validator& v) {
   v.strings(g, "cache_shared_tenants", p, c.cache.sharedTenants, "expected an array of tenant ids", 1000, true);
   if (g.member("default_fallbacks").present()) c.defaultFallbacks.clear();
   v.strings(g, "default_fallbacks", p, c.defaultFallbacks, "expected an array of at most 8 model names", 8, true);
+  v.integer(g, "alert_error_rate_percent", p, c.alerts.errorRatePercent, 1, 100);
+  v.integer(g, "alert_latency_p95_ms", p, c.alerts.latencyP95Ms, 0, 600000);
+  v.integer(g, "alert_window_minutes", p, c.alerts.windowMinutes, 5, 1440);
+  v.integer(g, "alert_min_requests", p, c.alerts.minRequests, 1, 1000000);
+  v.integer(g, "alert_repeat_minutes", p, c.alerts.repeatMinutes, 5, 10080);
+  v.integer(g, "pricing_sync_hours", p, c.pricingSyncHours, 1, 720);
   std::string demo;
   v.string(g, "demo", p, demo, false);
   if (!demo.empty()) {
@@ -414,6 +420,13 @@ void applyEnvironment(const Environment& env, Config& c, Validator& v) {
   integer("AI_SNAPSHOT_CACHE_MS", 0, 60000, c.access.snapshotCacheMs);
   integer("AI_CACHE_TTL_SECONDS", 60, 2592000, c.cache.ttlSeconds);
   integer("AI_CACHE_MEMORY_MS", 0, 3600000, c.cache.memoryMs);
+  integer("AI_ALERT_ERROR_RATE_PERCENT", 1, 100, c.alerts.errorRatePercent);
+  integer("AI_ALERT_LATENCY_P95_MS", 0, 600000, c.alerts.latencyP95Ms);
+  c.alerts.webhookSet = env.secrets.count("GATEWAY_ALERT_WEBHOOK_URL") > 0;
+  if (auto url = env.vars.find("PRICING_URL"); url != env.vars.end() && !url->second.empty()) {
+    if (!validBaseUrl(url->second)) return v.fail("PRICING_URL", "expected an http(s) URL");
+    c.pricingUrl = url->second;
+  }
   int64_t failures = c.breaker.consecutiveFailures;
   integer("AI_GATEWAY_BREAKER_FAILURES", 1, 1000, failures);
   c.breaker.consecutiveFailures = static_cast<int>(failures);
@@ -546,8 +559,9 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "AI_RATE_LIMIT_TPM",          "AI_KEY_CACHE_MS",           "AI_SNAPSHOT_CACHE_MS",
                 "AI_GATEWAY_BREAKER_FAILURES", "AI_GATEWAY_BREAKER_OPEN_MS", "AI_GATEWAY_FIRST_BYTE_TIMEOUT",
                 "AI_GATEWAY_STREAM_IDLE_TIMEOUT", "AI_CACHE_TTL_SECONDS", "AI_CACHE_ENABLED", "AI_CACHE_MEMORY_MS",
-                "LOG_LEVEL", "LOG_PROMPTS"};
+                "LOG_LEVEL", "LOG_PROMPTS", "AI_ALERT_ERROR_RATE_PERCENT", "AI_ALERT_LATENCY_P95_MS", "PRICING_URL"};
   names.digests = {"ADMIN_API_KEY", "METRICS_TOKEN"};
+  names.secrets = {"GATEWAY_ALERT_WEBHOOK_URL"};
   const uint32_t providers = doc.find(0, "providers");
   if (providers == 0 || doc.kind(providers) != Kind::Array) return names;
   for (uint32_t row = doc.firstChild(providers); row != 0; row = doc.nextSibling(providers, row)) {

@@ -275,7 +275,10 @@ void Session::respondEnd() {
 uint32_t Session::fetch(const FetchSpec& spec) {
   uint32_t id = newEffectId();
   json::Writer w = outbox_.beginEffect("fetch");
-  w.field("id", id).field("url", spec.url).field("method", spec.method);
+  w.field("id", id);
+  if (spec.urlSecret.empty()) w.field("url", spec.url);
+  else w.field("url_secret", spec.urlSecret);
+  w.field("method", spec.method);
   writeHeaders(w, spec.headers);
   if (!spec.authSecret.empty()) {
     w.key("auth").beginObject().field("secret", spec.authSecret).field("style", spec.authStyle);

@@ -306,6 +306,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
       } else if (type == "fetch") {
         FetchCall call;
         call.url = str(b.tape, e, "url");
+        call.urlSecret = str(b.tape, e, "url_secret");
         call.method = str(b.tape, e, "method");
         uint32_t hs = b.tape.find(e, "headers");
         for (uint32_t k = b.tape.firstChild(hs); k != 0; k = b.tape.nextSibling(hs, k + 1))
@@ -324,7 +325,10 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         fetches.push_back(call);
         nowMs += call.delayMs;
         ScriptedReply reply;
-        if (!replies.empty()) {
+        auto byUrl = urlReplies.find(call.urlSecret.empty() ? call.url : call.urlSecret);
+        if (byUrl != urlReplies.end()) {
+          reply = byUrl->second;
+        } else if (!replies.empty()) {
           reply = replies.front();
           replies.pop_front();
         } else {

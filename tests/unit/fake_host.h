@@ -40,6 +40,7 @@ struct ScriptedReply {
 
 struct FetchCall {
   std::string url;
+  std::string urlSecret;
   std::string method;
   std::map<std::string, std::string> headers;
   std::string authSecret;
@@ -103,6 +104,7 @@ class FakeHost {
   bool d1Down = false;
   std::vector<std::string> d1Statements;       // every statement run, in order
   std::deque<ScriptedReply> replies;
+  std::map<std::string, ScriptedReply> urlReplies;  // by URL (or url_secret): answers every fetch of it, before `replies`
   std::vector<FetchCall> fetches;
   int64_t nowMs = 1700000000000;
   int64_t requestCount = 0;

@@ -250,8 +250,8 @@ TEST_CASE("the cron job probes each configured provider's model list and keeps a
   HttpResponse first = h.request("POST", "/internal/cron");
   REQUIRE(first.status == 200);
   json summary = json::parse(first.body);
-  CHECK(summary["providers_probed"].get<int>() >= 3);
-  CHECK(summary["providers_healthy"] == summary["providers_probed"]);
+  CHECK(summary["providers"]["probed"].get<int>() >= 3);
+  CHECK(summary["providers"]["healthy"] == summary["providers"]["probed"]);
   bool probedOpenai = false;
   for (const auto& f : h.fetches)
     if (f.url == "https://api.openai.com/v1/models") probedOpenai = f.method == "GET" && f.authSecret == "OPENAI_API_KEY";

@@ -130,6 +130,17 @@ struct AccessConfig {
   QuotaLimits keyDefaults;     // every key's rate limits unless the key says otherwise
 };
 
+// The scheduled health alert: posted to GATEWAY_ALERT_WEBHOOK_URL when, over
+// the last window, the error rate or the p95 latency passes its threshold.
+struct AlertConfig {
+  bool webhookSet = false;        // GATEWAY_ALERT_WEBHOOK_URL is set (a secret: only its name reaches the core)
+  int64_t errorRatePercent = 10;  // AI_ALERT_ERROR_RATE_PERCENT
+  int64_t latencyP95Ms = 15000;   // AI_ALERT_LATENCY_P95_MS; 0: no latency alert
+  int64_t windowMinutes = 15;
+  int64_t minRequests = 20;       // fewer requests in the window say too little to alert on
+  int64_t repeatMinutes = 60;     // a condition that stays is posted again this often
+};
+
 struct Config {
   BreakerPolicy breaker;
   RoutePolicy routePolicy = RoutePolicy::Ordered;
@@ -154,6 +165,9 @@ struct Config {
   std::vector<std::string> defaultFallbacks;
   DemoMode demoMode = DemoMode::Auto;
   AccessConfig access;
+  AlertConfig alerts;
+  std::string pricingUrl;        // PRICING_URL: prices the cron syncs into the registry; empty: none
+  int64_t pricingSyncHours = 24;
   std::vector<ProviderConfig> providers;
   std::vector<ModelConfig> models;
 

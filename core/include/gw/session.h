@@ -42,6 +42,7 @@ struct FetchSpec {
   std::string method = "POST";
   Headers headers;
   std::string body;
+  std::string urlSecret;   // a secret whose value is the URL (webhooks carry tokens); `url` is then unused
   std::string authSecret;  // secret name; empty for none
   std::string authStyle;   // bearer | header
   std::string authHeader;

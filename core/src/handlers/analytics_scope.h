@@ -25,5 +25,12 @@ ApiError readAnalyticsScope(const Session& s, AnalyticsScope& out);
 void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& params);
 // Adds "tenantId", "period", "from", "to" to an open object.
 void writeScope(json::Writer& w, const AnalyticsScope& scope);
+// SQL for statistics per group (none: one row for everything) over the rows
+// in scope: requests, successes, errors, cache hits, tokens, cost, mean and
+// nearest-rank p50/p95/p99 latency; its values go to the open `params`.
+std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, const AnalyticsScope& scope,
+                       json::Writer& params, int64_t limit);
+// One statsQuery (or rollup) row as the metrics endpoints show it, into an open object.
+void writeStats(json::Writer& w, const json::Tape& t, uint32_t row);
 
 }  // namespace gw::handlers

@@ -8,6 +8,7 @@
 // at their next config refresh (gateway.config_refresh_ms).
 #include "admin_common.h"
 #include "config_override.h"
+#include "cron_jobs.h"
 #include "gw/json_writer.h"
 #include "handlers.h"
 
@@ -29,7 +30,7 @@ void strings(json::Writer& w, std::string_view key, const std::vector<std::strin
   w.endArray();
 }
 
-void respondSettings(Session& s) {
+void writeSettings(Session& s, std::string_view pricingSync) {
   const GatewayState& st = s.state();
   const Config& c = *st.config;
   std::string body;
@@ -43,7 +44,17 @@ void respondSettings(Session& s) {
   w.field("default_model", c.defaultModel).field("routing_policy", routePolicyName(c.routePolicy));
   w.field("request_timeout_ms", c.requestTimeoutMs).field("max_retries", static_cast<int64_t>(c.maxRetries));
   w.field("config_refresh_ms", c.configRefreshMs);
-  w.endObject().key("override");
+  w.field("alert_error_rate_percent", c.alerts.errorRatePercent).field("alert_latency_p95_ms", c.alerts.latencyP95Ms);
+  w.field("alert_window_minutes", c.alerts.windowMinutes).field("alert_min_requests", c.alerts.minRequests);
+  w.field("alert_repeat_minutes", c.alerts.repeatMinutes).field("pricing_sync_hours", c.pricingSyncHours);
+  w.endObject();
+  // Where the cron's jobs stand (names only: the webhook URL is a secret).
+  w.field("alert_webhook_configured", c.alerts.webhookSet).field("pricing_url", c.pricingUrl);
+  w.key("pricing_sync");
+  json::Tape sync;
+  if (!pricingSync.empty() && sync.parse(pricingSync) && sync.kind(0) == Kind::Object) w.raw(pricingSync);
+  else w.null();
+  w.key("override");
   json::Tape o;
   const uint32_t g = !st.overrideConfig.empty() && o.parse(st.overrideConfig) && o.kind(0) == Kind::Object
                          ? o.find(0, "gateway")
@@ -52,6 +63,11 @@ void respondSettings(Session& s) {
   else w.beginObject().endObject();
   w.endObject();
   s.respondJson(200, body, {{"cache-control", "no-store"}});
+}
+
+void respondSettings(Session& s) {
+  s.kvGet(scheduled::PRICING_SYNC_KEY,
+          [](Session& s, const EffectResult& r) { writeSettings(s, r.ok ? r.data : std::string_view()); });
 }
 
 class GetSettings : public Handler {

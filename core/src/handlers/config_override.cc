@@ -89,23 +89,30 @@ std::string mergeOverrideObject(std::string_view current, std::string_view key, 
   return out;
 }
 
-void changeOverride(Session& s, OverrideChange change, MoveFunction<void(Session&)> done) {
+void storeOverride(Session& s, OverrideChange change, MoveFunction<void(Session&, const ApiError&)> done) {
   // The override as stored now: another instance may have changed it.
   s.kvGet(CONFIG_OVERRIDE_KEY, [change = std::move(change), done = std::move(done)](Session& s,
                                                                                   const EffectResult& r) mutable {
     std::string next;
-    if (ApiError e = change(r.ok ? r.data : std::string_view(), next)) return s.respondError(e);
+    if (ApiError e = change(r.ok ? r.data : std::string_view(), next)) return done(s, e);
     GatewayState& st = s.state();
     Result<Config> candidate = loadConfig(st.bundledConfig, next, st.env);
-    if (!candidate.ok()) return s.respondError(rejected(candidate.status()));
+    if (!candidate.ok()) return done(s, rejected(candidate.status()));
     s.kvPut(CONFIG_OVERRIDE_KEY, next, [next, done = std::move(done)](Session& s, const EffectResult& r) mutable {
       if (!r.ok)
-        return s.respondError(
-            serverError(503, "Could not store the change; try again.", "service_unavailable", "kv_unavailable"));
+        return done(s, serverError(503, "Could not store the change; try again.", "service_unavailable",
+                                   "kv_unavailable"));
       s.state().rebuild(next);
       s.state().lastRefreshMs = s.nowMs();
-      done(s);
+      done(s, ApiError{});
     });
+  });
+}
+
+void changeOverride(Session& s, OverrideChange change, MoveFunction<void(Session&)> done) {
+  storeOverride(s, std::move(change), [done = std::move(done)](Session& s, const ApiError& failure) mutable {
+    if (failure) return s.respondError(failure);
+    done(s);
   });
 }
 

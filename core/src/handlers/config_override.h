@@ -17,8 +17,11 @@ constexpr std::string_view CONFIG_OVERRIDE_KEY = "config:override";
 // Builds the next override document from the stored one (empty: none), or
 // returns the error to answer with.
 using OverrideChange = MoveFunction<ApiError(std::string_view current, std::string& next)>;
-// A config the change would make invalid is a 400 naming the field at fault;
-// a failed KV write is a 503. `done` runs once the change is stored and live.
+// Reads, changes, validates and stores the override, then applies it here.
+// `done` gets the failure: a 400 naming the field at fault when the change
+// would make the config invalid, a 503 when KV failed; empty once it is live.
+void storeOverride(Session& s, OverrideChange change, MoveFunction<void(Session&, const ApiError& failure)> done);
+// The same for an endpoint: a failure is its answer, else `done` answers.
 void changeOverride(Session& s, OverrideChange change, MoveFunction<void(Session&)> done);
 
 // The document with the object `patch` merged member by member into the row

@@ -5,9 +5,14 @@
 // - every enabled, configured provider is probed with a cheap GET of its
 //   model list (no tokens spent); the outcome feeds the provider's health
 //   statistics and is appended to its history in KV (health:history:<id>,
-//   the last HEALTH_HISTORY probes), which GET /api/v1/ai/health?history=true shows.
+//   the last HEALTH_HISTORY probes), which GET /api/v1/ai/health?history=true shows;
+// - the jobs of cron_jobs.h: daily rollups, the pricing sync, the health alert.
+// The answer has one member per part; any part failing makes it a 503.
 #include "../../providers/wire_format.h"
 #include "admin_common.h"
+#include "cron_jobs.h"
+#include <algorithm>
+
 #include "gw/cache_store.h"
 #include "gw/json_writer.h"
 #include "gw/key_record.h"
@@ -22,16 +27,9 @@ using json::Kind;
 
 constexpr int64_t PROBE_TIMEOUT_MS = 10000;
 
-struct Probe {
-  std::string provider;
-  uint32_t fetchId = 0;
-  int status = 0;
-  bool done = false;
-  bool ok = false;
-  std::string error;
-};
+constexpr size_t MAX_FETCH_BODY = 2 << 20;
 
-class Cron : public Handler {
+class Cron : public Handler, public scheduled::Run {
  public:
   Access access() const override { return Access::Public; }
   void start(Session& s) override {
@@ -40,80 +38,120 @@ class Cron : public Handler {
           notFoundError("Unknown endpoint: " + s.request().method + " " + s.request().path, "", "not_found"));
     }
     cache::flushHits(s);  // this instance's counted cache hits, if a second has passed
+    // Every part reports once through finish(); none can end the run early.
+    report_.beginObject();
+    pending_ = 5;
     startProbes(s);
-    ++pending_;
+    tickLedgers(s);
+    scheduled::rollUpUsage(s, *this);
+    scheduled::syncPricing(s, *this);
+    scheduled::checkAlerts(s, *this);
+  }
+
+  void fetch(Session& s, const FetchSpec& spec, scheduled::FetchThen then) override {
+    fetches_.push_back({s.fetch(spec), 0, {}, std::move(then)});
+  }
+
+  void finish(Session& s, std::string_view name, std::string summary, bool failed) override {
+    report_.key(name).raw(summary);
+    failed_ = failed_ || failed;
+    if (--pending_ > 0) return;
+    report_.field("complete", !failed_).endObject();
+    s.respondJson(failed_ ? 503 : 200, body_);
+    s.log(failed_ ? "error" : "info", R"({"event":"cron",)" + body_.substr(1));
+  }
+
+  void onFetchHead(Session&, uint32_t id, int status, const json::Tape&, uint32_t) override {
+    if (Pending* p = pending(id)) p->status = status;
+  }
+  void onFetchChunk(Session&, uint32_t id, std::string_view data) override {
+    if (Pending* p = pending(id); p != nullptr && p->body.size() + data.size() <= MAX_FETCH_BODY) p->body.append(data);
+  }
+  void onFetchEnd(Session& s, uint32_t id) override { land(s, id, {}); }
+  void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override {
+    land(s, id, message.empty() ? reason : message);
+  }
+
+ private:
+  struct Pending {
+    uint32_t id;
+    int status;
+    std::string body;
+    scheduled::FetchThen then;
+  };
+
+  Pending* pending(uint32_t id) {
+    for (auto& p : fetches_)
+      if (p.id == id) return &p;
+    return nullptr;
+  }
+
+  // Hands a whole response to its job (which may start other fetches).
+  void land(Session& s, uint32_t id, std::string_view error) {
+    auto it = std::find_if(fetches_.begin(), fetches_.end(), [id](const Pending& p) { return p.id == id; });
+    if (it == fetches_.end()) return;
+    Pending p = std::move(*it);
+    fetches_.erase(it);
+    scheduled::FetchOutcome o;
+    o.status = p.status;
+    o.body = p.body;
+    o.error = error;
+    p.then(s, o);
+  }
+
+  void tickLedgers(Session& s) {
     s.kvList("tenant:", 1000, [this](Session& s, const EffectResult& r) {
       std::vector<std::string> tenants;
-      if (!listedNames(r, tenants)) {
-        ledgersFailed_ = true;
-        return partDone(s);
-      }
+      if (!listedNames(r, tenants)) return finish(s, "tenants", "0", true);
       for (auto& name : tenants) name.erase(0, std::string_view("tenant:").size());
-      tenants_ = static_cast<int64_t>(tenants.size());
-      if (tenants.empty()) return partDone(s);
-      auto j = join(static_cast<int>(tenants.size()), [this](Session& s, bool failed) {
-        ledgersFailed_ = failed;
-        partDone(s);
-      });
+      const std::string count = std::to_string(tenants.size());
+      if (tenants.empty()) return finish(s, "tenants", count, false);
+      auto j = join(static_cast<int>(tenants.size()),
+                    [this, count](Session& s, bool failed) { finish(s, "tenants", count, failed); });
       for (const auto& tenant : tenants) s.ledger(tenant, R"({"op":"tick"})", arrive(j));
     });
   }
 
-  void onFetchHead(Session&, uint32_t id, int status, const json::Tape&, uint32_t) override {
-    if (Probe* p = probe(id)) p->status = status;
-  }
-  void onFetchEnd(Session& s, uint32_t id) override {
-    if (Probe* p = probe(id)) finishProbe(s, *p, p->status >= 200 && p->status < 300, "");
-  }
-  void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override {
-    if (Probe* p = probe(id)) finishProbe(s, *p, false, message.empty() ? reason : message);
-  }
-
- private:
   void startProbes(Session& s) {
+    startedMs_ = s.nowMs();
     for (const auto& p : s.config().providers) {
       if (!p.enabled || !p.configured() || p.builtinDemo || p.urlStyle != UrlStyle::Plain) continue;
       FetchSpec f = providerFetch(p, false);
       f.method = "GET";
       f.url = endpointUrl(p, "", "models");
       f.timeoutMs = PROBE_TIMEOUT_MS;
-      ++pending_;
-      Probe probe;
-      probe.provider = p.id;
-      probe.fetchId = s.fetch(f);
-      probes_.push_back(std::move(probe));
+      ++probes_;
+      fetch(s, f, [this, id = p.id](Session& s, const scheduled::FetchOutcome& o) { finishProbe(s, id, o); });
     }
-    startedMs_ = s.nowMs();
+    if (probes_ == 0) probesDone(s);
   }
 
-  Probe* probe(uint32_t id) {
-    for (auto& p : probes_)
-      if (p.fetchId == id && !p.done) return &p;
-    return nullptr;
-  }
-
-  void finishProbe(Session& s, Probe& p, bool ok, std::string_view error) {
-    p.done = true;
-    p.ok = ok;
-    p.error = ok ? "" : (error.empty() ? "HTTP " + std::to_string(p.status) : std::string(error.substr(0, 200)));
+  void finishProbe(Session& s, const std::string& provider, const scheduled::FetchOutcome& o) {
+    const bool ok = o.ok();
+    const std::string error = ok ? "" : (o.error.empty() ? "HTTP " + std::to_string(o.status) : std::string(o.error.substr(0, 200)));
+    healthy_ += ok;
     const double latency = static_cast<double>(s.nowMs() - startedMs_);
-    s.state().recordAttempt(p.provider, s.nowMs(), p.status, ok, latency, p.error);
+    s.state().recordAttempt(provider, s.nowMs(), o.status, ok, latency, error);
     // Append to the provider's history (read, append, trim, write).
-    const std::string key = healthHistoryKey(p.provider);
-    s.kvGet(key, [this, key, entry = historyEntry(s, p, latency)](Session& s, const EffectResult& r) {
+    std::string entry;
+    json::Writer w(entry);
+    w.beginObject().field("at", s.nowMs()).field("ok", ok).field("status", o.status);
+    w.field("latency_ms", static_cast<int64_t>(latency));
+    if (!ok) w.field("error", error);
+    w.endObject();
+    const std::string key = healthHistoryKey(provider);
+    s.kvGet(key, [this, key, entry](Session& s, const EffectResult& r) {
       std::string next = appendHistory(r.ok ? r.data : std::string_view(), entry);
-      s.kvPut(key, next, [this](Session& s, const EffectResult&) { partDone(s); });
+      s.kvPut(key, next, [this](Session& s, const EffectResult&) {
+        if (++probed_ == probes_) probesDone(s);
+      });
     });
   }
 
-  static std::string historyEntry(Session& s, const Probe& p, double latency) {
-    std::string e;
-    json::Writer w(e);
-    w.beginObject().field("at", s.nowMs()).field("ok", p.ok).field("status", p.status);
-    w.field("latency_ms", static_cast<int64_t>(latency));
-    if (!p.ok) w.field("error", p.error);
-    w.endObject();
-    return e;
+  void probesDone(Session& s) {
+    std::string summary;
+    json::Writer(summary).beginObject().field("probed", probes_).field("healthy", healthy_).endObject();
+    finish(s, "providers", summary, false);
   }
 
   static std::string appendHistory(std::string_view current, const std::string& entry) {
@@ -130,23 +168,13 @@ class Cron : public Handler {
     return out;
   }
 
-  void partDone(Session& s) {
-    if (--pending_ > 0) return;
-    int64_t healthy = 0;
-    for (const auto& p : probes_) healthy += p.ok;
-    std::string body;
-    json::Writer w(body);
-    w.beginObject().field("tenants", tenants_).field("complete", !ledgersFailed_);
-    w.field("providers_probed", static_cast<int64_t>(probes_.size())).field("providers_healthy", healthy).endObject();
-    s.respondJson(ledgersFailed_ ? 503 : 200, body);
-    s.log(ledgersFailed_ ? "error" : "info", R"({"event":"cron",)" + body.substr(1));
-  }
-
-  std::vector<Probe> probes_;
+  std::vector<Pending> fetches_;
+  std::string body_;
+  json::Writer report_{body_};
   int pending_ = 0;
+  bool failed_ = false;
   int64_t startedMs_ = 0;
-  int64_t tenants_ = 0;
-  bool ledgersFailed_ = false;
+  int64_t probes_ = 0, probed_ = 0, healthy_ = 0;
 };
 
 }  // namespace

@@ -42,6 +42,8 @@ std::unique_ptr<Handler> budgetUsage();
 std::unique_ptr<Handler> cron();
 // GET /api/v1/ai/metrics
 std::unique_ptr<Handler> metrics();
+// GET /api/v1/ai/metrics/daily (the cron's daily rollups)
+std::unique_ptr<Handler> dailyMetrics();
 // GET /api/v1/ai/admin/usage, /api/v1/ai/admin/costs, /api/ai-gateway/metrics
 std::unique_ptr<Handler> adminUsage();
 std::unique_ptr<Handler> adminCosts();

@@ -4,6 +4,7 @@
 // (nearest rank), tokens and cost, in total, per provider, per model and per
 // day, from the usage ledger in D1. ADMIN_API_KEY sees every tenant (or the
 // one named by tenantId); any other key sees its own tenant.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -19,59 +20,6 @@ namespace gw::handlers {
 namespace {
 
 using json::Kind;
-
-// Statistics per group (none: one row for everything) over the filtered rows.
-std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, const AnalyticsScope& scope,
-                       json::Writer& params, int64_t limit) {
-  const std::string partition = groupBy.empty() ? "" : "PARTITION BY " + std::string(groupBy);
-  std::string sql = "WITH f AS (SELECT ";
-  if (!groupColumns.empty()) sql += std::string(groupColumns) + ", ";
-  sql += "status, cache_status, input_tokens, output_tokens, cached_tokens, cost_usd_pico, cost_brl_pico, latency_ms "
-         "FROM gateway_usage_logs";
-  scopeFilter(scope, sql, params);
-  sql += "), r AS (SELECT f.*, ROW_NUMBER() OVER (" + partition + " ORDER BY latency_ms) AS rn, COUNT(*) OVER (" +
-         partition + ") AS n FROM f) SELECT ";
-  if (!groupBy.empty()) sql += std::string(groupBy) + ", ";
-  sql += "COUNT(*) AS requests, SUM(status < 400) AS successes, SUM(status >= 400) AS errors, "
-         "SUM(cache_status = 'HIT') AS cache_hits, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS "
-         "output_tokens, SUM(cached_tokens) AS cached_tokens, SUM(cost_usd_pico) AS cost_usd_pico, SUM(cost_brl_pico) "
-         "AS cost_brl_pico, AVG(latency_ms) AS mean_ms, MIN(CASE WHEN rn >= n * 0.50 THEN latency_ms END) AS p50, "
-         "MIN(CASE WHEN rn >= n * 0.95 THEN latency_ms END) AS p95, MIN(CASE WHEN rn >= n * 0.99 THEN latency_ms END) "
-         "AS p99 FROM r";
-  if (!groupBy.empty()) sql += " GROUP BY " + std::string(groupBy) + " ORDER BY requests DESC LIMIT " + std::to_string(limit);
-  return sql;
-}
-
-void fraction(json::Writer& w, std::string_view key, int64_t part, int64_t whole) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0);
-  w.key(key).raw(buf);
-}
-
-void writeStats(json::Writer& w, const json::Tape& t, uint32_t row) {
-  const int64_t requests = t.integerAt(row, "requests", 0), ok = t.integerAt(row, "successes", 0);
-  const int64_t errors = t.integerAt(row, "errors", 0), hits = t.integerAt(row, "cache_hits", 0);
-  w.field("requests", requests).field("successes", ok).field("errors", errors);
-  fraction(w, "success_rate", ok, requests);
-  fraction(w, "error_rate", errors, requests);
-  w.field("cache_hits", hits);
-  fraction(w, "cache_hit_rate", hits, requests);
-  w.key("latency_ms").beginObject();
-  for (const char* q : {"p50", "p95", "p99"}) {
-    const int64_t v = t.integerAt(row, q, -1);
-    if (v < 0) w.key(q).null();
-    else w.field(q, v);
-  }
-  const uint32_t mean = t.find(row, "mean_ms");
-  if (mean != 0 && t.kind(mean) == Kind::Number) w.field("mean", static_cast<int64_t>(std::llround(t.number(mean))));
-  else w.key("mean").null();
-  w.endObject();
-  const int64_t in = t.integerAt(row, "input_tokens", 0), out = t.integerAt(row, "output_tokens", 0);
-  w.key("tokens").beginObject().field("input", in).field("output", out);
-  w.field("cached", t.integerAt(row, "cached_tokens", 0)).field("total", in + out).endObject();
-  w.key("cost_usd").raw(formatPico(t.integerAt(row, "cost_usd_pico", 0)));
-  w.key("cost_brl").raw(formatPico(t.integerAt(row, "cost_brl_pico", 0)));
-}
 
 class Metrics : public Handler {
  public:
@@ -138,6 +86,60 @@ class Metrics : public Handler {
 
   AnalyticsScope scope_;
   std::string totals_, providers_, models_, days_;
+};
+
+// GET /api/v1/ai/metrics/daily: the same statistics per UTC day, in total
+// and per provider, from the cron's rollups (gateway_usage_daily): a few rows
+// per day however many requests, for a dashboard's series over months. Today
+// is as of the last cron run (rolled_up_at).
+class DailyMetrics : public Handler {
+ public:
+  void start(Session& s) override {
+    if (ApiError e = readAnalyticsScope(s, scope_)) return s.respondError(e);
+    std::string params;
+    json::Writer p(params);
+    p.beginArray().string(scope_.tenant.empty() ? "*" : scope_.tenant);
+    p.integer(scope_.fromMs - scope_.fromMs % 86400000).integer(scope_.toMs).endArray();
+    s.d1("SELECT date(day / 1000, 'unixepoch') AS day, provider, requests, successes, errors, cache_hits, "
+         "input_tokens, output_tokens, cached_tokens, cost_usd_pico, cost_brl_pico, latency_ms_sum * 1.0 / requests "
+         "AS mean_ms, p50, p95, p99, rolled_up_at FROM gateway_usage_daily WHERE tenant_id = ? AND model = '*' AND "
+         "day >= ? AND day < ? ORDER BY day, provider",
+         params, [this](Session& s, const EffectResult& r) { respond(s, r); });
+  }
+
+ private:
+  void respond(Session& s, const EffectResult& r) {
+    json::Tape t;
+    const uint32_t rows = r.ok && t.parse(r.data) ? t.find(0, "rows") : 0;
+    if (rows == 0)
+      return s.respondError(serverError(503, "The usage store (D1) is unavailable; try again.", "service_unavailable",
+                                        "database_unavailable"));
+    std::string body;
+    json::Writer w(body);
+    w.beginObject().field("object", "metrics.daily");
+    writeScope(w, scope_);
+    int64_t rolledUp = 0;
+    for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row))
+      rolledUp = std::max(rolledUp, t.integerAt(row, "rolled_up_at", 0));
+    if (rolledUp > 0) w.field("rolled_up_at", isoTimestamp(rolledUp));
+    else w.key("rolled_up_at").null();
+    for (const bool total : {true, false}) {
+      w.key(total ? "daily" : "by_provider").beginArray();
+      for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row)) {
+        const std::string provider = t.stringAt(row, "provider");
+        if ((provider == "*") != total) continue;
+        w.beginObject().field("day", t.stringAt(row, "day"));
+        if (!total) w.field("provider", provider);
+        writeStats(w, t, row);
+        w.endObject();
+      }
+      w.endArray();
+    }
+    w.endObject();
+    s.respondJson(200, body);
+  }
+
+  AnalyticsScope scope_;
 };
 
 // A Prometheus label value: backslash, quote and newline escaped.
@@ -252,7 +254,60 @@ class Prometheus : public Handler {
 
 }  // namespace
 
+std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, const AnalyticsScope& scope,
+                       json::Writer& params, int64_t limit) {
+  const std::string partition = groupBy.empty() ? "" : "PARTITION BY " + std::string(groupBy);
+  std::string sql = "WITH f AS (SELECT ";
+  if (!groupColumns.empty()) sql += std::string(groupColumns) + ", ";
+  sql += "status, cache_status, input_tokens, output_tokens, cached_tokens, cost_usd_pico, cost_brl_pico, latency_ms "
+         "FROM gateway_usage_logs";
+  scopeFilter(scope, sql, params);
+  sql += "), r AS (SELECT f.*, ROW_NUMBER() OVER (" + partition + " ORDER BY latency_ms) AS rn, COUNT(*) OVER (" +
+         partition + ") AS n FROM f) SELECT ";
+  if (!groupBy.empty()) sql += std::string(groupBy) + ", ";
+  sql += "COUNT(*) AS requests, SUM(status < 400) AS successes, SUM(status >= 400) AS errors, "
+         "SUM(cache_status = 'HIT') AS cache_hits, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS "
+         "output_tokens, SUM(cached_tokens) AS cached_tokens, SUM(cost_usd_pico) AS cost_usd_pico, SUM(cost_brl_pico) "
+         "AS cost_brl_pico, AVG(latency_ms) AS mean_ms, MIN(CASE WHEN rn >= n * 0.50 THEN latency_ms END) AS p50, "
+         "MIN(CASE WHEN rn >= n * 0.95 THEN latency_ms END) AS p95, MIN(CASE WHEN rn >= n * 0.99 THEN latency_ms END) "
+         "AS p99 FROM r";
+  if (!groupBy.empty()) sql += " GROUP BY " + std::string(groupBy) + " ORDER BY requests DESC LIMIT " + std::to_string(limit);
+  return sql;
+}
+
+static void fraction(json::Writer& w, std::string_view key, int64_t part, int64_t whole) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0);
+  w.key(key).raw(buf);
+}
+
+void writeStats(json::Writer& w, const json::Tape& t, uint32_t row) {
+  const int64_t requests = t.integerAt(row, "requests", 0), ok = t.integerAt(row, "successes", 0);
+  const int64_t errors = t.integerAt(row, "errors", 0), hits = t.integerAt(row, "cache_hits", 0);
+  w.field("requests", requests).field("successes", ok).field("errors", errors);
+  fraction(w, "success_rate", ok, requests);
+  fraction(w, "error_rate", errors, requests);
+  w.field("cache_hits", hits);
+  fraction(w, "cache_hit_rate", hits, requests);
+  w.key("latency_ms").beginObject();
+  for (const char* q : {"p50", "p95", "p99"}) {
+    const int64_t v = t.integerAt(row, q, -1);
+    if (v < 0) w.key(q).null();
+    else w.field(q, v);
+  }
+  const uint32_t mean = t.find(row, "mean_ms");
+  if (mean != 0 && t.kind(mean) == Kind::Number) w.field("mean", static_cast<int64_t>(std::llround(t.number(mean))));
+  else w.key("mean").null();
+  w.endObject();
+  const int64_t in = t.integerAt(row, "input_tokens", 0), out = t.integerAt(row, "output_tokens", 0);
+  w.key("tokens").beginObject().field("input", in).field("output", out);
+  w.field("cached", t.integerAt(row, "cached_tokens", 0)).field("total", in + out).endObject();
+  w.key("cost_usd").raw(formatPico(t.integerAt(row, "cost_usd_pico", 0)));
+  w.key("cost_brl").raw(formatPico(t.integerAt(row, "cost_brl_pico", 0)));
+}
+
 std::unique_ptr<Handler> metrics() { return std::make_unique<Metrics>(); }
+std::unique_ptr<Handler> dailyMetrics() { return std::make_unique<DailyMetrics>(); }
 std::unique_ptr<Handler> prometheus() { return std::make_unique<Prometheus>(); }
 
 }  // namespace gw::handlers

@@ -24,6 +24,7 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/v1/ai/models", "GET", handlers::modelCatalog},
       {"/api/v1/ai/health", "GET", handlers::health},
       {"/api/v1/ai/metrics", "GET", handlers::metrics},
+      {"/api/v1/ai/metrics/daily", "GET", handlers::dailyMetrics},
       {"/metrics", "GET", handlers::prometheus},
       {"/api/v1/ai/admin/usage", "GET", handlers::adminUsage},
       {"/api/v1/ai/admin/costs", "GET", handlers::adminCosts},
