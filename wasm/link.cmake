@@ -6,7 +6,9 @@ file(STRINGS ${CMAKE_SOURCE_DIR}/wasm/exports.txt GW_EXPORTS REGEX "^[a-z_0-9]+$
 # The module is optimised for size (-Oz), except the byte-level loops every
 # request runs through (JSON reading, SHA-256), which stay at -O3. (JSON
 # writing and SSE framing went back to -Oz when the cache and the usage
-# ledger brought the module to the 150 KB limit.) Measured (docs/BENCHMARKS.md): all -O3 was 210 KB gzip;
+# ledger brought the module to the 150 KB limit.) Nothing in the core may
+# call printf, strtod or std::stable_sort: each links several KB (see
+# docs/BENCHMARKS.md, "Module size"). Measured: all -O3 was 210 KB gzip;
 # all -Oz 124 KB and ~18% slower per request; -O3 for the whole request path
 # ~145 KB; this split ~126 KB and within ~3% of that.
 set(GW_SPEED_OPTIMIZED_SOURCES

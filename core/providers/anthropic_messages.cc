@@ -148,7 +148,8 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   w.endArray();
 
   uint32_t temperature = t.find(root, "temperature");
-  if (present(t, temperature)) w.key("temperature").number(std::min(1.0, t.number(temperature)));
+  // Anthropic's range is 0-1: higher values are clamped.
+  if (present(t, temperature)) w.key("temperature").raw(t.number(temperature) > 1 ? "1" : t.raw(temperature));
   uint32_t topP = t.find(root, "top_p");
   if (present(t, topP)) w.key("top_p").raw(t.raw(topP));
   uint32_t stop = t.find(root, "stop");

@@ -4,6 +4,7 @@
 
 #include "gw/http.h"
 #include "gw/json_writer.h"
+#include "gw/stable_sort.h"
 
 namespace gw::openai_chat {
 
@@ -38,7 +39,7 @@ const std::string* renamedTo(const Quirks& q, const json::Tape& t, uint32_t key)
 
 // Applies non-overlapping edits (sorted by position) to `body`.
 std::string applyEdits(std::string_view body, std::vector<Edit>& edits) {
-  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
+  stableSort(edits, [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
   std::string out;
   size_t extra = 0;
   for (const auto& e : edits) extra += e.text.size();

@@ -27,21 +27,14 @@ const char* kindName(const Tape& t, uint32_t i) {
 bool isNull(const Tape& t, uint32_t i) { return i == 0 || t.kind(i) == Kind::Null; }
 bool isBool(const Tape& t, uint32_t i) { return t.kind(i) == Kind::True || t.kind(i) == Kind::False; }
 
-std::string formatBound(double v) {
-  if (v == static_cast<double>(static_cast<int64_t>(v))) return std::to_string(static_cast<int64_t>(v));
-  std::string s = std::to_string(v);
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  return s;
-}
-
-// Checks an optional number field in [min, max].
-ApiError checkNumber(const Tape& t, uint32_t root, const char* name, double min, double max) {
+// Checks an optional number field in [min, max] (whole bounds: no floating-point formatting).
+ApiError checkNumber(const Tape& t, uint32_t root, const char* name, int64_t min, int64_t max) {
   uint32_t v = t.find(root, name);
   if (isNull(t, v)) return {};
   if (t.kind(v) != Kind::Number) return invalidType(name, "a number", kindName(t, v));
   double d = t.number(v);
-  if (d < min || d > max)
-    return invalidValue(name, "expected a number between " + formatBound(min) + " and " + formatBound(max) + ", got " +
+  if (d < static_cast<double>(min) || d > static_cast<double>(max))
+    return invalidValue(name, "expected a number between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
                                   std::string(t.raw(v)) + ".");
   return {};
 }

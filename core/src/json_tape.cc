@@ -1,5 +1,6 @@
 #include "gw/json_tape.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -289,17 +290,47 @@ bool Tape::stringEquals(uint32_t i, std::string_view s) const {
 }
 
 double Tape::number(uint32_t i) const {
-  // The span is a validated JSON number, so strtod reads exactly it; copy to
-  // a bounded buffer because the text is not NUL-terminated.
-  char buf[64];
-  std::string_view r = raw(i);
-  if (r.size() >= sizeof(buf)) {
-    std::string copy(r);
-    return std::strtod(copy.c_str(), nullptr);
+  // The span is a validated JSON number. Up to 19 significant digits are
+  // kept; with at most 15 of them and a power of ten within ±22 (every value
+  // the gateway reads: prices, temperatures, limits) one exact operation
+  // gives the correctly rounded double, as strtod would. Beyond that the
+  // result is within a few ULP. No strtod: it links musl's long-double scanner.
+  static constexpr double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const std::string_view r = raw(i);
+  size_t k = r[0] == '-' ? 1 : 0;
+  uint64_t mantissa = 0;
+  int digits = 0;
+  int64_t exp10 = 0;
+  bool fraction = false;
+  for (; k < r.size() && r[k] != 'e' && r[k] != 'E'; ++k) {
+    if (r[k] == '.') {
+      fraction = true;
+    } else if (mantissa == 0 && r[k] == '0') {
+      exp10 -= fraction;
+    } else if (digits < 19) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(r[k] - '0');
+      ++digits;
+      exp10 -= fraction;
+    } else {
+      exp10 += !fraction;
+    }
   }
-  std::memcpy(buf, r.data(), r.size());
-  buf[r.size()] = '\0';
-  return std::strtod(buf, nullptr);
+  if (k < r.size()) {
+    ++k;
+    const bool negative = r[k] == '-';
+    if (r[k] == '-' || r[k] == '+') ++k;
+    int64_t e = 0;
+    for (; k < r.size(); ++k) e = std::min<int64_t>(e * 10 + (r[k] - '0'), 100000);
+    exp10 += negative ? -e : e;
+  }
+  double v = static_cast<double>(mantissa);
+  if (mantissa != 0) {
+    for (; exp10 > 22; exp10 -= 22) v *= 1e22;
+    for (; exp10 < -22; exp10 += 22) v /= 1e22;
+    v = exp10 >= 0 ? v * POW10[exp10] : v / POW10[-exp10];
+  }
+  return r[0] == '-' ? -v : v;
 }
 
 bool Tape::isInteger(uint32_t i, int64_t* out) const {

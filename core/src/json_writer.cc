@@ -1,7 +1,6 @@
 #include "gw/json_writer.h"
 
 #include <cmath>
-#include <cstdio>
 
 #include "json_chars.h"
 
@@ -72,16 +71,5 @@ Writer& Writer::integer(int64_t v) {
   return *this;
 }
 
-Writer& Writer::number(double v) {
-  sep();
-  if (!std::isfinite(v)) {
-    out_ += "null";
-    return *this;
-  }
-  char buf[32];
-  int n = std::snprintf(buf, sizeof(buf), "%.17g", v);
-  out_.append(buf, static_cast<size_t>(n));
-  return *this;
-}
 
 }  // namespace gw::json

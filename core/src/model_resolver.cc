@@ -1,4 +1,5 @@
 #include "gw/model_resolver.h"
+#include "gw/stable_sort.h"
 
 #include <algorithm>
 #include <cctype>
@@ -68,7 +69,7 @@ std::vector<std::string> closeMatches(const Config& c, std::string_view name, Mo
     if (containsFolded(m.id, name) || containsFolded(name, m.id)) best = std::min<size_t>(best, 2);
     if (best <= limit) found.push_back({best, &m.id});
   }
-  std::stable_sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
+  stableSort(found, [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
   std::vector<std::string> out;
   for (size_t i = 0; i < found.size() && i < 3; ++i) out.push_back(*found[i].id);
   return out;

@@ -37,6 +37,12 @@ std::string formatPico(int64_t pico) {
   return out;
 }
 
+std::string formatRatio(int64_t part, int64_t whole) {
+  const int64_t tenThousandths = whole > 0 ? (part * 20000 + whole) / (2 * whole) : 0;
+  std::string frac = std::to_string(tenThousandths % 10000);
+  return std::to_string(tenThousandths / 10000) + "." + std::string(4 - frac.size(), '0') + frac;
+}
+
 int64_t estimateTokens(size_t bytes) { return static_cast<int64_t>((bytes + 3) / 4); }
 
 void estimateUsage(Usage& usage, size_t promptBytes, size_t messageCount, size_t outputBytes) {

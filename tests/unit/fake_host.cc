@@ -93,7 +93,12 @@ bool SqlDatabase::run(const std::string& sql, const std::string& params, std::st
       w.key(sqlite3_column_name(stmt, c));
       switch (sqlite3_column_type(stmt, c)) {
         case SQLITE_INTEGER: w.integer(sqlite3_column_int64(stmt, c)); break;
-        case SQLITE_FLOAT: w.number(sqlite3_column_double(stmt, c)); break;
+        case SQLITE_FLOAT: {
+          char number[32];
+          std::snprintf(number, sizeof number, "%.17g", sqlite3_column_double(stmt, c));
+          w.raw(number);
+          break;
+        }
         case SQLITE_NULL: w.null(); break;
         default: w.string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)));
       }

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 
@@ -99,4 +103,37 @@ TEST_CASE("isInteger rejects numbers outside int64 without converting them") {
   CHECK(v == 1000);
   e = t.nextSibling(0, e);
   CHECK_FALSE(t.isInteger(e, &v));
+}
+
+TEST_CASE("numbers read as strtod reads them: exactly for up to 15 digits and powers of ten within 22") {
+  auto read = [](const std::string& text) {
+    Tape t;
+    REQUIRE(t.parse(text));
+    return t.number(0);
+  };
+  for (const char* text : {"0", "-0", "0.15", "2.50", "0.000125", "1e2", "-1.5E-7", "12.5e+3", "5400000", "0.1",
+                           "0.7", "1.25", "0.00000015", "123456789012345", "9007199254740991", "1e22", "1e-22",
+                           "0.0000000000000000000001"}) {
+    INFO(text);
+    CHECK(read(text) == std::strtod(text, nullptr));
+  }
+  // A fixed-seed sweep of prices and temperatures as clients and catalogs write them.
+  uint64_t seed = 12345;
+  for (int n = 0; n < 20000; ++n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    const uint64_t digits = (seed >> 20) % 1000000000000000ULL;  // up to 15 digits
+    const int scale = static_cast<int>((seed >> 8) % 23);
+    std::string text = std::to_string(digits);
+    if (scale > 0) text = (scale >= static_cast<int>(text.size()) ? "0." + std::string(scale - text.size(), '0') + text
+                                                                 : text.substr(0, text.size() - scale) + "." +
+                                                                       text.substr(text.size() - scale));
+    INFO(text);
+    REQUIRE(read(text) == std::strtod(text.c_str(), nullptr));
+  }
+  CHECK(read("0.000000000000000000000001") == Approx(1e-24));
+  // Far out of range: infinity and zero, as strtod.
+  CHECK(read("1e400") == HUGE_VAL);
+  CHECK(read("1e-400") == 0.0);
+  // Beyond 19 digits the rest only scale the value.
+  CHECK(read("123456789012345678901234") == Approx(1.23456789012345678e23));
 }

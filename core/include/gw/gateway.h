@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <map>
 
 #include "gw/gateway_state.h"
 #include "gw/session.h"
@@ -47,7 +47,7 @@ class Gateway {
 
  private:
   GatewayState state_;
-  std::unordered_map<uint32_t, std::unique_ptr<Session>> sessions_;
+  std::map<uint32_t, std::unique_ptr<Session>> sessions_;
   uint32_t nextSession_ = 1;
 };
 

@@ -61,8 +61,9 @@ class Tape {
   std::string string(uint32_t i) const;
   bool stringEquals(uint32_t i, std::string_view s) const;
 
-  // Numbers: strtod semantics; isInteger is true for integral values without
-  // fraction or exponent that fit in int64.
+  // Numbers: the double strtod would give for up to 15 significant digits and
+  // powers of ten within ±22, within a few ULP beyond; isInteger is true for
+  // integral values (2.0 and 1e3 too) that fit in int64.
   double number(uint32_t i) const;
   bool isInteger(uint32_t i, int64_t* out) const;
 

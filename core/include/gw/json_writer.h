@@ -29,7 +29,6 @@ class Writer {
   }
   Writer& string(std::string_view s) { sep(); appendEscaped(out_, s); return *this; }
   Writer& integer(int64_t v);
-  Writer& number(double v);
   Writer& boolean(bool v) { sep(); out_ += v ? "true" : "false"; return *this; }
   Writer& null() { sep(); out_ += "null"; return *this; }
   // Inserts already-valid JSON text as a value.

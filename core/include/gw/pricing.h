@@ -21,6 +21,9 @@ Cost priceUsage(const Price& price, const Usage& usage, int64_t usdBrlRateMicro)
 
 // 1234500 (10^-12 units) -> "0.0000012345"; always at least "0".
 std::string formatPico(int64_t pico);
+// part / whole with exactly 4 decimals ("0.8600"), rounded half up; "0.0000"
+// when whole is 0. Integer arithmetic: no printf in the module.
+std::string formatRatio(int64_t part, int64_t whole);
 
 // A rough count (4 bytes per token) for when a provider reports no usage.
 int64_t estimateTokens(size_t bytes);

@@ -1,12 +1,10 @@
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "gw/cache.h"
 #include "gw/json_writer.h"
 #include "gw/sha256.h"
+#include "gw/stable_sort.h"
 
 namespace gw::cache {
 
@@ -14,24 +12,67 @@ namespace {
 
 using json::Kind;
 
+// A number in one spelling, from its decimal text (no floating point, so no
+// printf in the module): integers plainly ("1e2", "100.0" → "100"; "-0" →
+// "0"), others in C's %g form over exactly their significant digits
+// ("0.70" → "0.7", "5e-1" → "0.5", "1.5e-7" → "1.5e-07"). For the usual
+// spellings (shortest digits, below 10^16) that is the text earlier
+// versions hashed (the shortest %g that reads back as the same double).
 void canonicalNumber(const json::Tape& t, uint32_t node, std::string& out) {
-  int64_t i = 0;
-  if (t.isInteger(node, &i)) {
-    out += std::to_string(i);
+  const std::string_view text = t.raw(node);
+  size_t i = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (negative) ++i;
+  std::string digits;  // significant digits, leading zeros dropped
+  int64_t pointAt = 0;  // the decimal point's place after digits[0..pointAt)
+  bool fraction = false;
+  for (; i < text.size() && text[i] != 'e' && text[i] != 'E'; ++i) {
+    if (text[i] == '.') {
+      fraction = true;
+      continue;
+    }
+    if (digits.empty() && text[i] == '0') {
+      if (fraction) --pointAt;
+      continue;
+    }
+    digits.push_back(text[i]);
+    if (!fraction) ++pointAt;
+  }
+  int64_t exponent = 0;
+  if (i < text.size()) {
+    ++i;
+    const bool negExp = i < text.size() && text[i] == '-';
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+    for (; i < text.size() && exponent < 100000; ++i) exponent = exponent * 10 + (text[i] - '0');
+    if (negExp) exponent = -exponent;
+  }
+  while (!digits.empty() && digits.back() == '0') digits.pop_back();
+  if (digits.empty()) {
+    out += '0';
     return;
   }
-  const double d = t.number(node);
-  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
-    out += std::to_string(static_cast<int64_t>(d));  // also turns -0 into 0
+  if (negative) out += '-';
+  const int64_t point = pointAt + exponent;  // value = 0.digits × 10^point
+  const int64_t count = static_cast<int64_t>(digits.size());
+  if (point >= count && point <= 16) {  // an integer below 10^16: plain
+    out += digits;
+    out.append(static_cast<size_t>(point - count), '0');
     return;
   }
-  // The shortest %g spelling that reads back as the same double.
-  char buf[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
-    if (std::strtod(buf, nullptr) == d) break;
+  const int64_t x = point - 1;  // value = d.ddd × 10^x
+  if (x < -4 || x >= count) {
+    out += digits[0];
+    if (count > 1) out.append(".").append(digits, 1, std::string::npos);
+    out += x < 0 ? "e-" : "e+";
+    const std::string e = std::to_string(x < 0 ? -x : x);
+    if (e.size() < 2) out += '0';
+    out += e;
+  } else if (x < 0) {
+    out.append("0.").append(static_cast<size_t>(-x - 1), '0').append(digits);
+  } else {
+    out.append(digits, 0, static_cast<size_t>(x + 1));
+    if (x + 1 < count) out.append(".").append(digits, static_cast<size_t>(x + 1), std::string::npos);
   }
-  out += buf;
 }
 
 
@@ -43,7 +84,7 @@ void sortedMembers(const json::Tape& t, uint32_t node, std::string& out, Skip sk
     std::string name = t.string(k);
     if (!skip(name)) members.emplace_back(std::move(name), k + 1);
   }
-  std::stable_sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  stableSort(members, [](const auto& a, const auto& b) { return a.first < b.first; });
   out.push_back('{');
   for (size_t i = 0; i < members.size(); ++i) {
     if (i > 0) out.push_back(',');

@@ -11,6 +11,7 @@
 #include "gw/periods.h"
 #include "gw/sha256.h"
 #include "handlers.h"
+#include "gw/stable_sort.h"
 
 namespace gw::handlers {
 
@@ -146,7 +147,7 @@ class ListKeys : public Handler {
       access::KeyRecord k;
       if (!text.empty() && parseKeyRecord(text, k) && k.tenantId == tenant_) keys.push_back(std::move(k));
     }
-    std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.createdAtMs < b.createdAtMs; });
+    stableSort(keys, [](const auto& a, const auto& b) { return a.createdAtMs < b.createdAtMs; });
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "list").field("tenantId", tenant_).key("data").beginArray();

@@ -4,7 +4,6 @@
 //   GET /api/ai-gateway/metrics               top 10 clients, provider distribution, active clients
 // All take ?period= or ?from=&to= and are limited to the key's tenant
 // (ADMIN_API_KEY: every tenant, or tenantId's).
-#include <cstdio>
 
 #include "admin_common.h"
 #include "analytics_scope.h"
@@ -285,9 +284,8 @@ class ClientMetrics : public Analytics {
     w.endArray().key("provider_distribution").beginArray();
     for (uint32_t row = t[1].firstChild(rows[1]); row != 0; row = t[1].nextSibling(rows[1], row)) {
       const int64_t n = t[1].integerAt(row, "requests", 0);
-      char share[16];
-      std::snprintf(share, sizeof share, "%.4f", requests > 0 ? static_cast<double>(n) / static_cast<double>(requests) : 0.0);
-      w.beginObject().field("provider", t[1].stringAt(row, "grp")).field("requests", n).key("share").raw(share);
+      w.beginObject().field("provider", t[1].stringAt(row, "grp")).field("requests", n);
+      w.key("share").raw(formatRatio(n, requests));
       w.key("cost_usd").raw(formatPico(t[1].integerAt(row, "cost_usd_pico", 0))).endObject();
     }
     w.endArray().key("active_clients").beginObject();

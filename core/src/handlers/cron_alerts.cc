@@ -5,7 +5,6 @@
 // lasts, and once more when it clears. What was posted is kept in KV
 // (alert:state), written only after the webhook accepted the post, so a
 // failed post is retried by the next run.
-#include <cstdio>
 #include <memory>
 
 #include "admin_common.h"
@@ -13,6 +12,7 @@
 #include "cron_jobs.h"
 #include "gw/json_writer.h"
 #include "gw/periods.h"
+#include "gw/pricing.h"
 
 namespace gw::handlers::scheduled {
 
@@ -37,11 +37,6 @@ struct Condition {
   const char* post = nullptr;  // "firing" | "resolved" | none
 };
 
-std::string decimal(double v, const char* format) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 std::string payload(Session& s, const json::Tape& totals, uint32_t row, const json::Tape& providers,
                     const std::vector<Condition>& conditions) {
@@ -95,8 +90,7 @@ void evaluate(Session& s, Run& run, const Window& win) {
   const bool enough = requests >= a.minRequests;
   std::vector<Condition> conditions = {
       {"error_rate", enough && errors * 100 > a.errorRatePercent * requests,
-       decimal(requests > 0 ? static_cast<double>(errors) / static_cast<double>(requests) : 0, "%.4f"),
-       decimal(static_cast<double>(a.errorRatePercent) / 100, "%.2f")},
+       formatRatio(errors, requests), formatRatio(a.errorRatePercent, 100)},
       {"latency_p95", enough && a.latencyP95Ms > 0 && p95 > a.latencyP95Ms, std::to_string(p95),
        std::to_string(a.latencyP95Ms)}};
   const bool known = !win.previous.empty() && previous.parse(win.previous) && previous.kind(0) == Kind::Object;

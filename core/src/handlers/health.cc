@@ -6,6 +6,7 @@
 #include "gw/http.h"
 #include "gw/json_writer.h"
 #include "gw/periods.h"
+#include "gw/pricing.h"
 #include "handlers.h"
 
 namespace gw::handlers {
@@ -83,7 +84,7 @@ void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayS
   w.field("stream_idle_timeout_ms", p.streamIdleTimeoutMs);
   const int64_t requests = stats ? stats->requests : 0, failures = stats ? stats->failures : 0;
   w.field("requests", requests).field("failures", failures);
-  w.key("error_rate").number(requests > 0 ? static_cast<double>(failures) / static_cast<double>(requests) : 0.0);
+  w.key("error_rate").raw(formatRatio(failures, requests));
   w.field("consecutive_failures", stats ? stats->consecutiveFailures : 0);
   w.field("latency_ewma_ms", static_cast<int64_t>(stats ? stats->latencyEwmaMs + 0.5 : 0));
   w.key("last_error");

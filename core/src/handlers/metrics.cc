@@ -6,7 +6,6 @@
 // one named by tenantId); any other key sees its own tenant.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "admin_common.h"
 #include "analytics_scope.h"
@@ -276,9 +275,7 @@ std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, 
 }
 
 static void fraction(json::Writer& w, std::string_view key, int64_t part, int64_t whole) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0);
-  w.key(key).raw(buf);
+  w.key(key).raw(formatRatio(part, whole));
 }
 
 void writeStats(json::Writer& w, const json::Tape& t, uint32_t row) {

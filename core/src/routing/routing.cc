@@ -1,4 +1,5 @@
 #include "gw/routing.h"
+#include "gw/stable_sort.h"
 
 #include <algorithm>
 
@@ -54,8 +55,7 @@ RouteDecision route(RoutePolicy policy, const std::vector<RouteCandidate>& candi
   }
   // Stable sorts keep chain order among equals, so ties are deterministic.
   auto by = [&](auto key) {
-    std::stable_sort(healthy.begin(), healthy.end(),
-                     [&](size_t a, size_t b) { return key(candidates[a]) < key(candidates[b]); });
+    stableSort(healthy, [&](size_t a, size_t b) { return key(candidates[a]) < key(candidates[b]); });
   };
   switch (policy) {
     case RoutePolicy::Ordered:
