@@ -34,6 +34,12 @@ export async function startGateway(
         kvNamespaces: ['GATEWAY_KV'],
         durableObjects: { LEDGER: 'Ledger' },
         d1Databases: { DB: DB_ID },
+        // The dashboard, as wrangler.toml's [assets] serves it.
+        assets: {
+          directory: ROOT + 'build/assets',
+          routerConfig: { has_user_worker: true },
+          assetConfig: { html_handling: 'auto-trailing-slash', not_found_handling: 'none' },
+        },
         // Tests about other things repeat identical requests: the cache is
         // on only where a test turns it on.
         bindings: { ADMIN_API_KEY: ADMIN_KEY, AI_CACHE_ENABLED: 'false', ...limits, ...bindings },

@@ -29,6 +29,8 @@ std::unique_ptr<Handler> registryModel(const std::string& method, std::string id
 // One registry row; `admin` adds what the registry admin edits (enabled, fallbacks, …).
 void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, bool admin);
 bool hasCapability(const ModelConfig& m, std::string_view name);
+// The variable (or secret) an unconfigured provider needs: OPENAI_API_KEY, LLAMACPP_BASE_URL.
+std::string providerNeeds(const ProviderConfig& p);
 // GET/PUT /api/ai-gateway/config
 std::unique_ptr<Handler> gatewaySettings(const std::string& method);
 std::unique_ptr<Handler> createKey();

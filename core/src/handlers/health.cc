@@ -79,6 +79,9 @@ void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayS
   w.beginObject().field("id", p.id).field("name", p.name);
   w.field("status", st.config ? providerStatus(p, stats, *st.config) : "unknown");
   w.field("enabled", p.enabled).field("configured", p.configured());
+  // What to set to configure it: a name, never a value.
+  if (p.configured() || p.builtinDemo) w.key("needs").null();
+  else w.field("needs", providerNeeds(p));
   if (!p.builtinDemo) w.field("base_url", p.baseUrl);
   w.field("timeout_ms", p.timeoutMs).field("first_byte_timeout_ms", p.firstByteTimeoutMs);
   w.field("stream_idle_timeout_ms", p.streamIdleTimeoutMs);

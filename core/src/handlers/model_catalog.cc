@@ -15,6 +15,10 @@ std::string perMillion(int64_t micro) { return formatPico(micro * 1000000); }
 
 }  // namespace
 
+std::string providerNeeds(const ProviderConfig& p) {
+  return p.requiresBaseUrl ? envPrefix(p.id) + "_BASE_URL" : p.apiKeySecret;
+}
+
 bool hasCapability(const ModelConfig& m, std::string_view name) {
   if (name.empty()) return true;
   for (auto cap : capabilityNames(m.capabilities))
@@ -45,9 +49,7 @@ void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, 
   w.field("quality", m.quality);
   // Available: calls reach the provider (or, for demo, the built-in upstream).
   w.field("available", configured);
-  w.field("availability", configured ? "configured"
-                                      : (p.requiresBaseUrl ? "needs " + envPrefix(p.id) + "_BASE_URL"
-                                                           : "needs " + p.apiKeySecret));
+  w.field("availability", configured ? "configured" : "needs " + providerNeeds(p));
   w.field("recommended", m.recommended && configured);
   w.field("created", m.created);
   if (admin) {

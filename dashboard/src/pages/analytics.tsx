@@ -1,0 +1,117 @@
+// KPIs, latency over time, providers, top clients, CSV export.
+import { useState } from 'preact/hooks';
+import { call, getJson, withTenant } from '../api';
+import { LineChart } from '../chart';
+import { integer, ms, percent, usd } from '../format';
+import { Card, Empty, ErrorBox, Loaded, Section, useAction, useLoad } from '../ui';
+
+const PERIODS = ['7d', '30d', '60d', '90d'];
+
+export function Analytics() {
+  const [period, setPeriod] = useState('7d');
+  const metrics = useLoad(() => getJson(withTenant(`/api/v1/ai/metrics?period=${period}`)), [period]);
+  const clients = useLoad(() => getJson(withTenant(`/api/ai-gateway/metrics?period=${period}`)), [period]);
+  const [run, exportError, exporting] = useAction();
+
+  const exportCsv = () =>
+    run(async () => {
+      const res = await call('GET', withTenant(`/api/v1/ai/admin/costs?format=csv&period=${period}`));
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `costs-${period}.csv`;
+      a.click();
+      URL.revokeObjectURL(url);
+    });
+
+  return (
+    <>
+      <div class="toolbar">
+        <div class="segmented" role="group" aria-label="Period">
+          {PERIODS.map((p) => (
+            <button class={p === period ? 'active' : ''} data-period={p} onClick={() => setPeriod(p)}>
+              {p}
+            </button>
+          ))}
+        </div>
+        <button onClick={exportCsv} disabled={exporting} data-action="export-csv">
+          Export CSV
+        </button>
+        {exportError && <ErrorBox error={exportError} />}
+      </div>
+      <Loaded load={metrics}>
+        {(m) => {
+          const t = m.totals;
+          if (!t.requests) return <Empty>No requests in this period yet.</Empty>;
+          return (
+            <>
+              <div class="cards">
+                <Card id="requests" label="Requests" value={integer(t.requests)} raw={t.requests} />
+                <Card id="cost" label="Cost (USD)" value={usd(t.cost_usd)} raw={t.cost_usd} />
+                <Card id="cache-hit-rate" label="Cache hit rate" value={percent(t.cache_hit_rate)} raw={t.cache_hit_rate} />
+                <Card id="p95" label="p95 latency" value={ms(t.latency_ms.p95)} raw={t.latency_ms.p95} />
+                <Card id="error-rate" label="Error rate" value={percent(t.error_rate)} raw={t.error_rate} />
+              </div>
+              <Section title="Latency per day">
+                <LineChart
+                  id="latency"
+                  days={m.daily.map((d: any) => d.day)}
+                  series={[
+                    { label: 'p50', values: m.daily.map((d: any) => d.latency_ms.p50), color: '#2f7d32' },
+                    { label: 'p95', values: m.daily.map((d: any) => d.latency_ms.p95), color: '#e08a00' },
+                    { label: 'p99', values: m.daily.map((d: any) => d.latency_ms.p99), color: '#c62828' },
+                  ]}
+                />
+              </Section>
+              <Section title="Providers">
+                <table data-table="providers">
+                  <thead>
+                    <tr><th>Provider</th><th>Requests</th><th>Error rate</th><th>p95</th><th>Tokens</th><th>Cost</th></tr>
+                  </thead>
+                  <tbody>
+                    {m.by_provider.map((p: any) => (
+                      <tr data-row={p.provider}>
+                        <td>{p.provider}</td>
+                        <td data-value={p.requests}>{integer(p.requests)}</td>
+                        <td>{percent(p.error_rate)}</td>
+                        <td>{ms(p.latency_ms.p95)}</td>
+                        <td>{integer(p.tokens.total)}</td>
+                        <td data-value={p.cost_usd}>{usd(p.cost_usd)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </Section>
+            </>
+          );
+        }}
+      </Loaded>
+      <Section title="Top clients">
+        <Loaded load={clients}>
+          {(c) =>
+            c.top_clients.length === 0 ? (
+              <Empty>No clients in this period.</Empty>
+            ) : (
+              <table data-table="clients">
+                <thead>
+                  <tr><th>Client</th><th>Tenant</th><th>Requests</th><th>Errors</th><th>Cost</th></tr>
+                </thead>
+                <tbody>
+                  {c.top_clients.map((x: any) => (
+                    <tr data-row={x.client}>
+                      <td>{x.client}</td>
+                      <td>{x.tenantId}</td>
+                      <td data-value={x.requests}>{integer(x.requests)}</td>
+                      <td>{integer(x.errors)}</td>
+                      <td>{usd(x.cost_usd)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )
+          }
+        </Loaded>
+      </Section>
+    </>
+  );
+}

@@ -1,0 +1,190 @@
+// Keys (created keys are shown once) and budgets with their progress.
+import { useState } from 'preact/hooks';
+import { getJson, send, session, withTenant } from '../api';
+import { dateTime, integer, usd } from '../format';
+import { Empty, ErrorBox, Loaded, Progress, Section, useAction, useLoad } from '../ui';
+
+function CreateKey({ onCreated }: { onCreated: () => void }) {
+  const [userId, setUserId] = useState('');
+  const [name, setName] = useState('');
+  const [role, setRole] = useState('user');
+  const [created, setCreated] = useState<string | null>(null);
+  const [run, error, busy] = useAction();
+  return (
+    <>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          run(async () => {
+            const tenant = session.tenant();
+            const body = await send('POST', '/api/v1/ai/admin/keys', {
+              ...(tenant ? { tenantId: tenant } : {}),
+              ...(userId ? { userId } : {}),
+              ...(name ? { name } : {}),
+              role,
+            });
+            setCreated(body.key);
+            onCreated();
+          });
+        }}
+      >
+        <label>User<input value={userId} data-input="key-user" onInput={(e) => setUserId((e.target as HTMLInputElement).value)} /></label>
+        <label>Name<input value={name} data-input="key-name" onInput={(e) => setName((e.target as HTMLInputElement).value)} /></label>
+        <label>
+          Role
+          <select value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)} data-input="key-role">
+            <option value="user">user</option>
+            <option value="admin">admin</option>
+          </select>
+        </label>
+        <button type="submit" disabled={busy} data-action="create-key">Create key</button>
+      </form>
+      {error && <ErrorBox error={error} />}
+      {created && (
+        <div class="secret" data-created-key={created}>
+          <strong>New key — copy it now, it is not shown again:</strong>
+          <code>{created}</code>
+          <button onClick={() => setCreated(null)}>Done</button>
+        </div>
+      )}
+    </>
+  );
+}
+
+function BudgetForm({ onSaved }: { onSaved: () => void }) {
+  const [form, setForm] = useState({ type: 'USD', limit: '', period: 'monthly', thresholds: '80,90,100', pause: true, userId: '' });
+  const [run, error, busy] = useAction();
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        run(async () => {
+          const tenant = session.tenant();
+          await send('POST', '/api/budget/config', {
+            ...(tenant ? { tenantId: tenant } : {}),
+            ...(form.userId ? { userId: form.userId } : {}),
+            type: form.type,
+            limit: Number(form.limit),
+            period: form.period,
+            alertThresholds: form.thresholds.split(',').map((t) => Number(t.trim())).filter((t) => t > 0),
+            pauseAtLimit: form.pause,
+          });
+          onSaved();
+        });
+      }}
+    >
+      <label>
+        Type
+        <select value={form.type} onChange={(e) => setForm({ ...form, type: (e.target as HTMLSelectElement).value })} data-input="budget-type">
+          <option>USD</option><option>BRL</option><option>tokens</option>
+        </select>
+      </label>
+      <label>Limit<input value={form.limit} data-input="budget-limit" onInput={(e) => setForm({ ...form, limit: (e.target as HTMLInputElement).value })} /></label>
+      <label>
+        Period
+        <select value={form.period} onChange={(e) => setForm({ ...form, period: (e.target as HTMLSelectElement).value })} data-input="budget-period">
+          <option>daily</option><option>weekly</option><option>monthly</option>
+        </select>
+      </label>
+      <label>Alerts at %<input value={form.thresholds} onInput={(e) => setForm({ ...form, thresholds: (e.target as HTMLInputElement).value })} /></label>
+      <label>User (optional)<input value={form.userId} onInput={(e) => setForm({ ...form, userId: (e.target as HTMLInputElement).value })} /></label>
+      <label class="check">
+        <input type="checkbox" checked={form.pause} onChange={(e) => setForm({ ...form, pause: (e.target as HTMLInputElement).checked })} />
+        Pause at limit
+      </label>
+      <button type="submit" disabled={busy} data-action="save-budget">Save budget</button>
+      {error && <ErrorBox error={error} />}
+    </form>
+  );
+}
+
+export function Keys() {
+  const keys = useLoad(() => getJson(withTenant('/api/v1/ai/admin/keys')), []);
+  const usage = useLoad(() => getJson(withTenant('/api/budget/current-usage')), []);
+  const [run, error, busy] = useAction();
+  return (
+    <>
+      <Section title="API keys">
+        <CreateKey onCreated={keys.reload} />
+        {error && <ErrorBox error={error} />}
+        <Loaded load={keys}>
+          {(k) =>
+            k.data.length === 0 ? (
+              <Empty>No keys yet.</Empty>
+            ) : (
+              <table data-table="keys">
+                <thead>
+                  <tr><th>Key</th><th>Name</th><th>User</th><th>Role</th><th>Created</th><th>State</th><th /></tr>
+                </thead>
+                <tbody>
+                  {k.data.map((key: any) => (
+                    <tr data-row={key.id} data-revoked={String(key.revoked)}>
+                      <td><code>{key.prefix}…</code></td>
+                      <td>{key.name ?? ''}</td>
+                      <td>{key.userId ?? '—'}</td>
+                      <td>{key.role}</td>
+                      <td>{dateTime(key.createdAt)}</td>
+                      <td>{key.revoked ? 'revoked' : 'active'}</td>
+                      <td>
+                        {!key.revoked && (
+                          <button
+                            class="danger"
+                            disabled={busy}
+                            data-action="revoke"
+                            onClick={() =>
+                              run(async () => {
+                                if (!confirm(`Revoke ${key.prefix}…? Requests with it are refused at once.`)) return;
+                                await send('DELETE', `/api/v1/ai/admin/keys/${encodeURIComponent(key.id)}`);
+                                keys.reload();
+                              })
+                            }
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )
+          }
+        </Loaded>
+      </Section>
+      <Section title="Budgets">
+        <BudgetForm onSaved={usage.reload} />
+        <Loaded load={usage}>
+          {(u) =>
+            u.budgets.length === 0 ? (
+              <Empty>No budgets: spending is limited only by quotas.</Empty>
+            ) : (
+              <table data-table="budgets">
+                <thead>
+                  <tr><th>Budget</th><th>Used</th><th>Limit</th><th>Progress</th><th>Projected</th><th>Days left</th></tr>
+                </thead>
+                <tbody>
+                  {u.budgets.map((b: any) => {
+                    const money = b.type !== 'tokens';
+                    const fmt = (n: number) => (money ? (b.type === 'USD' ? usd(n) : `R$${n}`) : integer(n));
+                    return (
+                      <tr data-row={b.id}>
+                        <td>{b.id}</td>
+                        <td data-value={b.used}>{fmt(b.used)}</td>
+                        <td>{fmt(b.limit)}</td>
+                        <td><Progress id={b.id} percentage={b.percentage} /></td>
+                        <td>{b.projectedPercentage.toFixed(1)}%</td>
+                        <td>{b.daysLeft}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            )
+          }
+        </Loaded>
+      </Section>
+    </>
+  );
+}
