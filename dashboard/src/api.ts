@@ -31,6 +31,9 @@ export function withTenant(path: string, tenant = session.tenant()): string {
   return path + (path.includes('?') ? '&' : '?') + 'tenantId=' + encodeURIComponent(tenant);
 }
 
+// The operator's tenant as a request body member ({} for a tenant's own key).
+export const tenantMember = (): { tenantId?: string } => (session.tenant() ? { tenantId: session.tenant() } : {});
+
 export async function call(method: string, path: string, body?: unknown): Promise<Response> {
   const res = await fetch(path, {
     method,

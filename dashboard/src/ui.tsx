@@ -90,6 +90,23 @@ export function useAction(): [(fn: () => Promise<void>) => Promise<void>, Error 
   return [run, error, busy];
 }
 
+// A form whose submit makes an API call; its error shows under it.
+export function ActionForm({ onSubmit, children }: { onSubmit: () => Promise<void>; children: ComponentChildren }) {
+  const [run, error, busy] = useAction();
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!busy) run(onSubmit);
+      }}
+    >
+      {children}
+      {error && <ErrorBox error={error} />}
+    </form>
+  );
+}
+
 // Budget and quota bars: green below 80 %, yellow from 80, orange from 90, red at 100.
 export function Progress({ percentage, id }: { percentage: number; id?: string }) {
   const level = percentage >= 100 ? 'red' : percentage >= 90 ? 'orange' : percentage >= 80 ? 'yellow' : 'green';

@@ -23,10 +23,6 @@ constexpr std::string_view SUMS =
     "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_usd_pico) AS cost_usd_pico, "
     "SUM(cost_brl_pico) AS cost_brl_pico";
 
-ApiError storeUnavailable() {
-  return serverError(503, "The usage store (D1) is unavailable; try again.", "service_unavailable",
-                     "database_unavailable");
-}
 
 void writeSums(json::Writer& w, const json::Tape& t, uint32_t row) {
   w.field("requests", t.integerAt(row, "requests", 0)).field("errors", t.integerAt(row, "errors", 0));
@@ -75,7 +71,7 @@ class Analytics : public Handler {
   }
   std::shared_ptr<Join> queries(int n) {
     return join(n, [this](Session& s, bool failed) {
-      if (failed) return s.respondError(storeUnavailable());
+      if (failed) return s.respondError(usageStoreUnavailable());
       respond(s);
     });
   }
@@ -107,7 +103,7 @@ class Usage : public Analytics {
   void respond(Session& s) override {
     json::Tape rows, count;
     const uint32_t list = rowsOf(rows, answers_[0]), total = rowsOf(count, answers_[1]);
-    if (list == 0 || total == 0) return s.respondError(storeUnavailable());
+    if (list == 0 || total == 0) return s.respondError(usageStoreUnavailable());
     const int64_t groups = count.integerAt(count.firstChild(total), "groups", 0);
     std::string body;
     json::Writer w(body);
@@ -176,7 +172,7 @@ class Costs : public Analytics {
     json::Tape t[5];
     uint32_t rows[5];
     for (int i = 0; i < 5; ++i)
-      if ((rows[i] = rowsOf(t[i], answers_[static_cast<size_t>(i)])) == 0) return s.respondError(storeUnavailable());
+      if ((rows[i] = rowsOf(t[i], answers_[static_cast<size_t>(i)])) == 0) return s.respondError(usageStoreUnavailable());
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "costs");
@@ -229,7 +225,7 @@ class Costs : public Analytics {
   void respondCsv(Session& s) {
     json::Tape t;
     const uint32_t rows = rowsOf(t, answers_[0]);
-    if (rows == 0) return s.respondError(storeUnavailable());
+    if (rows == 0) return s.respondError(usageStoreUnavailable());
     std::string out = "day,provider,user_id,requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl\r\n";
     for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row)) {
       for (const char* k : {"day", "provider", "user_id"}) {
@@ -268,7 +264,7 @@ class ClientMetrics : public Analytics {
     json::Tape t[4];
     uint32_t rows[4];
     for (int i = 0; i < 4; ++i)
-      if ((rows[i] = rowsOf(t[i], answers_[static_cast<size_t>(i)])) == 0) return s.respondError(storeUnavailable());
+      if ((rows[i] = rowsOf(t[i], answers_[static_cast<size_t>(i)])) == 0) return s.respondError(usageStoreUnavailable());
     const uint32_t all = t[2].firstChild(rows[2]);
     const int64_t requests = all != 0 ? t[2].integerAt(all, "requests", 0) : 0;
     std::string body;

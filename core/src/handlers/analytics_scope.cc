@@ -49,6 +49,11 @@ void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& pa
   }
 }
 
+ApiError usageStoreUnavailable() {
+  return serverError(503, "The usage store (D1) is unavailable; try again.", "service_unavailable",
+                     "database_unavailable");
+}
+
 void writeScope(json::Writer& w, const AnalyticsScope& scope) {
   if (scope.tenant.empty()) w.key("tenantId").null();
   else w.field("tenantId", scope.tenant);

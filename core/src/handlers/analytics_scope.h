@@ -25,6 +25,8 @@ ApiError readAnalyticsScope(const Session& s, AnalyticsScope& out);
 void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& params);
 // Adds "tenantId", "period", "from", "to" to an open object.
 void writeScope(json::Writer& w, const AnalyticsScope& scope);
+// 503: the usage ledger (D1) failed or answered something unreadable.
+ApiError usageStoreUnavailable();
 // SQL for statistics per group (none: one row for everything) over the rows
 // in scope: requests, successes, errors, cache hits, tokens, cost, mean and
 // nearest-rank p50/p95/p99 latency; its values go to the open `params`.

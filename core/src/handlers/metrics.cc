@@ -25,8 +25,7 @@ class Metrics : public Handler {
   void start(Session& s) override {
     if (ApiError e = readAnalyticsScope(s, scope_)) return s.respondError(e);
     auto done = join(4, [this](Session& s, bool failed) {
-      if (failed) return s.respondError(serverError(503, "The usage store (D1) is unavailable; try again.",
-                                                    "service_unavailable", "database_unavailable"));
+      if (failed) return s.respondError(usageStoreUnavailable());
       respond(s);
     });
     struct Query {
@@ -55,8 +54,7 @@ class Metrics : public Handler {
   void respond(Session& s) {
     json::Tape totals, providers, models, days;
     if (!totals.parse(totals_) || !providers.parse(providers_) || !models.parse(models_) || !days.parse(days_))
-      return s.respondError(serverError(503, "The usage store (D1) gave an unreadable answer.", "service_unavailable",
-                                        "database_unavailable"));
+      return s.respondError(usageStoreUnavailable());
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "metrics");
@@ -111,8 +109,7 @@ class DailyMetrics : public Handler {
     json::Tape t;
     const uint32_t rows = r.ok && t.parse(r.data) ? t.find(0, "rows") : 0;
     if (rows == 0)
-      return s.respondError(serverError(503, "The usage store (D1) is unavailable; try again.", "service_unavailable",
-                                        "database_unavailable"));
+      return s.respondError(usageStoreUnavailable());
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "metrics.daily");
@@ -166,8 +163,7 @@ class Prometheus : public Handler {
 
   void start(Session& s) override {
     auto done = join(2, [this](Session& s, bool failed) {
-      if (failed) return s.respondError(serverError(503, "The usage store (D1) is unavailable; try again.",
-                                                    "service_unavailable", "database_unavailable"));
+      if (failed) return s.respondError(usageStoreUnavailable());
       respond(s);
     });
     s.d1("SELECT tenant_id, COALESCE(provider, '') AS provider, COALESCE(model, '') AS model, (status / 100) || 'xx' "
@@ -197,8 +193,7 @@ class Prometheus : public Handler {
     json::Tape counters, latency;
     uint32_t rows = 0;
     if (!counters.parse(counters_) || (rows = counters.find(0, "rows")) == 0 || !latency.parse(latency_))
-      return s.respondError(serverError(503, "The usage store (D1) gave an unreadable answer.", "service_unavailable",
-                                        "database_unavailable"));
+      return s.respondError(usageStoreUnavailable());
     std::string out;
     struct Family {
       const char* name;

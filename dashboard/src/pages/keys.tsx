@@ -1,32 +1,26 @@
 // Keys (created keys are shown once) and budgets with their progress.
 import { useState } from 'preact/hooks';
-import { getJson, send, session, withTenant } from '../api';
+import { getJson, send, tenantMember, withTenant } from '../api';
 import { dateTime, integer, usd } from '../format';
-import { Empty, ErrorBox, Loaded, Progress, Section, useAction, useLoad } from '../ui';
+import { ActionForm, Empty, ErrorBox, Loaded, Progress, Section, useAction, useLoad } from '../ui';
 
 function CreateKey({ onCreated }: { onCreated: () => void }) {
   const [userId, setUserId] = useState('');
   const [name, setName] = useState('');
   const [role, setRole] = useState('user');
   const [created, setCreated] = useState<string | null>(null);
-  const [run, error, busy] = useAction();
   return (
     <>
-      <form
-        class="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          run(async () => {
-            const tenant = session.tenant();
-            const body = await send('POST', '/api/v1/ai/admin/keys', {
-              ...(tenant ? { tenantId: tenant } : {}),
-              ...(userId ? { userId } : {}),
-              ...(name ? { name } : {}),
-              role,
-            });
-            setCreated(body.key);
-            onCreated();
+      <ActionForm
+        onSubmit={async () => {
+          const body = await send('POST', '/api/v1/ai/admin/keys', {
+            ...tenantMember(),
+            ...(userId ? { userId } : {}),
+            ...(name ? { name } : {}),
+            role,
           });
+          setCreated(body.key);
+          onCreated();
         }}
       >
         <label>User<input value={userId} data-input="key-user" onInput={(e) => setUserId((e.target as HTMLInputElement).value)} /></label>
@@ -38,9 +32,8 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
             <option value="admin">admin</option>
           </select>
         </label>
-        <button type="submit" disabled={busy} data-action="create-key">Create key</button>
-      </form>
-      {error && <ErrorBox error={error} />}
+        <button type="submit" data-action="create-key">Create key</button>
+      </ActionForm>
       {created && (
         <div class="secret" data-created-key={created}>
           <strong>New key — copy it now, it is not shown again:</strong>
@@ -54,25 +47,19 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
 
 function BudgetForm({ onSaved }: { onSaved: () => void }) {
   const [form, setForm] = useState({ type: 'USD', limit: '', period: 'monthly', thresholds: '80,90,100', pause: true, userId: '' });
-  const [run, error, busy] = useAction();
   return (
-    <form
-      class="inline-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          const tenant = session.tenant();
-          await send('POST', '/api/budget/config', {
-            ...(tenant ? { tenantId: tenant } : {}),
-            ...(form.userId ? { userId: form.userId } : {}),
-            type: form.type,
-            limit: Number(form.limit),
-            period: form.period,
-            alertThresholds: form.thresholds.split(',').map((t) => Number(t.trim())).filter((t) => t > 0),
-            pauseAtLimit: form.pause,
-          });
-          onSaved();
+    <ActionForm
+      onSubmit={async () => {
+        await send('POST', '/api/budget/config', {
+          ...tenantMember(),
+          ...(form.userId ? { userId: form.userId } : {}),
+          type: form.type,
+          limit: Number(form.limit),
+          period: form.period,
+          alertThresholds: form.thresholds.split(',').map((t) => Number(t.trim())).filter((t) => t > 0),
+          pauseAtLimit: form.pause,
         });
+        onSaved();
       }}
     >
       <label>
@@ -94,9 +81,8 @@ function BudgetForm({ onSaved }: { onSaved: () => void }) {
         <input type="checkbox" checked={form.pause} onChange={(e) => setForm({ ...form, pause: (e.target as HTMLInputElement).checked })} />
         Pause at limit
       </label>
-      <button type="submit" disabled={busy} data-action="save-budget">Save budget</button>
-      {error && <ErrorBox error={error} />}
-    </form>
+      <button type="submit" data-action="save-budget">Save budget</button>
+    </ActionForm>
   );
 }
 

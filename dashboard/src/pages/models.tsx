@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, send } from '../api';
 import { integer } from '../format';
-import { ErrorBox, Loaded, Section, useAction, useLoad } from '../ui';
+import { ActionForm, ErrorBox, Loaded, Section, useAction, useLoad } from '../ui';
 
 type Model = {
   id: string; provider: string; provider_name: string; upstream: string; type: string; capabilities: string[];
@@ -11,7 +11,6 @@ type Model = {
 
 function AddModel({ onDone }: { onDone: () => void }) {
   const [form, setForm] = useState({ id: '', provider: 'openai', upstream: '', input: '', output: '', capabilities: 'streaming' });
-  const [run, error, busy] = useAction();
   const field = (name: keyof typeof form, label: string) => (
     <label>
       {label}
@@ -19,20 +18,16 @@ function AddModel({ onDone }: { onDone: () => void }) {
     </label>
   );
   return (
-    <form
-      class="inline-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          await send('POST', '/api/ai-gateway/models', {
-            id: form.id,
-            provider: form.provider,
-            ...(form.upstream ? { upstream: form.upstream } : {}),
-            price: { input: Number(form.input), output: Number(form.output) },
-            capabilities: form.capabilities.split(',').map((c) => c.trim()).filter(Boolean),
-          });
-          onDone();
+    <ActionForm
+      onSubmit={async () => {
+        await send('POST', '/api/ai-gateway/models', {
+          id: form.id,
+          provider: form.provider,
+          ...(form.upstream ? { upstream: form.upstream } : {}),
+          price: { input: Number(form.input), output: Number(form.output) },
+          capabilities: form.capabilities.split(',').map((c) => c.trim()).filter(Boolean),
         });
+        onDone();
       }}
     >
       {field('id', 'Id')}
@@ -41,9 +36,8 @@ function AddModel({ onDone }: { onDone: () => void }) {
       {field('input', 'Input $/1M')}
       {field('output', 'Output $/1M')}
       {field('capabilities', 'Capabilities')}
-      <button type="submit" disabled={busy} data-action="add-model">Add model</button>
-      {error && <ErrorBox error={error} />}
-    </form>
+      <button type="submit" data-action="add-model">Add model</button>
+    </ActionForm>
   );
 }
 
