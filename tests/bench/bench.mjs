@@ -122,8 +122,11 @@ const ledger = ledgerMicros('clang');
 const native = JSON.parse(execFileSync(ROOT + 'build/native/gw_bench_native', ['30']).toString()).native_us_per_request;
 
 const upstream = await startFakeUpstream();
-const gateway = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url });
-const bare = await startGateway({ OPENAI_API_KEY: 'bench', UPSTREAM_URL: upstream.url }, { script: 'tests/bench/passthrough_worker.js', key: false });
+// The API path alone: miniflare's asset router would add a worker hop that
+// Cloudflare does not (wrangler.toml sends every non-dashboard path straight to the worker).
+const API_ONLY = { assets: false };
+const gateway = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url }, API_ONLY);
+const bare = await startGateway({ OPENAI_API_KEY: 'bench', UPSTREAM_URL: upstream.url }, { script: 'tests/bench/passthrough_worker.js', key: false, ...API_ONLY });
 await load(gateway.url, gateway.key); // warm both
 await load(bare.url, 'none');
 const seqBare = await sequential(bare.url, 'none');
@@ -132,7 +135,7 @@ const viaBare = await load(bare.url, 'none');
 const viaGateway = await load(gateway.url, gateway.key);
 await gateway.close();
 // The same request from the response cache: one miss, then hits only.
-const cached = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url, AI_CACHE_ENABLED: 'true' });
+const cached = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url, AI_CACHE_ENABLED: 'true' }, API_ONLY);
 await sequential(cached.url, cached.key, 20);
 const seqHit = await sequential(cached.url, cached.key);
 if (seqHit.cache !== 'HIT') throw new Error(`cache bench: expected hits, got ${seqHit.cache}`);

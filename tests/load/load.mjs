@@ -21,7 +21,7 @@ const gw = await startGateway({
   ANTHROPIC_API_KEY: 'sk-ant-load',
   ANTHROPIC_BASE_URL: upstream.url,
   AI_GATEWAY_REQUEST_TIMEOUT: '10000',
-});
+}, { assets: false });  // the API path alone, as in scripts/bench
 await upstream.chaos({ path: '/v1/chat/completions', rate: FAILURE_RATE, status: 500, record: false });
 
 const body = JSON.stringify({

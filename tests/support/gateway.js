@@ -21,7 +21,7 @@ export const GENEROUS = {
 
 export async function startGateway(
   bindings = {},
-  { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS, logs = null } = {},
+  { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS, logs = null, assets = true } = {},
 ) {
   const mf = new Miniflare({
     workers: [
@@ -34,12 +34,21 @@ export async function startGateway(
         kvNamespaces: ['GATEWAY_KV'],
         durableObjects: { LEDGER: 'Ledger' },
         d1Databases: { DB: DB_ID },
-        // The dashboard, as wrangler.toml's [assets] serves it.
-        assets: {
-          directory: ROOT + 'build/assets',
-          routerConfig: { has_user_worker: true },
-          assetConfig: { html_handling: 'auto-trailing-slash', not_found_handling: 'none' },
-        },
+        // The dashboard, routed as wrangler.toml's [assets] routes it: /dashboard
+        // to the assets, every other path straight to the worker. `assets: false`
+        // leaves the router out (the bench measures the API path alone).
+        ...(assets
+          ? {
+              assets: {
+                directory: ROOT + 'build/assets',
+                routerConfig: {
+                  has_user_worker: true,
+                  static_routing: { user_worker: ['/*'], asset_worker: ['/dashboard', '/dashboard/*'] },
+                },
+                assetConfig: { html_handling: 'auto-trailing-slash', not_found_handling: 'none' },
+              },
+            }
+          : {}),
         // Tests about other things repeat identical requests: the cache is
         // on only where a test turns it on.
         bindings: { ADMIN_API_KEY: ADMIN_KEY, AI_CACHE_ENABLED: 'false', ...limits, ...bindings },
