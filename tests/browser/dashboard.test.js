@@ -124,6 +124,10 @@ test('analytics shows the API\'s numbers for every tenant, then for one', async 
   for (const p of all.by_provider)
     assert.equal(Number(await value(`[data-table="providers"] [data-row="${p.provider}"] td[data-value]`)), p.requests);
   await page.waitForSelector('[data-chart="latency"] canvas');
+  // Before any scheduled run the chart is drawn from the live daily series.
+  const series = (days) => days.map((d) => `${d.day}:${d.latency_ms.p95}`).join(',');
+  assert.equal(await page.locator('[data-source]').getAttribute('data-source'), 'live');
+  assert.equal(await page.locator('[data-series="p95"]').textContent(), series(all.daily));
   const clients = await api('/api/ai-gateway/metrics?period=7d');
   await page.waitForSelector('[data-table="clients"]');
   for (const c of clients.top_clients)
@@ -135,6 +139,17 @@ test('analytics shows the API\'s numbers for every tenant, then for one', async 
   const acme = await api('/api/v1/ai/metrics?period=7d&tenantId=acme');
   assert.equal(acme.totals.requests, 31);
   assert.equal(Number(await value('[data-kpi="error-rate"]')), acme.totals.error_rate);
+
+  // After a scheduled run it reads the daily rollups, which give the same days.
+  await (await gw.mf.getWorker('gateway')).scheduled({ cron: '*/5 * * * *' });
+  let rolled;
+  for (let i = 0; i < 100 && !(rolled = await api('/api/v1/ai/metrics/daily?period=7d&tenantId=acme')).rolled_up_at; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  await page.click('[data-period="30d"]');
+  await page.click('[data-period="7d"]');
+  await page.waitForSelector('[data-source="rollups"]');
+  assert.equal(await page.locator('[data-series="p95"]').textContent(), series(rolled.daily));
+  assert.equal(series(rolled.daily), series(acme.daily));
 
   // The period selector asks the API for that period.
   await page.click('[data-period="30d"]');

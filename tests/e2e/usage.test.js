@@ -34,8 +34,9 @@ async function rowsOnceSettled(where, expected) {
 
 test('100 concurrent streams, half abandoned by their clients: exactly 100 rows, tokens as delivered', async () => {
   await upstream.reset();
-  // Slow enough that the gateway notices a client leaving before its stream ends.
-  await upstream.script(Array.from({ length: 100 }, () => ({ chunk_delay_ms: 150 })));
+  // Slow enough that the gateway notices a client leaving before its stream
+  // ends (about 1.5 s of margin, also when the machine is busy).
+  await upstream.script(Array.from({ length: 100 }, () => ({ chunk_delay_ms: 300 })));
   const conversation = `conv-${Date.now()}`;
   const delivered = await Promise.all(
     Array.from({ length: 100 }, async (_, i) => {

@@ -197,6 +197,9 @@ TEST_CASE("metrics over a seeded ledger: rates, nearest-rank percentiles, tokens
   for (const auto& d : m["daily"]) daily += d["requests"].get<int64_t>();
   CHECK(daily == 100);
   CHECK(m["daily"][0]["day"].get<std::string>().size() == 10);
+  // A series: oldest day first.
+  for (size_t i = 1; i < m["daily"].size(); ++i)
+    CHECK(m["daily"][i - 1]["day"].get<std::string>() < m["daily"][i]["day"].get<std::string>());
 
   // A window that holds only the most recent 24 rows (1..24 hours old).
   json recent = json::parse(h.request("GET", "/api/v1/ai/metrics?from=" + gw::isoTimestamp(h.nowMs - 24 * 3600000LL - 1) +

@@ -265,7 +265,10 @@ std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, 
          "AS cost_brl_pico, AVG(latency_ms) AS mean_ms, MIN(CASE WHEN rn >= n * 0.50 THEN latency_ms END) AS p50, "
          "MIN(CASE WHEN rn >= n * 0.95 THEN latency_ms END) AS p95, MIN(CASE WHEN rn >= n * 0.99 THEN latency_ms END) "
          "AS p99 FROM r";
-  if (!groupBy.empty()) sql += " GROUP BY " + std::string(groupBy) + " ORDER BY requests DESC LIMIT " + std::to_string(limit);
+  // A series over days reads in day order; other groups busiest first.
+  if (!groupBy.empty())
+    sql += " GROUP BY " + std::string(groupBy) + (groupBy == "day" ? " ORDER BY day" : " ORDER BY requests DESC") +
+           " LIMIT " + std::to_string(limit);
   return sql;
 }
 
