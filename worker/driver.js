@@ -441,19 +441,31 @@ function concat(chunks) {
   return out;
 }
 
-// Runs the core's scheduled job (the cron trigger) as an internal session.
-export async function runJob(host, path, env, ctx) {
+// What every session's envelope carries from the host: the time and entropy.
+function hostInputs() {
   const entropy = new Uint8Array(32);
   crypto.getRandomValues(entropy);
-  const envelope = { method: 'POST', path, headers: {}, now_ms: Date.now(), entropy: hex(entropy), internal: true };
+  return { now_ms: Date.now(), entropy: hex(entropy) };
+}
+
+// Opens a session and drives it to its end; answers its response.
+function drive(host, envelope, bytes, env, ctx) {
   const driver = new SessionDriver(host, 0, env, ctx);
-  const sid = driver.guard(() => host.core.open(envelope, null));
-  if (sid === undefined || sid <= 0) return errorResponse(503, 'The gateway could not run the job.', 'gateway_busy');
+  const sid = driver.guard(() => host.core.open(envelope, bytes));
+  if (sid === undefined) return driver.response;
+  if (sid <= 0) return errorResponse(503, `The gateway could not open a session (status ${sid}).`, 'gateway_busy');
   driver.sid = sid;
-  driver.pump();
-  // The job's writes after its answer (a KV record, a D1 row) must finish too.
+  host.drivers?.set(sid, driver);
+  // The session's last writes (settle, the usage row, a job's records) run
+  // after its answer and past a client that went away: keep the context alive.
   ctx?.waitUntil?.(driver.finished);
+  driver.pump();
   return driver.response;
+}
+
+// Runs the core's scheduled job (the cron trigger) as an internal session.
+export async function runJob(host, path, env, ctx) {
+  return drive(host, { method: 'POST', path, headers: {}, ...hostInputs(), internal: true }, null, env, ctx);
 }
 
 // Serves one request through the core. `host` is { core, maxBodyBytes, onTrap }.
@@ -461,25 +473,14 @@ export async function serve(host, request, env, ctx) {
   const url = new URL(request.url);
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   const { bytes, truncated } = hasBody ? await readBody(request, host.maxBodyBytes) : { bytes: null, truncated: false };
-  const entropy = new Uint8Array(32);
-  crypto.getRandomValues(entropy);
   const envelope = {
     method: request.method,
     path: url.pathname,
     query: url.search,
     headers: Object.fromEntries(request.headers),
-    now_ms: Date.now(),
-    entropy: hex(entropy),
+    ...hostInputs(),
     body_truncated: truncated,
     body_size: Number(request.headers.get('content-length') ?? bytes?.length ?? 0),
   };
-  const driver = new SessionDriver(host, 0, env, ctx);
-  const sid = driver.guard(() => host.core.open(envelope, bytes));
-  if (sid === undefined) return driver.response;
-  if (sid <= 0) return errorResponse(503, `The gateway could not open a session (status ${sid}).`, 'gateway_busy');
-  driver.sid = sid;
-  host.drivers?.set(sid, driver);
-  ctx?.waitUntil?.(driver.finished);
-  driver.pump();
-  return driver.response;
+  return drive(host, envelope, bytes, env, ctx);
 }

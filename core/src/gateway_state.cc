@@ -15,10 +15,14 @@ Status GatewayState::rebuild(std::string_view overrideJson) {
     config.reset();
     return configStatus;
   }
-  overrideConfig = std::string(overrideJson);
-  config = std::make_shared<const Config>(std::move(loaded.value()));
-  configStatus = Status::success();
+  install(std::string(overrideJson), std::move(loaded.value()));
   return configStatus;
+}
+
+void GatewayState::install(std::string overrideJson, Config loaded) {
+  overrideConfig = std::move(overrideJson);
+  config = std::make_shared<const Config>(std::move(loaded));
+  configStatus = Status::success();
 }
 
 bool GatewayState::refreshDue(int64_t nowMs) const {

@@ -72,4 +72,10 @@ Writer& Writer::integer(int64_t v) {
 }
 
 
+Writer& Writer::strings(const std::vector<std::string>& values) {
+  beginArray();
+  for (const auto& v : values) string(v);
+  return endArray();
+}
+
 }  // namespace gw::json

@@ -90,6 +90,18 @@ export function useAction(): [(fn: () => Promise<void>) => Promise<void>, Error 
   return [run, error, busy];
 }
 
+// A table with a header row; `id` names it for the tests (data-table).
+export function Table({ id, headers, provider, children }: { id: string; headers: string[]; provider?: string; children: ComponentChildren }) {
+  return (
+    <table data-table={id} data-provider={provider}>
+      <thead>
+        <tr>{headers.map((h) => <th>{h}</th>)}</tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
 // A form whose submit makes an API call; its error shows under it.
 export function ActionForm({ onSubmit, children }: { onSubmit: () => Promise<void>; children: ComponentChildren }) {
   const [run, error, busy] = useAction();

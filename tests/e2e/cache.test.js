@@ -5,30 +5,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startFakeUpstream } from '../support/fake_upstream.js';
-import { ADMIN_KEY, startGateway } from '../support/gateway.js';
+import { ADMIN_KEY } from '../support/gateway.js';
+import { startStack, stopStack } from '../support/stack.js';
 
 let upstream;
 let gw;
 let client;
 
+// AI_CACHE_MEMORY_MS=0: every lookup reads KV, which these tests change
+// behind the gateway's back (the in-memory copy is covered natively).
 before(async () => {
-  upstream = await startFakeUpstream();
-  // AI_CACHE_MEMORY_MS=0: every lookup reads KV, which these tests change
-  // behind the gateway's back (the in-memory copy is covered natively).
-  gw = await startGateway({
+  ({ upstream, gw, client } = await startStack((url) => ({
     OPENAI_API_KEY: 'sk-openai-e2e',
-    OPENAI_BASE_URL: upstream.url,
+    OPENAI_BASE_URL: url,
     AI_CACHE_ENABLED: 'true',
     AI_CACHE_MEMORY_MS: '0',
-  });
-  client = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0 });
+  })));
 });
-
-after(async () => {
-  await gw?.close();
-  await upstream?.close();
-});
+after(() => stopStack({ upstream, gw }));
 
 let counter = 0;
 // A question no other test asked (entries outlive tests).

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
-import { startFakeUpstream } from '../support/fake_upstream.js';
 import { startGateway } from '../support/gateway.js';
+import { startStack, stopStack } from '../support/stack.js';
 
 const BAD = JSON.parse(readFileSync(new URL('../fixtures/bad_requests.json', import.meta.url), 'utf8'));
 const STREAM_TEXT = 'Hello from the fake upstream éè 😀.';
@@ -15,21 +15,15 @@ let gw;
 let client;
 
 before(async () => {
-  upstream = await startFakeUpstream();
-  gw = await startGateway({
+  ({ upstream, gw, client } = await startStack((url) => ({
     OPENAI_API_KEY: 'sk-test-e2e',
-    OPENAI_BASE_URL: upstream.url,
+    OPENAI_BASE_URL: url,
     AI_GATEWAY_RETRY_BASE_MS: '20',
     AI_GATEWAY_REQUEST_TIMEOUT: '1500',
     AI_GATEWAY_CONFIG_REFRESH_MS: '0',
-  });
-  client = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0 });
+  })));
 });
-
-after(async () => {
-  await gw?.close();
-  await upstream?.close();
-});
+after(() => stopStack({ upstream, gw }));
 
 describe('chat completions through the gateway', () => {
   test('non-stream: the SDK gets the upstream answer; the key is injected by the shim', async () => {

@@ -3,34 +3,21 @@
 // driven with the official openai SDK against a fake upstream.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
-import { startFakeUpstream } from '../support/fake_upstream.js';
-import { startGateway } from '../support/gateway.js';
+import { startStack, stopStack } from '../support/stack.js';
 
 let upstream;
 let gw;
 let client;
 
 before(async () => {
-  upstream = await startFakeUpstream();
-  gw = await startGateway({
+  ({ upstream, gw, client } = await startStack((url) => ({
     OPENAI_API_KEY: 'sk-openai-e2e',
-    OPENAI_BASE_URL: upstream.url,
+    OPENAI_BASE_URL: url,
     GROQ_API_KEY: 'gsk-e2e',
-    GROQ_BASE_URL: upstream.url,
-  });
-  client = new OpenAI({
-    apiKey: gw.key,
-    baseURL: gw.url + '/v1',
-    maxRetries: 0,
-    defaultHeaders: { 'x-aigw-routing': 'preference' },
-  });
+    GROQ_BASE_URL: url,
+  }), { clientOptions: { defaultHeaders: { 'x-aigw-routing': 'preference' } } }));
 });
-
-after(async () => {
-  await gw?.close();
-  await upstream?.close();
-});
+after(() => stopStack({ upstream, gw }));
 
 const preferences = (method, path = '', body) =>
   fetch(gw.url + '/api/v1/ai/preferences' + path, {

@@ -3,30 +3,22 @@
 // against a fake upstream. A change applies to the very next request.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
-import { startFakeUpstream } from '../support/fake_upstream.js';
-import { startGateway } from '../support/gateway.js';
+import { startStack, stopStack } from '../support/stack.js';
 
 let upstream;
 let gw;
 let client;
 
 before(async () => {
-  upstream = await startFakeUpstream();
-  gw = await startGateway({
+  ({ upstream, gw, client } = await startStack((url) => ({
     OPENAI_API_KEY: 'sk-openai-e2e',
-    OPENAI_BASE_URL: upstream.url,
+    OPENAI_BASE_URL: url,
     GROQ_API_KEY: 'gsk-e2e',
-    GROQ_BASE_URL: upstream.url,
+    GROQ_BASE_URL: url,
     AI_GATEWAY_MAX_RETRIES: '0',
-  });
-  client = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0 });
+  })));
 });
-
-after(async () => {
-  await gw?.close();
-  await upstream?.close();
-});
+after(() => stopStack({ upstream, gw }));
 
 const ask = (model, content = 'hi') =>
   client.chat.completions.create({ model, messages: [{ role: 'user', content }] }).withResponse();

@@ -3,8 +3,7 @@
 // a stream the client abandons is recorded with what it was sent.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeUpstream } from '../support/fake_upstream.js';
-import { startGateway } from '../support/gateway.js';
+import { startStack, stopStack } from '../support/stack.js';
 
 // What the fake upstream streams (tests/fixtures/openai/chat_stream.sse).
 const WHOLE_ANSWER = 'Hello from the fake upstream éè 😀.';
@@ -13,14 +12,13 @@ let upstream;
 let gw;
 
 before(async () => {
-  upstream = await startFakeUpstream();
-  gw = await startGateway({ OPENAI_API_KEY: 'sk-openai-e2e', OPENAI_BASE_URL: upstream.url, METRICS_TOKEN: 'e2e-metrics-token' });
+  ({ upstream, gw } = await startStack((url) => ({
+    OPENAI_API_KEY: 'sk-openai-e2e',
+    OPENAI_BASE_URL: url,
+    METRICS_TOKEN: 'e2e-metrics-token',
+  })));
 });
-
-after(async () => {
-  await gw?.close();
-  await upstream?.close();
-});
+after(() => stopStack({ upstream, gw }));
 
 async function rowsOnceSettled(where, expected) {
   let rows = [];

@@ -79,10 +79,12 @@ TEST_CASE("operators add, edit, disable and list registry models") {
   CHECK(h.chat(chat("gpt-4o-mini-eu")).status == 200);
 
   // A bundled model can be disabled too, and a null restores the bundled value.
+  const json bundledQuality = json::parse(admin(h, "GET", "/api/ai-gateway/models/gpt-4o").body)["quality"];
   REQUIRE(admin(h, "PUT", "/api/ai-gateway/models/gpt-4o", R"({"quality":1})").status == 200);
   CHECK(json::parse(admin(h, "GET", "/api/ai-gateway/models/gpt-4o").body)["quality"] == 1);
   HttpResponse restored = admin(h, "PUT", "/api/ai-gateway/models/gpt-4o", R"({"quality":null})");
   CHECK(json::parse(restored.body)["quality"] != 1);
+  CHECK(json::parse(restored.body)["quality"] == bundledQuality);
 }
 
 TEST_CASE("registry changes are validated, name the field at fault and change nothing") {

@@ -128,6 +128,8 @@ struct GatewayState {
   // Rebuilds the active config from bundled + override + env. Keeps the
   // previous valid config serving when an override is invalid.
   Status rebuild(std::string_view overrideJson);
+  // Serves `config`, already loaded from bundled + `overrideJson` + env.
+  void install(std::string overrideJson, Config config);
   bool refreshDue(int64_t nowMs) const;
   void recordAttempt(const std::string& provider, int64_t nowMs, int status, bool success, double latencyMs,
                      std::string_view error);

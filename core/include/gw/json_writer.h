@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gw::json {
 
@@ -31,6 +32,8 @@ class Writer {
   Writer& integer(int64_t v);
   Writer& boolean(bool v) { sep(); out_ += v ? "true" : "false"; return *this; }
   Writer& null() { sep(); out_ += "null"; return *this; }
+  // An array of strings.
+  Writer& strings(const std::vector<std::string>& values);
   // Inserts already-valid JSON text as a value.
   Writer& raw(std::string_view json) { sep(); out_ += json; return *this; }
 

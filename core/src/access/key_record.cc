@@ -35,9 +35,7 @@ std::string writeKeyRecord(const KeyRecord& k) {
   json::Writer w(out);
   w.beginObject().field("id", k.id).field("digest", k.digest).field("prefix", k.prefix).field("name", k.name);
   w.field("tenant_id", k.tenantId).field("user_id", k.userId).field("agent_id", k.agentId);
-  w.field("role", k.admin ? "admin" : "user").key("models").beginArray();
-  for (const auto& m : k.models) w.string(m);
-  w.endArray().key("limits");
+  w.field("role", k.admin ? "admin" : "user").key("models").strings(k.models).key("limits");
   writeQuotaLimitsWire(w, k.limits);
   if (k.expiresAtMs >= 0) w.field("expires_at", k.expiresAtMs);
   w.field("created_at", k.createdAtMs);
@@ -54,9 +52,7 @@ void writeKeyApi(json::Writer& w, const KeyRecord& k) {
   else w.key("userId").null();
   if (!k.agentId.empty()) w.field("agentId", k.agentId);
   else w.key("agentId").null();
-  w.field("role", k.admin ? "admin" : "user").key("models").beginArray();
-  for (const auto& m : k.models) w.string(m);
-  w.endArray().key("limits");
+  w.field("role", k.admin ? "admin" : "user").key("models").strings(k.models).key("limits");
   writeQuotaLimitsApi(w, k.limits);
   w.field("createdAt", isoTimestamp(k.createdAtMs));
   if (k.expiresAtMs >= 0) w.field("expiresAt", isoTimestamp(k.expiresAtMs));

@@ -11,6 +11,11 @@ ApiError notFoundError(std::string message, std::string param, std::string code)
   return e;
 }
 
+ApiError rootOnly(const Session& s, std::string why) {
+  if (s.principal().root) return {};
+  return forbidden(std::move(why), "authorization", "root_admin_required");
+}
+
 ApiError tenantFor(const Session& s, const std::string& requested, std::string& out) {
   const Principal& p = s.principal();
   if (p.root) {

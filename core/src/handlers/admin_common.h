@@ -23,6 +23,8 @@ void requireTenant(Session& s, const std::string& tenant, MoveFunction<void(Sess
 // 400 unless the body is a JSON object.
 ApiError parseObject(std::string_view body, json::Tape& t);
 ApiError notFoundError(std::string message, std::string param, std::string code);
+// 403 unless the caller holds ADMIN_API_KEY: for what every tenant shares (`why` says so).
+ApiError rootOnly(const Session& s, std::string why);
 // A ledger call whose failure becomes a 503; `then` gets the result document.
 void ledgerCall(Session& s, const std::string& tenant, const std::string& op,
                 MoveFunction<void(Session&, std::string_view)> then);

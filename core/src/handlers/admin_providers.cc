@@ -18,11 +18,7 @@ namespace {
 
 using json::Kind;
 
-ApiError rootOnly(const Session& s) {
-  if (s.principal().root) return {};
-  return forbidden("Providers are shared by every tenant: only ADMIN_API_KEY may manage them.", "authorization",
-                   "root_admin_required");
-}
+constexpr const char* ROOT_ONLY = "Providers are shared by every tenant: only ADMIN_API_KEY may manage them.";
 
 const ProviderConfig* findProvider(Session& s, const std::string& id) {
   return s.state().config ? s.state().config->provider(id) : nullptr;
@@ -32,7 +28,7 @@ class ListProviders : public Handler {
  public:
   Access access() const override { return Access::Admin; }
   void start(Session& s) override {
-    if (ApiError e = rootOnly(s)) return s.respondError(e);
+    if (ApiError e = rootOnly(s, ROOT_ONLY)) return s.respondError(e);
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "list").key("data").beginArray();
@@ -75,7 +71,7 @@ class PatchProvider : public Handler {
   PatchProvider(std::string id, bool toggle) : id_(std::move(id)), toggle_(toggle) {}
   Access access() const override { return Access::Admin; }
   void start(Session& s) override {
-    if (ApiError e = rootOnly(s)) return s.respondError(e);
+    if (ApiError e = rootOnly(s, ROOT_ONLY)) return s.respondError(e);
     const ProviderConfig* p = findProvider(s, id_);
     if (p == nullptr) return s.respondError(notFoundError("No provider '" + id_.substr(0, 60) + "'.", "id", "provider_not_found"));
     patchText_ = toggle_ ? std::string(p->enabled ? R"({"enabled":false})" : R"({"enabled":true})") : s.body();
@@ -83,10 +79,7 @@ class PatchProvider : public Handler {
     if (ApiError e = checkPatch(patch_)) return s.respondError(e);
     changeOverride(
         s,
-        [this](std::string_view current, std::string& next) {
-          next = mergeOverrideRow(current, "providers", id_, patch_);
-          return ApiError{};
-        },
+        [this](std::string_view current) { return mergeOverrideRow(current, "providers", id_, patch_); },
         [this](Session& s) {
           std::string body;
           json::Writer w(body);

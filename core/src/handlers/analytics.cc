@@ -32,54 +32,6 @@ void writeSums(json::Writer& w, const json::Tape& t, uint32_t row) {
   w.key("cost_brl").raw(formatPico(t.integerAt(row, "cost_brl_pico", 0)));
 }
 
-// The rows of a D1 answer (0 when unreadable).
-uint32_t rowsOf(json::Tape& t, const std::string& text) {
-  if (!t.parse(text)) return 0;
-  const uint32_t rows = t.find(0, "rows");
-  return rows != 0 && t.kind(rows) == Kind::Array ? rows : 0;
-}
-
-// A base class for the three: scope first, then queries issued together.
-class Analytics : public Handler {
- public:
-  void start(Session& s) override {
-    if (ApiError e = readAnalyticsScope(s, scope_)) return s.respondError(e);
-    run(s);
-  }
-
- protected:
-  virtual void run(Session& s) = 0;
-  virtual void respond(Session& s) = 0;
-
-  // Runs `select ... FROM gateway_usage_logs <scope> <tail>` into answers_[i].
-  // `window` narrows the time range (default: the request's).
-  void query(Session& s, const std::shared_ptr<Join>& done, size_t i, std::string_view select, std::string_view tail,
-             std::initializer_list<int64_t> extra = {}, const AnalyticsScope* window = nullptr) {
-    std::string sql = "SELECT " + std::string(select) + " FROM gateway_usage_logs", params;
-    json::Writer w(params);
-    w.beginArray();
-    scopeFilter(window != nullptr ? *window : scope_, sql, w);
-    for (int64_t v : extra) w.integer(v);
-    w.endArray();
-    sql += " ";
-    sql += tail;
-    if (answers_.size() <= i) answers_.resize(i + 1);
-    s.d1(sql, params, [this, done, i](Session& s, const EffectResult& r) {
-      answers_[i] = std::string(r.data);
-      arrive(done)(s, r);
-    });
-  }
-  std::shared_ptr<Join> queries(int n) {
-    return join(n, [this](Session& s, bool failed) {
-      if (failed) return s.respondError(usageStoreUnavailable());
-      respond(s);
-    });
-  }
-
-  AnalyticsScope scope_;
-  std::vector<std::string> answers_;
-};
-
 class Usage : public Analytics {
  protected:
   void run(Session& s) override {

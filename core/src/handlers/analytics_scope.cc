@@ -60,4 +60,44 @@ void writeScope(json::Writer& w, const AnalyticsScope& scope) {
   w.field("period", scope.period).field("from", isoTimestamp(scope.fromMs)).field("to", isoTimestamp(scope.toMs));
 }
 
+uint32_t rowsOf(json::Tape& t, const std::string& text) {
+  if (!t.parse(text)) return 0;
+  const uint32_t rows = t.find(0, "rows");
+  return rows != 0 && t.kind(rows) == json::Kind::Array ? rows : 0;
+}
+
+void Analytics::start(Session& s) {
+  if (ApiError e = readAnalyticsScope(s, scope_)) return s.respondError(e);
+  run(s);
+}
+
+std::shared_ptr<Join> Analytics::queries(int n) {
+  return join(n, [this](Session& s, bool failed) {
+    if (failed) return s.respondError(usageStoreUnavailable());
+    respond(s);
+  });
+}
+
+void Analytics::queryRaw(Session& s, const std::shared_ptr<Join>& done, size_t i, const std::string& sql,
+                         const std::string& params) {
+  if (answers_.size() <= i) answers_.resize(i + 1);
+  s.d1(sql, params, [this, done, i](Session& s, const EffectResult& r) {
+    answers_[i] = std::string(r.data);
+    arrive(done)(s, r);
+  });
+}
+
+void Analytics::query(Session& s, const std::shared_ptr<Join>& done, size_t i, std::string_view select,
+                      std::string_view tail, std::initializer_list<int64_t> extra, const AnalyticsScope* window) {
+  std::string sql = "SELECT " + std::string(select) + " FROM gateway_usage_logs", params;
+  json::Writer w(params);
+  w.beginArray();
+  scopeFilter(window != nullptr ? *window : scope_, sql, w);
+  for (int64_t v : extra) w.integer(v);
+  w.endArray();
+  sql += " ";
+  sql += tail;
+  queryRaw(s, done, i, sql, params);
+}
+
 }  // namespace gw::handlers

@@ -3,10 +3,14 @@
 // key every tenant, or the one it names) and which time window (a period
 // such as 7d, or from/to), as a SQL filter over gateway_usage_logs.
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "gw/json_writer.h"
 #include "gw/session.h"
+#include "admin_common.h"
 
 namespace gw::handlers {
 
@@ -34,5 +38,30 @@ std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, 
                        json::Writer& params, int64_t limit);
 // One statsQuery (or rollup) row as the metrics endpoints show it, into an open object.
 void writeStats(json::Writer& w, const json::Tape& t, uint32_t row);
+
+// The rows of a D1 answer (0 when unreadable).
+uint32_t rowsOf(json::Tape& t, const std::string& text);
+
+// An analytics endpoint: the scope first, then its queries issued together;
+// respond() runs once every answer is in (a failed one is a 503).
+class Analytics : public Handler {
+ public:
+  void start(Session& s) override;
+
+ protected:
+  virtual void run(Session& s) = 0;
+  virtual void respond(Session& s) = 0;
+
+  std::shared_ptr<Join> queries(int n);
+  // Runs `sql` with `params` (a JSON array) into answers_[i].
+  void queryRaw(Session& s, const std::shared_ptr<Join>& done, size_t i, const std::string& sql, const std::string& params);
+  // Runs `select ... FROM gateway_usage_logs <scope> <tail>` into answers_[i].
+  // `window` narrows the time range (default: the request's).
+  void query(Session& s, const std::shared_ptr<Join>& done, size_t i, std::string_view select, std::string_view tail,
+             std::initializer_list<int64_t> extra = {}, const AnalyticsScope* window = nullptr);
+
+  AnalyticsScope scope_;
+  std::vector<std::string> answers_;
+};
 
 }  // namespace gw::handlers

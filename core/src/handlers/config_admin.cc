@@ -18,17 +18,7 @@ namespace {
 
 using json::Kind;
 
-ApiError rootOnly(const Session& s) {
-  if (s.principal().root) return {};
-  return forbidden("Gateway settings apply to every tenant: only ADMIN_API_KEY may read or change them.",
-                   "authorization", "root_admin_required");
-}
-
-void strings(json::Writer& w, std::string_view key, const std::vector<std::string>& values) {
-  w.key(key).beginArray();
-  for (const auto& v : values) w.string(v);
-  w.endArray();
-}
+constexpr const char* ROOT_ONLY = "Gateway settings apply to every tenant: only ADMIN_API_KEY may read or change them.";
 
 void writeSettings(Session& s, std::string_view pricingSync) {
   const GatewayState& st = s.state();
@@ -39,8 +29,7 @@ void writeSettings(Session& s, std::string_view pricingSync) {
   w.field("cache_enabled", c.cache.enabled).field("cache_ttl_seconds", c.cache.ttlSeconds);
   w.field("cache_nonzero_temperature", c.cache.nonzeroTemperature).field("cache_multiple_choices", c.cache.multipleChoices);
   w.field("cache_max_entry_bytes", c.cache.maxEntryBytes).field("cache_memory_ms", c.cache.memoryMs);
-  strings(w, "cache_shared_tenants", c.cache.sharedTenants);
-  strings(w, "default_fallbacks", c.defaultFallbacks);
+  w.key("cache_shared_tenants").strings(c.cache.sharedTenants).key("default_fallbacks").strings(c.defaultFallbacks);
   w.field("default_model", c.defaultModel).field("routing_policy", routePolicyName(c.routePolicy));
   w.field("request_timeout_ms", c.requestTimeoutMs).field("max_retries", static_cast<int64_t>(c.maxRetries));
   w.field("config_refresh_ms", c.configRefreshMs);
@@ -74,7 +63,7 @@ class GetSettings : public Handler {
  public:
   Access access() const override { return Access::Admin; }
   void start(Session& s) override {
-    if (ApiError e = rootOnly(s)) return s.respondError(e);
+    if (ApiError e = rootOnly(s, ROOT_ONLY)) return s.respondError(e);
     respondSettings(s);
   }
 };
@@ -83,7 +72,7 @@ class PutSettings : public Handler {
  public:
   Access access() const override { return Access::Admin; }
   void start(Session& s) override {
-    if (ApiError e = rootOnly(s)) return s.respondError(e);
+    if (ApiError e = rootOnly(s, ROOT_ONLY)) return s.respondError(e);
     if (ApiError e = parseObject(s.body(), patch_)) return s.respondError(e);
     // The settings are the bundled gateway object's members.
     json::Tape bundled;
@@ -96,10 +85,7 @@ class PutSettings : public Handler {
                                              patch_.string(k).substr(0, 60), "unknown_parameter"));
     changeOverride(
         s,
-        [this](std::string_view current, std::string& next) {
-          next = mergeOverrideObject(current, "gateway", patch_);
-          return ApiError{};
-        },
+        [this](std::string_view current) { return mergeOverrideObject(current, "gateway", patch_); },
         respondSettings);
   }
 

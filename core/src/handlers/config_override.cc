@@ -19,32 +19,32 @@ ApiError rejected(const Status& st) {
   return invalidValue(std::move(param), "The change would make the configuration invalid: " + m);
 }
 
-// Writes every member of the stored document but `skip`; returns the stored
-// value of `skip` (0: none) through `kept`.
-bool copyOthers(const json::Tape& o, bool have, std::string_view skip, json::Writer& w, uint32_t& kept) {
-  kept = 0;
-  if (!have) return false;
+// Writes every member of the stored document `o` (when there is one) but
+// `skip`; returns the stored value of `skip` (0: none).
+uint32_t copyOthers(const json::Tape& o, bool stored, std::string_view skip, json::Writer& w) {
+  uint32_t kept = 0;
+  if (!stored) return kept;
   for (uint32_t k = o.firstChild(0); k != 0; k = o.nextSibling(0, k + 1)) {
-    if (o.stringEquals(k, skip)) {
-      kept = k + 1;
-      continue;
-    }
-    w.key(o.string(k)).raw(o.raw(k + 1));
+    if (o.stringEquals(k, skip)) kept = k + 1;
+    else w.key(o.string(k)).raw(o.raw(k + 1));
   }
-  return true;
+  return kept;
 }
 
-// The members of `old` (an object, or 0) that `patch` does not name, then the patch's.
-void mergeMembers(const json::Tape& o, uint32_t old, const json::Tape& patch, json::Writer& w, bool skipId) {
+// The members of `old` (an object, or 0) that `patch` does not name, then
+// the patch's own, except nulls: a null removes the member (merge patch),
+// and `id` is the caller's to write.
+void mergeMembers(const json::Tape& o, uint32_t old, const json::Tape& patch, json::Writer& w) {
   if (old != 0 && o.kind(old) == Kind::Object)
-    for (uint32_t k = o.firstChild(old); k != 0; k = o.nextSibling(old, k + 1)) {
-      if ((skipId && o.stringEquals(k, "id")) || patch.find(0, o.string(k)) != 0) continue;
-      w.key(o.string(k)).raw(o.raw(k + 1));
-    }
-  for (uint32_t k = patch.firstChild(0); k != 0; k = patch.nextSibling(0, k + 1)) {
-    if (skipId && patch.stringEquals(k, "id")) continue;
-    w.key(patch.string(k)).raw(patch.raw(k + 1));
-  }
+    for (uint32_t k = o.firstChild(old); k != 0; k = o.nextSibling(old, k + 1))
+      if (!o.stringEquals(k, "id") && patch.find(0, o.string(k)) == 0) w.key(o.string(k)).raw(o.raw(k + 1));
+  for (uint32_t k = patch.firstChild(0); k != 0; k = patch.nextSibling(0, k + 1))
+    if (!patch.stringEquals(k, "id") && patch.kind(k + 1) != Kind::Null) w.key(patch.string(k)).raw(patch.raw(k + 1));
+}
+
+// Parses the stored override into `o`; false when there is none (or it is not an object).
+bool parseStored(std::string_view current, json::Tape& o) {
+  return !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
 }
 
 }  // namespace
@@ -52,12 +52,12 @@ void mergeMembers(const json::Tape& o, uint32_t old, const json::Tape& patch, js
 std::string mergeOverrideRow(std::string_view current, std::string_view rowsKey, const std::string& id,
                              const json::Tape& patch) {
   json::Tape o;
-  const bool have = !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
+  const bool stored = parseStored(current, o);
   std::string out;
   json::Writer w(out);
   w.beginObject();
-  uint32_t rows = 0, oldRow = 0;
-  copyOthers(o, have, rowsKey, w, rows);
+  const uint32_t rows = copyOthers(o, stored, rowsKey, w);
+  uint32_t oldRow = 0;
   w.key(rowsKey).beginArray();
   if (rows != 0 && o.kind(rows) == Kind::Array)
     for (uint32_t r = o.firstChild(rows); r != 0; r = o.nextSibling(rows, r)) {
@@ -65,26 +65,20 @@ std::string mergeOverrideRow(std::string_view current, std::string_view rowsKey,
       else w.raw(o.raw(r));
     }
   w.beginObject().field("id", id);
-  mergeMembers(o, oldRow, patch, w, true);
+  mergeMembers(o, oldRow, patch, w);
   w.endObject().endArray().endObject();
   return out;
 }
 
 std::string mergeOverrideObject(std::string_view current, std::string_view key, const json::Tape& patch) {
   json::Tape o;
-  const bool have = !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
+  const bool stored = parseStored(current, o);
   std::string out;
   json::Writer w(out);
   w.beginObject();
-  uint32_t old = 0;
-  copyOthers(o, have, key, w, old);
+  const uint32_t old = copyOthers(o, stored, key, w);
   w.key(key).beginObject();
-  // A null removes the setting from the override (merge patch), rather than storing it.
-  if (old != 0 && o.kind(old) == Kind::Object)
-    for (uint32_t k = o.firstChild(old); k != 0; k = o.nextSibling(old, k + 1))
-      if (patch.find(0, o.string(k)) == 0) w.key(o.string(k)).raw(o.raw(k + 1));
-  for (uint32_t k = patch.firstChild(0); k != 0; k = patch.nextSibling(0, k + 1))
-    if (patch.kind(k + 1) != Kind::Null) w.key(patch.string(k)).raw(patch.raw(k + 1));
+  mergeMembers(o, old, patch, w);
   w.endObject().endObject();
   return out;
 }
@@ -93,19 +87,21 @@ void storeOverride(Session& s, OverrideChange change, MoveFunction<void(Session&
   // The override as stored now: another instance may have changed it.
   s.kvGet(CONFIG_OVERRIDE_KEY, [change = std::move(change), done = std::move(done)](Session& s,
                                                                                   const EffectResult& r) mutable {
-    std::string next;
-    if (ApiError e = change(r.ok ? r.data : std::string_view(), next)) return done(s, e);
+    std::string next = change(r.ok ? r.data : std::string_view());
     GatewayState& st = s.state();
     Result<Config> candidate = loadConfig(st.bundledConfig, next, st.env);
     if (!candidate.ok()) return done(s, rejected(candidate.status()));
-    s.kvPut(CONFIG_OVERRIDE_KEY, next, [next, done = std::move(done)](Session& s, const EffectResult& r) mutable {
-      if (!r.ok)
-        return done(s, serverError(503, "Could not store the change; try again.", "service_unavailable",
-                                   "kv_unavailable"));
-      s.state().rebuild(next);
-      s.state().lastRefreshMs = s.nowMs();
-      done(s, ApiError{});
-    });
+    s.kvPut(CONFIG_OVERRIDE_KEY, next,
+            [next, config = std::move(candidate.value()), done = std::move(done)](Session& s,
+                                                                                 const EffectResult& r) mutable {
+              if (!r.ok)
+                return done(s, serverError(503, "Could not store the change; try again.", "service_unavailable",
+                                           "kv_unavailable"));
+              // The config checked above is the one to serve: no second load.
+              s.state().install(std::move(next), std::move(config));
+              s.state().lastRefreshMs = s.nowMs();
+              done(s, ApiError{});
+            });
   });
 }
 

@@ -14,9 +14,8 @@ namespace gw::handlers {
 
 constexpr std::string_view CONFIG_OVERRIDE_KEY = "config:override";
 
-// Builds the next override document from the stored one (empty: none), or
-// returns the error to answer with.
-using OverrideChange = MoveFunction<ApiError(std::string_view current, std::string& next)>;
+// The next override document, from the stored one (empty: none).
+using OverrideChange = MoveFunction<std::string(std::string_view current)>;
 // Reads, changes, validates and stores the override, then applies it here.
 // `done` gets the failure: a 400 naming the field at fault when the change
 // would make the config invalid, a 503 when KV failed; empty once it is live.
@@ -27,7 +26,7 @@ void changeOverride(Session& s, OverrideChange change, MoveFunction<void(Session
 // The document with the object `patch` merged member by member into the row
 // of array `rowsKey` ("providers", "models") whose id is `id`, appended when
 // there is none. Other rows and members are kept; a null member removes what
-// the override said, so the bundled value applies again.
+// the override said (merge patch), so the bundled value applies again.
 std::string mergeOverrideRow(std::string_view current, std::string_view rowsKey, const std::string& id,
                              const json::Tape& patch);
 // The same for the object member `key` ("gateway").

@@ -128,7 +128,7 @@ class Cron : public Handler, public scheduled::Run {
 
   void finishProbe(Session& s, const std::string& provider, const scheduled::FetchOutcome& o) {
     const bool ok = o.ok();
-    const std::string error = ok ? "" : (o.error.empty() ? "HTTP " + std::to_string(o.status) : std::string(o.error.substr(0, 200)));
+    const std::string error = ok ? "" : o.failure();
     healthy_ += ok;
     const double latency = static_cast<double>(s.nowMs() - startedMs_);
     s.state().recordAttempt(provider, s.nowMs(), o.status, ok, latency, error);

@@ -129,9 +129,8 @@ void evaluate(Session& s, Run& run, const Window& win) {
   run.fetch(s, f, [&run, state = stateDocument(conditions, s.nowMs()), sent = summary("sent"),
                    unsent = summary("post_failed")](Session& s, const FetchOutcome& o) {
     if (!o.ok()) {
-      const std::string why = o.error.empty() ? "HTTP " + std::to_string(o.status) : std::string(o.error);
       std::string record;
-      json::Writer(record).beginObject().field("event", "alert_post_failed").field("error", why.substr(0, 200)).endObject();
+      json::Writer(record).beginObject().field("event", "alert_post_failed").field("error", o.failure()).endObject();
       s.log("error", record);
       return run.finish(s, "alerts", unsent, true);
     }

@@ -15,6 +15,10 @@ struct FetchOutcome {
   std::string_view body;
   std::string_view error;  // empty when a response arrived
   bool ok() const { return error.empty() && status >= 200 && status < 300; }
+  // Why it failed, in a line: the fetch error, or "HTTP <status>".
+  std::string failure() const {
+    return error.empty() ? "HTTP " + std::to_string(status) : std::string(error.substr(0, 200));
+  }
 };
 using FetchThen = MoveFunction<void(Session&, const FetchOutcome&)>;
 

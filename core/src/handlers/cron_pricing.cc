@@ -79,12 +79,12 @@ void apply(Session& s, Run& run, std::string_view body) {
   if (sync->changes.empty()) return report(s, run, "ok", *sync, "");
   storeOverride(
       s,
-      [sync](std::string_view current, std::string& next) {
-        next = std::string(current);
+      [sync](std::string_view current) {
+        std::string next(current);
         json::Tape patch;
         for (const PriceChange& c : sync->changes)
           if (patch.parse(c.patch)) next = mergeOverrideRow(next, "models", c.id, patch);
-        return ApiError{};
+        return next;
       },
       [&run, sync, before = s.state().config](Session& s, const ApiError& failure) {
         if (failure) return report(s, run, "failed", *sync, failure.message);
@@ -115,10 +115,7 @@ void syncPricing(Session& s, Run& run) {
     f.headers = {{"accept", "application/json"}};
     f.timeoutMs = FETCH_TIMEOUT_MS;
     run.fetch(s, f, [&run](Session& s, const FetchOutcome& o) {
-      if (!o.ok()) {
-        const std::string why = o.error.empty() ? "HTTP " + std::to_string(o.status) : std::string(o.error);
-        return report(s, run, "failed", Sync{}, why);
-      }
+      if (!o.ok()) return report(s, run, "failed", Sync{}, o.failure());
       apply(s, run, o.body);
     });
   });

@@ -20,96 +20,81 @@ namespace {
 
 using json::Kind;
 
-class Metrics : public Handler {
- public:
-  void start(Session& s) override {
-    if (ApiError e = readAnalyticsScope(s, scope_)) return s.respondError(e);
-    auto done = join(4, [this](Session& s, bool failed) {
-      if (failed) return s.respondError(usageStoreUnavailable());
-      respond(s);
-    });
+class Metrics : public Analytics {
+ protected:
+  void run(Session& s) override {
+    auto done = queries(4);
     struct Query {
       std::string_view groupBy, columns;
       int64_t limit;
-      std::string* into;
     };
-    const Query queries[] = {{"", "", 0, &totals_},
-                             {"provider", "provider", 100, &providers_},
-                             {"provider, model", "provider, model", 100, &models_},
-                             {"day", "date(created_at / 1000, 'unixepoch') AS day", 400, &days_}};
-    for (const Query& q : queries) {
+    static constexpr Query QUERIES[] = {{"", "", 0},
+                                        {"provider", "provider", 100},
+                                        {"provider, model", "provider, model", 100},
+                                        {"day", "date(created_at / 1000, 'unixepoch') AS day", 400}};
+    for (size_t i = 0; i < 4; ++i) {
       std::string params;
       json::Writer w(params);
       w.beginArray();
-      const std::string sql = statsQuery(q.groupBy, q.columns, scope_, w, q.limit);
+      const std::string sql = statsQuery(QUERIES[i].groupBy, QUERIES[i].columns, scope_, w, QUERIES[i].limit);
       w.endArray();
-      s.d1(sql, params, [done, into = q.into](Session& s, const EffectResult& r) {
-        *into = std::string(r.data);
-        arrive(done)(s, r);
-      });
+      queryRaw(s, done, i, sql, params);
     }
   }
 
- private:
-  void respond(Session& s) {
-    json::Tape totals, providers, models, days;
-    if (!totals.parse(totals_) || !providers.parse(providers_) || !models.parse(models_) || !days.parse(days_))
-      return s.respondError(usageStoreUnavailable());
+  void respond(Session& s) override {
+    json::Tape t[4];
+    uint32_t rows[4];
+    for (size_t i = 0; i < 4; ++i)
+      if ((rows[i] = rowsOf(t[i], answers_[i])) == 0) return s.respondError(usageStoreUnavailable());
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "metrics");
     writeScope(w, scope_);
     w.key("totals").beginObject();
-    const uint32_t rows = totals.find(0, "rows");
-    if (rows != 0 && totals.firstChild(rows) != 0) writeStats(w, totals, totals.firstChild(rows));
+    if (t[0].firstChild(rows[0]) != 0) writeStats(w, t[0], t[0].firstChild(rows[0]));
     w.endObject();
-    auto group = [&](const char* name, const json::Tape& t, std::initializer_list<const char*> keys) {
+    auto group = [&](const char* name, size_t i, std::initializer_list<const char*> keys) {
       w.key(name).beginArray();
-      const uint32_t list = t.find(0, "rows");
-      for (uint32_t row = list != 0 ? t.firstChild(list) : 0; row != 0; row = t.nextSibling(list, row)) {
+      for (uint32_t row = t[i].firstChild(rows[i]); row != 0; row = t[i].nextSibling(rows[i], row)) {
         w.beginObject();
-        for (const char* k : keys) w.field(k, t.stringAt(row, k));
-        writeStats(w, t, row);
+        for (const char* k : keys) w.field(k, t[i].stringAt(row, k));
+        writeStats(w, t[i], row);
         w.endObject();
       }
       w.endArray();
     };
-    group("by_provider", providers, {"provider"});
-    group("by_model", models, {"provider", "model"});
-    group("daily", days, {"day"});
+    group("by_provider", 1, {"provider"});
+    group("by_model", 2, {"provider", "model"});
+    group("daily", 3, {"day"});
     w.endObject();
     s.respondJson(200, body);
   }
-
-  AnalyticsScope scope_;
-  std::string totals_, providers_, models_, days_;
 };
 
 // GET /api/v1/ai/metrics/daily: the same statistics per UTC day, in total
 // and per provider, from the cron's rollups (gateway_usage_daily): a few rows
 // per day however many requests, for a dashboard's series over months. Today
 // is as of the last cron run (rolled_up_at).
-class DailyMetrics : public Handler {
- public:
-  void start(Session& s) override {
-    if (ApiError e = readAnalyticsScope(s, scope_)) return s.respondError(e);
+class DailyMetrics : public Analytics {
+ protected:
+  void run(Session& s) override {
     std::string params;
     json::Writer p(params);
     p.beginArray().string(scope_.tenant.empty() ? "*" : scope_.tenant);
     p.integer(scope_.fromMs - scope_.fromMs % 86400000).integer(scope_.toMs).endArray();
-    s.d1("SELECT date(day / 1000, 'unixepoch') AS day, provider, requests, successes, errors, cache_hits, "
-         "input_tokens, output_tokens, cached_tokens, cost_usd_pico, cost_brl_pico, latency_ms_sum * 1.0 / requests "
-         "AS mean_ms, p50, p95, p99, rolled_up_at FROM gateway_usage_daily WHERE tenant_id = ? AND model = '*' AND "
-         "day >= ? AND day < ? ORDER BY day, provider",
-         params, [this](Session& s, const EffectResult& r) { respond(s, r); });
+    queryRaw(s, queries(1), 0,
+             "SELECT date(day / 1000, 'unixepoch') AS day, provider, requests, successes, errors, cache_hits, "
+             "input_tokens, output_tokens, cached_tokens, cost_usd_pico, cost_brl_pico, latency_ms_sum * 1.0 / "
+             "requests AS mean_ms, p50, p95, p99, rolled_up_at FROM gateway_usage_daily WHERE tenant_id = ? AND "
+             "model = '*' AND day >= ? AND day < ? ORDER BY day, provider",
+             params);
   }
 
- private:
-  void respond(Session& s, const EffectResult& r) {
+  void respond(Session& s) override {
     json::Tape t;
-    const uint32_t rows = r.ok && t.parse(r.data) ? t.find(0, "rows") : 0;
-    if (rows == 0)
-      return s.respondError(usageStoreUnavailable());
+    const uint32_t rows = rowsOf(t, answers_[0]);
+    if (rows == 0) return s.respondError(usageStoreUnavailable());
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "metrics.daily");
@@ -134,8 +119,6 @@ class DailyMetrics : public Handler {
     w.endObject();
     s.respondJson(200, body);
   }
-
-  AnalyticsScope scope_;
 };
 
 // A Prometheus label value: backslash, quote and newline escaped.

@@ -31,9 +31,7 @@ void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, 
   const bool isEmbedding = m.kind == ModelKind::Embedding;
   w.beginObject().field("id", m.id).field("object", "model").field("type", isEmbedding ? "embedding" : "chat");
   w.field("provider", m.provider).field("provider_name", p.name).field("upstream", m.upstream);
-  w.key("aliases").beginArray();
-  for (const auto& a : m.aliases) w.string(a);
-  w.endArray().key("capabilities").beginArray();
+  w.key("aliases").strings(m.aliases).key("capabilities").beginArray();
   for (auto name : capabilityNames(m.capabilities)) w.string(name);
   w.endArray();
   // The admin view prices in the registry's own shape, so a row read can be written back.
@@ -54,9 +52,7 @@ void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, 
   w.field("created", m.created);
   if (admin) {
     w.field("enabled", m.enabled).field("provider_enabled", p.enabled).field("max_tokens_param", m.maxTokensParam);
-    w.key("fallbacks").beginArray();
-    for (const auto& f : m.fallbacks) w.string(f);
-    w.endArray();
+    w.key("fallbacks").strings(m.fallbacks);
   }
   w.endObject();
 }

@@ -86,9 +86,8 @@ class WriteRegistryModel : public Handler {
   WriteRegistryModel(Op op, std::string id) : op_(op), id_(std::move(id)) {}
   Access access() const override { return Access::Admin; }
   void start(Session& s) override {
-    if (!s.principal().root)
-      return s.respondError(forbidden("The model registry is shared by every tenant: only ADMIN_API_KEY may change it.",
-                                      "authorization", "root_admin_required"));
+    if (ApiError e = rootOnly(s, "The model registry is shared by every tenant: only ADMIN_API_KEY may change it."))
+      return s.respondError(e);
     text_ = op_ == Op::Disable ? std::string(R"({"enabled":false})") : s.body();
     if (ApiError e = parseObject(text_, patch_)) return s.respondError(e);
     if (ApiError e = checkFields(s)) return s.respondError(e);
@@ -99,10 +98,7 @@ class WriteRegistryModel : public Handler {
     }
     changeOverride(
         s,
-        [this](std::string_view current, std::string& next) {
-          next = mergeOverrideRow(current, "models", id_, patch_);
-          return ApiError{};
-        },
+        [this](std::string_view current) { return mergeOverrideRow(current, "models", id_, patch_); },
         [this](Session& s) { respondModel(s, id_, op_ == Op::Create ? 201 : 200); });
   }
 

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { call, getJson, withTenant } from '../api';
 import { LineChart } from '../chart';
 import { dateTime, integer, ms, percent, usd } from '../format';
-import { Card, Empty, ErrorBox, Loaded, Section, useAction, useLoad } from '../ui';
+import { Card, Empty, ErrorBox, Loaded, Section, Table, useAction, useLoad } from '../ui';
 
 const PERIODS = ['7d', '30d', '60d', '90d'];
 
@@ -82,23 +82,18 @@ export function Analytics() {
               </div>
               <LatencyChart live={m.daily} rollups={rollups.data} />
               <Section title="Providers">
-                <table data-table="providers">
-                  <thead>
-                    <tr><th>Provider</th><th>Requests</th><th>Error rate</th><th>p95</th><th>Tokens</th><th>Cost</th></tr>
-                  </thead>
-                  <tbody>
-                    {m.by_provider.map((p: any) => (
-                      <tr data-row={p.provider}>
-                        <td>{p.provider}</td>
-                        <td data-value={p.requests}>{integer(p.requests)}</td>
-                        <td>{percent(p.error_rate)}</td>
-                        <td>{ms(p.latency_ms.p95)}</td>
-                        <td>{integer(p.tokens.total)}</td>
-                        <td data-value={p.cost_usd}>{usd(p.cost_usd)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <Table id="providers" headers={['Provider', 'Requests', 'Error rate', 'p95', 'Tokens', 'Cost']}>
+                  {m.by_provider.map((p: any) => (
+                    <tr data-row={p.provider}>
+                      <td>{p.provider}</td>
+                      <td data-value={p.requests}>{integer(p.requests)}</td>
+                      <td>{percent(p.error_rate)}</td>
+                      <td>{ms(p.latency_ms.p95)}</td>
+                      <td>{integer(p.tokens.total)}</td>
+                      <td data-value={p.cost_usd}>{usd(p.cost_usd)}</td>
+                    </tr>
+                  ))}
+                </Table>
               </Section>
             </>
           );
@@ -110,22 +105,17 @@ export function Analytics() {
             c.top_clients.length === 0 ? (
               <Empty>No clients in this period.</Empty>
             ) : (
-              <table data-table="clients">
-                <thead>
-                  <tr><th>Client</th><th>Tenant</th><th>Requests</th><th>Errors</th><th>Cost</th></tr>
-                </thead>
-                <tbody>
-                  {c.top_clients.map((x: any) => (
-                    <tr data-row={x.client}>
-                      <td>{x.client}</td>
-                      <td>{x.tenantId}</td>
-                      <td data-value={x.requests}>{integer(x.requests)}</td>
-                      <td>{integer(x.errors)}</td>
-                      <td>{usd(x.cost_usd)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <Table id="clients" headers={['Client', 'Tenant', 'Requests', 'Errors', 'Cost']}>
+                {c.top_clients.map((x: any) => (
+                  <tr data-row={x.client}>
+                    <td>{x.client}</td>
+                    <td>{x.tenantId}</td>
+                    <td data-value={x.requests}>{integer(x.requests)}</td>
+                    <td>{integer(x.errors)}</td>
+                    <td>{usd(x.cost_usd)}</td>
+                  </tr>
+                ))}
+              </Table>
             )
           }
         </Loaded>

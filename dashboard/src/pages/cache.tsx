@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, send, withTenant } from '../api';
 import { integer, seconds, usd } from '../format';
-import { Card, Empty, ErrorBox, Loaded, Section, useAction, useLoad } from '../ui';
+import { Card, Empty, ErrorBox, Loaded, Section, Table, useAction, useLoad } from '../ui';
 
 export function Cache() {
   const [query, setQuery] = useState('');
@@ -52,28 +52,23 @@ export function Cache() {
               {c.data.length === 0 ? (
                 <Empty>{search ? 'No live entry matches.' : 'Nothing cached yet: repeated requests are served from here.'}</Empty>
               ) : (
-                <table data-table="cache">
-                  <thead>
-                    <tr><th>Prompt</th><th>Model</th><th>Hits</th><th>Tokens saved</th><th>Saved</th><th>TTL left</th><th /></tr>
-                  </thead>
-                  <tbody>
-                    {c.data.map((e: any) => (
-                      <tr data-row={e.key}>
-                        <td class="preview" title={e.key}>{e.prompt_preview}</td>
-                        <td>{e.model}</td>
-                        <td data-value={e.hits}>{integer(e.hits)}</td>
-                        <td>{integer(e.tokens_saved)}</td>
-                        <td>{usd(e.usd_saved)}</td>
-                        <td>{seconds(e.ttl_seconds)}</td>
-                        <td>
-                          <button disabled={busy} onClick={() => invalidate(e.key)} data-action="invalidate">
-                            Invalidate
-                          </button>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <Table id="cache" headers={['Prompt', 'Model', 'Hits', 'Tokens saved', 'Saved', 'TTL left', '']}>
+                  {c.data.map((e: any) => (
+                    <tr data-row={e.key}>
+                      <td class="preview" title={e.key}>{e.prompt_preview}</td>
+                      <td>{e.model}</td>
+                      <td data-value={e.hits}>{integer(e.hits)}</td>
+                      <td>{integer(e.tokens_saved)}</td>
+                      <td>{usd(e.usd_saved)}</td>
+                      <td>{seconds(e.ttl_seconds)}</td>
+                      <td>
+                        <button disabled={busy} onClick={() => invalidate(e.key)} data-action="invalidate">
+                          Invalidate
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </Table>
               )}
             </Section>
           </>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, send, tenantMember, withTenant } from '../api';
 import { dateTime, integer, usd } from '../format';
-import { ActionForm, Empty, ErrorBox, Loaded, Progress, Section, useAction, useLoad } from '../ui';
+import { ActionForm, Empty, ErrorBox, Loaded, Progress, Section, Table, useAction, useLoad } from '../ui';
 
 function CreateKey({ onCreated }: { onCreated: () => void }) {
   const [userId, setUserId] = useState('');
@@ -100,41 +100,36 @@ export function Keys() {
             k.data.length === 0 ? (
               <Empty>No keys yet.</Empty>
             ) : (
-              <table data-table="keys">
-                <thead>
-                  <tr><th>Key</th><th>Name</th><th>User</th><th>Role</th><th>Created</th><th>State</th><th /></tr>
-                </thead>
-                <tbody>
-                  {k.data.map((key: any) => (
-                    <tr data-row={key.id} data-revoked={String(key.revoked)}>
-                      <td><code>{key.prefix}…</code></td>
-                      <td>{key.name ?? ''}</td>
-                      <td>{key.userId ?? '—'}</td>
-                      <td>{key.role}</td>
-                      <td>{dateTime(key.createdAt)}</td>
-                      <td>{key.revoked ? 'revoked' : 'active'}</td>
-                      <td>
-                        {!key.revoked && (
-                          <button
-                            class="danger"
-                            disabled={busy}
-                            data-action="revoke"
-                            onClick={() =>
-                              run(async () => {
-                                if (!confirm(`Revoke ${key.prefix}…? Requests with it are refused at once.`)) return;
-                                await send('DELETE', `/api/v1/ai/admin/keys/${encodeURIComponent(key.id)}`);
-                                keys.reload();
-                              })
-                            }
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <Table id="keys" headers={['Key', 'Name', 'User', 'Role', 'Created', 'State', '']}>
+                {k.data.map((key: any) => (
+                  <tr data-row={key.id} data-revoked={String(key.revoked)}>
+                    <td><code>{key.prefix}…</code></td>
+                    <td>{key.name ?? ''}</td>
+                    <td>{key.userId ?? '—'}</td>
+                    <td>{key.role}</td>
+                    <td>{dateTime(key.createdAt)}</td>
+                    <td>{key.revoked ? 'revoked' : 'active'}</td>
+                    <td>
+                      {!key.revoked && (
+                        <button
+                          class="danger"
+                          disabled={busy}
+                          data-action="revoke"
+                          onClick={() =>
+                            run(async () => {
+                              if (!confirm(`Revoke ${key.prefix}…? Requests with it are refused at once.`)) return;
+                              await send('DELETE', `/api/v1/ai/admin/keys/${encodeURIComponent(key.id)}`);
+                              keys.reload();
+                            })
+                          }
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )
           }
         </Loaded>
@@ -146,27 +141,22 @@ export function Keys() {
             u.budgets.length === 0 ? (
               <Empty>No budgets: spending is limited only by quotas.</Empty>
             ) : (
-              <table data-table="budgets">
-                <thead>
-                  <tr><th>Budget</th><th>Used</th><th>Limit</th><th>Progress</th><th>Projected</th><th>Days left</th></tr>
-                </thead>
-                <tbody>
-                  {u.budgets.map((b: any) => {
-                    const money = b.type !== 'tokens';
-                    const fmt = (n: number) => (money ? (b.type === 'USD' ? usd(n) : `R$${n}`) : integer(n));
-                    return (
-                      <tr data-row={b.id}>
-                        <td>{b.id}</td>
-                        <td data-value={b.used}>{fmt(b.used)}</td>
-                        <td>{fmt(b.limit)}</td>
-                        <td><Progress id={b.id} percentage={b.percentage} /></td>
-                        <td>{b.projectedPercentage.toFixed(1)}%</td>
-                        <td>{b.daysLeft}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
+              <Table id="budgets" headers={['Budget', 'Used', 'Limit', 'Progress', 'Projected', 'Days left']}>
+                {u.budgets.map((b: any) => {
+                  const money = b.type !== 'tokens';
+                  const fmt = (n: number) => (money ? (b.type === 'USD' ? usd(n) : `R$${n}`) : integer(n));
+                  return (
+                    <tr data-row={b.id}>
+                      <td>{b.id}</td>
+                      <td data-value={b.used}>{fmt(b.used)}</td>
+                      <td>{fmt(b.limit)}</td>
+                      <td><Progress id={b.id} percentage={b.percentage} /></td>
+                      <td>{b.projectedPercentage.toFixed(1)}%</td>
+                      <td>{b.daysLeft}</td>
+                    </tr>
+                  );
+                })}
+              </Table>
             )
           }
         </Loaded>

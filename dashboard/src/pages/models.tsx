@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, send } from '../api';
 import { integer } from '../format';
-import { ActionForm, ErrorBox, Loaded, Section, useAction, useLoad } from '../ui';
+import { ActionForm, ErrorBox, Loaded, Section, Table, useAction, useLoad } from '../ui';
 
 type Model = {
   id: string; provider: string; provider_name: string; upstream: string; type: string; capabilities: string[];
@@ -115,12 +115,13 @@ export function Models() {
           for (const m of r.data as Model[]) byProvider.set(m.provider_name, [...(byProvider.get(m.provider_name) ?? []), m]);
           return [...byProvider].map(([provider, models]) => (
             <Section title={provider}>
-              <table data-table="models" data-provider={models[0].provider}>
-                <thead>
-                  <tr><th>Model</th><th>Type</th><th>Price in / out (USD per 1M)</th><th>Capabilities</th><th>Context</th><th>State</th><th /></tr>
-                </thead>
-                <tbody>{models.map((m) => <ModelRow m={m} onChange={registry.reload} />)}</tbody>
-              </table>
+              <Table
+                id="models"
+                provider={models[0].provider}
+                headers={['Model', 'Type', 'Price in / out (USD per 1M)', 'Capabilities', 'Context', 'State', '']}
+              >
+                {models.map((m) => <ModelRow m={m} onChange={registry.reload} />)}
+              </Table>
             </Section>
           ));
         }}

@@ -1,7 +1,7 @@
 // Providers: circuit breakers, latency, error rate; the operator may switch one off.
 import { getJson, send } from '../api';
 import { integer, ms, percent } from '../format';
-import { ErrorBox, Loaded, useAction, useLoad } from '../ui';
+import { ErrorBox, Loaded, Table, useAction, useLoad } from '../ui';
 
 export function Providers({ root }: { root: boolean }) {
   // The operator's view carries the admin fields; others read the public health view.
@@ -16,45 +16,40 @@ export function Providers({ root }: { root: boolean }) {
       {error && <ErrorBox error={error} />}
       <Loaded load={providers}>
         {(list: any[]) => (
-          <table data-table="providers">
-            <thead>
-              <tr><th>Provider</th><th>Status</th><th>Breakers</th><th>Latency (EWMA)</th><th>Requests</th><th>Error rate</th><th>Last error</th><th /></tr>
-            </thead>
-            <tbody>
-              {list.map((p) => (
-                <tr data-row={p.id} data-enabled={String(p.enabled)}>
-                  <td>{p.name}</td>
-                  <td><span class={`status ${p.status}`}>{p.enabled ? p.status : 'disabled'}</span></td>
-                  <td>
-                    {p.breakers.length === 0
-                      ? '—'
-                      : p.breakers.map((b: any) => <div class={`breaker ${b.state}`} data-breaker={b.target}>{b.target}: {b.state}</div>)}
-                  </td>
-                  <td>{ms(p.latency_ewma_ms)}</td>
-                  <td data-value={p.requests}>{integer(p.requests)}</td>
-                  <td data-value={p.error_rate}>{percent(p.error_rate)}</td>
-                  <td class="preview">{p.last_error ?? ''}</td>
-                  <td>
-                    {root && (
-                      <button
-                        class={p.enabled ? 'danger' : ''}
-                        disabled={busy}
-                        data-action="toggle-provider"
-                        onClick={() =>
-                          run(async () => {
-                            await send('POST', `/api/v1/ai/admin/providers/${encodeURIComponent(p.id)}/toggle`);
-                            providers.reload();
-                          })
-                        }
-                      >
-                        {p.enabled ? 'Disable' : 'Enable'}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table id="providers" headers={['Provider', 'Status', 'Breakers', 'Latency (EWMA)', 'Requests', 'Error rate', 'Last error', '']}>
+            {list.map((p) => (
+              <tr data-row={p.id} data-enabled={String(p.enabled)}>
+                <td>{p.name}</td>
+                <td><span class={`status ${p.status}`}>{p.enabled ? p.status : 'disabled'}</span></td>
+                <td>
+                  {p.breakers.length === 0
+                    ? '—'
+                    : p.breakers.map((b: any) => <div class={`breaker ${b.state}`} data-breaker={b.target}>{b.target}: {b.state}</div>)}
+                </td>
+                <td>{ms(p.latency_ewma_ms)}</td>
+                <td data-value={p.requests}>{integer(p.requests)}</td>
+                <td data-value={p.error_rate}>{percent(p.error_rate)}</td>
+                <td class="preview">{p.last_error ?? ''}</td>
+                <td>
+                  {root && (
+                    <button
+                      class={p.enabled ? 'danger' : ''}
+                      disabled={busy}
+                      data-action="toggle-provider"
+                      onClick={() =>
+                        run(async () => {
+                          await send('POST', `/api/v1/ai/admin/providers/${encodeURIComponent(p.id)}/toggle`);
+                          providers.reload();
+                        })
+                      }
+                    >
+                      {p.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </Loaded>
     </>

@@ -1,7 +1,7 @@
 // Which provider secrets are set (names only: values never leave the worker)
 // and how to set the missing ones.
 import { getJson } from '../api';
-import { Loaded, Section, useLoad } from '../ui';
+import { Loaded, Section, Table, useLoad } from '../ui';
 
 function howToSet(name: string) {
   return name.endsWith('_BASE_URL')
@@ -17,20 +17,15 @@ export function Setup({ root }: { root: boolean }) {
       <Section title="Providers">
         <Loaded load={health}>
           {(h) => (
-            <table data-table="setup">
-              <thead>
-                <tr><th>Provider</th><th>Configured</th><th>To configure it</th></tr>
-              </thead>
-              <tbody>
-                {h.providers.map((p: any) => (
-                  <tr data-row={p.id} data-configured={String(p.configured)}>
-                    <td>{p.name}</td>
-                    <td>{p.status === 'demo' && !p.needs ? 'built-in demo' : p.configured ? 'yes' : 'no'}</td>
-                    <td>{p.needs ? <code data-needs={p.needs}>{howToSet(p.needs)}</code> : <span class="muted">nothing to do</span>}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Table id="setup" headers={['Provider', 'Configured', 'To configure it']}>
+              {h.providers.map((p: any) => (
+                <tr data-row={p.id} data-configured={String(p.configured)}>
+                  <td>{p.name}</td>
+                  <td>{p.status === 'demo' && !p.needs ? 'built-in demo' : p.configured ? 'yes' : 'no'}</td>
+                  <td>{p.needs ? <code data-needs={p.needs}>{howToSet(p.needs)}</code> : <span class="muted">nothing to do</span>}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </Loaded>
       </Section>
