@@ -92,10 +92,13 @@ const api = async (path, key = ADMIN_KEY) =>
 const value = async (selector) => page.locator(selector).first().getAttribute('data-value');
 const shot = (name) => page.screenshot({ path: SHOTS + `${name}.png`, fullPage: true });
 
+// Forget any session, then reload: a goto that changes only the hash stays
+// in the same document, where the app keeps whoever was signed in.
 async function signIn(key) {
-  await page.goto(gw.url + '/dashboard/');
-  await page.evaluate(() => sessionStorage.clear());
   await page.goto(gw.url + '/dashboard/#/analytics');
+  await page.evaluate(() => sessionStorage.clear());
+  await page.reload();
+  await page.waitForSelector('[data-input="key"]');
   await page.fill('[data-input="key"]', key);
   await page.click('[data-action="sign-in"]');
   await page.waitForSelector('header');
