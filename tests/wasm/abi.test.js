@@ -110,6 +110,20 @@ for (const which of Object.keys(MODULES)) {
       assert.match(res.headers['x-request-id'], /^aigw_[0-9a-f]{24}$/);
     });
 
+    test('text reaches the core as UTF-8 whatever its width, as strings or as bytes', () => {
+      const { core } = loadCore(which);
+      // Three- and four-byte characters: the input buffer, sized for one byte per
+      // character, has to grow and encode again; then a short ASCII request reuses it.
+      for (const content of ['€'.repeat(700) + ' 😀 ' + 'ü'.repeat(300), 'olá, 世界', 'plain']) {
+        const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+        for (const sent of [body, new TextEncoder().encode(body), new TextEncoder().encode(body).buffer]) {
+          const res = drive(core, envelope('POST', '/v1/chat/completions'), sent);
+          assert.equal(res.status, 200);
+          assert.equal(JSON.parse(res.upstreamBody).messages[0].content, content);
+        }
+      }
+    });
+
     test('d1 effects carry the SQL and its parameters, and their rows come back through the module', () => {
       const { core } = loadCore(which);
       core.testD1Log = [];
