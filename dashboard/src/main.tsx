@@ -12,7 +12,7 @@ import { Keys } from './pages/keys';
 import { Models } from './pages/models';
 import { Providers } from './pages/providers';
 import { Setup } from './pages/setup';
-import { ErrorBox, Loading } from './ui';
+import { ErrorBox, Loading, valueOf } from './ui';
 
 type Who = { root: boolean; tenant: string | null };
 
@@ -50,7 +50,7 @@ function SignIn({ onSignedIn, error }: { onSignedIn: () => void; error: Error | 
     >
       <h1>AI gateway</h1>
       <p class="muted">Sign in with ADMIN_API_KEY, or with a key of your tenant (you will see only that tenant).</p>
-      <input type="password" placeholder="API key" value={key} autoFocus data-input="key" onInput={(e) => setKey((e.target as HTMLInputElement).value)} />
+      <input type="password" placeholder="API key" value={key} autoFocus data-input="key" onInput={(e) => setKey(valueOf(e))} />
       <button type="submit" data-action="sign-in">Sign in</button>
       {error && <ErrorBox error={error} />}
     </form>

@@ -129,3 +129,6 @@ export function Progress({ percentage, id }: { percentage: number; id?: string }
     </div>
   );
 }
+
+// What an input or select now holds, for its onInput / onChange.
+export const valueOf = (e: Event): string => (e.target as HTMLInputElement | HTMLSelectElement).value;

@@ -318,7 +318,7 @@ TEST_CASE("identical concurrent misses make one upstream call; the others are se
 
 TEST_CASE("the cache admin API lists top entries with savings, searches, and invalidates") {
   FakeHost h(CACHE_ON, KEYS);
-  const std::map<std::string, std::string> root = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  const auto root = gw::testing::adminHeaders();
   auto ask = [&](const std::string& text, const std::string& model = "gpt-4o-mini") {
     return h.chat(R"({"model":")" + model + R"(","messages":[{"role":"user","content":")" + text + R"("}]})");
   };
@@ -387,7 +387,7 @@ TEST_CASE("a hot entry is served from the instance's memory; hits are written in
   CHECK(h.chat(HELLO).headers["x-aigw-cache"] == "MISS");
   CHECK(h.kv.count(storageKey) == 1);
   // An invalidation made through this instance drops its copy at once.
-  const std::map<std::string, std::string> root = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  const auto root = gw::testing::adminHeaders();
   CHECK(h.request("DELETE", "/api/ai-gateway/cache?tenantId=acme", "", root).status == 200);
   CHECK(h.chat(HELLO).headers["x-aigw-cache"] == "MISS");
 }

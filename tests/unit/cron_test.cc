@@ -15,7 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::map<std::string, std::string> ROOT = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+const auto ROOT = gw::testing::adminHeaders();
 
 void insert(FakeHost& h, const std::string& id, int64_t at, const std::string& tenant, const std::string& provider,
             int64_t latency, int status) {

@@ -26,6 +26,10 @@ using Vars = std::map<std::string, std::string>;
 // The test host's ADMIN_API_KEY, and a user key it seeds (tenant "acme",
 // user "alice") and sends on every request that brings no key of its own.
 constexpr const char* ADMIN_KEY = "test-admin-key-0123456789";
+// The headers of a request made with ADMIN_API_KEY.
+inline std::map<std::string, std::string> adminHeaders() {
+  return {{"authorization", std::string("Bearer ") + ADMIN_KEY}};
+}
 constexpr const char* TEST_KEY = "aigw_sk_testkey0123456789abcdef";
 // The host's METRICS_TOKEN (GET /metrics only).
 constexpr const char* METRICS_TOKEN = "test-metrics-token-0123456789";

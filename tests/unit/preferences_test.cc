@@ -138,7 +138,7 @@ TEST_CASE("preferences belong to one user: others need an admin key, and the roo
   json seen = json::parse(h.request("GET", ROUTES + "?userId=alice", "", {{"authorization", boss}}).body);
   CHECK(seen["data"].size() == 1);
 
-  const std::map<std::string, std::string> root = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  const auto root = gw::testing::adminHeaders();
   HttpResponse noUser = h.request("GET", ROUTES + "?tenantId=acme", "", root);
   CHECK(noUser.status == 400);
   CHECK(json::parse(noUser.body)["error"]["param"] == "userId");

@@ -16,7 +16,7 @@ namespace {
 const std::vector<std::string> KEYS = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"};
 
 HttpResponse admin(FakeHost& h, const std::string& method, const std::string& path, const std::string& body = "") {
-  return h.request(method, path, body, {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}});
+  return h.request(method, path, body, gw::testing::adminHeaders());
 }
 
 std::string chat(const std::string& model) {

@@ -179,7 +179,7 @@ TEST_CASE("a breaker tripped in one instance is honoured by another through KV")
 TEST_CASE("operators list, patch and toggle providers; changes are validated and kept in the KV override") {
   FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
   auto admin = [&](const std::string& method, const std::string& path, const std::string& body = "") {
-    return h.request(method, path, body, {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}});
+    return h.request(method, path, body, gw::testing::adminHeaders());
   };
   HttpResponse list = admin("GET", "/api/v1/ai/admin/providers");
   REQUIRE(list.status == 200);

@@ -208,7 +208,7 @@ TEST_CASE("metrics over a seeded ledger: rates, nearest-rank percentiles, tokens
   CHECK(recent["totals"]["requests"] == 24);
 
   // The root key sees every tenant, or the one it names; a key never sees another tenant.
-  const std::map<std::string, std::string> root = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  const auto root = gw::testing::adminHeaders();
   CHECK(json::parse(h.request("GET", "/api/v1/ai/metrics", "", root).body)["totals"]["requests"] == 120);
   CHECK(json::parse(h.request("GET", "/api/v1/ai/metrics?tenantId=globex", "", root).body)["totals"]["requests"] == 20);
   auto other = h.request("GET", "/api/v1/ai/metrics?tenantId=globex");
@@ -233,7 +233,7 @@ TEST_CASE("GET /metrics speaks Prometheus text to ADMIN_API_KEY or METRICS_TOKEN
   CHECK(res.body.find("aigw_cost_usd_total{") != std::string::npos);
   CHECK(res.body.find("aigw_request_latency_ms{quantile=\"0.99\"} ") != std::string::npos);
   CHECK(res.body.find("aigw_request_latency_ms_count 1\n") != std::string::npos);  // only seed-1 is under an hour old
-  const std::map<std::string, std::string> admin = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  const auto admin = gw::testing::adminHeaders();
   CHECK(h.request("GET", "/metrics", "", admin).status == 200);
   CHECK(h.request("GET", "/metrics").status == 401);  // a virtual key, even an admin one, is not enough
   CHECK(h.request("GET", "/metrics", "", {{"authorization", "Bearer nope"}}).status == 401);
@@ -242,7 +242,7 @@ TEST_CASE("GET /metrics speaks Prometheus text to ADMIN_API_KEY or METRICS_TOKEN
 TEST_CASE("admin usage groups and pages; costs in JSON and CSV with known answers; client metrics") {
   FakeHost h;
   seed(h);
-  const std::map<std::string, std::string> root = {{"authorization", std::string("Bearer ") + gw::testing::ADMIN_KEY}};
+  const auto root = gw::testing::adminHeaders();
   json byProvider = json::parse(h.request("GET", "/api/v1/ai/admin/usage?groupBy=provider").body);
   REQUIRE(byProvider["data"].size() == 2);
   CHECK(byProvider["data"][0]["provider"] == "openai");

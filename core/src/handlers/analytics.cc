@@ -53,9 +53,8 @@ class Usage : public Analytics {
   }
 
   void respond(Session& s) override {
-    json::Tape rows, count;
-    const uint32_t list = rowsOf(rows, answers_[0]), total = rowsOf(count, answers_[1]);
-    if (list == 0 || total == 0) return s.respondError(usageStoreUnavailable());
+    const json::Tape &rows = answers_[0].tape, &count = answers_[1].tape;
+    const uint32_t list = answers_[0].rows, total = answers_[1].rows;
     const int64_t groups = count.integerAt(count.firstChild(total), "groups", 0);
     std::string body;
     json::Writer w(body);
@@ -121,33 +120,31 @@ class Costs : public Analytics {
 
   void respond(Session& s) override {
     if (csv_) return respondCsv(s);
-    json::Tape t[5];
-    uint32_t rows[5];
-    for (int i = 0; i < 5; ++i)
-      if ((rows[i] = rowsOf(t[i], answers_[static_cast<size_t>(i)])) == 0) return s.respondError(usageStoreUnavailable());
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "costs");
     writeScope(w, scope_);
     w.key("totals").beginObject();
-    if (t[0].firstChild(rows[0]) != 0) writeSums(w, t[0], t[0].firstChild(rows[0]));
+    const Answer& all = answers_[0];
+    if (all.tape.firstChild(all.rows) != 0) writeSums(w, all.tape, all.tape.firstChild(all.rows));
     w.endObject();
     const char* names[3] = {"by_provider", "by_user", "by_day"};
     const char* keys[3] = {"provider", "user", "day"};
     for (int i = 0; i < 3; ++i) {
       w.key(names[i]).beginArray();
-      const json::Tape& tape = t[i + 1];
-      for (uint32_t row = tape.firstChild(rows[i + 1]); row != 0; row = tape.nextSibling(rows[i + 1], row)) {
-        w.beginObject().field(keys[i], tape.stringAt(row, "grp"));
-        writeSums(w, tape, row);
+      const Answer& a = answers_[static_cast<size_t>(i) + 1];
+      for (uint32_t row = a.tape.firstChild(a.rows); row != 0; row = a.tape.nextSibling(a.rows, row)) {
+        w.beginObject().field(keys[i], a.tape.stringAt(row, "grp"));
+        writeSums(w, a.tape, row);
         w.endObject();
       }
       w.endArray();
     }
     // Month to date, and straight-line to the month's end.
-    const uint32_t mtd = t[4].firstChild(rows[4]);
-    const int64_t usd = mtd != 0 ? t[4].integerAt(mtd, "cost_usd_pico", 0) : 0;
-    const int64_t brl = mtd != 0 ? t[4].integerAt(mtd, "cost_brl_pico", 0) : 0;
+    const json::Tape& month = answers_[4].tape;
+    const uint32_t mtd = month.firstChild(answers_[4].rows);
+    const int64_t usd = mtd != 0 ? month.integerAt(mtd, "cost_usd_pico", 0) : 0;
+    const int64_t brl = mtd != 0 ? month.integerAt(mtd, "cost_brl_pico", 0) : 0;
     const double elapsed = static_cast<double>(std::max<int64_t>(1, s.nowMs() - month_.startMs));
     const double factor = static_cast<double>(month_.endMs - month_.startMs) / elapsed;
     w.key("projection").beginObject().field("month_start", isoTimestamp(month_.startMs));
@@ -175,9 +172,8 @@ class Costs : public Analytics {
   }
 
   void respondCsv(Session& s) {
-    json::Tape t;
-    const uint32_t rows = rowsOf(t, answers_[0]);
-    if (rows == 0) return s.respondError(usageStoreUnavailable());
+    const json::Tape& t = answers_[0].tape;
+    const uint32_t rows = answers_[0].rows;
     std::string out = "day,provider,user_id,requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl\r\n";
     for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row)) {
       for (const char* k : {"day", "provider", "user_id"}) {
@@ -213,33 +209,30 @@ class ClientMetrics : public Analytics {
   }
 
   void respond(Session& s) override {
-    json::Tape t[4];
-    uint32_t rows[4];
-    for (int i = 0; i < 4; ++i)
-      if ((rows[i] = rowsOf(t[i], answers_[static_cast<size_t>(i)])) == 0) return s.respondError(usageStoreUnavailable());
-    const uint32_t all = t[2].firstChild(rows[2]);
-    const int64_t requests = all != 0 ? t[2].integerAt(all, "requests", 0) : 0;
+    const json::Tape &t0 = answers_[0].tape, &t1 = answers_[1].tape, &t2 = answers_[2].tape, &t3 = answers_[3].tape;
+    const uint32_t all = t2.firstChild(answers_[2].rows);
+    const int64_t requests = all != 0 ? t2.integerAt(all, "requests", 0) : 0;
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "client_metrics");
     writeScope(w, scope_);
     w.key("top_clients").beginArray();
-    for (uint32_t row = t[0].firstChild(rows[0]); row != 0; row = t[0].nextSibling(rows[0], row)) {
-      w.beginObject().field("client", t[0].stringAt(row, "client")).field("tenantId", t[0].stringAt(row, "tenant_id"));
-      writeSums(w, t[0], row);
+    for (uint32_t row = t0.firstChild(answers_[0].rows); row != 0; row = t0.nextSibling(answers_[0].rows, row)) {
+      w.beginObject().field("client", t0.stringAt(row, "client")).field("tenantId", t0.stringAt(row, "tenant_id"));
+      writeSums(w, t0, row);
       w.endObject();
     }
     w.endArray().key("provider_distribution").beginArray();
-    for (uint32_t row = t[1].firstChild(rows[1]); row != 0; row = t[1].nextSibling(rows[1], row)) {
-      const int64_t n = t[1].integerAt(row, "requests", 0);
-      w.beginObject().field("provider", t[1].stringAt(row, "grp")).field("requests", n);
+    for (uint32_t row = t1.firstChild(answers_[1].rows); row != 0; row = t1.nextSibling(answers_[1].rows, row)) {
+      const int64_t n = t1.integerAt(row, "requests", 0);
+      w.beginObject().field("provider", t1.stringAt(row, "grp")).field("requests", n);
       w.key("share").raw(formatRatio(n, requests));
-      w.key("cost_usd").raw(formatPico(t[1].integerAt(row, "cost_usd_pico", 0))).endObject();
+      w.key("cost_usd").raw(formatPico(t1.integerAt(row, "cost_usd_pico", 0))).endObject();
     }
     w.endArray().key("active_clients").beginObject();
-    w.field("period", all != 0 ? t[2].integerAt(all, "clients", 0) : 0);
-    const uint32_t day = t[3].firstChild(rows[3]);
-    w.field("last_24h", day != 0 ? t[3].integerAt(day, "clients", 0) : 0).endObject();
+    w.field("period", all != 0 ? t2.integerAt(all, "clients", 0) : 0);
+    const uint32_t day = t3.firstChild(answers_[3].rows);
+    w.field("last_24h", day != 0 ? t3.integerAt(day, "clients", 0) : 0).endObject();
     w.field("requests", requests).endObject();
     s.respondJson(200, body);
   }

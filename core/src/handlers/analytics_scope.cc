@@ -72,17 +72,20 @@ void Analytics::start(Session& s) {
 }
 
 std::shared_ptr<Join> Analytics::queries(int n) {
+  answers_.resize(static_cast<size_t>(n));
   return join(n, [this](Session& s, bool failed) {
-    if (failed) return s.respondError(usageStoreUnavailable());
+    // Read once every text is in: a tape points into its text.
+    bool readable = !failed;
+    for (Answer& a : answers_) readable = readable && (a.rows = rowsOf(a.tape, a.text)) != 0;
+    if (!readable) return s.respondError(usageStoreUnavailable());
     respond(s);
   });
 }
 
 void Analytics::queryRaw(Session& s, const std::shared_ptr<Join>& done, size_t i, const std::string& sql,
                          const std::string& params) {
-  if (answers_.size() <= i) answers_.resize(i + 1);
   s.d1(sql, params, [this, done, i](Session& s, const EffectResult& r) {
-    answers_[i] = std::string(r.data);
+    answers_[i].text = std::string(r.data);
     arrive(done)(s, r);
   });
 }

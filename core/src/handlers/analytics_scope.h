@@ -31,11 +31,15 @@ void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& pa
 void writeScope(json::Writer& w, const AnalyticsScope& scope);
 // 503: the usage ledger (D1) failed or answered something unreadable.
 ApiError usageStoreUnavailable();
-// SQL for statistics per group (none: one row for everything) over the rows
-// in scope: requests, successes, errors, cache hits, tokens, cost, mean and
-// nearest-rank p50/p95/p99 latency; its values go to the open `params`.
-std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, const AnalyticsScope& scope,
-                       json::Writer& params, int64_t limit);
+// A D1 statement: SQL and its parameters (a JSON array).
+struct Statement {
+  std::string sql, params;
+};
+// Statistics per group (none: one row for everything) over the rows in
+// scope: requests, successes, errors, cache hits, tokens, cost, mean and
+// nearest-rank p50/p95/p99 latency.
+Statement statsQuery(std::string_view groupBy, std::string_view groupColumns, const AnalyticsScope& scope,
+                     int64_t limit);
 // One statsQuery (or rollup) row as the metrics endpoints show it, into an open object.
 void writeStats(json::Writer& w, const json::Tape& t, uint32_t row);
 
@@ -43,7 +47,8 @@ void writeStats(json::Writer& w, const json::Tape& t, uint32_t row);
 uint32_t rowsOf(json::Tape& t, const std::string& text);
 
 // An analytics endpoint: the scope first, then its queries issued together;
-// respond() runs once every answer is in (a failed one is a 503).
+// respond() runs once every answer is in and read (a failed or unreadable
+// one is a 503, answered here).
 class Analytics : public Handler {
  public:
   void start(Session& s) override;
@@ -52,6 +57,14 @@ class Analytics : public Handler {
   virtual void run(Session& s) = 0;
   virtual void respond(Session& s) = 0;
 
+  // One query's answer: the D1 result and its "rows" array in `tape`.
+  struct Answer {
+    std::string text;
+    json::Tape tape;
+    uint32_t rows = 0;
+  };
+
+  // Sizes answers_ for `n` queries; the join that calls respond().
   std::shared_ptr<Join> queries(int n);
   // Runs `sql` with `params` (a JSON array) into answers_[i].
   void queryRaw(Session& s, const std::shared_ptr<Join>& done, size_t i, const std::string& sql, const std::string& params);
@@ -61,7 +74,7 @@ class Analytics : public Handler {
              std::initializer_list<int64_t> extra = {}, const AnalyticsScope* window = nullptr);
 
   AnalyticsScope scope_;
-  std::vector<std::string> answers_;
+  std::vector<Answer> answers_;
 };
 
 }  // namespace gw::handlers

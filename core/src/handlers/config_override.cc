@@ -19,16 +19,26 @@ ApiError rejected(const Status& st) {
   return invalidValue(std::move(param), "The change would make the configuration invalid: " + m);
 }
 
-// Writes every member of the stored document `o` (when there is one) but
-// `skip`; returns the stored value of `skip` (0: none).
-uint32_t copyOthers(const json::Tape& o, bool stored, std::string_view skip, json::Writer& w) {
-  uint32_t kept = 0;
-  if (!stored) return kept;
-  for (uint32_t k = o.firstChild(0); k != 0; k = o.nextSibling(0, k + 1)) {
-    if (o.stringEquals(k, skip)) kept = k + 1;
-    else w.key(o.string(k)).raw(o.raw(k + 1));
-  }
-  return kept;
+// The stored override (none when empty or not an object) with its member
+// `key` rewritten by `body(o, old, w)`, where `old` is the stored value (0:
+// none); every other member is kept as stored.
+template <typename Body>
+std::string rewriteMember(std::string_view current, std::string_view key, Body body) {
+  json::Tape o;
+  const bool stored = !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
+  std::string out;
+  json::Writer w(out);
+  w.beginObject();
+  uint32_t old = 0;
+  if (stored)
+    for (uint32_t k = o.firstChild(0); k != 0; k = o.nextSibling(0, k + 1)) {
+      if (o.stringEquals(k, key)) old = k + 1;
+      else w.key(o.string(k)).raw(o.raw(k + 1));
+    }
+  w.key(key);
+  body(o, old, w);
+  w.endObject();
+  return out;
 }
 
 // The members of `old` (an object, or 0) that `patch` does not name, then
@@ -42,45 +52,30 @@ void mergeMembers(const json::Tape& o, uint32_t old, const json::Tape& patch, js
     if (!patch.stringEquals(k, "id") && patch.kind(k + 1) != Kind::Null) w.key(patch.string(k)).raw(patch.raw(k + 1));
 }
 
-// Parses the stored override into `o`; false when there is none (or it is not an object).
-bool parseStored(std::string_view current, json::Tape& o) {
-  return !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
-}
-
 }  // namespace
 
 std::string mergeOverrideRow(std::string_view current, std::string_view rowsKey, const std::string& id,
                              const json::Tape& patch) {
-  json::Tape o;
-  const bool stored = parseStored(current, o);
-  std::string out;
-  json::Writer w(out);
-  w.beginObject();
-  const uint32_t rows = copyOthers(o, stored, rowsKey, w);
-  uint32_t oldRow = 0;
-  w.key(rowsKey).beginArray();
-  if (rows != 0 && o.kind(rows) == Kind::Array)
-    for (uint32_t r = o.firstChild(rows); r != 0; r = o.nextSibling(rows, r)) {
-      if (o.kind(r) == Kind::Object && o.stringAt(r, "id") == id) oldRow = r;
-      else w.raw(o.raw(r));
-    }
-  w.beginObject().field("id", id);
-  mergeMembers(o, oldRow, patch, w);
-  w.endObject().endArray().endObject();
-  return out;
+  return rewriteMember(current, rowsKey, [&](const json::Tape& o, uint32_t rows, json::Writer& w) {
+    uint32_t oldRow = 0;
+    w.beginArray();
+    if (rows != 0 && o.kind(rows) == Kind::Array)
+      for (uint32_t r = o.firstChild(rows); r != 0; r = o.nextSibling(rows, r)) {
+        if (o.kind(r) == Kind::Object && o.stringAt(r, "id") == id) oldRow = r;
+        else w.raw(o.raw(r));
+      }
+    w.beginObject().field("id", id);
+    mergeMembers(o, oldRow, patch, w);
+    w.endObject().endArray();
+  });
 }
 
 std::string mergeOverrideObject(std::string_view current, std::string_view key, const json::Tape& patch) {
-  json::Tape o;
-  const bool stored = parseStored(current, o);
-  std::string out;
-  json::Writer w(out);
-  w.beginObject();
-  const uint32_t old = copyOthers(o, stored, key, w);
-  w.key(key).beginObject();
-  mergeMembers(o, old, patch, w);
-  w.endObject().endObject();
-  return out;
+  return rewriteMember(current, key, [&](const json::Tape& o, uint32_t old, json::Writer& w) {
+    w.beginObject();
+    mergeMembers(o, old, patch, w);
+    w.endObject();
+  });
 }
 
 void storeOverride(Session& s, OverrideChange change, MoveFunction<void(Session&, const ApiError&)> done) {

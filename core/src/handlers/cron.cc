@@ -88,10 +88,10 @@ class Cron : public Handler, public scheduled::Run {
 
   // Hands a whole response to its job (which may start other fetches).
   void land(Session& s, uint32_t id, std::string_view error) {
-    auto it = std::find_if(fetches_.begin(), fetches_.end(), [id](const Pending& p) { return p.id == id; });
-    if (it == fetches_.end()) return;
-    Pending p = std::move(*it);
-    fetches_.erase(it);
+    Pending* found = pending(id);
+    if (found == nullptr) return;
+    Pending p = std::move(*found);
+    fetches_.erase(fetches_.begin() + (found - fetches_.data()));
     scheduled::FetchOutcome o;
     o.status = p.status;
     o.body = p.body;

@@ -152,13 +152,9 @@ void checkAlerts(Session& s, Run& run) {
   scope.fromMs = s.nowMs() - a.windowMinutes * 60000;
   scope.toMs = s.nowMs() + 1;
   for (std::string* into : {&win->totals, &win->providers}) {
-    std::string params;
-    json::Writer w(params);
-    w.beginArray();
-    const std::string sql = into == &win->totals ? statsQuery("", "", scope, w, 0)
-                                                 : statsQuery("provider", "provider", scope, w, 20);
-    w.endArray();
-    s.d1(sql, params, [all, into](Session& s, const EffectResult& r) {
+    const Statement q =
+        into == &win->totals ? statsQuery("", "", scope, 0) : statsQuery("provider", "provider", scope, 20);
+    s.d1(q.sql, q.params, [all, into](Session& s, const EffectResult& r) {
       *into = std::string(r.data);
       arrive(all)(s, r);
     });

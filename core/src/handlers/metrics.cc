@@ -33,33 +33,27 @@ class Metrics : public Analytics {
                                         {"provider, model", "provider, model", 100},
                                         {"day", "date(created_at / 1000, 'unixepoch') AS day", 400}};
     for (size_t i = 0; i < 4; ++i) {
-      std::string params;
-      json::Writer w(params);
-      w.beginArray();
-      const std::string sql = statsQuery(QUERIES[i].groupBy, QUERIES[i].columns, scope_, w, QUERIES[i].limit);
-      w.endArray();
-      queryRaw(s, done, i, sql, params);
+      const Statement q = statsQuery(QUERIES[i].groupBy, QUERIES[i].columns, scope_, QUERIES[i].limit);
+      queryRaw(s, done, i, q.sql, q.params);
     }
   }
 
   void respond(Session& s) override {
-    json::Tape t[4];
-    uint32_t rows[4];
-    for (size_t i = 0; i < 4; ++i)
-      if ((rows[i] = rowsOf(t[i], answers_[i])) == 0) return s.respondError(usageStoreUnavailable());
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "metrics");
     writeScope(w, scope_);
     w.key("totals").beginObject();
-    if (t[0].firstChild(rows[0]) != 0) writeStats(w, t[0], t[0].firstChild(rows[0]));
+    const Answer& all = answers_[0];
+    if (all.tape.firstChild(all.rows) != 0) writeStats(w, all.tape, all.tape.firstChild(all.rows));
     w.endObject();
     auto group = [&](const char* name, size_t i, std::initializer_list<const char*> keys) {
+      const Answer& a = answers_[i];
       w.key(name).beginArray();
-      for (uint32_t row = t[i].firstChild(rows[i]); row != 0; row = t[i].nextSibling(rows[i], row)) {
+      for (uint32_t row = a.tape.firstChild(a.rows); row != 0; row = a.tape.nextSibling(a.rows, row)) {
         w.beginObject();
-        for (const char* k : keys) w.field(k, t[i].stringAt(row, k));
-        writeStats(w, t[i], row);
+        for (const char* k : keys) w.field(k, a.tape.stringAt(row, k));
+        writeStats(w, a.tape, row);
         w.endObject();
       }
       w.endArray();
@@ -92,9 +86,8 @@ class DailyMetrics : public Analytics {
   }
 
   void respond(Session& s) override {
-    json::Tape t;
-    const uint32_t rows = rowsOf(t, answers_[0]);
-    if (rows == 0) return s.respondError(usageStoreUnavailable());
+    const json::Tape& t = answers_[0].tape;
+    const uint32_t rows = answers_[0].rows;
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "metrics.daily");
@@ -140,43 +133,32 @@ void label(std::string& out, std::string_view name, std::string_view value, bool
 // model, status class and cache status), latency quantiles over the last
 // hour, and this instance's view of the circuit breakers, in Prometheus'
 // text format. ADMIN_API_KEY or METRICS_TOKEN.
-class Prometheus : public Handler {
+class Prometheus : public Analytics {
  public:
   Access access() const override { return Access::Scrape; }
+  // Whole-ledger counters: no analytics scope, so a scraper's stray query
+  // string is ignored rather than refused.
+  void start(Session& s) override { run(s); }
 
-  void start(Session& s) override {
-    auto done = join(2, [this](Session& s, bool failed) {
-      if (failed) return s.respondError(usageStoreUnavailable());
-      respond(s);
-    });
-    s.d1("SELECT tenant_id, COALESCE(provider, '') AS provider, COALESCE(model, '') AS model, (status / 100) || 'xx' "
-         "AS class, cache_status, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS "
-         "output_tokens, SUM(cached_tokens) AS cached_tokens, SUM(cost_usd_pico) AS cost_usd_pico FROM "
-         "gateway_usage_logs GROUP BY 1, 2, 3, 4, 5 LIMIT 10000",
-         "[]", [this, done](Session& s, const EffectResult& r) {
-           counters_ = std::string(r.data);
-           arrive(done)(s, r);
-         });
+ protected:
+  void run(Session& s) override {
+    auto done = queries(2);
+    queryRaw(s, done, 0,
+             "SELECT tenant_id, COALESCE(provider, '') AS provider, COALESCE(model, '') AS model, (status / 100) || "
+             "'xx' AS class, cache_status, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens, "
+             "SUM(output_tokens) AS output_tokens, SUM(cached_tokens) AS cached_tokens, SUM(cost_usd_pico) AS "
+             "cost_usd_pico FROM gateway_usage_logs GROUP BY 1, 2, 3, 4, 5 LIMIT 10000",
+             "[]");
     AnalyticsScope lastHour;
     lastHour.fromMs = s.nowMs() - 3600000;
     lastHour.toMs = s.nowMs() + 1;
-    std::string params;
-    json::Writer w(params);
-    w.beginArray();
-    const std::string sql = statsQuery("", "", lastHour, w, 0);
-    w.endArray();
-    s.d1(sql, params, [this, done](Session& s, const EffectResult& r) {
-      latency_ = std::string(r.data);
-      arrive(done)(s, r);
-    });
+    const Statement q = statsQuery("", "", lastHour, 0);
+    queryRaw(s, done, 1, q.sql, q.params);
   }
 
- private:
-  void respond(Session& s) {
-    json::Tape counters, latency;
-    uint32_t rows = 0;
-    if (!counters.parse(counters_) || (rows = counters.find(0, "rows")) == 0 || !latency.parse(latency_))
-      return s.respondError(usageStoreUnavailable());
+  void respond(Session& s) override {
+    const json::Tape &counters = answers_[0].tape, &latency = answers_[1].tape;
+    const uint32_t rows = answers_[0].rows;
     std::string out;
     struct Family {
       const char* name;
@@ -207,8 +189,7 @@ class Prometheus : public Handler {
     }
     out += "# HELP aigw_request_latency_ms Request latency over the last hour (nearest rank).\n"
            "# TYPE aigw_request_latency_ms summary\n";
-    const uint32_t stats = latency.find(0, "rows");
-    const uint32_t row = stats != 0 ? latency.firstChild(stats) : 0;
+    const uint32_t row = latency.firstChild(answers_[1].rows);
     for (const auto& [quantile, column] : {std::pair{"0.5", "p50"}, {"0.95", "p95"}, {"0.99", "p99"}}) {
       const int64_t v = row != 0 ? latency.integerAt(row, column, -1) : -1;
       out.append("aigw_request_latency_ms{quantile=\"").append(quantile).append("\"} ");
@@ -225,20 +206,22 @@ class Prometheus : public Handler {
     }
     s.respond(200, "text/plain; version=0.0.4; charset=utf-8", out);
   }
-
-  std::string counters_, latency_;
 };
 
 }  // namespace
 
-std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, const AnalyticsScope& scope,
-                       json::Writer& params, int64_t limit) {
+Statement statsQuery(std::string_view groupBy, std::string_view groupColumns, const AnalyticsScope& scope,
+                     int64_t limit) {
+  Statement out;
+  json::Writer params(out.params);
+  params.beginArray();
   const std::string partition = groupBy.empty() ? "" : "PARTITION BY " + std::string(groupBy);
   std::string sql = "WITH f AS (SELECT ";
   if (!groupColumns.empty()) sql += std::string(groupColumns) + ", ";
   sql += "status, cache_status, input_tokens, output_tokens, cached_tokens, cost_usd_pico, cost_brl_pico, latency_ms "
          "FROM gateway_usage_logs";
   scopeFilter(scope, sql, params);
+  params.endArray();
   sql += "), r AS (SELECT f.*, ROW_NUMBER() OVER (" + partition + " ORDER BY latency_ms) AS rn, COUNT(*) OVER (" +
          partition + ") AS n FROM f) SELECT ";
   if (!groupBy.empty()) sql += std::string(groupBy) + ", ";
@@ -252,7 +235,8 @@ std::string statsQuery(std::string_view groupBy, std::string_view groupColumns, 
   if (!groupBy.empty())
     sql += " GROUP BY " + std::string(groupBy) + (groupBy == "day" ? " ORDER BY day" : " ORDER BY requests DESC") +
            " LIMIT " + std::to_string(limit);
-  return sql;
+  out.sql = std::move(sql);
+  return out;
 }
 
 static void fraction(json::Writer& w, std::string_view key, int64_t part, int64_t whole) {

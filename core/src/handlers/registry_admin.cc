@@ -7,6 +7,8 @@
 //   DELETE /api/ai-gateway/models/:id   disables it (rows stay, so what names it keeps resolving)
 // Rows are written into the KV config override and apply in this instance
 // at once, in the others at their next config refresh.
+#include <algorithm>
+
 #include "admin_common.h"
 #include "config_override.h"
 #include "gw/http.h"
@@ -22,6 +24,14 @@ using json::Kind;
 constexpr std::string_view FIELDS[] = {"provider", "upstream", "type", "aliases", "fallbacks", "capabilities",
                                        "price", "context_window", "max_output", "dimensions", "quality",
                                        "recommended", "enabled", "max_tokens_param", "created"};
+
+// "a, b, c": for messages that list what is accepted.
+template <typename Names>
+std::string listed(const Names& names) {
+  std::string out;
+  for (std::string_view n : names) out.append(out.empty() ? "" : ", ").append(n);
+  return out;
+}
 
 const ModelConfig* exactModel(const Config& c, std::string_view id) {
   for (const auto& m : c.models)
@@ -50,9 +60,10 @@ class ListRegistry : public Handler {
     const std::string& q = s.request().query;
     const std::string provider = queryParam(q, "provider"), capability = queryParam(q, "capability"),
                       type = queryParam(q, "type"), enabled = queryParam(q, "enabled");
-    if (!capability.empty() && capability != "vision" && capability != "tools" && capability != "json" &&
-        capability != "streaming" && capability != "embeddings")
-      return s.respondError(invalidValue("capability", "capability must be one of vision, tools, json, streaming, embeddings."));
+    // Every capability the config knows, from its own table.
+    const std::vector<std::string_view> capabilities = capabilityNames(~uint32_t{0});
+    if (!capability.empty() && std::find(capabilities.begin(), capabilities.end(), capability) == capabilities.end())
+      return s.respondError(invalidValue("capability", "capability must be one of " + listed(capabilities) + "."));
     const Config& c = s.config();
     std::string body;
     json::Writer w(body);
@@ -129,10 +140,7 @@ class WriteRegistryModel : public Handler {
       bool known = patch_.stringEquals(k, "id");
       for (auto f : FIELDS) known = known || patch_.stringEquals(k, f);
       if (!known)
-        return invalidRequest("Unknown field '" + patch_.string(k).substr(0, 60) +
-                                  "'. Known: id, provider, upstream, type, aliases, fallbacks, capabilities, price, "
-                                  "context_window, max_output, dimensions, quality, recommended, enabled, "
-                                  "max_tokens_param, created.",
+        return invalidRequest("Unknown field '" + patch_.string(k).substr(0, 60) + "'. Known: id, " + listed(FIELDS) + ".",
                               patch_.string(k).substr(0, 60), "unknown_parameter");
     }
     return {};

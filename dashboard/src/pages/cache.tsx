@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, send, withTenant } from '../api';
 import { integer, seconds, usd } from '../format';
-import { Card, Empty, ErrorBox, Loaded, Section, Table, useAction, useLoad } from '../ui';
+import { Card, Empty, ErrorBox, Loaded, Section, Table, useAction, useLoad, valueOf } from '../ui';
 
 export function Cache() {
   const [query, setQuery] = useState('');
@@ -30,7 +30,7 @@ export function Cache() {
           type="search"
           placeholder="Search prompts, models, keys"
           value={query}
-          onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+          onInput={(e) => setQuery(valueOf(e))}
           data-input="cache-search"
         />
         <button type="submit">Search</button>

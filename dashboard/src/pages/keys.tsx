@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, send, tenantMember, withTenant } from '../api';
 import { dateTime, integer, usd } from '../format';
-import { ActionForm, Empty, ErrorBox, Loaded, Progress, Section, Table, useAction, useLoad } from '../ui';
+import { ActionForm, Empty, ErrorBox, Loaded, Progress, Section, Table, useAction, useLoad, valueOf } from '../ui';
 
 function CreateKey({ onCreated }: { onCreated: () => void }) {
   const [userId, setUserId] = useState('');
@@ -23,11 +23,11 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
           onCreated();
         }}
       >
-        <label>User<input value={userId} data-input="key-user" onInput={(e) => setUserId((e.target as HTMLInputElement).value)} /></label>
-        <label>Name<input value={name} data-input="key-name" onInput={(e) => setName((e.target as HTMLInputElement).value)} /></label>
+        <label>User<input value={userId} data-input="key-user" onInput={(e) => setUserId(valueOf(e))} /></label>
+        <label>Name<input value={name} data-input="key-name" onInput={(e) => setName(valueOf(e))} /></label>
         <label>
           Role
-          <select value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)} data-input="key-role">
+          <select value={role} onChange={(e) => setRole(valueOf(e))} data-input="key-role">
             <option value="user">user</option>
             <option value="admin">admin</option>
           </select>
@@ -47,6 +47,7 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
 
 function BudgetForm({ onSaved }: { onSaved: () => void }) {
   const [form, setForm] = useState({ type: 'USD', limit: '', period: 'monthly', thresholds: '80,90,100', pause: true, userId: '' });
+  const set = (field: 'type' | 'limit' | 'period' | 'thresholds' | 'userId') => (e: Event) => setForm({ ...form, [field]: valueOf(e) });
   return (
     <ActionForm
       onSubmit={async () => {
@@ -64,19 +65,19 @@ function BudgetForm({ onSaved }: { onSaved: () => void }) {
     >
       <label>
         Type
-        <select value={form.type} onChange={(e) => setForm({ ...form, type: (e.target as HTMLSelectElement).value })} data-input="budget-type">
+        <select value={form.type} onChange={set('type')} data-input="budget-type">
           <option>USD</option><option>BRL</option><option>tokens</option>
         </select>
       </label>
-      <label>Limit<input value={form.limit} data-input="budget-limit" onInput={(e) => setForm({ ...form, limit: (e.target as HTMLInputElement).value })} /></label>
+      <label>Limit<input value={form.limit} data-input="budget-limit" onInput={set('limit')} /></label>
       <label>
         Period
-        <select value={form.period} onChange={(e) => setForm({ ...form, period: (e.target as HTMLSelectElement).value })} data-input="budget-period">
+        <select value={form.period} onChange={set('period')} data-input="budget-period">
           <option>daily</option><option>weekly</option><option>monthly</option>
         </select>
       </label>
-      <label>Alerts at %<input value={form.thresholds} onInput={(e) => setForm({ ...form, thresholds: (e.target as HTMLInputElement).value })} /></label>
-      <label>User (optional)<input value={form.userId} onInput={(e) => setForm({ ...form, userId: (e.target as HTMLInputElement).value })} /></label>
+      <label>Alerts at %<input value={form.thresholds} onInput={set('thresholds')} /></label>
+      <label>User (optional)<input value={form.userId} onInput={set('userId')} /></label>
       <label class="check">
         <input type="checkbox" checked={form.pause} onChange={(e) => setForm({ ...form, pause: (e.target as HTMLInputElement).checked })} />
         Pause at limit

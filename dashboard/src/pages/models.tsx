@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, send } from '../api';
 import { integer } from '../format';
-import { ActionForm, ErrorBox, Loaded, Section, Table, useAction, useLoad } from '../ui';
+import { ActionForm, ErrorBox, Loaded, Section, Table, useAction, useLoad, valueOf } from '../ui';
 
 type Model = {
   id: string; provider: string; provider_name: string; upstream: string; type: string; capabilities: string[];
@@ -14,7 +14,7 @@ function AddModel({ onDone }: { onDone: () => void }) {
   const field = (name: keyof typeof form, label: string) => (
     <label>
       {label}
-      <input value={form[name]} data-input={`model-${name}`} onInput={(e) => setForm({ ...form, [name]: (e.target as HTMLInputElement).value })} />
+      <input value={form[name]} data-input={`model-${name}`} onInput={(e) => setForm({ ...form, [name]: valueOf(e) })} />
     </label>
   );
   return (
@@ -59,8 +59,8 @@ function ModelRow({ m, onChange }: { m: Model; onChange: () => void }) {
       <td>
         {editing ? (
           <span class="price-edit">
-            <input value={input} onInput={(e) => setInput((e.target as HTMLInputElement).value)} data-input="price-input" />
-            <input value={output} onInput={(e) => setOutput((e.target as HTMLInputElement).value)} data-input="price-output" />
+            <input value={input} onInput={(e) => setInput(valueOf(e))} data-input="price-input" />
+            <input value={output} onInput={(e) => setOutput(valueOf(e))} data-input="price-output" />
           </span>
         ) : (
           <span data-value={`${m.price.input}/${m.price.output ?? ''}`}>${m.price.input} / ${m.price.output ?? '—'}</span>
