@@ -294,10 +294,7 @@ class AnthropicDialect : public chat::Dialect {
 
 ApiError translateRequest(std::string_view body, std::string& out) {
   Tape t;
-  if (!t.parse(body))
-    return invalidRequest("We could not parse the JSON body of your request: " + std::string(t.error().what) +
-                              " at byte " + std::to_string(t.error().offset) + ".",
-                          "", "invalid_json");
+  if (!t.parse(body)) return unreadableBody(t.error());
   const uint32_t root = t.root();
   if (t.kind(root) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
   uint32_t model = t.find(root, "model");

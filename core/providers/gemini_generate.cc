@@ -150,7 +150,7 @@ int candidateIndex(const Tape& t, uint32_t candidate, int position) {
   int64_t index = position;
   uint32_t v = t.find(candidate, "index");
   if (v != 0) t.isInteger(v, &index);
-  return index >= 0 && index < 128 ? static_cast<int>(index) : position;
+  return validChoice(index) ? static_cast<int>(index) : position;
 }
 
 }  // namespace
@@ -282,6 +282,7 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
     int position = 0;
     for (uint32_t cand = t.firstChild(candidates); cand != 0; cand = t.nextSibling(candidates, cand), ++position) {
       int choice = candidateIndex(t, cand, position);
+      if (!validChoice(choice)) break;  // more candidates than any request may ask for
       if (static_cast<size_t>(choice) >= toolCalls_.size()) toolCalls_.resize(choice + 1, 0);
       int before = toolCalls_[choice];
       emitParts(t, cand, choice, toolCalls_[choice], sink);

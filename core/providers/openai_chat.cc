@@ -209,6 +209,8 @@ bool Codec::decode(std::string_view body, Completion& out) const {
     int64_t index = position;
     uint32_t idx = t.find(ch, "index");
     if (idx != 0) t.isInteger(idx, &index);
+    if (!validChoice(index)) index = position;
+    if (!validChoice(index)) break;  // more choices than any request may ask for
     choice.index = static_cast<int>(index);
     choice.finishReason = t.stringAt(ch, "finish_reason");
     uint32_t msg = t.find(ch, "message");
@@ -350,7 +352,8 @@ bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
     for (uint32_t ch = t.firstChild(choices); ch != 0; ch = t.nextSibling(choices, ch)) {
       int64_t index = 0;
       uint32_t idx = t.find(ch, "index");
-      if (idx != 0) t.isInteger(idx, &index);
+      if (idx != 0 && !t.isInteger(idx, &index)) continue;
+      if (!validChoice(index)) continue;  // untrusted: no choice the request could have asked for
       const int choice = static_cast<int>(index);
       uint32_t delta = t.find(ch, "delta");
       if (delta != 0 && t.kind(delta) == Kind::Object) {
@@ -362,7 +365,8 @@ bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
           for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call)) {
             int64_t callIndex = 0;
             uint32_t ci = t.find(call, "index");
-            if (ci != 0) t.isInteger(ci, &callIndex);
+            if (ci != 0 && !t.isInteger(ci, &callIndex)) continue;
+            if (!validToolCall(callIndex)) continue;
             uint32_t fn = t.find(call, "function");
             std::string id = t.stringAt(call, "id");
             std::string name = fn != 0 && t.kind(fn) == Kind::Object ? t.stringAt(fn, "name") : "";

@@ -1,5 +1,6 @@
 #include "gw/api_error.h"
 
+#include "gw/json_tape.h"
 #include "gw/json_writer.h"
 
 namespace gw {
@@ -48,6 +49,16 @@ ApiError forbidden(std::string message, std::string param, std::string code) {
   e.status = 403;
   e.type = "permission_error";
   return e;
+}
+
+ApiError unreadableBody(const json::ParseError& e) {
+  if (!e.duplicateKey.empty())
+    return invalidRequest("The JSON body of your request repeats the key '" + e.duplicateKey +
+                              "'. Each key may appear once per object.",
+                          e.duplicateKey, "duplicate_key");
+  return invalidRequest("We could not parse the JSON body of your request: " + std::string(e.what) + " at byte " +
+                            std::to_string(e.offset) + ". The API expects a JSON payload.",
+                        "", "invalid_json");
 }
 
 ApiError serverError(int status, std::string message, std::string type, std::string code) {

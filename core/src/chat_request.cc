@@ -248,12 +248,7 @@ ApiError checkResponseFormat(const Tape& t, uint32_t root, ChatRequest& out) {
 
 ApiError parseChatRequest(std::string_view body, ChatRequest& out) {
   Tape& t = out.tape;
-  if (!t.parse(body)) {
-    const auto& err = t.error();
-    return invalidRequest("We could not parse the JSON body of your request: " + std::string(err.what) +
-                              " at byte " + std::to_string(err.offset) + ". The API expects a JSON payload.",
-                          "", "invalid_json");
-  }
+  if (!t.parse(body)) return unreadableBody(t.error());
   const uint32_t root = t.root();
   if (t.kind(root) != Kind::Object)
     return invalidRequest(std::string("The request body must be a JSON object, not ") + kindName(t, root) + ".", "",

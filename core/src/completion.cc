@@ -11,27 +11,30 @@ Choice& CompletionRecorder::at(int choice) {
 }
 
 void CompletionRecorder::text(int choice, std::string_view delta) {
+  if (!validChoice(choice)) return;
   Choice& c = at(choice);
   c.content.append(delta);
   c.hasContent = true;
 }
 
 void CompletionRecorder::toolCall(int choice, int index, std::string_view id, std::string_view name) {
+  if (!validChoice(choice) || !validToolCall(index)) return;
   Choice& c = at(choice);
-  if (index < 0 || index > 1024) return;
   if (static_cast<size_t>(index) >= c.toolCalls.size()) c.toolCalls.resize(index + 1);
   c.toolCalls[index].id = std::string(id);
   c.toolCalls[index].name = std::string(name);
 }
 
 void CompletionRecorder::toolArguments(int choice, int index, std::string_view delta) {
+  if (!validChoice(choice) || !validToolCall(index)) return;
   Choice& c = at(choice);
-  if (index < 0 || index > 1024) return;
   if (static_cast<size_t>(index) >= c.toolCalls.size()) c.toolCalls.resize(index + 1);
   c.toolCalls[index].arguments.append(delta);
 }
 
-void CompletionRecorder::finish(int choice, std::string_view reason) { at(choice).finishReason = std::string(reason); }
+void CompletionRecorder::finish(int choice, std::string_view reason) {
+  if (validChoice(choice)) at(choice).finishReason = std::string(reason);
+}
 
 size_t outputBytes(const Completion& c) {
   size_t n = 0;

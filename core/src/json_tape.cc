@@ -63,7 +63,8 @@ size_t utf8SequenceLength(std::string_view s, size_t i) {
 }  // namespace
 
 bool Tape::fail(uint32_t offset, const char* what) {
-  error_ = {offset, what};
+  error_.offset = offset;
+  error_.what = what;
   return false;
 }
 
@@ -106,6 +107,7 @@ bool Tape::parseValue(uint32_t depth) {
         ++pos_;
       } else {
         for (;;) {
+          const uint32_t keyNode = static_cast<uint32_t>(nodes_.size());
           if (isObject) {
             if (pos_ >= text_.size() || text_[pos_] != '"') return fail(pos_, "expected a string key");
             if (!parseString()) return false;
@@ -114,7 +116,13 @@ bool Tape::parseValue(uint32_t depth) {
             ++pos_;
             skipWs();
           }
-          if (!parseValue(depth + 1)) return false;
+          if (!parseValue(depth + 1)) {
+            if (!error_.duplicateKey.empty()) {
+              if (isObject) prependPath(string(keyNode));
+              else prependPath("[" + std::to_string(count) + "]");
+            }
+            return false;
+          }
           ++count;
           skipWs();
           if (pos_ >= text_.size()) return fail(pos_, "unexpected end of input");
@@ -134,7 +142,7 @@ bool Tape::parseValue(uint32_t depth) {
       n.end = pos_;
       n.count = count;
       n.next = static_cast<uint32_t>(nodes_.size());
-      return true;
+      return !isObject || count < 2 || checkUniqueKeys(self);
     }
     case '"':
       return parseString();
@@ -148,6 +156,47 @@ bool Tape::parseValue(uint32_t depth) {
       if (c == '-' || isDigit(c)) return parseNumber();
       return fail(pos_, "unexpected character");
   }
+}
+
+bool Tape::checkUniqueKeys(uint32_t object) {
+  const uint32_t stop = nodes_[object].next;
+  const auto sameKey = [this](uint32_t a, uint32_t b) {
+    // "a" and "\u0061" are the same key: escaped keys compare decoded.
+    if (!nodes_[a].hasEscapes && !nodes_[b].hasEscapes) return rawString(a) == rawString(b);
+    return string(a) == string(b);
+  };
+  uint32_t repeated = 0;
+  if (nodes_[object].count <= 16) {
+    // Small objects (nearly all): pairwise, in place, no allocation.
+    for (uint32_t k = nodes_[object + 1 + 1].next; k < stop && repeated == 0; k = nodes_[k + 1].next)
+      for (uint32_t j = object + 1; j < k; j = nodes_[j + 1].next)
+        if (sameKey(j, k)) {
+          repeated = k;
+          break;
+        }
+  } else {
+    std::vector<std::string> decoded;
+    decoded.reserve(nodes_[object].count);  // the views below point into it
+    std::vector<std::pair<std::string_view, uint32_t>> keys;  // key, its node
+    keys.reserve(nodes_[object].count);
+    for (uint32_t k = object + 1; k < stop; k = nodes_[k + 1].next)
+      keys.emplace_back(nodes_[k].hasEscapes ? std::string_view(decoded.emplace_back(string(k))) : rawString(k), k);
+    std::sort(keys.begin(), keys.end());  // by key, then position
+    for (size_t i = 1; i < keys.size(); ++i)
+      if (keys[i].first == keys[i - 1].first && (repeated == 0 || keys[i].second < repeated)) repeated = keys[i].second;
+  }
+  if (repeated == 0) return true;
+  fail(nodes_[repeated].begin, "duplicate key");
+  error_.duplicateKey.clear();
+  prependPath(string(repeated));
+  return false;
+}
+
+void Tape::prependPath(std::string_view step) {
+  if (step.empty()) step = "\"\"";  // the empty key, still named
+  std::string& path = error_.duplicateKey;
+  const bool joined = !path.empty() && path.front() != '[';
+  path.insert(0, joined ? std::string(step) + "." : std::string(step));
 }
 
 bool Tape::parseString() {

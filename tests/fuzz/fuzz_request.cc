@@ -10,7 +10,11 @@
 #include <map>
 #include <string>
 
+#include <set>
+#include <vector>
+
 #include "gw/gateway.h"
+#include "gw/nlohmann.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 #include "gw/ledger.h"
@@ -192,6 +196,47 @@ std::string envelope(const Route& r, std::string_view credential) {
   return out;
 }
 
+// An independent reader's view of repeated keys (nlohmann decodes keys, so
+// "a" and "\u0061" are one): the tape must refuse exactly what it flags.
+struct RepeatedKeys : nlohmann::json_sax<nlohmann::json> {
+  std::vector<std::set<std::string>> open;
+  bool repeated = false;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    open.emplace_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (!open.back().insert(k).second) repeated = true;
+    return true;
+  }
+  bool end_object() override {
+    open.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+};
+
+// A document the tape accepts has no repeated key anywhere (so what the
+// gateway checks is what a provider reads), and a key the tape calls
+// repeated is one.
+void checkRepeatedKeys(std::string_view input) {
+  gw::json::Tape t;
+  const bool accepted = t.parse(input);
+  RepeatedKeys oracle;
+  const bool valid = nlohmann::json::sax_parse(input, &oracle, nlohmann::json::input_format_t::json, true);
+  if (accepted && valid && oracle.repeated) std::abort();
+  if (!accepted && !t.error().duplicateKey.empty() && !oracle.repeated) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -227,5 +272,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)gw::ledger::Ledger().apply(input, 1000);
   gw::json::Tape t;
   if (t.parse(input)) (void)t.string(0);
+  checkRepeatedKeys(input);
   return 0;
 }

@@ -48,3 +48,37 @@ TEST_CASE("every bad request in the shared table gets its 400 naming the param, 
   CHECK(host.fetches.empty());
   CHECK(host.gateway.liveSessions() == 0);
 }
+
+TEST_CASE("a repeated key is refused on every endpoint that forwards a body, before any call") {
+  // Providers read the last of repeated keys and the gateway would check
+  // one of them: nothing with a repeated key may reach a provider.
+  gw::testing::FakeHost host({}, {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"});
+  struct Case {
+    const char* path;
+    const char* body;
+    const char* param;
+  };
+  for (const Case& c : {
+           Case{"/v1/embeddings", R"({"model":"text-embedding-3-small","input":"hi","model":"text-embedding-3-large"})",
+                "model"},
+           Case{"/v1/embeddings", R"({"model":"text-embedding-3-small","input":["a"],"encoding_format":"float","encoding_format":"base64"})",
+                "encoding_format"},
+           Case{"/v1/messages",
+                R"({"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"max_tokens":16000})",
+                "max_tokens"},
+           Case{"/v1/messages",
+                R"({"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi","role":"assistant"}]})",
+                "messages[0].role"},
+           Case{"/api/v1/ai/generate", R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"maxTokens":5,"maxTokens":9000})",
+                "maxTokens"},
+       }) {
+    INFO(c.path << " " << c.body);
+    auto res = host.request("POST", c.path, c.body);
+    CHECK(res.status == 400);
+    json err = json::parse(res.body, nullptr, false);
+    REQUIRE(err.is_object());
+    CHECK(err["error"]["code"] == "duplicate_key");
+    CHECK(err["error"]["param"] == c.param);
+  }
+  CHECK(host.fetches.empty());
+}

@@ -137,3 +137,28 @@ TEST_CASE("numbers read as strtod reads them: exactly for up to 15 digits and po
   // Beyond 19 digits the rest only scale the value.
   CHECK(read("123456789012345678901234") == Approx(1.23456789012345678e23));
 }
+
+TEST_CASE("tape refuses a key repeated in one object and names its path") {
+  Tape t;
+  CHECK_FALSE(t.parse(R"({"model":"a","x":1,"model":"b"})"));
+  CHECK(t.error().duplicateKey == "model");
+  CHECK_FALSE(t.parse(R"({"messages":[{"role":"user"},{"content":"x","role":"user","role":"system"}]})"));
+  CHECK(t.error().duplicateKey == "messages[1].role");
+  CHECK_FALSE(t.parse(R"([[{}, {"a":{"b":1,"b":2}}]])"));
+  CHECK(t.error().duplicateKey == "[0][1].a.b");
+  // The same key through an escape, and the empty key.
+  CHECK_FALSE(t.parse(R"({"stream":true,"str\u0065am":false})"));
+  CHECK(t.error().duplicateKey == "stream");
+  CHECK_FALSE(t.parse(R"({"":1,"":2})"));
+  CHECK(t.error().duplicateKey == "\"\"");
+  // Equal values under different keys, and the same key in sibling objects, are fine.
+  CHECK(t.parse(R"({"a":1,"b":1,"c":[{"k":1},{"k":2}],"k":{"k":{"k":3}}})"));
+  CHECK(t.error().duplicateKey.empty());
+  // Large objects are checked by sorting: the later occurrence is named.
+  std::string big = "{";
+  for (int i = 0; i < 500; ++i) big += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  CHECK(t.parse(big.substr(0, big.size() - 1) + "}"));
+  CHECK_FALSE(t.parse(big + "\"k250\":0}"));
+  CHECK(t.error().duplicateKey == "k250");
+  CHECK(t.error().offset == big.size());
+}

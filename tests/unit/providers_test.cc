@@ -581,3 +581,45 @@ TEST_CASE("/v1/embeddings: OpenAI-compatible pass-through and Gemini translation
   res = host.request("POST", "/v1/embeddings", R"({"model":"text-embedding-3-small"})");
   CHECK(parse(res.body)["error"]["param"] == "input");
 }
+
+TEST_CASE("a provider's impossible choice and tool-call indexes are dropped, never trusted") {
+  // An OpenAI-format stream decoded for the cache (and for other dialects):
+  // indexes of -2, 10^9 or a fraction once reached a resize in the writer
+  // and killed the instance with every request on it.
+  const std::string bad =
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"}}]}\n\n"
+      "data: {\"choices\":[{\"index\":-2,\"delta\":{\"content\":\"neg\"}}]}\n\n"
+      "data: {\"choices\":[{\"index\":1000000000,\"delta\":{\"content\":\"huge\"}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0.5,\"delta\":{\"content\":\"half\"}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":-1,\"id\":\"c\",\"function\":{\"name\":\"f\"}},"
+      "{\"index\":99999999999,\"function\":{\"arguments\":\"{}\"}}]}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+      "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\n"
+      "data: [DONE]\n\n";
+  for (const char* path : {"/v1/chat/completions", "/v1/messages", "/api/v1/ai/generate"}) {
+    INFO(path);
+    FakeHost host(Vars{{"AI_CACHE_ENABLED", "true"}}, ALL_KEYS);
+    ScriptedReply r;
+    r.chunks = {bad};
+    host.replies.push_back(r);
+    auto res = host.request("POST", path,
+                            R"({"model":"gpt-4o-mini","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"Hi"}]})");
+    CHECK(res.status == 200);
+    CHECK(res.completed);
+    CHECK(res.body.find("ok") != std::string::npos);
+    for (const char* dropped : {"neg", "huge", "half", "-2", "1000000000", "99999999999"}) {
+      INFO(dropped);
+      CHECK(res.body.find(dropped) == std::string::npos);
+    }
+    // And the instance lives on: the next request is served.
+    host.replies.push_back(gw::testing::openaiReply("next"));
+    CHECK(host.chat(chat("gpt-4o-mini")).status == 200);
+  }
+  // Non-streamed: an out-of-range index falls back to the choice's position.
+  FakeHost host({}, ALL_KEYS);
+  host.replies.push_back(reply("openai/chat_completion.json"));
+  host.replies.back().chunks = {R"({"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":-7,"message":{"role":"assistant","content":"a"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}})"};
+  auto res = host.request("POST", "/v1/messages", R"({"model":"gpt-4o-mini","max_tokens":9,"messages":[{"role":"user","content":"Hi"}]})");
+  CHECK(res.status == 200);
+  CHECK(parse(res.body)["content"][0]["text"] == "a");
+}

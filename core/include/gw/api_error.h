@@ -21,6 +21,7 @@ std::string renderError(const ApiError& e);
 
 namespace json {
 class Writer;
+struct ParseError;
 }
 // The error object's members ("message", "type", "param", "code") into an
 // open object, for dialects that wrap it differently; `type` overrides e.type.
@@ -32,6 +33,9 @@ ApiError invalidType(std::string param, std::string_view expected, std::string_v
 ApiError invalidValue(std::string param, std::string message);
 // 403 permission_error: the caller is known but may not do this.
 ApiError forbidden(std::string message, std::string param, std::string code);
+// 400 for a request body that is not one JSON document; a repeated key
+// is named in `param` (code duplicate_key).
+ApiError unreadableBody(const json::ParseError& e);
 ApiError serverError(int status, std::string message, std::string type, std::string code);
 
 }  // namespace gw

@@ -11,6 +11,14 @@
 
 namespace gw {
 
+// What a provider may claim about an answer's shape. Its indexes are
+// untrusted input: decoders drop choices and tool calls outside these bounds
+// (a request asks for at most 128 choices), and sinks may rely on them.
+constexpr int MAX_CHOICES = 128;
+constexpr int MAX_TOOL_CALLS = 1024;
+inline bool validChoice(int64_t index) { return index >= 0 && index < MAX_CHOICES; }
+inline bool validToolCall(int64_t index) { return index >= 0 && index < MAX_TOOL_CALLS; }
+
 struct ToolCall {
   std::string id;
   std::string name;

@@ -25,6 +25,11 @@ struct Node {
 struct ParseError {
   uint32_t offset = 0;
   const char* what = "";
+  // A key repeated within one object: its path from the root, such as
+  // `messages[0].role`. Readers disagree on which occurrence wins (this one
+  // would read the first, most providers the last), so a document with a
+  // repeated key is refused rather than read either way.
+  std::string duplicateKey;
 };
 
 struct Limits {
@@ -78,6 +83,10 @@ class Tape {
  private:
   bool fail(uint32_t offset, const char* what);
   bool parseValue(uint32_t depth);
+  // Fails when two members of the object at tape index `object` share a key.
+  bool checkUniqueKeys(uint32_t object);
+  // While a duplicate-key failure unwinds, each container adds its step.
+  void prependPath(std::string_view step);
   bool parseString();
   bool parseNumber();
   bool parseLiteral(std::string_view word, Kind kind);

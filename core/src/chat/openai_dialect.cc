@@ -1,6 +1,8 @@
 // The OpenAI chat completions dialect: completions as chat.completion JSON,
 // stream events as chat.completion.chunk events, exactly the shapes OpenAI
 // sends (first delta carries the role; usage chunk only when asked for).
+#include <bitset>
+
 #include "gw/dialect.h"
 #include "gw/json_writer.h"
 
@@ -24,12 +26,14 @@ class OpenAiChunkWriter : public StreamWriter {
   }
 
   void text(int choice, std::string_view delta) override {
+    if (!validChoice(choice)) return;
     json::Writer w = open(choice);
     w.field("content", delta);
     close(w);
     outputBytes_ += delta.size();
   }
   void toolCall(int choice, int index, std::string_view id, std::string_view name) override {
+    if (!validChoice(choice) || !validToolCall(index)) return;
     json::Writer w = open(choice);
     w.key("tool_calls").beginArray().beginObject().field("index", index).field("id", id).field("type", "function");
     w.key("function").beginObject().field("name", name).field("arguments", "").endObject().endObject().endArray();
@@ -37,6 +41,7 @@ class OpenAiChunkWriter : public StreamWriter {
     outputBytes_ += name.size();
   }
   void toolArguments(int choice, int index, std::string_view delta) override {
+    if (!validChoice(choice) || !validToolCall(index)) return;
     json::Writer w = open(choice);
     w.key("tool_calls").beginArray().beginObject().field("index", index);
     w.key("function").beginObject().field("arguments", delta).endObject().endObject().endArray();
@@ -44,6 +49,7 @@ class OpenAiChunkWriter : public StreamWriter {
     outputBytes_ += delta.size();
   }
   void finish(int choice, std::string_view reason) override {
+    if (!validChoice(choice)) return;
     json::Writer w = open(choice);
     close(w, reason);
   }
@@ -72,8 +78,7 @@ class OpenAiChunkWriter : public StreamWriter {
     out_ += prefix_;
     json::Writer w(out_, false);
     w.key("choices").beginArray().beginObject().field("index", choice).key("delta").beginObject();
-    if (static_cast<size_t>(choice) >= roleSent_.size()) roleSent_.resize(choice + 1, false);
-    if (choice >= 0 && !roleSent_[choice]) {
+    if (!roleSent_[choice]) {
       w.field("role", "assistant");
       roleSent_[choice] = true;
     }
@@ -88,7 +93,7 @@ class OpenAiChunkWriter : public StreamWriter {
   }
 
   std::string prefix_;  // the chunk object's opening fields, without the closing brace
-  std::vector<bool> roleSent_;
+  std::bitset<MAX_CHOICES> roleSent_;
   bool clientWantsUsage_;
 };
 

@@ -54,7 +54,7 @@ void requireTenant(Session& s, const std::string& tenant, MoveFunction<void(Sess
 
 ApiError parseObject(std::string_view body, json::Tape& t) {
   if (body.empty()) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
-  if (!t.parse(body)) return invalidRequest("We could not parse the JSON body of your request.", "", "invalid_json");
+  if (!t.parse(body)) return unreadableBody(t.error());
   if (t.kind(t.root()) != json::Kind::Object)
     return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
   return {};

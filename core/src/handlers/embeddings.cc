@@ -141,7 +141,7 @@ class Embeddings : public Handler {
  private:
   ApiError validate(std::string_view body) {
     json::Tape& t = tape_;
-    if (!t.parse(body)) return invalidRequest("We could not parse the JSON body of your request.", "", "invalid_json");
+    if (!t.parse(body)) return unreadableBody(t.error());
     const uint32_t root = t.root();
     if (t.kind(root) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
     uint32_t model = t.find(root, "model");

@@ -98,8 +98,8 @@ class Generate : public chat::ChatPipeline {
   ApiError translateRequest(Session& s, std::string& out, bool& useTranslated) override {
     useTranslated = true;
     json::Tape t;
-    if (!t.parse(s.body()) || t.kind(t.root()) != Kind::Object)
-      return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
+    if (!t.parse(s.body())) return unreadableBody(t.error());
+    if (t.kind(t.root()) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
     const uint32_t root = t.root();
     json::Writer w(out);
     w.beginObject();
@@ -145,5 +145,6 @@ class Generate : public chat::ChatPipeline {
 }  // namespace
 
 std::unique_ptr<Handler> generate() { return std::make_unique<Generate>(); }
+const chat::Dialect& generateDialect() { return DIALECT; }
 
 }  // namespace gw::handlers
