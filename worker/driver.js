@@ -3,6 +3,7 @@
 // independent ones concurrently), feeds back what happened, and turns
 // respond_* effects into the HTTP response.
 import { Status } from '../bindings/gw_abi.js';
+import { Redactor } from './redactor.js';
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 const KEEP_ALIVE_MS = 600_000;
@@ -315,7 +316,6 @@ class SessionDriver {
     if (effect.delay_ms > 0) await sleep(effect.delay_ms, ac.signal);
     if (ac.signal.aborted) return;
     const headers = { ...effect.headers };
-    let secret = '';
     // A URL that is itself a secret (a webhook's token is in its path).
     const url = effect.url_secret ? this.env[effect.url_secret] : effect.url;
     if (typeof url !== 'string' || !url) {
@@ -323,16 +323,21 @@ class SessionDriver {
       this.feed({ id: effect.id, type: 'fetch_error', reason: 'network', message: `${effect.url_secret} is not set` }, null);
       return;
     }
-    if (effect.url_secret) secret = url;
+    // Every secret this call carries: whatever the provider sends back is
+    // scrubbed of them before the core (and so any client, log or store) sees it.
+    const secrets = [];
+    if (effect.url_secret) secrets.push(url);
     if (effect.auth) {
       // The only place a provider key is touched: named by the core, read
       // from the environment here, never passed into the core.
-      secret = this.env[effect.auth.secret];
-      if (typeof secret === 'string' && secret) {
-        if (effect.auth.style === 'bearer') headers.authorization = `Bearer ${secret}`;
-        else if (effect.auth.header) headers[effect.auth.header] = secret;
+      const key = this.env[effect.auth.secret];
+      if (typeof key === 'string' && key) {
+        secrets.push(key);
+        if (effect.auth.style === 'bearer') headers.authorization = `Bearer ${key}`;
+        else if (effect.auth.header) headers[effect.auth.header] = key;
       }
     }
+    const scrub = new Redactor(secrets);
     // Three clocks: the whole call, the response head (first byte) and, in a
     // stream, the longest silence between chunks ("stalled").
     let timedOut = false;
@@ -367,12 +372,11 @@ class SessionDriver {
       clearTimeout(firstByteTimer);
       firstByteTimer = null;
       if (this.closed) return;
-      const responseHeaders = Object.fromEntries(res.headers);
+      const responseHeaders = {};
+      for (const [name, value] of res.headers) responseHeaders[name] = scrub.text(value);
       if (!effect.stream || !res.body || !res.ok) {
-        // One input for a whole buffered response: head, body and end. An
-        // error body is read whole so a provider echoing the key cannot leak it.
-        let bytes = new Uint8Array(await res.arrayBuffer());
-        if (!res.ok) bytes = redact(bytes, secret);
+        // One input for a whole buffered response: head, body and end.
+        const bytes = scrub.whole(new Uint8Array(await res.arrayBuffer()));
         this.inflight.delete(effect.id);
         this.feed({ id: effect.id, type: 'fetch_response', status: res.status, headers: responseHeaders }, bytes);
         return;
@@ -384,15 +388,18 @@ class SessionDriver {
         const { value, done } = await reader.read();
         if (done || this.closed) break;
         armIdle();
-        this.feed({ id: effect.id, type: 'fetch_chunk' }, value);
+        const safe = scrub.push(value);
+        if (safe.length) this.feed({ id: effect.id, type: 'fetch_chunk' }, safe);
       }
       this.inflight.delete(effect.id);
+      const rest = scrub.flush();
+      if (rest.length && !this.closed) this.feed({ id: effect.id, type: 'fetch_chunk' }, rest);
       this.feed({ id: effect.id, type: 'fetch_end' }, null);
     } catch (err) {
       if (ac.signal.aborted && !timedOut && !stalled) return; // aborted on the core's request
       this.inflight.delete(effect.id);
       const reason = stalled ? 'stalled' : timedOut ? 'timeout' : 'network';
-      const message = redactText(String(err?.message ?? err), secret);
+      const message = scrub.text(String(err?.message ?? err));
       this.feed({ id: effect.id, type: 'fetch_error', reason, message }, null);
     } finally {
       clearTimeout(timer);
@@ -416,16 +423,6 @@ async function runSql(db, sql, params) {
 
 function logD1Error(err) {
   console.error(JSON.stringify({ level: 'error', event: 'd1_error', message: String(err?.message ?? err) }));
-}
-
-function redactText(text, secret) {
-  return typeof secret === 'string' && secret.length >= 4 ? text.replaceAll(secret, '[redacted]') : text;
-}
-
-function redact(bytes, secret) {
-  if (typeof secret !== 'string' || secret.length < 4) return bytes;
-  const text = new TextDecoder().decode(bytes);
-  return text.includes(secret) ? new TextEncoder().encode(redactText(text, secret)) : bytes;
 }
 
 function concat(chunks) {

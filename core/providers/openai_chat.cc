@@ -4,6 +4,7 @@
 
 #include "gw/http.h"
 #include "gw/json_writer.h"
+#include "gw/pricing.h"
 #include "gw/stable_sort.h"
 
 namespace gw::openai_chat {
@@ -150,7 +151,14 @@ std::string encodeRequest(const ChatRequest& req, const Target& target, const Co
       const std::string* renamed = renamedTo(quirks, param);
       inserted += ",\"" + (renamed ? *renamed : param) + "\":" + number;
     }
-  } else if (req.maxTokensNode != 0 && param == "max_completion_tokens" && req.maxCompletionTokensNode == 0) {
+  } else if (req.maxTokensNode != 0 && req.maxCompletionTokensNode != 0) {
+    // Both limits sent: providers differ on which wins, so both carry the
+    // one the ledger reserved for.
+    std::string number;
+    json::Writer(number).integer(req.maxTokens);
+    edits.push_back({t.node(req.maxTokensNode).begin, t.node(req.maxTokensNode).end, number});
+    edits.push_back({t.node(req.maxCompletionTokensNode).begin, t.node(req.maxCompletionTokensNode).end, number});
+  } else if (req.maxTokensNode != 0 && param == "max_completion_tokens") {
     // Models that reject max_tokens get the same limit under its new name.
     edits.push_back({t.node(req.maxTokensKey).begin, t.node(req.maxTokensKey).end, "\"max_completion_tokens\""});
   }
@@ -275,10 +283,13 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
       sawDone_ = true;
       continue;
     }
-    if (!usage_.known) {
-      // Measured in case the provider never reports usage.
-      // Counted as the UTF-8 the escapes stand for, as a decoder would.
+    {
+      // Measured for the cut-off at the reservation, and in case the
+      // provider never reports usage. Counted as the UTF-8 the escapes
+      // stand for, as a decoder would.
       size_t at = ev.data.find("\"content\":\"");
+      if (at != std::string::npos && ev.data.compare(at + 11, 1, "\"") != 0) ++deltas_;
+      else if (ev.data.find("\"arguments\":\"") != std::string::npos) ++deltas_;
       if (at != std::string::npos) {
         size_t i = at + 11;
         while (i < ev.data.size() && ev.data[i] != '"') {
@@ -328,6 +339,8 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
   }
   return ok;
 }
+
+int64_t StreamForwarder::tokens() const { return std::max(deltas_, estimateTokens(contentBytes_)); }
 
 bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
   events_.clear();

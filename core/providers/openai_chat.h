@@ -47,6 +47,8 @@ class StreamForwarder {
   bool sawDone() const { return sawDone_; }
   const Usage& usage() const { return usage_; }
   size_t contentBytes() const { return contentBytes_; }
+  // The output so far, counted as OutputCounter counts it.
+  int64_t tokens() const;
 
  private:
   SseDecoder decoder_;
@@ -56,6 +58,7 @@ class StreamForwarder {
   bool clientWantsUsage_;
   bool sawDone_ = false;
   size_t contentBytes_ = 0;
+  int64_t deltas_ = 0;
 };
 
 // Decodes OpenAI chunks into events, for clients of another dialect.

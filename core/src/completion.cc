@@ -1,5 +1,9 @@
 #include "gw/completion.h"
 
+#include <algorithm>
+
+#include "gw/pricing.h"
+
 namespace gw {
 
 Choice& CompletionRecorder::at(int choice) {
@@ -34,6 +38,13 @@ void CompletionRecorder::toolArguments(int choice, int index, std::string_view d
 
 void CompletionRecorder::finish(int choice, std::string_view reason) {
   if (validChoice(choice)) at(choice).finishReason = std::string(reason);
+}
+
+int64_t OutputCounter::tokens() const { return std::max(deltas_, estimateTokens(static_cast<size_t>(bytes_))); }
+
+void OutputCounter::cut() {
+  for (int c = 0; c < MAX_CHOICES; ++c)
+    if (open_[c] && !finished_[c]) finish(c, "length");
 }
 
 size_t outputBytes(const Completion& c) {

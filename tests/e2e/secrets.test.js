@@ -62,6 +62,34 @@ test('no response, log line, D1 row or KV value contains a provider key', async 
   assert.equal(await ask('gpt-4o-mini', { messages: [{ role: 'user', content: 'refused' }] }), 502);
   assert.equal(await ask('llama-3.1-8b-instant', { messages: [{ role: 'user', content: 'broken' }] }), 502);
   await call('POST', '/v1/messages', { model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+  // Echoed outside an error body: in a 200 stream's error event (the key
+  // split across two writes), in a 200 body, and in a response header.
+  const key = SECRETS.ANTHROPIC_API_KEY;
+  const cut = 9;
+  await upstream.script([
+    {
+      headers: { 'request-id': `req_${key}` },
+      stream_body: [
+        'event: message_start\ndata: {"type":"message_start","message":{"id":"m","usage":{"input_tokens":3,"output_tokens":0}}}\n\n',
+        `event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"overloaded for key ${key.slice(0, cut)}`,
+        `${key.slice(cut)}"}}\n\n`,
+      ],
+    },
+    { headers: { 'x-request-id': `req_${SECRETS.OPENAI_API_KEY}` } },
+  ]);
+  assert.equal(await ask('claude-haiku-4-5', { stream: true, messages: [{ role: 'user', content: 'echo in stream' }] }), 200);
+  assert.ok(seen.at(-1).includes('overloaded for key [redacted]'), seen.at(-1));
+  assert.equal(await ask('gpt-4o-mini', { messages: [{ role: 'user', content: 'echo in header' }] }), 200);
+  assert.ok(seen.at(-1).includes('req_[redacted]'), seen.at(-1));
+  // The public health view carries no provider error text at all; the admin view does, redacted.
+  const health = await (await fetch(gw.url + '/api/v1/ai/health?history=true')).json();
+  for (const p of health.providers) {
+    assert.equal('last_error' in p, false, `public health shows ${p.id}'s last error`);
+    for (const probe of p.history ?? []) assert.equal('error' in probe, false);
+  }
+  const providers = await (await fetch(gw.url + '/api/v1/ai/admin/providers', { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json();
+  const anthropic = providers.data.find((p) => p.id === 'anthropic');
+  assert.match(anthropic.last_error, /overloaded for key \[redacted\]/);
   for (const path of ['/api/v1/ai/health?history=true', '/api/v1/ai/admin/providers', '/api/v1/ai/models', '/metrics',
     '/api/v1/ai/metrics?tenantId=acme', '/api/ai-gateway/cache?tenantId=acme', '/api/v1/ai/admin/tenants/acme'])
     await call('GET', path, undefined, ADMIN_KEY);

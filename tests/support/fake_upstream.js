@@ -4,7 +4,8 @@
 // :embedContent), answering from the shared fixtures (JSON and SSE; requests
 // with tools get the tool-call fixtures). Each request takes the next
 // scripted behaviour from a queue (POST /__script), or answers normally:
-//   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset }
+//   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset,
+//     stream_body: [raw SSE pieces, written as given, for a 200 stream] }
 // GET /__requests lists what it received; POST /__reset clears both.
 // POST /__chaos {path, rate, status} makes that share of requests to `path`
 // fail with `status`, drawn from a fixed-seed sequence (reproducible load runs);
@@ -112,6 +113,15 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       return res.end(typeof step.body === 'string' ? step.body : JSON.stringify(step.body ?? { error: { message: 'scripted failure', type: 'server_error', param: null, code: null } }));
     }
     res.setHeader('x-request-id', 'req_fake_' + received.length);
+    for (const [name, value] of Object.entries(step.headers ?? {})) res.setHeader(name, value);
+    if (step.stream_body) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      for (const piece of [].concat(step.stream_body)) {
+        if (step.chunk_delay_ms) await new Promise((r) => setTimeout(r, step.chunk_delay_ms));
+        res.write(piece);
+      }
+      return res.end();
+    }
     if (answer.kind === 'fixture') {
       if (answer.stream) {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -104,6 +104,40 @@ class TeeSink : public ChunkSink {
   ChunkSink& b_;
 };
 
+// Counts a stream's output as it arrives and passes every event on, so the
+// pipeline can end a stream that runs past what was reserved for it: each
+// delta is at least one token, and text counts at the estimate's 4 bytes
+// per token, whichever is more.
+class OutputCounter : public ChunkSink {
+ public:
+  explicit OutputCounter(ChunkSink& next) : next_(next) {}
+  void text(int choice, std::string_view delta) override { count(choice, delta), next_.text(choice, delta); }
+  void toolCall(int choice, int index, std::string_view id, std::string_view name) override {
+    count(choice, name), next_.toolCall(choice, index, id, name);
+  }
+  void toolArguments(int choice, int index, std::string_view delta) override {
+    count(choice, delta), next_.toolArguments(choice, index, delta);
+  }
+  void finish(int choice, std::string_view reason) override {
+    if (validChoice(choice)) finished_[choice] = true;
+    next_.finish(choice, reason);
+  }
+  int64_t tokens() const;
+  // Ends every choice that is still open as `length`.
+  void cut();
+
+ private:
+  void count(int choice, std::string_view delta) {
+    if (!validChoice(choice) || delta.empty()) return;
+    ++deltas_, bytes_ += static_cast<int64_t>(delta.size());
+    open_[choice] = true;
+  }
+  ChunkSink& next_;
+  int64_t deltas_ = 0, bytes_ = 0;
+  bool open_[MAX_CHOICES] = {};
+  bool finished_[MAX_CHOICES] = {};
+};
+
 // Bytes of generated text and tool arguments, for usage estimates.
 size_t outputBytes(const Completion& c);
 

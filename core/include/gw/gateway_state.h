@@ -90,6 +90,16 @@ struct TargetHealth {
 // Exponentially weighted moving average; the first sample stands alone.
 inline void addSample(double& ewma, double sample) { ewma = ewma == 0 ? sample : 0.8 * ewma + 0.2 * sample; }
 
+// What providers used beyond what the ledger held for them (they ignored
+// the max_tokens they were sent): not charged, so no limit or budget is
+// passed, but counted, so the operator sees it (GET /metrics).
+struct OvershootCounts {
+  int64_t requests = 0;
+  int64_t tokens = 0;
+  int64_t picoUsd = 0;
+  int64_t streamsCut = 0;  // streams ended as `length` once past their reservation
+};
+
 struct GatewayState {
   std::string bundledConfig;
   Environment env;
@@ -117,6 +127,7 @@ struct GatewayState {
   // Hands a landed flight to a waiting session (set by the Gateway, which owns them).
   MoveFunction<void(uint32_t session, const std::string* entry)> landFlight;
   uint64_t roundRobin = 0;                                           // advanced per routed request
+  OvershootCounts overshoot;
 
   // A ledger answer that carries a new snapshot refreshes this instance's
   // copy at once (the KV mirror follows), so a budget raised here is not

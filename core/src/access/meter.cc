@@ -2,6 +2,8 @@
 
 #include "authenticate.h"
 
+#include <algorithm>
+
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 
@@ -50,6 +52,7 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   w.field("tokens", worst.tokens).field("usd", worst.cost.picoUsd).field("brl", worst.cost.picoBrl);
   w.field("ttl_ms", s.config().requestTimeoutMs + 60000).endObject();
   authMs_ = s.admittedMs() - s.openedMs();
+  held_ = worst;
   s.ledger(p.tenantId, op, [this, done = std::move(done), sentMs = s.nowMs()](Session& s, const EffectResult& r) {
     ledgerMs_ = s.nowMs() - sentMs;
     json::Tape t;
@@ -86,15 +89,26 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   });
 }
 
-void Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
-  if (!holding_) return;
+int64_t Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
+  if (!holding_) return 0;
   holding_ = false;
+  const int64_t chargedTokens = std::min(tokens, held_.tokens);
+  const int64_t chargedUsd = std::min(actual.picoUsd, held_.cost.picoUsd);
+  const int64_t chargedBrl = std::min(actual.picoBrl, held_.cost.picoBrl);
+  const int64_t overTokens = tokens - chargedTokens;
+  if (overTokens > 0 || actual.picoUsd > chargedUsd) {
+    OvershootCounts& o = s.state().overshoot;
+    ++o.requests;
+    o.tokens += overTokens;
+    o.picoUsd += actual.picoUsd - chargedUsd;
+  }
   std::string op;
   json::Writer w(op);
   w.beginObject().field("op", "settle").field("request_id", s.requestId()).field("key", s.principal().keyId);
-  w.field("user", s.principal().accountUser()).field("tokens", tokens).field("usd", actual.picoUsd);
-  w.field("brl", actual.picoBrl).endObject();
+  w.field("user", s.principal().accountUser()).field("tokens", chargedTokens).field("usd", chargedUsd);
+  w.field("brl", chargedBrl).endObject();
   s.ledgerDetached(s.principal().tenantId, op);
+  return overTokens;
 }
 
 void Meter::release(Session& s) {

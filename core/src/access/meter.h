@@ -31,7 +31,11 @@ class Meter {
 
   // Calls `done` with no error once reserved, or with the 429/503/401 to send.
   void reserve(Session& s, const Worst& worst, Admitted done);
-  void settle(Session& s, int64_t tokens, const Cost& actual);
+  // Charges what was used, never more than was reserved: usage beyond the
+  // hold (a provider that ignored max_tokens) is counted as overshoot in
+  // the instance's state instead, so limits and budgets are never passed.
+  // Returns the tokens beyond the hold (0 when none).
+  int64_t settle(Session& s, int64_t tokens, const Cost& actual);
   void release(Session& s);
   bool holding() const { return holding_; }
   // x-ratelimit-*, server-timing (and retry-after after a denial).
@@ -39,6 +43,7 @@ class Meter {
 
  private:
   bool holding_ = false;
+  Worst held_;
   bool hasRequests_ = false, hasTokens_ = false;
   int64_t limitRequests_ = 0, remainingRequests_ = 0, resetRequestsMs_ = 0;
   int64_t limitTokens_ = 0, remainingTokens_ = 0, resetTokensMs_ = 0;

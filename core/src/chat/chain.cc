@@ -126,6 +126,8 @@ ApiError ChatPipeline::startTarget(Session& s) {
     attempts_.push_back({id, "not_sent", e.message});
     return e;
   }
+  // What the ledger held for this target's output, and what it was sent as max_tokens.
+  reservedOutput_ = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, target_);
   attempt_ = 0;
   sendAttempt(s, 0);
   return {};

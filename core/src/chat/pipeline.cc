@@ -173,6 +173,7 @@ void ChatPipeline::startStream(Session& s) {
       recorder_ = std::make_unique<CompletionRecorder>();
       tee_ = std::make_unique<TeeSink>(*writer_, *recorder_);
     }
+    counter_ = std::make_unique<OutputCounter>(tee_ ? *tee_ : static_cast<ChunkSink&>(*writer_));
   }
 }
 
@@ -185,14 +186,16 @@ void ChatPipeline::onFetchChunk(Session& s, uint32_t id, std::string_view data) 
       s.respondChunk(out_);
       if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
                                                 "upstream_stream_error"));
-      if (forwarder_->sawDone()) finishStream(s);
+      if (forwarder_->sawDone()) return finishStream(s);
+      if (forwarder_->tokens() > reservedOutput_) cutStream(s);
       return;
     }
-    bool ok = decoder_->feed(data, tee_ ? *tee_ : static_cast<ChunkSink&>(*writer_));
+    bool ok = decoder_->feed(data, *counter_);
     drainWriter(s);
     if (decoder_->error()) return failStream(s, decoder_->error());
     if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
                                               "upstream_stream_error"));
+    if (counter_->tokens() > reservedOutput_) cutStream(s);
     return;
   }
   if (static_cast<int64_t>(buffer_.size() + data.size()) > s.config().maxUpstreamBodyBytes) {
@@ -285,6 +288,27 @@ void ChatPipeline::finishStream(Session& s) {
   }
   s.respondEnd();
   logOutcome(s, 200, "ok");
+}
+
+void ChatPipeline::cutStream(Session& s) {
+  streamEnded_ = true;
+  s.abortFetch(fetchId_);
+  ++s.state().overshoot.streamsCut;
+  if (passthrough_) {
+    settle(s, forwarder_->usage(), forwarder_->contentBytes());
+    // The forwarded chunks were the provider's own; the last is ours.
+    std::unique_ptr<StreamWriter> tail = dialect_.streamWriter(summary(s), req_.clientWantsUsage);
+    tail->finish(0, "length");
+    tail->end(summary(s));
+    s.respondChunk(tail->pending());
+  } else {
+    settle(s, decoder_->usage(), writer_->outputBytes());
+    counter_->cut();
+    writer_->end(summary(s));
+    drainWriter(s);
+  }
+  s.respondEnd();
+  logOutcome(s, 200, "output_cut");
 }
 
 // A stream that already started cannot change status: it ends with an error
@@ -492,7 +516,8 @@ void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers&
 void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) {
   // Every exit passes here once: charge what was used, or give the hold
   // back; requests waiting on this one get its answer (or go on their own).
-  if (usage_.known) meter_.settle(s, usage_.totalTokens, cost_);
+  int64_t overshoot = 0;  // tokens the provider used beyond the hold (not charged)
+  if (usage_.known) overshoot = meter_.settle(s, usage_.totalTokens, cost_);
   else meter_.release(s);
   if (leading_) landFlight(s);
   std::string record;
@@ -519,6 +544,7 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
     if (usage_.cacheCreationTokens) w.field("cache_creation_tokens", usage_.cacheCreationTokens);
     if (usage_.estimated) w.field("estimated", true);
     w.endObject();
+    if (overshoot > 0) w.field("overshoot_tokens", overshoot);
     if (cost_.priced) w.key("cost_usd").raw(formatPico(cost_.picoUsd)).key("cost_brl").raw(formatPico(cost_.picoBrl));
   }
   w.endObject();

@@ -78,6 +78,9 @@ class ChatPipeline : public Handler {
   void drainWriter(Session& s);
   void finishStream(Session& s);
   void failStream(Session& s, const ApiError& e);
+  // A stream whose output passed what was reserved for it (the provider
+  // ignored max_tokens): ended as `length`, as if it had honoured it.
+  void cutStream(Session& s);
   void finishSuccess(Session& s);
   // An unconfigured provider (demo mode auto) or the built-in demo.
   bool answersFromDemo() const { return !target_.provider->configured() || target_.provider->builtinDemo; }
@@ -148,6 +151,8 @@ class ChatPipeline : public Handler {
   std::string storedEntry_;             // the entry this request stored, for them
   std::unique_ptr<CompletionRecorder> recorder_;  // a stream's answer, for the cache
   std::unique_ptr<ChunkSink> tee_;      // writer_ and recorder_ together
+  std::unique_ptr<OutputCounter> counter_;  // what the decoder feeds: counts, then writer_ (or tee_)
+  int64_t reservedOutput_ = 0;          // the current target's max_tokens, as reserved
 };
 
 // 403 when the caller's key may not use the model (by requested name, the

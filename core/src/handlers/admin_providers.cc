@@ -32,7 +32,7 @@ class ListProviders : public Handler {
     std::string body;
     json::Writer w(body);
     w.beginObject().field("object", "list").key("data").beginArray();
-    for (const auto& p : s.config().providers) writeProviderState(w, p, s.state(), s.nowMs());
+    for (const auto& p : s.config().providers) writeProviderState(w, p, s.state(), s.nowMs(), ProviderView::Admin);
     w.endArray().endObject();
     s.respondJson(200, body, {{"cache-control", "no-store"}});
   }
@@ -83,7 +83,7 @@ class PatchProvider : public Handler {
         [this](Session& s) {
           std::string body;
           json::Writer w(body);
-          if (const ProviderConfig* p = findProvider(s, id_)) writeProviderState(w, *p, s.state(), s.nowMs());
+          if (const ProviderConfig* p = findProvider(s, id_)) writeProviderState(w, *p, s.state(), s.nowMs(), ProviderView::Admin);
           s.respondJson(200, body);
         });
   }

@@ -27,8 +27,11 @@ std::unique_ptr<Handler> patchProvider(std::string id, bool toggle);
 // One provider as health and the admin API show it: config, this instance's
 // call statistics and its targets' breakers.
 // `history`: the provider's probe history (a JSON array), when asked for.
+// The public view (health, no key needed) carries no provider error text:
+// providers put anything in them, their callers' details included.
+enum class ProviderView { Public, Admin };
 void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs,
-                        std::string_view history = {});
+                        ProviderView view, std::string_view history = {});
 // The model registry (GET/POST /api/ai-gateway/models, GET/PUT/DELETE /api/ai-gateway/models/:id).
 std::unique_ptr<Handler> listRegistry();
 std::unique_ptr<Handler> createRegistryModel();

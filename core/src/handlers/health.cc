@@ -24,6 +24,25 @@ std::string_view providerStatus(const ProviderConfig& p, const ProviderStats* st
   return "ok";
 }
 
+// The probe history as stored, less the providers' error texts when the
+// view is public (the health route needs no key).
+void writeHistory(json::Writer& w, std::string_view stored, ProviderView view) {
+  json::Tape t;
+  if (view == ProviderView::Admin || !t.parse(stored) || t.kind(0) != json::Kind::Array) {
+    w.raw(view == ProviderView::Admin ? stored : "[]");
+    return;
+  }
+  w.beginArray();
+  for (uint32_t probe = t.firstChild(0); probe != 0; probe = t.nextSibling(0, probe)) {
+    if (t.kind(probe) != json::Kind::Object) continue;
+    w.beginObject();
+    for (uint32_t k = t.firstChild(probe); k != 0; k = t.nextSibling(probe, k + 1))
+      if (!t.stringEquals(k, "error")) w.key(t.string(k)).raw(t.raw(k + 1));
+    w.endObject();
+  }
+  w.endArray();
+}
+
 // ?history=true adds each provider's probe history (read from KV).
 class Health : public Handler {
  public:
@@ -61,7 +80,8 @@ class Health : public Handler {
     if (ok)
       for (const auto& p : st.config->providers) {
         auto h = history_.find(p.id);
-        writeProviderState(w, p, st, s.nowMs(), h == history_.end() ? std::string_view() : std::string_view(h->second));
+        writeProviderState(w, p, st, s.nowMs(), ProviderView::Public,
+                           h == history_.end() ? std::string_view() : std::string_view(h->second));
       }
     w.endArray().endObject();
     s.respondJson(ok ? 200 : 503, body, {{"cache-control", "no-store"}});
@@ -73,7 +93,7 @@ class Health : public Handler {
 }  // namespace
 
 void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayState& st, int64_t nowMs,
-                        std::string_view history) {
+                        ProviderView view, std::string_view history) {
   auto it = st.providerStats.find(p.id);
   const ProviderStats* stats = it == st.providerStats.end() ? nullptr : &it->second;
   w.beginObject().field("id", p.id).field("name", p.name);
@@ -90,8 +110,10 @@ void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayS
   w.key("error_rate").raw(formatRatio(failures, requests));
   w.field("consecutive_failures", stats ? stats->consecutiveFailures : 0);
   w.field("latency_ewma_ms", static_cast<int64_t>(stats ? stats->latencyEwmaMs + 0.5 : 0));
-  w.key("last_error");
-  if (stats && !stats->lastError.empty()) w.string(stats->lastError); else w.null();
+  if (view == ProviderView::Admin) {
+    w.key("last_error");
+    if (stats && !stats->lastError.empty()) w.string(stats->lastError); else w.null();
+  }
   // This instance's breakers for the provider's targets (shared ones included once read).
   w.key("breakers").beginArray();
   const std::string prefix = p.id + "/";
@@ -102,7 +124,7 @@ void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayS
     w.endObject();
   }
   w.endArray();
-  if (!history.empty()) w.key("history").raw(history);
+  if (!history.empty()) writeHistory(w.key("history"), history, view);
   w.endObject();
 }
 

@@ -204,6 +204,19 @@ class Prometheus : public Analytics {
       label(out, "target", target, true);
       out += health.breaker.state(s.nowMs()) == BreakerState::Open ? "} 1\n" : "} 0\n";
     }
+    const OvershootCounts& o = s.state().overshoot;
+    out += "# HELP aigw_reservation_overshoot_total Requests whose provider used more than was reserved (uncharged), this instance.\n"
+           "# TYPE aigw_reservation_overshoot_total counter\naigw_reservation_overshoot_total " +
+           std::to_string(o.requests) +
+           "\n# HELP aigw_reservation_overshoot_tokens_total Tokens beyond the reservations (uncharged), this instance.\n"
+           "# TYPE aigw_reservation_overshoot_tokens_total counter\naigw_reservation_overshoot_tokens_total " +
+           std::to_string(o.tokens) +
+           "\n# HELP aigw_reservation_overshoot_usd_total USD beyond the reservations (uncharged), this instance.\n"
+           "# TYPE aigw_reservation_overshoot_usd_total counter\naigw_reservation_overshoot_usd_total " +
+           formatPico(o.picoUsd) +
+           "\n# HELP aigw_stream_output_cut_total Streams ended as length once past their reservation, this instance.\n"
+           "# TYPE aigw_stream_output_cut_total counter\naigw_stream_output_cut_total " +
+           std::to_string(o.streamsCut) + "\n";
     s.respond(200, "text/plain; version=0.0.4; charset=utf-8", out);
   }
 };
