@@ -22,31 +22,43 @@ function hex(bytes) {
   return s;
 }
 
-// Reads at most `limit` + 1 bytes: enough for the core to see the body is
-// over its limit, without buffering an arbitrarily large upload.
+// Past the limit an upload is still read to its end and thrown away, up to
+// this much: workerd resets a keep-alive connection whose request body was
+// left unread or cancelled, and the client's next request on it fails
+// (measured: answering without reading does too). Beyond it the body is
+// cancelled and the connection is lost.
+const DRAIN_LIMIT = 64 << 20;
+
+// The body, or `truncated` when it is over `limit`: buffered up to limit + 1
+// bytes, the rest drained unbuffered; `size` is what the client sent.
 async function readBody(request, limit) {
-  if (!request.body) return { bytes: new Uint8Array(0), truncated: false };
+  if (!request.body) return { bytes: new Uint8Array(0), truncated: false, size: 0 };
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared <= limit) {
     // Declared and within the limit: one read (the runtime enforces the length).
     const bytes = new Uint8Array(await request.arrayBuffer());
-    if (bytes.length <= limit) return { bytes, truncated: false };
-    return { bytes: bytes.subarray(0, limit + 1), truncated: true };
+    if (bytes.length <= limit) return { bytes, truncated: false, size: bytes.length };
+    return { bytes: bytes.subarray(0, limit + 1), truncated: true, size: bytes.length };
   }
   const reader = request.body.getReader();
+  if (declared > DRAIN_LIMIT) {
+    await reader.cancel().catch(() => {});
+    return { bytes: new Uint8Array(0), truncated: true, size: declared };
+  }
   const parts = [];
   let size = 0;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    parts.push(value);
+    if (size <= limit) parts.push(value);
     size += value.byteLength;
-    if (size > limit) {
+    if (size > DRAIN_LIMIT) {
       await reader.cancel().catch(() => {});
       break;
     }
   }
-  return { bytes: concat(parts), truncated: size > limit };
+  const bytes = concat(parts);
+  return { bytes: size > limit ? bytes.subarray(0, limit + 1) : bytes, truncated: size > limit, size };
 }
 
 function sleep(ms, signal) {
@@ -228,11 +240,12 @@ class SessionDriver {
     }
   }
 
+  // The client went away. The core ends the session unless it had already
+  // answered; then its remaining work (settle, the usage row) runs on.
   clientGone() {
     if (this.closed) return;
     this.guard(() => this.core.cancel(this.sid, Date.now()));
     this.pump();
-    this.finish();
   }
 
   async kvGet(effect) {
@@ -445,8 +458,10 @@ function hostInputs() {
   return { now_ms: Date.now(), entropy: hex(entropy) };
 }
 
-// Opens a session and drives it to its end; answers its response.
-function drive(host, envelope, bytes, env, ctx) {
+// Opens a session and drives it to its end; answers its response. `signal`
+// (Request.signal) aborts when the client goes away: the core is told at
+// once, not when a write to the departed client first fails.
+function drive(host, envelope, bytes, env, ctx, signal) {
   const driver = new SessionDriver(host, 0, env, ctx);
   const sid = driver.guard(() => host.core.open(envelope, bytes));
   if (sid === undefined) return driver.response;
@@ -456,7 +471,9 @@ function drive(host, envelope, bytes, env, ctx) {
   // The session's last writes (settle, the usage row, a job's records) run
   // after its answer and past a client that went away: keep the context alive.
   ctx?.waitUntil?.(driver.finished);
+  signal?.addEventListener('abort', () => driver.clientGone(), { once: true });
   driver.pump();
+  if (signal?.aborted) driver.clientGone();
   return driver.response;
 }
 
@@ -469,7 +486,7 @@ export async function runJob(host, path, env, ctx) {
 export async function serve(host, request, env, ctx) {
   const url = new URL(request.url);
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-  const { bytes, truncated } = hasBody ? await readBody(request, host.maxBodyBytes) : { bytes: null, truncated: false };
+  const { bytes, truncated, size } = hasBody ? await readBody(request, host.maxBodyBytes) : { bytes: null, truncated: false, size: 0 };
   const envelope = {
     method: request.method,
     path: url.pathname,
@@ -477,7 +494,7 @@ export async function serve(host, request, env, ctx) {
     headers: Object.fromEntries(request.headers),
     ...hostInputs(),
     body_truncated: truncated,
-    body_size: Number(request.headers.get('content-length') ?? bytes?.length ?? 0),
+    body_size: size,
   };
-  return drive(host, envelope, bytes, env, ctx);
+  return drive(host, envelope, bytes, env, ctx, request.signal);
 }

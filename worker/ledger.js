@@ -7,6 +7,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import gatewayModule from '../build/wasm/gateway.wasm';
 import { GatewayCore } from '../bindings/gw_abi.js';
+import { LedgerInstances } from './ledger_instances.js';
 
 // One module instance per isolate, shared by the ledger objects living in it.
 let core = null;
@@ -14,27 +15,22 @@ function ledgerCore() {
   if (!core || core.dead) core = new GatewayCore(gatewayModule);
   return core;
 }
+const instances = new LedgerInstances();
 
 export class Ledger extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.entries = new Map(); // what storage holds: key -> JSON text
-    this.opened = null; // { core, id }: the entries loaded into that instance
     ctx.blockConcurrencyWhile(async () => {
       this.entries = await ctx.storage.list();
     });
   }
 
   // The core keeps the ledger parsed between calls; after the instance is
-  // replaced (a trap), the stored entries are loaded into the new one.
+  // replaced (a trap) or this object re-created, the stored entries are
+  // loaded again (and the predecessor's ledger closed).
   ledgerId() {
-    const c = ledgerCore();
-    if (this.opened?.core !== c) {
-      const id = c.ledgerOpen(this.entries);
-      if (id <= 0) throw new Error(`gw_ledger_open failed with status ${id}`);
-      this.opened = { core: c, id };
-    }
-    return this.opened.id;
+    return instances.acquire(ledgerCore(), this.ctx.id.toString(), this.entries, this);
   }
 
   // Runs synchronously, so each call sees the previous call's result; the
@@ -53,8 +49,15 @@ export class Ledger extends DurableObject {
       for (const [key, value] of batch) this.entries.set(key, value);
       this.ctx.storage.put(Object.fromEntries(batch));
     }
-    if (out.result.includes('"snapshot"') || out.result.includes('"alerts"')) {
+    if (out.result.includes('"snapshot"') || out.result.includes('"alerts"') || out.result.includes('"d1"')) {
       const result = JSON.parse(out.result);
+      // Requests whose holds expired (their runtime died) still end as rows.
+      if (result.d1?.length && this.env.DB)
+        this.ctx.waitUntil(
+          this.env.DB.batch(result.d1.map((s) => this.env.DB.prepare(s.sql).bind(...s.params))).catch((err) =>
+            console.error(JSON.stringify({ level: 'error', event: 'd1_error', message: String(err?.message ?? err) })),
+          ),
+        );
       if (result.snapshot && this.env.GATEWAY_KV) {
         this.ctx.waitUntil(this.env.GATEWAY_KV.put(`ledger:${tenant}`, JSON.stringify(result.snapshot)).catch(() => {}));
       }

@@ -218,7 +218,10 @@ bool Session::feed(std::string_view meta, std::string_view data) {
 
 void Session::cancel(int64_t nowMs) {
   if (nowMs > nowMs_) nowMs_ = nowMs;
-  if (cancelled_ || (ended_ && inFlight_.empty())) return;
+  // A request already answered is not the client's to cancel: what it
+  // still does (an upstream connection closing, a store) runs to its end,
+  // and its record stands.
+  if (cancelled_ || ended_) return;
   cancelled_ = true;
   handler_->onCancel(*this);
   if (readingConfig_) state_.refreshInFlight = false;

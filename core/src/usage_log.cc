@@ -6,11 +6,14 @@ namespace gw {
 
 namespace {
 
-constexpr std::string_view INSERT_ROW =
-    "INSERT OR REPLACE INTO gateway_usage_logs (request_id, created_at, tenant_id, user_id, agent_id, key_id, "
-    "conversation_id, api_type, provider, model, upstream_model, input_tokens, output_tokens, cached_tokens, "
-    "usage_estimated, cost_usd_pico, cost_brl_pico, latency_ms, ttft_ms, status, stream, error_class, error_message, "
-    "cache_status, attempts, route) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+#define GW_USAGE_ROW                                                                                            \
+  " INTO gateway_usage_logs (request_id, created_at, tenant_id, user_id, agent_id, key_id, "                        \
+  "conversation_id, api_type, provider, model, upstream_model, input_tokens, output_tokens, cached_tokens, "       \
+  "usage_estimated, cost_usd_pico, cost_brl_pico, latency_ms, ttft_ms, status, stream, error_class, error_message, " \
+  "cache_status, attempts, route) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+constexpr std::string_view INSERT_ROW = "INSERT OR REPLACE" GW_USAGE_ROW;
+constexpr std::string_view INSERT_ABANDONED_ROW = "INSERT OR IGNORE" GW_USAGE_ROW;
+#undef GW_USAGE_ROW
 
 constexpr size_t MAX_TEXT = 500;  // error messages and names are cut to this
 
@@ -19,11 +22,8 @@ void optional(json::Writer& w, std::string_view v) {
   else w.string(v.substr(0, MAX_TEXT));
 }
 
-}  // namespace
-
-void recordUsage(Session& s, const UsageRecord& r) {
+std::string rowParams(const Session& s, const UsageRecord& r, int64_t latencyMs) {
   const Principal& p = s.principal();
-  if (p.tenantId.empty()) return;  // refused before it belonged to anyone
   std::string params;
   json::Writer w(params);
   w.beginArray().string(s.requestId()).integer(s.startedMs()).string(p.tenantId);
@@ -38,7 +38,7 @@ void recordUsage(Session& s, const UsageRecord& r) {
   const bool known = r.usage.known;
   w.integer(known ? r.usage.promptTokens : 0).integer(known ? r.usage.completionTokens : 0);
   w.integer(known ? r.usage.cachedPromptTokens : 0).integer(known && r.usage.estimated ? 1 : 0);
-  w.integer(r.cost.picoUsd).integer(r.cost.picoBrl).integer(s.nowMs() - s.startedMs());
+  w.integer(r.cost.picoUsd).integer(r.cost.picoBrl).integer(latencyMs);
   if (r.ttftMs >= 0) w.integer(r.ttftMs);
   else w.null();
   w.integer(r.status).integer(r.stream ? 1 : 0);
@@ -47,7 +47,26 @@ void recordUsage(Session& s, const UsageRecord& r) {
   w.string(r.cacheStatus).integer(r.attempts);
   optional(w, r.route);
   w.endArray();
-  s.d1Detached(INSERT_ROW, params);
+  return params;
 }
+
+}  // namespace
+
+void recordUsage(Session& s, const UsageRecord& r) {
+  if (s.principal().tenantId.empty()) return;  // refused before it belonged to anyone
+  s.d1Detached(INSERT_ROW, rowParams(s, r, s.nowMs() - s.startedMs()));
+}
+
+std::string abandonedRowParams(const Session& s, const UsageRecord& r, int64_t holdMs) {
+  UsageRecord row = r;
+  row.usage = Usage{};
+  row.cost = Cost{};
+  row.status = 500;
+  row.errorClass = "abandoned";
+  row.errorMessage = "The request never ended (the gateway's runtime stopped); its hold expired and nothing was charged.";
+  return rowParams(s, row, holdMs);
+}
+
+std::string_view insertAbandonedRowSql() { return INSERT_ABANDONED_ROW; }
 
 }  // namespace gw

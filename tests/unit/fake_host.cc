@@ -288,6 +288,13 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
           kv["ledger:" + tenant] = std::string(result.raw(result.find(0, "snapshot")));
           ++snapshotWrites;
         }
+        // And writes the rows of requests whose holds expired.
+        if (uint32_t rows = result.find(0, "d1"); rows != 0 && result.kind(rows) == json::Kind::Array)
+          for (uint32_t st = result.firstChild(rows); st != 0; st = result.nextSibling(rows, st)) {
+            std::string r, err;
+            d1Statements.push_back(result.stringAt(st, "sql"));
+            if (!d1Down) d1->run(result.stringAt(st, "sql"), std::string(result.raw(result.find(st, "params"))), r, err);
+          }
         if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
       } else if (type == "d1_exec") {
         const std::string sql = str(b.tape, e, "sql");
@@ -328,6 +335,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         call.firstByteTimeoutMs = num(b.tape, e, "first_byte_timeout_ms");
         call.delayMs = num(b.tape, e, "delay_ms");
         fetches.push_back(call);
+        if (dieAtFetch) return res;
         nowMs += call.delayMs;
         ScriptedReply reply;
         auto byUrl = urlReplies.find(call.urlSecret.empty() ? call.url : call.urlSecret);
@@ -372,6 +380,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
           ++chunksDelivered;
         }
         if (cancelled) continue;
+        if (cancelBeforeFetchEnd) gateway.cancel(session, nowMs);
         if (reply.end == ScriptedReply::End::Complete)
           gateway.feed(session, meta(id, "fetch_end", nowMs), "");
         else if (reply.end == ScriptedReply::End::Timeout)

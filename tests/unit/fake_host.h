@@ -116,6 +116,12 @@ class FakeHost {
   int64_t upstreamLatencyMs = 5;
   // Stop delivering the stream after this many chunks and cancel (client abort).
   int cancelAfterChunks = -1;
+  // Cancel after the whole body arrived but before the upstream's end (the
+  // client leaves as its answer completes, the provider's connection still open).
+  bool cancelBeforeFetchEnd = false;
+  // The runtime dies when the request calls upstream: nothing more of the
+  // session runs (it is left open, never closed or cancelled).
+  bool dieAtFetch = false;
 };
 
 // An OpenAI-compatible non-stream reply with the given content and usage.

@@ -122,3 +122,41 @@ TEST_CASE("both token limits sent carry the one value the ledger reserved for") 
   CHECK(lastOp(h, "reserve")["tokens"].get<int64_t>() >= reserved);
   CHECK(lastOp(h, "reserve")["tokens"].get<int64_t>() < reserved + 100);
 }
+
+TEST_CASE("a request whose runtime died still ends as a row once its hold expires, charged nothing") {
+  FakeHost h;
+  h.dieAtFetch = true;
+  h.request("POST", "/v1/chat/completions", R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]})",
+            {{"authorization", std::string("Bearer ") + gw::testing::TEST_KEY}, {"x-aigw-conversation-id", "conv-died"}});
+  h.dieAtFetch = false;
+  CHECK(json::parse(h.d1->query("SELECT * FROM gateway_usage_logs")).empty());
+  // Long after the hold's lifetime (request timeout + 60 s), the cron's tick
+  // drops it, and the ledger writes the request's row.
+  h.nowMs += 10 * 60000;
+  h.internal = true;
+  REQUIRE(h.request("POST", "/internal/cron").status == 200);
+  h.internal = false;
+  json rows = json::parse(h.d1->query("SELECT * FROM gateway_usage_logs"));
+  REQUIRE(rows.size() == 1);
+  const json& r = rows[0];
+  CHECK(r["status"] == 500);
+  CHECK(r["error_class"] == "abandoned");
+  CHECK(r["api_type"] == "chat_completion");
+  CHECK(r["model"] == "gpt-4o-mini");
+  CHECK(r["stream"] == 1);
+  CHECK(r["tenant_id"] == "acme");
+  CHECK(r["user_id"] == "alice");
+  CHECK(r["conversation_id"] == "conv-died");
+  CHECK(r["cost_usd_pico"] == 0);
+  CHECK(r["input_tokens"] == 0);
+  // The hold is gone: nothing of it is in flight any more.
+  json tenant = json::parse(h.request("GET", "/api/v1/ai/admin/tenants/acme", "", gw::testing::adminHeaders()).body);
+  CHECK(tenant.dump().find("conv-died") == std::string::npos);
+  // A row the request wrote itself is never replaced by its abandoned one.
+  h.replies.push_back(gw::testing::openaiReply("ok"));
+  REQUIRE(h.chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"fine"}]})").status == 200);
+  h.nowMs += 10 * 60000;
+  h.internal = true;
+  REQUIRE(h.request("POST", "/internal/cron").status == 200);
+  CHECK(json::parse(h.d1->query("SELECT status FROM gateway_usage_logs WHERE status = 200")).size() == 1);
+}

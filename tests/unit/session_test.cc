@@ -397,3 +397,40 @@ TEST_CASE("bad session ids and malformed host input answer status codes") {
         gw::GwStatus::InvalidState);
   CHECK(host.gateway.close(static_cast<uint32_t>(sid)) == gw::GwStatus::Ok);
 }
+
+TEST_CASE("a client leaving once its answer is complete does not re-record it as cancelled") {
+  // The stream's [DONE] ends the response; the provider's connection is
+  // still open when the client goes. The row stays 200, charged as reported.
+  FakeHost host;
+  ScriptedReply reply;
+  reply.chunks = {fixture("openai/chat_stream.sse")};
+  host.replies.push_back(reply);
+  host.cancelBeforeFetchEnd = true;
+  auto res = host.chat(HELLO_STREAM);
+  CHECK(res.completed);
+  for (const auto& l : res.logs) CHECK(l.find("client_cancelled") == std::string::npos);
+  json rows = parse(host.d1->query("SELECT status, error_class FROM gateway_usage_logs"));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["status"] == 200);
+  CHECK(rows[0]["error_class"].is_null());
+  int settles = 0;
+  for (const auto& op : host.ledgerOps) settles += op.find("\"op\":\"settle\"") != std::string::npos;
+  CHECK(settles == 1);
+  CHECK(host.gateway.liveSessions() == 0);
+}
+
+TEST_CASE("a cancelled embeddings request is a 499 row, and its hold is released") {
+  FakeHost host;
+  host.replies.push_back(gw::testing::openaiReply("unused"));
+  host.cancelAfterChunks = 0;
+  auto res = host.request("POST", "/v1/embeddings", R"({"model":"text-embedding-3-small","input":"hi"})");
+  CHECK_FALSE(res.completed);
+  json rows = parse(host.d1->query("SELECT api_type, status, error_class FROM gateway_usage_logs"));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["api_type"] == "embeddings");
+  CHECK(rows[0]["status"] == 499);
+  CHECK(rows[0]["error_class"] == "client_cancelled");
+  bool released = false;
+  for (const auto& op : host.ledgerOps) released |= op.find("\"op\":\"release\"") != std::string::npos;
+  CHECK(released);
+}

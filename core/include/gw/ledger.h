@@ -6,7 +6,8 @@
 // I/O, so the native tests drive it on simulated time.
 //
 // Operations (JSON, "op" names one):
-//   reserve      {request_id, key, user, key_limits, user_defaults, tokens, usd, brl, ttl_ms}
+//   reserve      {request_id, key, user, key_limits, user_defaults, tokens, usd, brl, ttl_ms,
+//                 abandoned_row}  (the usage row's parameters, written should the hold expire)
 //   settle       {request_id, key, user, tokens, usd, brl}
 //   release      {request_id}
 //   hit          {key, user, key_limits, user_defaults, hits, tokens_saved, usd_saved}  (cache hits, counted after them)
@@ -16,7 +17,8 @@
 //   tick         {}                          alerts_sent {seqs: [...]}
 // Results: {"ok":true, ...} or {"ok":false,"status","type","code","message",
 // "retry_after_ms"}; any result may carry "alerts" (to post to the budget
-// webhook) and "snapshot" (the blocked-scopes summary to mirror into KV).
+// webhook), "snapshot" (the blocked-scopes summary to mirror into KV) and
+// "d1" ([{sql, params}]: rows of requests whose holds expired, to write).
 #include <cstdint>
 #include <map>
 #include <memory>

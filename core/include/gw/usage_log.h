@@ -31,4 +31,13 @@ constexpr std::string_view CONVERSATION_HEADER = "x-aigw-conversation-id";
 // Writes the row (request id, time, attribution and latency come from the session).
 void recordUsage(Session& s, const UsageRecord& r);
 
+// The row an admitted request leaves if it never ends (its runtime died and
+// the ledger dropped its hold when it expired): rendered when the hold is
+// taken (the ledger keeps it with the hold), written by the ledger then.
+// Status 500, error_class `abandoned`, nothing charged, latency the hold's
+// lifetime. It never replaces the request's own row (INSERT OR IGNORE),
+// and the request's own row, should it come later, replaces it.
+std::string abandonedRowParams(const Session& s, const UsageRecord& r, int64_t holdMs);
+std::string_view insertAbandonedRowSql();
+
 }  // namespace gw

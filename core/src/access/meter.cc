@@ -39,7 +39,7 @@ std::string formatReset(int64_t ms) {
   return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
 }
 
-void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
+void Meter::reserve(Session& s, const Worst& worst, const UsageRecord& row, Admitted done) {
   const Principal& p = s.principal();
   const AccessConfig& cfg = s.config().access;
   std::string op;
@@ -50,7 +50,8 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   w.key("user_defaults");
   writeQuotaLimitsWire(w, cfg.userDefaults);
   w.field("tokens", worst.tokens).field("usd", worst.cost.picoUsd).field("brl", worst.cost.picoBrl);
-  w.field("ttl_ms", s.config().requestTimeoutMs + 60000).endObject();
+  const int64_t holdMs = s.config().requestTimeoutMs + 60000;
+  w.field("ttl_ms", holdMs).key("abandoned_row").raw(abandonedRowParams(s, row, holdMs)).endObject();
   authMs_ = s.admittedMs() - s.openedMs();
   held_ = worst;
   s.ledger(p.tenantId, op, [this, done = std::move(done), sentMs = s.nowMs()](Session& s, const EffectResult& r) {

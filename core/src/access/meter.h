@@ -13,6 +13,7 @@
 #include "gw/http.h"
 #include "gw/pricing.h"
 #include "gw/session.h"
+#include "gw/usage_log.h"
 
 namespace gw {
 
@@ -30,7 +31,8 @@ class Meter {
   using Admitted = MoveFunction<void(Session&, const ApiError&)>;
 
   // Calls `done` with no error once reserved, or with the 429/503/401 to send.
-  void reserve(Session& s, const Worst& worst, Admitted done);
+  // `row` describes the request for the row it leaves should it never end.
+  void reserve(Session& s, const Worst& worst, const UsageRecord& row, Admitted done);
   // Charges what was used, never more than was reserved: usage beyond the
   // hold (a provider that ignored max_tokens) is counted as overshoot in
   // the instance's state instead, so limits and budgets are never passed.

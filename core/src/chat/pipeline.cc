@@ -126,7 +126,12 @@ void ChatPipeline::reserve(Session& s) {
     worst = worstOf(worst, worstCase(price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro));
   }
   waiting_ = 1;
-  meter_.reserve(s, worst, [this](Session& s, const ApiError& e) {
+  UsageRecord row;
+  row.apiType = apiType();
+  row.model = req_.model;
+  row.stream = req_.stream;
+  row.cacheStatus = cacheStatus_;
+  meter_.reserve(s, worst, row, [this](Session& s, const ApiError& e) {
                    if (e) {
                      refused_ = true;
                      return finishWithError(s, e, commonHeaders());
@@ -516,6 +521,8 @@ void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers&
 void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) {
   // Every exit passes here once: charge what was used, or give the hold
   // back; requests waiting on this one get its answer (or go on their own).
+  if (recorded_) return;
+  recorded_ = true;
   int64_t overshoot = 0;  // tokens the provider used beyond the hold (not charged)
   if (usage_.known) overshoot = meter_.settle(s, usage_.totalTokens, cost_);
   else meter_.release(s);

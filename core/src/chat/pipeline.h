@@ -153,6 +153,7 @@ class ChatPipeline : public Handler {
   std::unique_ptr<ChunkSink> tee_;      // writer_ and recorder_ together
   std::unique_ptr<OutputCounter> counter_;  // what the decoder feeds: counts, then writer_ (or tee_)
   int64_t reservedOutput_ = 0;          // the current target's max_tokens, as reserved
+  bool recorded_ = false;               // logOutcome ran: the request's end is written
 };
 
 // 403 when the caller's key may not use the model (by requested name, the

@@ -61,7 +61,12 @@ class Embeddings : public Handler {
     if (ApiError e = chat::checkModelAllowed(s.principal(), model_, target_)) return fail(s, e);
     const ProviderConfig& p = *target_.provider;
     if (!p.configured() || p.builtinDemo) return fail(s, providerNotConfigured(p));
-    meter_.reserve(s, worstCase(target_.price, inputBytes_, 1, 0, c.usdBrlRateMicro),
+    UsageRecord row;
+    row.apiType = apiType();
+    row.model = model_;
+    row.provider = p.id;
+    row.upstreamModel = target_.upstream;
+    meter_.reserve(s, worstCase(target_.price, inputBytes_, 1, 0, c.usdBrlRateMicro), row,
                    [this](Session& s, const ApiError& e) {
                      if (e) return fail(s, e);
                      send(s);
@@ -253,7 +258,10 @@ class Embeddings : public Handler {
     return true;
   }
 
-  void onCancel(Session& s) override { meter_.release(s); }
+  void onCancel(Session& s) override {
+    meter_.release(s);
+    log(s, 499, "client_cancelled", Cost{}, "The client closed the connection.");
+  }
 
   void fail(Session& s, const ApiError& e) {
     meter_.release(s);

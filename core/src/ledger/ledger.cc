@@ -6,6 +6,7 @@
 
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
+#include "gw/usage_log.h"
 #include "gw/limits.h"
 #include "gw/pricing.h"
 #include "ledger_state.h"
@@ -205,10 +206,15 @@ constexpr std::string_view OK = R"({"ok":true})";
 
 // Drops reservations whose request can no longer settle (the worker that
 // held them died); their request counts stay, their holds go.
+// Each still ends as a usage row (abandoned), which the host writes.
 bool expireReservations(State& s, int64_t now) {
   size_t before = s.reservations.size();
   s.reservations.erase(std::remove_if(s.reservations.begin(), s.reservations.end(),
-                                      [now](const Reservation& r) { return r.expiresMs <= now; }),
+                                      [&s, now](Reservation& r) {
+                                        if (r.expiresMs > now) return false;
+                                        if (!r.abandonedRow.empty()) s.abandonedRows.push_back(std::move(r.abandonedRow));
+                                        return true;
+                                      }),
                        s.reservations.end());
   return s.reservations.size() != before;
 }
@@ -371,7 +377,9 @@ Step reserve(State& s, const Tape& op, int64_t now) {
     a->minuteTokens += tokens;
   }
   const int64_t ttl = std::clamp<int64_t>(op.integerAt(0, "ttl_ms", 600000), 1000, 24 * 3600000);
-  s.reservations.push_back({id, key, user, tokens, usd, brl, now, now + ttl});
+  const uint32_t row = op.find(0, "abandoned_row");
+  s.reservations.push_back({id, key, user, tokens, usd, brl, now, now + ttl,
+                            row != 0 && op.kind(row) == Kind::Array ? std::string(op.raw(row)) : std::string()});
   std::string out;
   json::Writer w(out);
   w.beginObject().field("ok", true);
@@ -680,6 +688,16 @@ Outcome Ledger::apply(std::string_view opText, int64_t now) {
     for (const Alert& a : s.alerts) writeAlert(w, a);
     w.endArray();
     appendMember(step.result, "alerts", alerts);
+  }
+  if (!s.abandonedRows.empty()) {
+    std::string d1;
+    json::Writer w(d1);
+    w.beginArray();
+    for (const std::string& row : s.abandonedRows)
+      w.beginObject().field("sql", insertAbandonedRowSql()).key("params").raw(row).endObject();
+    w.endArray();
+    appendMember(step.result, "d1", d1);
+    s.abandonedRows.clear();
   }
   refreshBlocks(s, now);
   std::string snapshot = snapshotOf(s, now);

@@ -104,7 +104,8 @@ State readState(std::string_view text) {
       if (t.kind(v) != Kind::Object) return;
       Reservation r{t.stringAt(v, "id"),      t.stringAt(v, "key"),     t.stringAt(v, "user"),
                     t.integerAt(v, "tokens"), t.integerAt(v, "usd"),    t.integerAt(v, "brl"),
-                    t.integerAt(v, "at"),     t.integerAt(v, "expires")};
+                    t.integerAt(v, "at"),     t.integerAt(v, "expires"), {}};
+      if (uint32_t row = t.find(v, "row"); row != 0 && t.kind(row) == Kind::Array) r.abandonedRow = t.raw(row);
       if (!r.id.empty()) s.reservations.push_back(std::move(r));
     });
     eachIn(t, m, "alerts", [&](uint32_t v) {
@@ -132,7 +133,7 @@ namespace {
 
 std::string metaEntry(const State& s) {
   std::string out;
-  out.reserve(256 + 160 * s.reservations.size() + 200 * s.budgets.size() + s.snapshot.size());
+  out.reserve(256 + 560 * s.reservations.size() + 200 * s.budgets.size() + s.snapshot.size());
   json::Writer w(out);
   w.beginObject().field("v", 2).field("enabled", s.enabled).key("limits");
   writeQuotaLimitsWire(w, s.tenantLimits);
@@ -147,9 +148,12 @@ std::string metaEntry(const State& s) {
     w.endObject();
   }
   w.endArray().key("reservations").beginArray();
-  for (const auto& r : s.reservations)
+  for (const auto& r : s.reservations) {
     w.beginObject().field("id", r.id).field("key", r.key).field("user", r.user).field("tokens", r.tokens)
-        .field("usd", r.usd).field("brl", r.brl).field("at", r.atMs).field("expires", r.expiresMs).endObject();
+        .field("usd", r.usd).field("brl", r.brl).field("at", r.atMs).field("expires", r.expiresMs);
+    if (!r.abandonedRow.empty()) w.key("row").raw(r.abandonedRow);
+    w.endObject();
+  }
   w.endArray().key("alerts").beginArray();
   for (const auto& a : s.alerts) writeAlert(w, a);
   w.endArray().field("alert_seq", s.alertSeq).field("snapshot", s.snapshot).endObject();

@@ -33,6 +33,7 @@ struct BudgetState {
 struct Reservation {
   std::string id, key, user;
   int64_t tokens = 0, usd = 0, brl = 0, atMs = 0, expiresMs = 0;
+  std::string abandonedRow;  // the usage row's parameters (a JSON array) should the request never end
 };
 
 // A threshold crossing waiting to be posted to the budget webhook.
@@ -66,6 +67,8 @@ struct State {
   std::vector<Alert> alerts;
   int64_t alertSeq = 0;
   std::string snapshot;  // the last snapshot mirrored to KV
+  // Rows of requests whose holds expired in this operation, for the host to write.
+  std::vector<std::string> abandonedRows;
 
   // Not stored: what changed since the last write, and each account's
   // block (derived from the accounts, computed on first use after loading).
