@@ -148,8 +148,12 @@ void tools(json::Writer& w, const Tape& t, uint32_t root) {
 // Anthropic's error body, which also carries OpenAI's fields so either SDK
 // reads it.
 std::string renderAnthropicError(const ApiError& e) {
+  // Anthropic's error types, by status (its SDK maps them to its error classes).
   std::string type = e.type;
-  if (e.status == 429) type = "rate_limit_error";
+  if (e.status == 401) type = "authentication_error";
+  else if (e.status == 403) type = "permission_error";
+  else if (e.status == 413) type = "request_too_large";
+  else if (e.status == 429) type = "rate_limit_error";
   else if (e.status == 404) type = "not_found_error";
   else if (e.status == 503) type = "overloaded_error";
   else if (e.status >= 500) type = "api_error";
@@ -288,6 +292,7 @@ class AnthropicDialect : public chat::Dialect {
     return out;
   }
   std::string renderError(const ApiError& e) const override { return renderAnthropicError(e); }
+  std::string_view requestIdHeader() const override { return "request-id"; }
 };
 
 }  // namespace

@@ -208,7 +208,7 @@ ApiError Codec::mapError(int status, std::string_view body, std::string_view pro
   return upstreamError(status, std::move(message), std::move(type), std::move(code), "", providerId);
 }
 
-std::unique_ptr<StreamDecoder> Codec::streamDecoder() const { return std::make_unique<EventDecoder>(); }
+std::unique_ptr<StreamDecoder> Codec::streamDecoder(std::string_view) const { return std::make_unique<EventDecoder>(); }
 
 bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
   events_.clear();

@@ -22,7 +22,7 @@ class Codec : public ChatCodec {
  public:
   ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;
   bool decode(std::string_view body, Completion& out) const override;
-  std::unique_ptr<StreamDecoder> streamDecoder() const override;
+  std::unique_ptr<StreamDecoder> streamDecoder(std::string_view providerId) const override;
   ApiError mapError(int status, std::string_view body, std::string_view providerId) const override;
   const char* requestIdHeader() const override { return "request-id"; }
 };

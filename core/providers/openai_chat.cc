@@ -355,7 +355,7 @@ bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
     const uint32_t root = t.root();
     uint32_t err = t.find(root, "error");
     if (err != 0 && t.kind(err) == Kind::Object) {
-      error_ = mapError(500, ev.data, "upstream");
+      error_ = mapError(500, ev.data, provider_);
       continue;
     }
     Usage u = readUsage(t, root);
@@ -396,6 +396,8 @@ bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
   return ok;
 }
 
-std::unique_ptr<StreamDecoder> Codec::streamDecoder() const { return std::make_unique<ChunkDecoder>(); }
+std::unique_ptr<StreamDecoder> Codec::streamDecoder(std::string_view providerId) const {
+  return std::make_unique<ChunkDecoder>(std::string(providerId));
+}
 
 }  // namespace gw::openai_chat

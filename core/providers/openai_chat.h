@@ -29,7 +29,7 @@ class Codec : public ChatCodec {
  public:
   ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;
   bool decode(std::string_view body, Completion& out) const override;
-  std::unique_ptr<StreamDecoder> streamDecoder() const override;
+  std::unique_ptr<StreamDecoder> streamDecoder(std::string_view providerId) const override;
   ApiError mapError(int status, std::string_view body, std::string_view providerId) const override {
     return openai_chat::mapError(status, body, providerId);
   }
@@ -64,10 +64,13 @@ class StreamForwarder {
 // Decodes OpenAI chunks into events, for clients of another dialect.
 class ChunkDecoder : public SseStreamDecoder {
  public:
+  // `provider` is named in the errors the stream carries.
+  explicit ChunkDecoder(std::string provider = "openai") : provider_(std::move(provider)) {}
   bool feed(std::string_view bytes, ChunkSink& sink) override;
   bool complete() const override { return sawDone_; }
 
  private:
+  std::string provider_;
   bool sawDone_ = false;
 };
 

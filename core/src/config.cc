@@ -153,8 +153,8 @@ enum class Rows { Absent, NotArray, Read };
 // an override can add or change one model without restating the catalog.
 // An override value that is not an array replaces the bundled one.
 Rows readRows(const Tape& bundled, const Tape* patch, std::string_view key, std::vector<View>& rows) {
-  const uint32_t b = bundled.find(0, key);
-  const uint32_t p = patch != nullptr ? patch->find(0, key) : 0;
+  const uint32_t b = bundled.find(bundled.root(), key);
+  const uint32_t p = patch != nullptr ? patch->find(patch->root(), key) : 0;
   auto append = [&rows](const Tape& t, uint32_t array) {
     for (uint32_t e = t.firstChild(array); e != 0; e = t.nextSibling(array, e)) rows.emplace_back(&t, e);
   };
@@ -549,7 +549,7 @@ const ModelConfig* Config::model(std::string_view name) const {
 
 Result<EnvNames> configEnvNames(std::string_view bundledJson) {
   Tape doc;
-  if (!doc.parse(bundledJson) || doc.kind(0) != Kind::Object) return Status::failure("config: not a JSON object");
+  if (!doc.parse(bundledJson) || doc.kind(doc.root()) != Kind::Object) return Status::failure("config: not a JSON object");
   EnvNames names;
   names.vars = {"AI_GATEWAY_REQUEST_TIMEOUT", "AI_GATEWAY_MAX_RETRIES",   "AI_GATEWAY_RETRY_BASE_MS",
                 "AI_GATEWAY_RETRY_MAX_MS",    "AI_GATEWAY_MAX_BODY_BYTES", "AI_GATEWAY_CONFIG_REFRESH_MS",
@@ -562,7 +562,7 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
                 "LOG_LEVEL", "LOG_PROMPTS", "AI_ALERT_ERROR_RATE_PERCENT", "AI_ALERT_LATENCY_P95_MS", "PRICING_URL"};
   names.digests = {"ADMIN_API_KEY", "METRICS_TOKEN"};
   names.secrets = {"GATEWAY_ALERT_WEBHOOK_URL"};
-  const uint32_t providers = doc.find(0, "providers");
+  const uint32_t providers = doc.find(doc.root(), "providers");
   if (providers == 0 || doc.kind(providers) != Kind::Array) return names;
   for (uint32_t row = doc.firstChild(providers); row != 0; row = doc.nextSibling(providers, row)) {
     const uint32_t id = doc.kind(row) == Kind::Object ? doc.find(row, "id") : 0;
@@ -578,12 +578,12 @@ Result<EnvNames> configEnvNames(std::string_view bundledJson) {
 
 Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrideJson, const Environment& env) {
   Tape bundled, patch;
-  if (!bundled.parse(bundledJson) || bundled.kind(0) != Kind::Object) return Status::failure("config: not a JSON object");
+  if (!bundled.parse(bundledJson) || bundled.kind(bundled.root()) != Kind::Object) return Status::failure("config: not a JSON object");
   const bool patched = !overrideJson.empty();
-  if (patched && (!patch.parse(overrideJson) || patch.kind(0) != Kind::Object))
+  if (patched && (!patch.parse(overrideJson) || patch.kind(patch.root()) != Kind::Object))
     return Status::failure("override: expected a JSON object");
-  View doc(&bundled, 0);
-  if (patched) doc.add(&patch, 0);
+  View doc(&bundled, bundled.root());
+  if (patched) doc.add(&patch, patch.root());
 
   Config c;
   Validator v;
@@ -610,8 +610,21 @@ Result<Config> loadConfig(std::string_view bundledJson, std::string_view overrid
   if (v.ok()) applyEnvironment(env, c, v);
   // What the admin API stored wins over the environment: it is the later word.
   if (v.ok() && patched) {
-    const uint32_t g = patch.find(0, "gateway");
+    const uint32_t g = patch.find(patch.root(), "gateway");
     if (g != 0 && patch.kind(g) == Kind::Object) readGateway(View(&patch, g), c, v);
+    // A provider's base_url set through the admin API, over <ID>_BASE_URL
+    // (validated with its row above).
+    const uint32_t rows = patch.find(patch.root(), "providers");
+    if (rows != 0 && patch.kind(rows) == Kind::Array)
+      for (uint32_t e = patch.firstChild(rows); e != 0; e = patch.nextSibling(rows, e)) {
+        const uint32_t url = patch.kind(e) == Kind::Object ? patch.find(e, "base_url") : 0;
+        if (url == 0 || patch.kind(url) != Kind::String) continue;
+        for (auto& pc : c.providers)
+          if (pc.id == patch.stringAt(e, "id") && !pc.builtinDemo) {
+            pc.baseUrl = patch.string(url);
+            while (!pc.baseUrl.empty() && pc.baseUrl.back() == '/') pc.baseUrl.pop_back();
+          }
+      }
   }
   for (size_t j = 0; j < c.defaultFallbacks.size() && v.ok(); ++j) {
     const ModelConfig* f = c.model(c.defaultFallbacks[j]);
@@ -630,16 +643,16 @@ Result<Environment> parseEnvironment(std::string_view text) {
   Environment env;
   if (text.empty()) return env;
   Tape doc;
-  if (!doc.parse(text) || doc.kind(0) != Kind::Object) return Status::failure("environment: not a JSON object");
+  if (!doc.parse(text) || doc.kind(doc.root()) != Kind::Object) return Status::failure("environment: not a JSON object");
   auto strings = [&doc](const char* key, auto&& take) {
-    const uint32_t obj = doc.find(0, key);
+    const uint32_t obj = doc.find(doc.root(), key);
     if (obj == 0 || doc.kind(obj) != Kind::Object) return;
     for (uint32_t k = doc.firstChild(obj); k != 0; k = doc.nextSibling(obj, k + 1))
       if (doc.kind(k + 1) == Kind::String) take(doc.string(k), doc.string(k + 1));
   };
   strings("vars", [&env](std::string k, std::string v) { env.vars.emplace(std::move(k), std::move(v)); });
   strings("digests", [&env](std::string k, std::string v) { env.digests.emplace(std::move(k), std::move(v)); });
-  const uint32_t secrets = doc.find(0, "secrets");
+  const uint32_t secrets = doc.find(doc.root(), "secrets");
   if (secrets != 0 && doc.kind(secrets) == Kind::Array)
     for (uint32_t e = doc.firstChild(secrets); e != 0; e = doc.nextSibling(secrets, e))
       if (doc.kind(e) == Kind::String) env.secrets.insert(doc.string(e));

@@ -78,6 +78,7 @@ bool Tape::parse(std::string_view text, Limits limits) {
   limits_ = limits;
   nodes_.clear();
   nodes_.reserve(text.size() / 8 + 8);
+  nodes_.push_back({Kind::Null, false, 0, 0, 1, 0});  // index 0: absent
   error_ = {};
   if (text.size() > 0xFFFFFFF0u) return fail(0, "document too large");
   skipWs();

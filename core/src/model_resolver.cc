@@ -112,8 +112,10 @@ ApiError resolveModel(const Config& c, std::string_view name, ModelKind kind, Ta
       return {};
     }
   }
-  if (c.allowUnknownModels && kind == ModelKind::Chat) {
-    out.provider = c.provider(c.defaultProvider);
+  // Passed to the default provider as named, unless it is switched off.
+  if (const ProviderConfig* fallback = c.provider(c.defaultProvider);
+      c.allowUnknownModels && kind == ModelKind::Chat && fallback != nullptr && fallback->enabled) {
+    out.provider = fallback;
     out.upstream = std::string(name);
     return {};
   }

@@ -1,5 +1,6 @@
 #include "gw/session.h"
 
+#include "gw/cors.h"
 #include "gw/json_writer.h"
 #include "access/authenticate.h"
 #include "handlers/config_override.h"
@@ -243,7 +244,7 @@ void Session::respond(int status, std::string_view contentType, std::string_view
 }
 
 void Session::respondError(const ApiError& e, const Headers& extra) {
-  respondJson(e.status, renderError(e), extra);
+  respondJson(e.status, handler_->renderError(e), extra);
 }
 
 void Session::respondHead(int status, const Headers& headers, bool stream) {
@@ -254,8 +255,10 @@ void Session::respondHead(int status, const Headers& headers, bool stream) {
   w.key("headers").beginObject();
   for (const auto& [name, value] : headers) w.field(name, value);
   w.field("x-request-id", requestId_);
+  if (const std::string_view alias = handler_->requestIdHeader(); !alias.empty()) w.field(alias, requestId_);
   w.field("access-control-allow-origin", "*");
-  w.field("access-control-expose-headers", "x-request-id, x-aigw-provider, x-aigw-model, x-aigw-attempts, x-aigw-route, x-aigw-cache, x-aigw-cost-usd, x-aigw-cost-brl, x-aigw-usage-estimated");
+  w.field("access-control-expose-headers", cors::EXPOSED_HEADERS);
+  w.field("timing-allow-origin", "*");
   w.endObject();
   outbox_.endEffect();
 }

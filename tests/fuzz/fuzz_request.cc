@@ -130,7 +130,7 @@ void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply)
     const std::string header = out.substr(4, n), blob = out.substr(4 + n);
     gw::json::Tape t;
     if (!t.parse(header)) return;
-    const uint32_t effects = t.find(0, "effects");
+    const uint32_t effects = t.find(t.root(), "effects");
     if (effects == 0 || t.kind(effects) != gw::json::Kind::Array) return;
     auto bodyOf = [&](uint32_t e) {
       const uint32_t b = t.find(e, "body");
@@ -180,7 +180,7 @@ void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply)
       }
       fed = true;
     }
-    if (t.kind(t.find(0, "done")) == gw::json::Kind::True || !fed) return;
+    if (t.kind(t.find(t.root(), "done")) == gw::json::Kind::True || !fed) return;
   }
 }
 
@@ -271,7 +271,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)fromInput.apply(R"({"op":"usage","all_users":true})", 1000);
   (void)gw::ledger::Ledger().apply(input, 1000);
   gw::json::Tape t;
-  if (t.parse(input)) (void)t.string(0);
+  if (t.parse(input)) (void)t.string(t.root());
   checkRepeatedKeys(input);
   return 0;
 }

@@ -4,8 +4,9 @@
 // :embedContent), answering from the shared fixtures (JSON and SSE; requests
 // with tools get the tool-call fixtures). Each request takes the next
 // scripted behaviour from a queue (POST /__script), or answers normally:
-//   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset,
-//     stream_body: [raw SSE pieces, written as given, for a 200 stream] }
+//   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset, floats,
+//     stream_body: [raw SSE pieces, written as given, for a 200 stream],
+//     hold_after_events: n (a stream stops after n events until POST /__release) }
 // GET /__requests lists what it received; POST /__reset clears both.
 // POST /__chaos {path, rate, status} makes that share of requests to `path`
 // fail with `status`, drawn from a fixed-seed sequence (reproducible load runs);
@@ -26,7 +27,7 @@ function route(pathname, body) {
     return { kind: 'fixture', stream: body.stream, file: body.stream ? 'openai/chat_stream_tool_call.sse' : null, json: toolCompletion(body.model) };
   }
   if (pathname === '/v1/embeddings')
-    return { kind: 'fixture', json: { object: 'list', data: [].concat(body.input).map((_, index) => ({ object: 'embedding', index, embedding: body.encoding_format === 'base64' ? Buffer.from(new Float32Array([0.25, -0.5]).buffer).toString('base64') : [0.25, -0.5] })), model: body.model, usage: { prompt_tokens: 7, total_tokens: 7 } } };
+    return { kind: 'embeddings', body };
   if (pathname === '/v1/messages')
     return { kind: 'fixture', stream: body.stream, file: `anthropic/${body.stream ? (tools ? 'stream_tool_use.sse' : 'stream.sse') : tools ? 'message_tool_use.json' : 'message.json'}` };
   const gemini = pathname.match(/^\/v1beta\/models\/[^:]+:(\w+)$/);
@@ -39,6 +40,15 @@ function route(pathname, body) {
       return { kind: 'fixture', stream, file: `gemini/${stream ? (tools ? 'stream_function_call.sse' : 'stream.sse') : tools ? 'generate_function_call.json' : 'generate.json'}` };
   }
   return null;
+}
+
+// Embeddings of [0.25, -0.5], as base64 when asked, unless the step says
+// `floats` (as vLLM, TEI and others answer, ignoring encoding_format).
+function embeddings(body, floats) {
+  const base64 = body.encoding_format === 'base64' && !floats;
+  const vector = base64 ? Buffer.from(new Float32Array([0.25, -0.5]).buffer).toString('base64') : [0.25, -0.5];
+  const data = [].concat(body.input).map((_, index) => ({ object: 'embedding', index, embedding: vector }));
+  return { kind: 'fixture', json: { object: 'list', data, model: body.model, usage: { prompt_tokens: 7, total_tokens: 7 } } };
 }
 
 function toolCompletion(model) {
@@ -68,6 +78,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
   let seed = 12345;
   const draw = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const sockets = new Set();
+  const held = []; // streams waiting for POST /__release
   const server = http.createServer(async (req, res) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
@@ -79,6 +90,10 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     if (url.pathname === '/__requests') {
       res.setHeader('content-type', 'application/json');
       return res.end(JSON.stringify(received));
+    }
+    if (url.pathname === '/__release') {
+      for (const release of held.splice(0)) release();
+      return res.end('{}');
     }
     if (url.pathname === '/__reset') {
       script.length = 0;
@@ -97,7 +112,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     try {
       body = JSON.parse(raw);
     } catch {}
-    const answer = req.method === 'POST' ? route(url.pathname, body) : null;
+    let answer = req.method === 'POST' ? route(url.pathname, body) : null;
     if (!answer) {
       res.statusCode = 404;
       return res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } }));
@@ -112,6 +127,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       res.writeHead(step.status, { 'content-type': 'application/json', ...(step.headers ?? {}) });
       return res.end(typeof step.body === 'string' ? step.body : JSON.stringify(step.body ?? { error: { message: 'scripted failure', type: 'server_error', param: null, code: null } }));
     }
+    if (answer.kind === 'embeddings') answer = embeddings(answer.body, step.floats);
     res.setHeader('x-request-id', 'req_fake_' + received.length);
     for (const [name, value] of Object.entries(step.headers ?? {})) res.setHeader(name, value);
     if (step.stream_body) {
@@ -140,6 +156,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       const cutAfter = step.stream_chunks_then_cut ?? Infinity;
       for (let i = 0; i < events.length; i++) {
         if (i > 0 && step.chunk_delay_ms) await new Promise((r) => setTimeout(r, step.chunk_delay_ms));
+        if (i === step.hold_after_events) await new Promise((r) => held.push(r));
         if (i >= cutAfter) return req.socket.destroy();
         res.write(events[i]);
       }
@@ -161,6 +178,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     script: (steps) => fetch(base + '/__script', { method: 'POST', body: JSON.stringify(steps) }),
     requests: async () => (await fetch(base + '/__requests')).json(),
     reset: () => fetch(base + '/__reset', { method: 'POST' }),
+    release: () => fetch(base + '/__release', { method: 'POST' }),
     chaos: (c) => fetch(base + '/__chaos', { method: 'POST', body: JSON.stringify(c) }),
     close: () =>
       new Promise((r) => {

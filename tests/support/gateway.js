@@ -21,7 +21,7 @@ export const GENEROUS = {
 
 export async function startGateway(
   bindings = {},
-  { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS, logs = null, assets = true, direct = false } = {},
+  { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS, logs = null, assets = true } = {},
 ) {
   const mf = new Miniflare({
     workers: [
@@ -34,9 +34,6 @@ export async function startGateway(
         compatibilityFlags: ['enable_request_signal'],
         kvNamespaces: ['GATEWAY_KV'],
         durableObjects: { LEDGER: 'Ledger' },
-        // `direct`: clients talk to the worker's own socket, with no miniflare
-        // entry worker in front (as a client reaches a deployed worker).
-        ...(direct ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {}),
         d1Databases: { DB: DB_ID },
         // The dashboard, routed as wrangler.toml's [assets] routes it: /dashboard
         // to the assets, every other path straight to the worker. `assets: false`
@@ -74,8 +71,7 @@ export async function startGateway(
   });
   // A gateway that fails to start must not keep workerd (and the test run) alive.
   try {
-    const ready = (await mf.ready).href;
-    const url = (direct ? (await mf.unsafeGetDirectURL('gateway')).href : ready).replace(/\/$/, '');
+    const url = (await mf.ready).href.replace(/\/$/, '');
     const admin = (method, path, body) =>
       fetch(url + path, {
         method,

@@ -165,12 +165,14 @@ TEST_CASE("metered responses say what auth and the ledger took (Server-Timing)")
   HttpResponse r = h.chat(CHAT);
   REQUIRE(r.status == 200);
   CHECK(r.headers["server-timing"] == "auth;dur=0, ledger;dur=0");  // the fake host's clock stands still
-  // A request the ledger refuses reports that call too.
-  std::string key = createKey(h, {{"tenantId", "acme"}, {"limits", {{"rpm", 1}}}});
-  REQUIRE(h.request("POST", "/v1/chat/completions", CHAT, bearer(key)).status == 200);
+  // A request the ledger refuses (too large for the key's tokens per minute) reports that call too.
+  std::string key = createKey(h, {{"tenantId", "acme"}, {"limits", {{"tpm", 10}}}});
   HttpResponse refused = h.request("POST", "/v1/chat/completions", CHAT, bearer(key));
   CHECK(refused.status == 429);
   CHECK(refused.headers["server-timing"] == "auth;dur=0, ledger;dur=0");
+  // A token limit's refusal says what ran out: tokens, not requests.
+  CHECK(body(refused)["error"]["type"] == "tokens");
+  CHECK(body(refused)["error"]["code"] == "rate_limit_exceeded");
 }
 
 TEST_CASE("a key's model list is enforced with a 403 naming the model") {

@@ -77,7 +77,7 @@ TEST_CASE("numbers have one canonical spelling") {
     gw::json::Tape t;
     REQUIRE(t.parse(text));
     std::string out;
-    gw::cache::canonicalJson(t, 0, out);
+    gw::cache::canonicalJson(t, t.root(), out);
     return out;
   };
   CHECK(canon("[1, 1.0, 1e0, 10E-1, -0, 0.5, 5e-1, 1e21, 0.1, 123456789012]") ==

@@ -251,7 +251,7 @@ TEST_CASE("identical concurrent misses make one upstream call; the others are se
       const std::string header = raw.substr(4, n), blob = raw.substr(4 + n);
       gw::json::Tape t;
       REQUIRE(t.parse(header));
-      const uint32_t wake = t.find(0, "wake");
+      const uint32_t wake = t.find(t.root(), "wake");
       if (wake != 0)
         for (uint32_t w = t.firstChild(wake); w != 0; w = t.nextSibling(wake, w)) {
           int64_t sid = 0;
@@ -259,7 +259,7 @@ TEST_CASE("identical concurrent misses make one upstream call; the others are se
           woken.push_back(static_cast<uint32_t>(sid));
         }
       bool fed = false;
-      const uint32_t effects = t.find(0, "effects");
+      const uint32_t effects = t.find(t.root(), "effects");
       for (uint32_t e = t.firstChild(effects); e != 0; e = t.nextSibling(effects, e)) {
         const std::string type = t.stringAt(e, "type");
         const int64_t eid = t.integerAt(e, "id", 0);
@@ -291,7 +291,7 @@ TEST_CASE("identical concurrent misses make one upstream call; the others are se
           held[id] = meta("fetch_response", ",\"status\":200,\"headers\":{}");
         }
       }
-      if (t.booleanAt(0, "done", false)) out[id].done = true;
+      if (t.booleanAt(t.root(), "done", false)) out[id].done = true;
       if (!fed) return;
     }
   };
@@ -390,4 +390,32 @@ TEST_CASE("a hot entry is served from the instance's memory; hits are written in
   const auto root = gw::testing::adminHeaders();
   CHECK(h.request("DELETE", "/api/ai-gateway/cache?tenantId=acme", "", root).status == 200);
   CHECK(h.chat(HELLO).headers["x-aigw-cache"] == "MISS");
+}
+
+TEST_CASE("cache hits count against a key's rpm within about a second") {
+  gw::testing::FakeHost h(gw::testing::Vars{{"AI_CACHE_ENABLED", "true"}});
+  gw::testing::HttpResponse created =
+      h.request("POST", "/api/v1/ai/admin/keys", R"({"tenantId":"acme","userId":"alice","limits":{"rpm":10}})",
+                gw::testing::adminHeaders());
+  REQUIRE(created.status == 201);
+  const std::string key = nlohmann::json::parse(created.body)["key"];
+  const std::map<std::string, std::string> auth = {{"authorization", "Bearer " + key}};
+  const std::string body = R"({"model":"gpt-4o-mini","temperature":0,"messages":[{"role":"user","content":"same"}]})";
+  h.replies.push_back(gw::testing::openaiReply("stored"));
+  REQUIRE(h.request("POST", "/v1/chat/completions", body, auth).status == 200);
+  // Twenty identical requests a second for five seconds, all hits while allowed.
+  int served = 0;
+  for (int i = 0; i < 100; ++i) {
+    h.nowMs += 50;
+    gw::testing::HttpResponse r = h.request("POST", "/v1/chat/completions", body, auth);
+    if (r.status == 200) {
+      ++served;
+      CHECK(r.headers["x-aigw-cache"] == "HIT");
+    } else {
+      CHECK(r.status == 429);
+    }
+  }
+  // 10 a minute, plus what arrives within about a second of the limit being passed.
+  CHECK(served >= 9);
+  CHECK(served <= 9 + 25);
 }

@@ -284,12 +284,12 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         for (auto& [key, value] : out.writes) ledgers[tenant][key] = std::move(value);
         // The Durable Object mirrors a new snapshot into KV for the fast check.
         json::Tape result;
-        if (result.parse(out.result) && result.find(0, "snapshot") != 0) {
-          kv["ledger:" + tenant] = std::string(result.raw(result.find(0, "snapshot")));
+        if (result.parse(out.result) && result.find(result.root(), "snapshot") != 0) {
+          kv["ledger:" + tenant] = std::string(result.raw(result.find(result.root(), "snapshot")));
           ++snapshotWrites;
         }
         // And writes the rows of requests whose holds expired.
-        if (uint32_t rows = result.find(0, "d1"); rows != 0 && result.kind(rows) == json::Kind::Array)
+        if (uint32_t rows = result.find(result.root(), "d1"); rows != 0 && result.kind(rows) == json::Kind::Array)
           for (uint32_t st = result.firstChild(rows); st != 0; st = result.nextSibling(rows, st)) {
             std::string r, err;
             d1Statements.push_back(result.stringAt(st, "sql"));

@@ -51,21 +51,21 @@ TEST_CASE("tape integers") {
   Tape t;
   REQUIRE(t.parse("[0, -7, 2.0, 1e3, 2.5, 99999999999999999999]"));
   int64_t v = 0;
-  uint32_t n = t.firstChild(0);
+  uint32_t n = t.firstChild(t.root());
   CHECK(t.isInteger(n, &v));
   CHECK(v == 0);
-  n = t.nextSibling(0, n);
+  n = t.nextSibling(t.root(), n);
   CHECK(t.isInteger(n, &v));
   CHECK(v == -7);
-  n = t.nextSibling(0, n);
+  n = t.nextSibling(t.root(), n);
   CHECK(t.isInteger(n, &v));
   CHECK(v == 2);
-  n = t.nextSibling(0, n);
+  n = t.nextSibling(t.root(), n);
   CHECK(t.isInteger(n, &v));
   CHECK(v == 1000);
-  n = t.nextSibling(0, n);
+  n = t.nextSibling(t.root(), n);
   CHECK_FALSE(t.isInteger(n, &v));
-  n = t.nextSibling(0, n);
+  n = t.nextSibling(t.root(), n);
   CHECK_FALSE(t.isInteger(n, &v));
 }
 
@@ -91,17 +91,17 @@ TEST_CASE("isInteger rejects numbers outside int64 without converting them") {
   gw::json::Tape t;
   REQUIRE(t.parse("[1e300,-1e300,2.0,1e3,9.5e18]"));
   int64_t v = 0;
-  uint32_t e = t.firstChild(0);
+  uint32_t e = t.firstChild(t.root());
   CHECK_FALSE(t.isInteger(e, &v));
-  e = t.nextSibling(0, e);
+  e = t.nextSibling(t.root(), e);
   CHECK_FALSE(t.isInteger(e, &v));
-  e = t.nextSibling(0, e);
+  e = t.nextSibling(t.root(), e);
   CHECK(t.isInteger(e, &v));
   CHECK(v == 2);
-  e = t.nextSibling(0, e);
+  e = t.nextSibling(t.root(), e);
   CHECK(t.isInteger(e, &v));
   CHECK(v == 1000);
-  e = t.nextSibling(0, e);
+  e = t.nextSibling(t.root(), e);
   CHECK_FALSE(t.isInteger(e, &v));
 }
 
@@ -109,7 +109,7 @@ TEST_CASE("numbers read as strtod reads them: exactly for up to 15 digits and po
   auto read = [](const std::string& text) {
     Tape t;
     REQUIRE(t.parse(text));
-    return t.number(0);
+    return t.number(t.root());
   };
   for (const char* text : {"0", "-0", "0.15", "2.50", "0.000125", "1e2", "-1.5E-7", "12.5e+3", "5400000", "0.1",
                            "0.7", "1.25", "0.00000015", "123456789012345", "9007199254740991", "1e22", "1e-22",
@@ -161,4 +161,17 @@ TEST_CASE("tape refuses a key repeated in one object and names its path") {
   CHECK_FALSE(t.parse(big + "\"k250\":0}"));
   CHECK(t.error().duplicateKey == "k250");
   CHECK(t.error().offset == big.size());
+}
+
+TEST_CASE("a lookup on an absent value is absent, never the root's own member") {
+  // find(find(root, "metadata"), "user_id") once read the root's user_id
+  // when metadata was missing (0 meant both "absent" and "the root").
+  Tape t;
+  REQUIRE(t.parse(R"({"user_id":"root-level","a":{"b":1}})"));
+  CHECK(t.find(t.find(t.root(), "metadata"), "user_id") == 0);
+  CHECK(t.stringAt(t.find(t.root(), "metadata"), "user_id").empty());
+  CHECK(t.integerAt(t.find(t.root(), "missing"), "b", -1) == -1);
+  CHECK(t.firstChild(t.find(t.root(), "missing")) == 0);
+  CHECK(t.kind(t.find(t.root(), "missing")) == Kind::Null);
+  CHECK(t.find(t.find(t.root(), "a"), "b") != 0);
 }

@@ -175,11 +175,15 @@ TEST_CASE("the registry: every row is priced and every provider of the catalog h
   REQUIRE(!filtered["data"].empty());
   for (auto& m : filtered["data"]) CHECK(m["provider"] == "anthropic");
   auto embeddings = parse(host.request("GET", "/api/v1/ai/models?type=embedding").body);
+  REQUIRE(embeddings["data"].size() >= 2);  // a loop over nothing would prove nothing
   for (auto& m : embeddings["data"]) CHECK(m["capabilities"] == json::array({"embeddings"}));
 
   auto openaiList = parse(host.request("GET", "/v1/models").body);
+  json sonnet;
   for (auto& m : openaiList["data"])
-    if (m["id"] == "claude-sonnet-4-5") CHECK(m["owned_by"] == "anthropic");
+    if (m["id"] == "claude-sonnet-4-5") sonnet = m;
+  REQUIRE(sonnet.is_object());
+  CHECK(sonnet["owned_by"] == "anthropic");
 }
 
 TEST_CASE("unknown model is a 404 naming close matches; capabilities the model lacks are a 400") {
@@ -622,4 +626,126 @@ TEST_CASE("a provider's impossible choice and tool-call indexes are dropped, nev
   auto res = host.request("POST", "/v1/messages", R"({"model":"gpt-4o-mini","max_tokens":9,"messages":[{"role":"user","content":"Hi"}]})");
   CHECK(res.status == 200);
   CHECK(parse(res.body)["content"][0]["text"] == "a");
+}
+
+TEST_CASE("/v1/messages: every error is Anthropic-shaped, a refused key included, with request-id") {
+  FakeHost host({}, ALL_KEYS);
+  host.autoAuth = false;
+  const std::string body = R"({"model":"gpt-4o-mini","max_tokens":16,"messages":[{"role":"user","content":"Hi"}]})";
+  auto refused = host.request("POST", "/v1/messages", body, {{"x-api-key", "aigw_sk_not_a_key"}});
+  CHECK(refused.status == 401);
+  json e = parse(refused.body);
+  CHECK(e["type"] == "error");
+  CHECK(e["error"]["type"] == "authentication_error");
+  CHECK(refused.headers["request-id"] == refused.headers["x-request-id"]);
+  auto missing = host.request("POST", "/v1/messages", body);
+  CHECK(missing.status == 401);
+  CHECK(parse(missing.body)["type"] == "error");
+  // A placeholder bearer beside a real virtual key: the virtual key is the credential.
+  host.replies.push_back(gw::testing::openaiReply("hello"));
+  auto placeholder = host.request("POST", "/v1/messages", body,
+                                  {{"authorization", "Bearer x"}, {"x-api-key", gw::testing::TEST_KEY}});
+  CHECK(placeholder.status == 200);
+  CHECK(parse(placeholder.body)["type"] == "message");
+  CHECK_FALSE(placeholder.headers["request-id"].empty());
+  // OpenAI clients keep OpenAI's shape and no request-id alias.
+  auto openai = host.request("POST", "/v1/chat/completions", body, {{"authorization", "Bearer nope"}});
+  CHECK(openai.status == 401);
+  CHECK(parse(openai.body)["error"]["code"] == "invalid_api_key");
+  CHECK(openai.headers.count("request-id") == 0);
+}
+
+TEST_CASE("CORS: a preflight allows what the official SDKs send; responses expose every gateway header") {
+  FakeHost host;
+  auto pre = host.request("OPTIONS", "/v1/chat/completions", "",
+                          {{"origin", "http://localhost:5173"},
+                           {"access-control-request-method", "POST"},
+                           {"access-control-request-headers",
+                            "authorization,content-type,x-stainless-arch,x-stainless-lang,x-stainless-os,"
+                            "x-stainless-package-version,x-stainless-retry-count,x-stainless-runtime,"
+                            "x-stainless-runtime-version,x-stainless-timeout,anthropic-version,"
+                            "anthropic-dangerous-direct-browser-access,x-aigw-routing,cache-control"}});
+  CHECK(pre.status == 204);
+  const std::string allowed = pre.headers["access-control-allow-headers"];
+  for (const char* h : {"authorization", "x-stainless-retry-count", "x-stainless-timeout", "anthropic-version",
+                        "anthropic-dangerous-direct-browser-access", "x-aigw-routing", "cache-control", "x-api-key"}) {
+    INFO(h);
+    CHECK(allowed.find(h) != std::string::npos);
+  }
+  CHECK(pre.headers["access-control-allow-origin"] == "*");
+  // Something that is not a list of header names is not echoed.
+  auto odd = host.request("OPTIONS", "/v1/chat/completions", "", {{"access-control-request-headers", "x-a\r\nset-cookie: 1"}});
+  CHECK(odd.headers["access-control-allow-headers"].find("set-cookie") == std::string::npos);
+  host.replies.push_back(gw::testing::openaiReply("ok"));
+  auto r = host.chat(chat("gpt-4o-mini"));
+  const std::string exposed = r.headers["access-control-expose-headers"];
+  for (const auto& [name, value] : r.headers) {
+    if (name.rfind("x-", 0) != 0 && name != "retry-after" && name != "server-timing" && name != "request-id") continue;
+    INFO(name);
+    CHECK(exposed.find(name) != std::string::npos);
+  }
+  CHECK(exposed.find("x-ratelimit-remaining-tokens") != std::string::npos);
+  CHECK(exposed.find("retry-after") != std::string::npos);
+}
+
+TEST_CASE("/v1/embeddings: base64 asked of an upstream that answers floats comes back as base64") {
+  FakeHost host({}, ALL_KEYS);
+  ScriptedReply floats;
+  floats.chunks = {R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.25,-0.5]},)"
+                   R"({"object":"embedding","index":1,"embedding":[1.0,2e-3]}],"model":"m","usage":{"prompt_tokens":3,"total_tokens":3}})"};
+  host.replies.push_back(floats);
+  auto res = host.request("POST", "/v1/embeddings", R"({"model":"text-embedding-3-small","input":["a","b"],"encoding_format":"base64"})");
+  REQUIRE(res.status == 200);
+  json b = parse(res.body);
+  // 0.25 and -0.5 as little-endian float32.
+  CHECK(b["data"][0]["embedding"] == "AACAPgAAAL8=");
+  CHECK(b["data"][1]["embedding"].is_string());
+  CHECK(b["usage"]["prompt_tokens"] == 3);
+  // Floats asked (or nothing asked): passed as they came.
+  host.replies.push_back(floats);
+  res = host.request("POST", "/v1/embeddings", R"({"model":"text-embedding-3-small","input":["a","b"]})");
+  CHECK(parse(res.body)["data"][0]["embedding"][1] == -0.5);
+  // An upstream that did answer base64 is left alone.
+  ScriptedReply encoded;
+  encoded.chunks = {R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":"AACAPgAAAL8="}],"model":"m","usage":{"prompt_tokens":1,"total_tokens":1}})"};
+  host.replies.push_back(encoded);
+  res = host.request("POST", "/v1/embeddings", R"({"model":"text-embedding-3-small","input":"a","encoding_format":"base64"})");
+  CHECK(parse(res.body)["data"][0]["embedding"] == "AACAPgAAAL8=");
+}
+
+TEST_CASE("/v1/messages: a top-level user_id is not taken for metadata.user_id") {
+  FakeHost host({}, ALL_KEYS);
+  host.replies.push_back(gw::testing::openaiReply("ok"));
+  auto res = host.request("POST", "/v1/messages",
+                          R"({"model":"gpt-4o-mini","max_tokens":8,"user_id":"spoofed","messages":[{"role":"user","content":"Hi"}]})");
+  REQUIRE(res.status == 200);
+  CHECK(host.fetches.at(0).body.find("spoofed") == std::string::npos);
+}
+
+TEST_CASE("an error inside an OpenAI-format stream names its provider") {
+  FakeHost host({}, ALL_KEYS);
+  ScriptedReply r;
+  r.chunks = {"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n"
+              "data: {\"error\":{\"message\":\"model overloaded\",\"type\":\"server_error\"}}\n\n"};
+  host.replies.push_back(r);
+  auto res = host.request("POST", "/v1/messages",
+                          R"({"model":"llama-3.1-8b-instant","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"Hi"}]})");
+  CHECK(res.body.find("event: error") != std::string::npos);
+  CHECK(res.body.find("'groq'") != std::string::npos);
+  CHECK(res.body.find("'upstream'") == std::string::npos);
+}
+
+TEST_CASE("allow_unknown_models never routes to a default provider that is switched off") {
+  FakeHost host({}, ALL_KEYS);
+  host.kv["config:override"] = R"({"gateway":{"allow_unknown_models":true}})";
+  host.replies.push_back(gw::testing::openaiReply("passed through"));
+  auto routed = host.chat(chat("some-new-model"));
+  CHECK(routed.status == 200);
+  CHECK(parse(host.fetches.back().body)["model"] == "some-new-model");
+  REQUIRE(host.request("POST", "/api/v1/ai/admin/providers/openai/toggle", "", gw::testing::adminHeaders()).status == 200);
+  const size_t calls = host.fetches.size();
+  auto refused = host.chat(chat("some-new-model"));
+  CHECK(refused.status == 404);
+  CHECK(parse(refused.body)["error"]["code"] == "model_not_found");
+  CHECK(host.fetches.size() == calls);
 }

@@ -293,3 +293,99 @@ TEST_CASE("the cron job probes each configured provider's model list and keeps a
   CHECK(trimmed[0]["at"] == 1);
   CHECK(trimmed[287]["at"].get<int64_t>() > 1000000);  // the new probe, at the host clock
 }
+
+TEST_CASE("a breaker counts one outcome per client request, not one per retry") {
+  // Two retries each: three failing requests are nine failed calls, but
+  // three outcomes, under the five that open the breaker.
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "2"}, {"AI_GATEWAY_RETRY_BASE_MS", "10"}}, KEYS);
+  const std::string body = chat(R"(,"model":"gpt-4o-mini")");
+  for (int i = 0; i < 3; ++i) {
+    for (int k = 0; k < 3; ++k) h.replies.push_back(failure(500));
+    CHECK(h.chat(body).status == 502);
+  }
+  CHECK(h.fetches.size() == 9);
+  h.replies.push_back(gw::testing::openaiReply("still called"));
+  CHECK(h.chat(body).status == 200);
+  CHECK(h.fetches.size() == 10);
+  // A request whose retry succeeded counts as a success: the streak is broken.
+  for (int i = 0; i < 4; ++i) {
+    h.replies.push_back(failure(500));
+    h.replies.push_back(gw::testing::openaiReply("second try"));
+    CHECK(h.chat(body).status == 200);
+  }
+  json health = json::parse(h.request("GET", "/api/v1/ai/health").body);
+  for (const auto& p : health["providers"])
+    if (p["id"] == "openai")
+      for (const auto& b : p["breakers"]) CHECK(b["state"] == "closed");
+}
+
+TEST_CASE("a provider's 429 is a rate limit, honoured for its retry-after, never an outage") {
+  FakeHost h(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  const std::string body = chat(R"(,"model":"gpt-4o-mini")");
+  ScriptedReply limited = failure(429, R"({"error":{"message":"Rate limit reached","type":"requests"}})");
+  limited.headers = {{"retry-after", "20"}};
+  h.replies.push_back(limited);
+  HttpResponse first = h.chat(body);
+  CHECK(first.status == 429);
+  CHECK(first.headers["retry-after"] == "20");
+  // Within the provider's retry-after, nobody calls it: a 429 at once, saying when to come back.
+  const size_t calls = h.fetches.size();
+  for (int i = 0; i < 10; ++i) {
+    h.nowMs += 1000;
+    HttpResponse r = h.chat(body);
+    CHECK(r.status == 429);
+    CHECK(json::parse(r.body)["error"]["code"] == "upstream_rate_limited");
+    CHECK(std::stoi(r.headers["retry-after"]) <= 19 - i);
+  }
+  CHECK(h.fetches.size() == calls);
+  // With a fallback, the rate-limited target is passed over at once.
+  h.replies.push_back(anthropicOk());
+  HttpResponse fallback = h.chat(chat(R"(,"model":"gpt-4o-mini","models":["claude-haiku-4-5"])"));
+  CHECK(fallback.status == 200);
+  CHECK(fallback.headers["x-aigw-provider"] == "anthropic");
+  CHECK(h.fetches.size() == calls + 1);
+  // After it, calls resume; a run of 429s never opens the breaker.
+  h.nowMs += 20000;
+  for (int i = 0; i < 8; ++i) {
+    ScriptedReply again = failure(429);
+    again.headers = {{"retry-after", "0"}};
+    h.replies.push_back(again);
+    CHECK(h.chat(body).status == 429);
+  }
+  CHECK(h.fetches.size() == calls + 9);
+  h.replies.push_back(gw::testing::openaiReply("served"));
+  CHECK(h.chat(body).status == 200);
+}
+
+TEST_CASE("a new instance's health shows the breakers others opened before any call reads them") {
+  FakeHost a(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  for (int i = 0; i < 5; ++i) {
+    a.replies.push_back(failure(500));
+    a.chat(chat(R"(,"model":"gpt-4o-mini")"));
+  }
+  REQUIRE(a.kv.count("breaker:openai/gpt-4o-mini") == 1);
+  // A restarted isolate: its first request is the health check.
+  FakeHost b(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
+  b.nowMs = a.nowMs + 100;
+  b.kv = a.kv;
+  json health = json::parse(b.request("GET", "/api/v1/ai/health").body);
+  std::string state;
+  for (const auto& p : health["providers"])
+    for (const auto& br : p["breakers"])
+      if (br["target"] == "openai/gpt-4o-mini") state = br["state"];
+  CHECK(state == "open");
+  CHECK(b.fetches.empty());
+}
+
+TEST_CASE("a base_url patched through the admin API wins over <ID>_BASE_URL") {
+  FakeHost h(Vars{{"GEMINI_BASE_URL", "https://env.example.com/v1beta"}}, {"GEMINI_API_KEY"});
+  HttpResponse patched = h.request("PATCH", "/api/v1/ai/admin/providers/gemini", R"({"base_url":"https://patched.example.com/v1beta/"})",
+                                   gw::testing::adminHeaders());
+  REQUIRE(patched.status == 200);
+  CHECK(json::parse(patched.body)["base_url"] == "https://patched.example.com/v1beta");
+  ScriptedReply ok;
+  ok.chunks = {gw::testing::readFile(gw::testing::sourcePath("tests/fixtures/gemini/generate.json"))};
+  h.replies.push_back(ok);
+  REQUIRE(h.chat(chat(R"(,"model":"gemini-2.5-flash")")).status == 200);
+  CHECK(h.fetches.back().url.rfind("https://patched.example.com/v1beta/", 0) == 0);
+}

@@ -110,9 +110,9 @@ TEST_CASE("a trip published by one instance is honoured by another, and a later 
   CHECK_FALSE(here.sharedChanged());
   gw::json::Tape t;
   REQUIRE(t.parse(shared));
-  CHECK(there.adoptShared(t, 0));
+  CHECK(there.adoptShared(t, t.root()));
   CHECK(there.state(2000) == BreakerState::Open);
-  CHECK_FALSE(there.adoptShared(t, 0));  // nothing new
+  CHECK_FALSE(there.adoptShared(t, t.root()));  // nothing new
   // The first instance's probe succeeds and it publishes the close.
   REQUIRE(here.allow(p, 1000 + p.openMs));
   here.onSuccess(p, 1000 + p.openMs);
@@ -121,10 +121,10 @@ TEST_CASE("a trip published by one instance is honoured by another, and a later 
   here.writeShared(w2);
   gw::json::Tape closed;
   REQUIRE(closed.parse(shared));
-  CHECK(there.adoptShared(closed, 0));
+  CHECK(there.adoptShared(closed, closed.root()));
   CHECK(there.state(1000 + p.openMs) == BreakerState::Closed);
   // A stale record (the trip) read after the close changes nothing.
-  CHECK_FALSE(there.adoptShared(t, 0));
+  CHECK_FALSE(there.adoptShared(t, t.root()));
   CHECK(there.state(1000 + p.openMs) == BreakerState::Closed);
   // Garbage is ignored.
   gw::json::Tape junk;

@@ -24,6 +24,13 @@ struct BreakerPolicy {
 
 enum class BreakerState { Closed, Open, HalfOpen };
 
+// Where a target's shared breaker record lives in KV, and how long an
+// instance trusts its copy of the records other instances publish: a trip
+// anywhere is honoured everywhere within about that long.
+constexpr std::string_view BREAKER_KEY_PREFIX = "breaker:";
+constexpr int64_t BREAKER_READ_MS = 2000;
+inline std::string breakerKey(std::string_view target) { return std::string(BREAKER_KEY_PREFIX) + std::string(target); }
+
 const char* breakerStateName(BreakerState s);
 
 class CircuitBreaker {

@@ -82,6 +82,9 @@ struct HitCount {
 // read, and its recent latency for the `latency` policy.
 struct TargetHealth {
   CircuitBreaker breaker;
+  // The provider answered 429: calls wait until then (its retry-after),
+  // without counting against the breaker. A rate limit is not an outage.
+  int64_t rateLimitedUntilMs = 0;
   int64_t sharedReadMs = 0;
   double latencyEwmaMs = 0;  // whole answers (non-streamed)
   double ttftEwmaMs = 0;     // time to the stream's head
@@ -128,6 +131,7 @@ struct GatewayState {
   MoveFunction<void(uint32_t session, const std::string* entry)> landFlight;
   uint64_t roundRobin = 0;                                           // advanced per routed request
   OvershootCounts overshoot;
+  int64_t breakersListedMs = 0;  // health last read every shared breaker record
 
   // A ledger answer that carries a new snapshot refreshes this instance's
   // copy at once (the KV mirror follows), so a budget raised here is not

@@ -44,15 +44,18 @@ class Tape {
   const ParseError& error() const { return error_; }
   std::string_view text() const { return text_; }
 
-  uint32_t root() const { return 0; }
+  // The document's value. Index 0 is a placeholder that stands for "absent"
+  // (a Null no lookup ever returns), so a lookup on an absent value is
+  // absent too: find(find(root, "metadata"), "user_id") is never the
+  // root's own "user_id".
+  uint32_t root() const { return 1; }
   const Node& node(uint32_t i) const { return nodes_[i]; }
   Kind kind(uint32_t i) const { return nodes_[i].kind; }
   std::string_view raw(uint32_t i) const {
     return text_.substr(nodes_[i].begin, nodes_[i].end - nodes_[i].begin);
   }
 
-  // Member lookup on an object node; returns 0 when absent (0 is always the
-  // root, never a member value, so it doubles as "not found").
+  // Member lookup on an object node; returns 0 (absent) when there is none.
   uint32_t find(uint32_t object, std::string_view key) const;
 
   // Iteration: first child / next sibling; 0 means none.

@@ -97,6 +97,11 @@ class Handler {
   // refused before the handler ran).
   virtual const char* apiType() const { return nullptr; }
   virtual void start(Session& s) = 0;
+  // The shape of this endpoint's errors, every one of them (a refused key
+  // on /v1/messages is Anthropic-shaped), and the header its clients' SDK
+  // reads the request id from, when that is not x-request-id.
+  virtual std::string renderError(const ApiError& e) const { return gw::renderError(e); }
+  virtual std::string_view requestIdHeader() const { return {}; }
   virtual void onFetchHead(Session&, uint32_t /*id*/, int /*status*/, const json::Tape& /*meta*/,
                            uint32_t /*headers*/) {}
   virtual void onFetchChunk(Session&, uint32_t /*id*/, std::string_view /*data*/) {}

@@ -1,5 +1,7 @@
 #include "authenticate.h"
 
+#include "meter.h"
+
 #include "gw/json_writer.h"
 #include "gw/key_record.h"
 #include "gw/sha256.h"
@@ -23,20 +25,30 @@ bool printable(std::string_view v) {
   return true;
 }
 
-// Authorization: Bearer <key> or x-api-key: <key> (what the Anthropic SDK sends).
+// Authorization: Bearer <key> or x-api-key: <key> (what the Anthropic SDK
+// sends). With both, the one that is a virtual key wins (clients put a
+// placeholder in the other), else Authorization.
 bool readCredential(const RequestEnvelope& r, Credential& out) {
+  std::string_view bearer;
+  bool malformed = false;
   std::string_view auth = r.header("authorization");
   if (!auth.empty()) {
-    out.param = "authorization";
     constexpr std::string_view BEARER = "Bearer ";
-    if (auth.size() <= BEARER.size()) return false;
-    for (size_t i = 0; i < BEARER.size(); ++i)
-      if ((auth[i] | 0x20) != (BEARER[i] | 0x20)) return false;
-    out.value = auth.substr(BEARER.size());
-    while (!out.value.empty() && out.value.front() == ' ') out.value.remove_prefix(1);
-  } else {
+    malformed = auth.size() <= BEARER.size();
+    for (size_t i = 0; i < BEARER.size() && !malformed; ++i)
+      if ((auth[i] | 0x20) != (BEARER[i] | 0x20)) malformed = true;
+    if (!malformed) bearer = auth.substr(BEARER.size());
+    while (!bearer.empty() && bearer.front() == ' ') bearer.remove_prefix(1);
+  }
+  const std::string_view apiKey = r.header("x-api-key");
+  const auto virtualKey = [](std::string_view v) { return v.substr(0, access::KEY_PREFIX.size()) == access::KEY_PREFIX; };
+  if (!apiKey.empty() && (auth.empty() || (virtualKey(apiKey) && !virtualKey(bearer)))) {
     out.param = "x-api-key";
-    out.value = r.header("x-api-key");
+    out.value = apiKey;
+  } else {
+    out.param = "authorization";
+    if (malformed) return false;
+    out.value = bearer;
   }
   return !out.value.empty() && out.value.size() <= MAX_KEY_CHARS && printable(out.value);
 }
@@ -85,8 +97,17 @@ void checkSnapshot(Session& s, std::string_view snapshot) {
     if (untilMs <= s.nowMs()) continue;
     std::string text = t.stringAt(entry, "message");
     const int64_t retrySeconds = (untilMs - s.nowMs() + 999) / 1000;
-    return refuse(s, quotaBlocked(text.empty() ? "Quota exhausted." : text),
-                  {{"retry-after", std::to_string(retrySeconds)}});
+    ApiError e = quotaBlocked(text.empty() ? "Quota exhausted." : text);
+    if (std::string code = t.stringAt(entry, "code"); !code.empty()) e.code = std::move(code);
+    if (std::string type = t.stringAt(entry, "type"); !type.empty()) e.type = std::move(type);
+    Headers h = {{"retry-after", std::to_string(retrySeconds)}};
+    // A minute's limit: the x-ratelimit-* headers the ledger would have sent.
+    if (const int64_t limit = t.integerAt(entry, "limit", -1); limit >= 0 && (e.type == "requests" || e.type == "tokens")) {
+      h.emplace_back("x-ratelimit-limit-" + e.type, std::to_string(limit));
+      h.emplace_back("x-ratelimit-remaining-" + e.type, "0");
+      h.emplace_back("x-ratelimit-reset-" + e.type, formatReset(untilMs - s.nowMs()));
+    }
+    return refuse(s, e, h);
   }
   s.admit();
 }

@@ -105,9 +105,9 @@ std::string encodeEntry(const Entry& e) {
 
 bool decodeEntry(std::string_view text, std::string_view expectedKey, Entry& out) {
   json::Tape t;
-  if (!t.parse(text) || t.kind(0) != Kind::Object) return false;
-  if (t.integerAt(0, "v", 0) != 1 || !t.stringEquals(t.find(0, "key"), expectedKey)) return false;
-  const uint32_t usage = t.find(0, "usage"), cost = t.find(0, "cost"), completion = t.find(0, "completion");
+  if (!t.parse(text) || t.kind(t.root()) != Kind::Object) return false;
+  if (t.integerAt(t.root(), "v", 0) != 1 || !t.stringEquals(t.find(t.root(), "key"), expectedKey)) return false;
+  const uint32_t usage = t.find(t.root(), "usage"), cost = t.find(t.root(), "cost"), completion = t.find(t.root(), "completion");
   if (usage == 0 || t.kind(usage) != Kind::Object || cost == 0 || t.kind(cost) != Kind::Object || completion == 0 ||
       t.kind(completion) != Kind::Object)
     return false;
@@ -115,13 +115,13 @@ bool decodeEntry(std::string_view text, std::string_view expectedKey, Entry& out
   if (choices == 0 || t.kind(choices) != Kind::Array || t.node(choices).count == 0) return false;
   out = Entry{};
   out.key = std::string(expectedKey);
-  out.scope = t.stringAt(0, "scope");
-  out.model = t.stringAt(0, "model");
-  out.provider = t.stringAt(0, "provider");
-  out.upstreamModel = t.stringAt(0, "upstream_model");
-  out.createdMs = t.integerAt(0, "created_ms", 0);
-  out.expiresMs = t.integerAt(0, "expires_ms", 0);
-  out.preview = t.stringAt(0, "preview");
+  out.scope = t.stringAt(t.root(), "scope");
+  out.model = t.stringAt(t.root(), "model");
+  out.provider = t.stringAt(t.root(), "provider");
+  out.upstreamModel = t.stringAt(t.root(), "upstream_model");
+  out.createdMs = t.integerAt(t.root(), "created_ms", 0);
+  out.expiresMs = t.integerAt(t.root(), "expires_ms", 0);
+  out.preview = t.stringAt(t.root(), "preview");
   out.usage.known = true;
   out.usage.promptTokens = t.integerAt(usage, "prompt_tokens", -1);
   out.usage.completionTokens = t.integerAt(usage, "completion_tokens", -1);

@@ -82,7 +82,9 @@ void flushHits(Session& s) {
     w.key("key_limits").raw(c.keyLimits).key("user_defaults");
     writeQuotaLimitsWire(w, s.config().access.userDefaults);
     w.field("hits", c.hits).field("tokens_saved", c.tokens).field("usd_saved", c.usdPico).endObject();
-    s.ledgerDetached(part(account, 0), op);
+    // Waited for (though nobody waits on it): its answer carries the
+    // snapshot, so a limit the hits reached is refused here at once.
+    s.ledger(part(account, 0), op, [](Session&, const EffectResult&) {});
   }
   for (const auto& [entry, c] : st.entryHits) {
     std::string params;

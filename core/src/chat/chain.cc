@@ -74,7 +74,9 @@ ApiError ChatPipeline::buildChain(Session& s) {
       RouteCandidate rc;
       rc.id = targetId(t);
       auto known = s.state().targets.find(rc.id);
-      rc.healthy = known == s.state().targets.end() || known->second.breaker.state(s.nowMs()) != BreakerState::Open;
+      rc.healthy = known == s.state().targets.end() ||
+                   (known->second.breaker.state(s.nowMs()) != BreakerState::Open &&
+                    known->second.rateLimitedUntilMs <= s.nowMs());
       const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, t);
       rc.estimatedPico = worstCase(t.price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro).cost.picoUsd;
       if (known != s.state().targets.end()) {
@@ -108,6 +110,16 @@ ApiError ChatPipeline::startTarget(Session& s) {
   target_ = chain_[current_];
   const std::string& id = chainIds_[current_];
   health_ = &s.state().targets[id];
+  targetTried_ = targetUp_ = targetClosed_ = false;
+  if (health_->rateLimitedUntilMs > s.nowMs()) {
+    const int64_t wait = health_->rateLimitedUntilMs - s.nowMs();
+    ApiError e = serverError(429,
+                             "The upstream provider '" + target_.provider->id + "' is rate limiting the gateway; calls to '" +
+                                 id + "' resume in " + std::to_string((wait + 999) / 1000) + " s.",
+                             "rate_limit_error", "upstream_rate_limited");
+    attempts_.push_back({id, "rate_limited", e.message});
+    return e;
+  }
   if (!health_->breaker.allow(c.breaker, s.nowMs())) {
     const int64_t wait = std::max<int64_t>(0, health_->breaker.openUntilMs() - s.nowMs());
     ApiError e = serverError(503,
@@ -134,22 +146,13 @@ ApiError ChatPipeline::startTarget(Session& s) {
 }
 
 bool ChatPipeline::failOver(Session& s) {
+  closeTarget(s);  // the request is done with this target
   while (current_ + 1 < chain_.size()) {
     ++current_;
     if (!startTarget(s)) return true;
   }
   return false;
 }
-
-namespace {
-
-// How long an instance trusts its copy of another instance's breaker
-// records: a trip anywhere is honoured everywhere within about this long.
-constexpr int64_t BREAKER_READ_MS = 2000;
-
-std::string breakerKey(const std::string& target) { return "breaker:" + target; }
-
-}  // namespace
 
 void ChatPipeline::readSharedBreakers(Session& s) {
   if (answersFromDemo()) return;

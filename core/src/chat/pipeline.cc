@@ -147,7 +147,10 @@ void ChatPipeline::admitted(Session& s) {
   current_ = 0;
   ApiError e = startTarget(s);
   if (!e || failOver(s)) return;
-  finishWithError(s, chain_.size() > 1 ? allTargetsFailed() : e, commonHeaders());
+  Headers h = commonHeaders();
+  if (e.status == 429 && chain_.size() == 1)
+    h.emplace_back("retry-after", std::to_string((health_->rateLimitedUntilMs - s.nowMs() + 999) / 1000));
+  finishWithError(s, chain_.size() > 1 ? allTargetsFailed() : e, h);
 }
 
 void ChatPipeline::onFetchHead(Session& s, uint32_t id, int status, const json::Tape& meta, uint32_t headers) {
@@ -172,7 +175,7 @@ void ChatPipeline::startStream(Session& s) {
   if (passthrough_) {
     forwarder_ = std::make_unique<openai_chat::StreamForwarder>(req_.clientWantsUsage);
   } else {
-    decoder_ = codec_->streamDecoder();
+    decoder_ = codec_->streamDecoder(target_.provider->id);
     writer_ = dialect_.streamWriter(summary(s), req_.clientWantsUsage);
     if (cache_.mode != cache::Mode::Bypass) {
       recorder_ = std::make_unique<CompletionRecorder>();
@@ -231,7 +234,12 @@ void ChatPipeline::onFetchEnd(Session& s, uint32_t id) {
   }
   if (upstreamStatus_ >= 200 && upstreamStatus_ < 300) return finishSuccess(s);
   ApiError e = codec_->mapError(upstreamStatus_, buffer_, target_.provider->id);
-  recordAttempt(s, upstreamStatus_ < 500 && upstreamStatus_ != 429, e.message);
+  recordAttempt(s, upstreamStatus_ < 500, e.message);
+  if (upstreamStatus_ == 429) {
+    // Every request to this target waits out the provider's retry-after (1 s when it gave none).
+    const int64_t wait = std::clamp<int64_t>(retryAfterMs_ >= 0 ? retryAfterMs_ : 1000, 0, 60000);
+    health_->rateLimitedUntilMs = std::max(health_->rateLimitedUntilMs, s.nowMs() + wait);
+  }
   attempts_.push_back({chainIds_[current_], std::to_string(upstreamStatus_), e.message});
   // Another target first (users should not wait out a backoff when one is
   // ready), then retries of the last one.
@@ -453,18 +461,22 @@ bool ChatPipeline::maybeRetry(Session& s, int64_t retryAfterMs) {
   return true;
 }
 
-void ChatPipeline::recordAttempt(Session& s, bool success, std::string_view error) {
+void ChatPipeline::recordAttempt(Session& s, bool up, std::string_view error) {
   double latency =
       static_cast<double>(std::max<int64_t>(0, (firstByteMs_ ? firstByteMs_ : s.nowMs()) - attemptStartMs_));
-  s.state().recordAttempt(target_.provider->id, s.nowMs(), upstreamStatus_, success, latency, error);
-  if (success) {
-    addSample(req_.stream ? health_->ttftEwmaMs : health_->latencyEwmaMs, latency);
-    health_->breaker.onSuccess(s.config().breaker, s.nowMs());
-  } else {
-    health_->breaker.onFailure(s.config().breaker, s.nowMs());
-  }
-  shareBreaker(s);
+  s.state().recordAttempt(target_.provider->id, s.nowMs(), upstreamStatus_, up, latency, error);
+  if (up) addSample(req_.stream ? health_->ttftEwmaMs : health_->latencyEwmaMs, latency);
+  targetTried_ = true;
+  targetUp_ = up;
   firstByteMs_ = 0;
+}
+
+void ChatPipeline::closeTarget(Session& s) {
+  if (!targetTried_ || targetClosed_) return;
+  targetClosed_ = true;
+  if (targetUp_) health_->breaker.onSuccess(s.config().breaker, s.nowMs());
+  else health_->breaker.onFailure(s.config().breaker, s.nowMs());
+  shareBreaker(s);
 }
 
 void ChatPipeline::answerFromDemo(Session& s) {
@@ -523,6 +535,7 @@ void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) 
   // back; requests waiting on this one get its answer (or go on their own).
   if (recorded_) return;
   recorded_ = true;
+  closeTarget(s);
   int64_t overshoot = 0;  // tokens the provider used beyond the hold (not charged)
   if (usage_.known) overshoot = meter_.settle(s, usage_.totalTokens, cost_);
   else meter_.release(s);

@@ -26,6 +26,8 @@ class ChatPipeline : public Handler {
   explicit ChatPipeline(const Dialect& dialect) : dialect_(dialect) {}
 
   Access access() const override { return Access::Metered; }
+  std::string renderError(const ApiError& e) const override { return dialect_.renderError(e); }
+  std::string_view requestIdHeader() const override { return dialect_.requestIdHeader(); }
   void start(Session& s) override;
   void onFetchHead(Session& s, uint32_t id, int status, const json::Tape& meta, uint32_t headers) override;
   void onFetchChunk(Session& s, uint32_t id, std::string_view data) override;
@@ -70,7 +72,13 @@ class ChatPipeline : public Handler {
   void shareBreaker(Session& s);
   void sendAttempt(Session& s, int64_t delayMs);
   bool maybeRetry(Session& s, int64_t retryAfterMs);
-  void recordAttempt(Session& s, bool success, std::string_view error);
+  // One upstream attempt, for the provider's statistics: `up` when the
+  // provider answered (a 4xx or 429 included), not when it failed (5xx,
+  // network, timeout, a broken stream).
+  void recordAttempt(Session& s, bool up, std::string_view error);
+  // The request's one outcome at the current target, for its breaker:
+  // retries of a target and rate limits are not outages of their own.
+  void closeTarget(Session& s);
   static std::string targetId(const Target& t) { return t.provider->id + "/" + t.upstream; }
   // The 502 once every target in a chain of several has failed.
   ApiError allTargetsFailed() const;
@@ -154,6 +162,9 @@ class ChatPipeline : public Handler {
   std::unique_ptr<OutputCounter> counter_;  // what the decoder feeds: counts, then writer_ (or tee_)
   int64_t reservedOutput_ = 0;          // the current target's max_tokens, as reserved
   bool recorded_ = false;               // logOutcome ran: the request's end is written
+  bool targetTried_ = false;            // an attempt reached the current target
+  bool targetUp_ = false;               // ...and its last one found it up
+  bool targetClosed_ = false;           // its breaker has this request's outcome
 };
 
 // 403 when the caller's key may not use the model (by requested name, the

@@ -40,7 +40,7 @@ class ListProviders : public Handler {
 
 // The patch's fields, checked one by one so errors name them.
 ApiError checkPatch(const json::Tape& t) {
-  for (uint32_t k = t.firstChild(0); k != 0; k = t.nextSibling(0, k + 1)) {
+  for (uint32_t k = t.firstChild(t.root()); k != 0; k = t.nextSibling(t.root(), k + 1)) {
     const std::string name = t.string(k);
     const uint32_t v = k + 1;
     int64_t n = 0;

@@ -62,7 +62,7 @@ void writeScope(json::Writer& w, const AnalyticsScope& scope) {
 
 uint32_t rowsOf(json::Tape& t, const std::string& text) {
   if (!t.parse(text)) return 0;
-  const uint32_t rows = t.find(0, "rows");
+  const uint32_t rows = t.find(t.root(), "rows");
   return rows != 0 && t.kind(rows) == json::Kind::Array ? rows : 0;
 }
 

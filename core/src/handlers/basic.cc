@@ -1,4 +1,5 @@
 // Small endpoints that answer without I/O: CORS preflight, 404 and 405.
+#include "gw/cors.h"
 #include "handlers.h"
 
 namespace gw::handlers {
@@ -11,8 +12,9 @@ class CorsPreflight : public Handler {
   Access access() const override { return Access::Public; }
   void start(Session& s) override {
     s.respondHead(204,
-                  {{"access-control-allow-methods", "GET, POST, OPTIONS"},
-                   {"access-control-allow-headers", "authorization, content-type, x-api-key, x-aigw-user, x-aigw-agent"},
+                  {{"access-control-allow-methods", std::string(cors::ALLOWED_METHODS)},
+                   {"access-control-allow-headers",
+                    cors::allowedHeaders(s.request().header("access-control-request-headers"))},
                    {"access-control-max-age", "86400"}},
                   false);
     s.respondEnd();

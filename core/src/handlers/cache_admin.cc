@@ -106,8 +106,8 @@ class CacheAdmin : public Handler {
   void respondList(Session& s) {
     json::Tape rows, totals;
     uint32_t list = 0, sums = 0;
-    if (!rows.parse(entries_) || (list = rows.find(0, "rows")) == 0 || rows.kind(list) != Kind::Array ||
-        !totals.parse(totals_) || (sums = totals.find(0, "rows")) == 0 || totals.firstChild(sums) == 0)
+    if (!rows.parse(entries_) || (list = rows.find(rows.root(), "rows")) == 0 || rows.kind(list) != Kind::Array ||
+        !totals.parse(totals_) || (sums = totals.find(totals.root(), "rows")) == 0 || totals.firstChild(sums) == 0)
       return s.respondError(storeUnavailable());
     const uint32_t sum = totals.firstChild(sums);
     std::string body;
@@ -154,7 +154,7 @@ class CacheAdmin : public Handler {
     s.kvDelete(cache::storageKey(scope_, key_), arrive(done));
     s.d1("DELETE FROM cache_entries WHERE scope = ? AND key = ?", params, [this, done](Session& s, const EffectResult& r) {
       json::Tape t;
-      if (r.ok && t.parse(r.data)) deleted_ = t.integerAt(0, "changes", 0);
+      if (r.ok && t.parse(r.data)) deleted_ = t.integerAt(t.root(), "changes", 0);
       arrive(done)(s, r);
     });
   }
@@ -185,7 +185,7 @@ class CacheAdmin : public Handler {
          [this](Session& s, const EffectResult& r) {
            json::Tape t;
            uint32_t rows = 0;
-           if (!r.ok || !t.parse(r.data) || (rows = t.find(0, "rows")) == 0) return s.respondError(storeUnavailable());
+           if (!r.ok || !t.parse(r.data) || (rows = t.find(t.root(), "rows")) == 0) return s.respondError(storeUnavailable());
            std::vector<std::string> keys;
            for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row)) keys.push_back(t.stringAt(row, "key"));
            complete_ = keys.size() < static_cast<size_t>(MAX_DELETED);

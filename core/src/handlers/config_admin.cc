@@ -41,12 +41,12 @@ void writeSettings(Session& s, std::string_view pricingSync) {
   w.field("alert_webhook_configured", c.alerts.webhookSet).field("pricing_url", c.pricingUrl);
   w.key("pricing_sync");
   json::Tape sync;
-  if (!pricingSync.empty() && sync.parse(pricingSync) && sync.kind(0) == Kind::Object) w.raw(pricingSync);
+  if (!pricingSync.empty() && sync.parse(pricingSync) && sync.kind(sync.root()) == Kind::Object) w.raw(pricingSync);
   else w.null();
   w.key("override");
   json::Tape o;
-  const uint32_t g = !st.overrideConfig.empty() && o.parse(st.overrideConfig) && o.kind(0) == Kind::Object
-                         ? o.find(0, "gateway")
+  const uint32_t g = !st.overrideConfig.empty() && o.parse(st.overrideConfig) && o.kind(o.root()) == Kind::Object
+                         ? o.find(o.root(), "gateway")
                          : 0;
   if (g != 0 && o.kind(g) == Kind::Object) w.raw(o.raw(g));
   else w.beginObject().endObject();
@@ -77,8 +77,8 @@ class PutSettings : public Handler {
     // The settings are the bundled gateway object's members.
     json::Tape bundled;
     bundled.parse(s.state().bundledConfig);
-    const uint32_t known = bundled.find(0, "gateway");
-    for (uint32_t k = patch_.firstChild(0); k != 0; k = patch_.nextSibling(0, k + 1))
+    const uint32_t known = bundled.find(bundled.root(), "gateway");
+    for (uint32_t k = patch_.firstChild(patch_.root()); k != 0; k = patch_.nextSibling(patch_.root(), k + 1))
       if (known == 0 || bundled.find(known, patch_.string(k)) == 0)
         return s.respondError(invalidRequest("Unknown setting '" + patch_.string(k).substr(0, 60) +
                                                  "'; the settings are those of config/gateway.json.",

@@ -25,13 +25,13 @@ ApiError rejected(const Status& st) {
 template <typename Body>
 std::string rewriteMember(std::string_view current, std::string_view key, Body body) {
   json::Tape o;
-  const bool stored = !current.empty() && o.parse(current) && o.kind(0) == Kind::Object;
+  const bool stored = !current.empty() && o.parse(current) && o.kind(o.root()) == Kind::Object;
   std::string out;
   json::Writer w(out);
   w.beginObject();
   uint32_t old = 0;
   if (stored)
-    for (uint32_t k = o.firstChild(0); k != 0; k = o.nextSibling(0, k + 1)) {
+    for (uint32_t k = o.firstChild(o.root()); k != 0; k = o.nextSibling(o.root(), k + 1)) {
       if (o.stringEquals(k, key)) old = k + 1;
       else w.key(o.string(k)).raw(o.raw(k + 1));
     }
@@ -47,8 +47,8 @@ std::string rewriteMember(std::string_view current, std::string_view key, Body b
 void mergeMembers(const json::Tape& o, uint32_t old, const json::Tape& patch, json::Writer& w) {
   if (old != 0 && o.kind(old) == Kind::Object)
     for (uint32_t k = o.firstChild(old); k != 0; k = o.nextSibling(old, k + 1))
-      if (!o.stringEquals(k, "id") && patch.find(0, o.string(k)) == 0) w.key(o.string(k)).raw(o.raw(k + 1));
-  for (uint32_t k = patch.firstChild(0); k != 0; k = patch.nextSibling(0, k + 1))
+      if (!o.stringEquals(k, "id") && patch.find(patch.root(), o.string(k)) == 0) w.key(o.string(k)).raw(o.raw(k + 1));
+  for (uint32_t k = patch.firstChild(patch.root()); k != 0; k = patch.nextSibling(patch.root(), k + 1))
     if (!patch.stringEquals(k, "id") && patch.kind(k + 1) != Kind::Null) w.key(patch.string(k)).raw(patch.raw(k + 1));
 }
 

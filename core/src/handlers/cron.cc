@@ -157,8 +157,8 @@ class Cron : public Handler, public scheduled::Run {
   static std::string appendHistory(std::string_view current, const std::string& entry) {
     json::Tape t;
     std::vector<std::string_view> kept;
-    if (!current.empty() && t.parse(current) && t.kind(0) == Kind::Array)
-      for (uint32_t v = t.firstChild(0); v != 0; v = t.nextSibling(0, v))
+    if (!current.empty() && t.parse(current) && t.kind(t.root()) == Kind::Array)
+      for (uint32_t v = t.firstChild(t.root()); v != 0; v = t.nextSibling(t.root(), v))
         if (t.kind(v) == Kind::Object) kept.push_back(t.raw(v));
     const size_t drop = kept.size() + 1 > HEALTH_HISTORY ? kept.size() + 1 - HEALTH_HISTORY : 0;
     std::string out = "[";

@@ -54,7 +54,7 @@ std::string payload(Session& s, const json::Tape& totals, uint32_t row, const js
   w.endArray().key("window").beginObject();
   if (row != 0) writeStats(w, totals, row);
   w.endObject().key("providers").beginArray();
-  const uint32_t list = providers.find(0, "rows");
+  const uint32_t list = providers.find(providers.root(), "rows");
   for (uint32_t p = list != 0 ? providers.firstChild(list) : 0; p != 0; p = providers.nextSibling(list, p)) {
     w.beginObject().field("provider", providers.stringAt(p, "provider"));
     writeStats(w, providers, p);
@@ -80,7 +80,7 @@ std::string stateDocument(const std::vector<Condition>& conditions, int64_t nowM
 void evaluate(Session& s, Run& run, const Window& win) {
   const AlertConfig& a = s.config().alerts;
   json::Tape totals, providers, previous;
-  const uint32_t rows = totals.parse(win.totals) ? totals.find(0, "rows") : 0;
+  const uint32_t rows = totals.parse(win.totals) ? totals.find(totals.root(), "rows") : 0;
   if (rows == 0 || !providers.parse(win.providers))
     return run.finish(s, "alerts", R"({"status":"failed","error":"database unavailable"})", true);
   const uint32_t row = totals.firstChild(rows);
@@ -93,10 +93,10 @@ void evaluate(Session& s, Run& run, const Window& win) {
        formatRatio(errors, requests), formatRatio(a.errorRatePercent, 100)},
       {"latency_p95", enough && a.latencyP95Ms > 0 && p95 > a.latencyP95Ms, std::to_string(p95),
        std::to_string(a.latencyP95Ms)}};
-  const bool known = !win.previous.empty() && previous.parse(win.previous) && previous.kind(0) == Kind::Object;
+  const bool known = !win.previous.empty() && previous.parse(win.previous) && previous.kind(previous.root()) == Kind::Object;
   bool posting = false;
   for (Condition& c : conditions) {
-    const uint32_t was = known ? previous.find(0, c.name) : 0;
+    const uint32_t was = known ? previous.find(previous.root(), c.name) : 0;
     if (was != 0 && previous.kind(was) == Kind::Object) {
       c.wasFiring = previous.kind(previous.find(was, "firing")) == Kind::True;
       c.sinceMs = previous.integerAt(was, "since", 0);

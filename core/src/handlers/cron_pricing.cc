@@ -34,7 +34,7 @@ struct Sync {
 // Reads the document into `sync`; false (with `error`) when it is not one.
 bool readPrices(const Config& c, std::string_view body, Sync& sync, std::string& error) {
   json::Tape t;
-  const uint32_t models = t.parse(body) && t.kind(0) == Kind::Object ? t.find(0, "models") : 0;
+  const uint32_t models = t.parse(body) && t.kind(t.root()) == Kind::Object ? t.find(t.root(), "models") : 0;
   if (models == 0 || t.kind(models) != Kind::Array) {
     error = "expected a JSON object with a \"models\" array";
     return false;
@@ -103,7 +103,7 @@ void syncPricing(Session& s, Run& run) {
   if (s.config().pricingUrl.empty()) return run.finish(s, "pricing", R"({"status":"off"})", false);
   s.kvGet(PRICING_SYNC_KEY, [&run](Session& s, const EffectResult& r) {
     json::Tape last;
-    const int64_t lastMs = r.ok && last.parse(r.data) && last.kind(0) == Kind::Object ? last.integerAt(0, "at", 0) : 0;
+    const int64_t lastMs = r.ok && last.parse(r.data) && last.kind(last.root()) == Kind::Object ? last.integerAt(last.root(), "at", 0) : 0;
     if (s.nowMs() - lastMs < s.config().pricingSyncHours * 3600000) {
       std::string summary;
       json::Writer(summary).beginObject().field("status", "not_due").field("last_sync_at", lastMs).endObject();

@@ -46,7 +46,7 @@ std::string dayName(int64_t dayMs) { return isoTimestamp(dayMs).substr(0, 10); }
 void rollUpUsage(Session& s, Run& run) {
   s.d1("SELECT MAX(day) AS last FROM gateway_usage_daily", "[]", [&run](Session& s, const EffectResult& r) {
     json::Tape t;
-    const uint32_t rows = r.ok && t.parse(r.data) ? t.find(0, "rows") : 0;
+    const uint32_t rows = r.ok && t.parse(r.data) ? t.find(t.root(), "rows") : 0;
     if (rows == 0) return run.finish(s, "rollup", R"({"ok":false,"error":"database unavailable"})", true);
     const uint32_t first = t.firstChild(rows);
     const int64_t last = first != 0 ? t.integerAt(first, "last", -1) : -1;
@@ -59,7 +59,7 @@ void rollUpUsage(Session& s, Run& run) {
     s.d1(ROLLUP, params, [&run, from](Session& s, const EffectResult& r) {
       if (!r.ok) return run.finish(s, "rollup", R"({"ok":false,"error":"database unavailable"})", true);
       json::Tape result;
-      const int64_t changed = result.parse(r.data) ? result.integerAt(0, "changes", 0) : 0;
+      const int64_t changed = result.parse(r.data) ? result.integerAt(result.root(), "changes", 0) : 0;
       std::string summary;
       json::Writer(summary).beginObject().field("ok", true).field("from", dayName(from)).field("rows", changed).endObject();
       run.finish(s, "rollup", summary, false);

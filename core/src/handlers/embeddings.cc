@@ -49,6 +49,30 @@ void appendBase64Floats(std::string& out, const json::Tape& t, uint32_t values) 
   out.push_back('"');
 }
 
+// An OpenAI-shaped answer with each `embedding` array of floats replaced by
+// its base64 float32 form, for a client that asked for base64 from a
+// provider that ignores encoding_format (vLLM, TEI, infinity, sglang):
+// the SDKs ask for base64 by default and decode a float array as nothing.
+// False when the body is not that shape (it is then passed as it came).
+bool floatsToBase64(std::string_view body, std::string& out) {
+  json::Tape t;
+  if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return false;
+  const uint32_t data = t.find(t.root(), "data");
+  if (data == 0 || t.kind(data) != Kind::Array) return false;
+  size_t cursor = 0;
+  for (uint32_t item = t.firstChild(data); item != 0; item = t.nextSibling(data, item)) {
+    const uint32_t values = t.kind(item) == Kind::Object ? t.find(item, "embedding") : 0;
+    if (values == 0 || t.kind(values) != Kind::Array) continue;
+    for (uint32_t v = t.firstChild(values); v != 0; v = t.nextSibling(values, v))
+      if (t.kind(v) != Kind::Number) return false;
+    out.append(body.substr(cursor, t.node(values).begin - cursor));
+    appendBase64Floats(out, t, values);
+    cursor = t.node(values).end;
+  }
+  out.append(body.substr(cursor));
+  return true;
+}
+
 class Embeddings : public Handler {
  public:
   Access access() const override { return Access::Metered; }
@@ -118,6 +142,7 @@ class Embeddings : public Handler {
       usage_ = openai_chat::decodeResponseUsage(buffer_);
       usage_.completionTokens = 0;
       usage_.totalTokens = usage_.promptTokens;
+      if (base64_ && floatsToBase64(buffer_, body)) buffer_.swap(body);
     }
     if (!usage_.known) estimateInputUsage();
     // Embeddings are not cached (yet): every answer says so.

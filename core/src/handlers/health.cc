@@ -28,12 +28,12 @@ std::string_view providerStatus(const ProviderConfig& p, const ProviderStats* st
 // view is public (the health route needs no key).
 void writeHistory(json::Writer& w, std::string_view stored, ProviderView view) {
   json::Tape t;
-  if (view == ProviderView::Admin || !t.parse(stored) || t.kind(0) != json::Kind::Array) {
+  if (view == ProviderView::Admin || !t.parse(stored) || t.kind(t.root()) != json::Kind::Array) {
     w.raw(view == ProviderView::Admin ? stored : "[]");
     return;
   }
   w.beginArray();
-  for (uint32_t probe = t.firstChild(0); probe != 0; probe = t.nextSibling(0, probe)) {
+  for (uint32_t probe = t.firstChild(t.root()); probe != 0; probe = t.nextSibling(t.root(), probe)) {
     if (t.kind(probe) != json::Kind::Object) continue;
     w.beginObject();
     for (uint32_t k = t.firstChild(probe); k != 0; k = t.nextSibling(probe, k + 1))
@@ -49,6 +49,34 @@ class Health : public Handler {
   bool needsConfig() const override { return false; }
   Access access() const override { return Access::Public; }
   void start(Session& s) override {
+    GatewayState& st = s.state();
+    // The breakers other instances published (this one may be new, and
+    // know none while calls are refused): read at most every BREAKER_READ_MS.
+    if (st.config != nullptr && s.nowMs() - st.breakersListedMs >= BREAKER_READ_MS) {
+      st.breakersListedMs = s.nowMs();
+      return s.kvList(BREAKER_KEY_PREFIX, 200, [this](Session& s, const EffectResult& r) { readBreakers(s, r); });
+    }
+    readHistory(s);
+  }
+
+ private:
+  void readBreakers(Session& s, const EffectResult& listed) {
+    std::vector<std::string> keys;
+    if (!listedNames(listed, keys) || keys.empty()) return readHistory(s);
+    auto j = join(static_cast<int>(keys.size()), [this](Session& s, bool) { readHistory(s); });
+    for (const auto& key : keys)
+      s.kvGet(key, [done = arrive(j), target = key.substr(BREAKER_KEY_PREFIX.size())](Session& s, const EffectResult& r) {
+        json::Tape t;
+        if (r.ok && t.parse(r.data)) {
+          TargetHealth& health = s.state().targets[target];
+          health.breaker.adoptShared(t, t.root());
+          health.sharedReadMs = s.nowMs();
+        }
+        done(s, r);
+      });
+  }
+
+  void readHistory(Session& s) {
     const GatewayState& st = s.state();
     if (queryParam(s.request().query, "history") != "true" || st.config == nullptr) return respond(s);
     const auto& providers = st.config->providers;
@@ -56,12 +84,11 @@ class Health : public Handler {
     for (const auto& p : providers)
       s.kvGet(healthHistoryKey(p.id), [this, done = arrive(j), id = p.id](Session& s, const EffectResult& r) {
         json::Tape t;
-        history_[id] = r.ok && t.parse(r.data) && t.kind(0) == json::Kind::Array ? std::string(r.data) : "[]";
+        history_[id] = r.ok && t.parse(r.data) && t.kind(t.root()) == json::Kind::Array ? std::string(r.data) : "[]";
         done(s, r);
       });
   }
 
- private:
   void respond(Session& s) {
     const GatewayState& st = s.state();
     std::string body;

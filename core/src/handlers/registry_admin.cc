@@ -102,7 +102,7 @@ class WriteRegistryModel : public Handler {
     text_ = op_ == Op::Disable ? std::string(R"({"enabled":false})") : s.body();
     if (ApiError e = parseObject(text_, patch_)) return s.respondError(e);
     if (ApiError e = checkFields(s)) return s.respondError(e);
-    if (op_ == Op::Create && patch_.find(0, "created") == 0) {
+    if (op_ == Op::Create && patch_.find(patch_.root(), "created") == 0) {
       // A new model is dated now, as OpenAI's model list dates its models.
       text_.insert(text_.find('{') + 1, "\"created\":" + std::to_string(s.nowMs() / 1000) + ",");
       patch_.parse(text_);
@@ -117,7 +117,7 @@ class WriteRegistryModel : public Handler {
   ApiError checkFields(Session& s) {
     const Config& c = s.config();
     if (op_ == Op::Create) {
-      const uint32_t id = patch_.find(0, "id");
+      const uint32_t id = patch_.find(patch_.root(), "id");
       if (id == 0) return missingParameter("id");
       id_ = patch_.kind(id) == Kind::String ? patch_.string(id) : std::string();
       if (id_.empty() || id_.size() > 128 || id_ == "default" ||
@@ -129,14 +129,14 @@ class WriteRegistryModel : public Handler {
         e.status = 409;
         return e;
       }
-      if (patch_.find(0, "provider") == 0) return missingParameter("provider");
+      if (patch_.find(patch_.root(), "provider") == 0) return missingParameter("provider");
     } else {
       if (exactModel(c, id_) == nullptr) return modelNotFound(id_);
-      const uint32_t id = patch_.find(0, "id");
+      const uint32_t id = patch_.find(patch_.root(), "id");
       if (id != 0 && !(patch_.kind(id) == Kind::String && patch_.string(id) == id_))
         return invalidValue("id", "id cannot be changed; add a new model and disable this one.");
     }
-    for (uint32_t k = patch_.firstChild(0); k != 0; k = patch_.nextSibling(0, k + 1)) {
+    for (uint32_t k = patch_.firstChild(patch_.root()); k != 0; k = patch_.nextSibling(patch_.root(), k + 1)) {
       bool known = patch_.stringEquals(k, "id");
       for (auto f : FIELDS) known = known || patch_.stringEquals(k, f);
       if (!known)

@@ -23,7 +23,7 @@ using json::Tape;
 constexpr int64_t MAX_AMOUNT = int64_t{1} << 53;
 
 int64_t amountAt(const Tape& op, std::string_view key) {
-  return std::clamp<int64_t>(op.integerAt(0, key), 0, MAX_AMOUNT);
+  return std::clamp<int64_t>(op.integerAt(op.root(), key), 0, MAX_AMOUNT);
 }
 
 int64_t floorTo(int64_t v, int64_t unit) { return v - ((v % unit) + unit) % unit; }
@@ -76,8 +76,8 @@ struct Denial {
   int64_t retryAfterMs = 0;
 };
 
-Denial deny(std::string code, std::string message, int64_t retryAfterMs) {
-  std::string type = code == "rate_limit_exceeded" ? "requests" : "insufficient_quota";
+// OpenAI's types: a rate limit names what ran out ("requests" or "tokens").
+Denial deny(std::string code, std::string type, std::string message, int64_t retryAfterMs) {
   return {429, std::move(code), std::move(type), std::move(message), std::max<int64_t>(retryAfterMs, 0)};
 }
 
@@ -91,29 +91,29 @@ Denial checkAccount(const State& s, std::string_view name, const Account& a, con
                     int64_t usd, int64_t now) {
   const int64_t minuteEnd = a.minute + MS_PER_MINUTE;
   if (l.rpm >= 0 && a.minuteRequests + 1 > l.rpm)
-    return deny("rate_limit_exceeded",
+    return deny("rate_limit_exceeded", "requests",
                 "Rate limit reached for " + scopeLabel(name) + ": " + std::to_string(l.rpm) + " requests per minute.",
                 minuteEnd - now);
   if (l.tpm >= 0 && tokens > l.tpm)
-    return deny("rate_limit_exceeded",
+    return deny("rate_limit_exceeded", "tokens",
                 "Request too large for " + scopeLabel(name) + ": it may use " + std::to_string(tokens) +
                     " tokens (prompt estimate + max_tokens) but the limit is " + std::to_string(l.tpm) +
                     " tokens per minute. Lower max_tokens.",
                 minuteEnd - now);
   if (l.tpm >= 0 && a.minuteTokens + tokens > l.tpm)
-    return deny("rate_limit_exceeded",
+    return deny("rate_limit_exceeded", "tokens",
                 "Rate limit reached for " + scopeLabel(name) + ": " + std::to_string(l.tpm) +
                     " tokens per minute (used " + std::to_string(a.minuteTokens) + ", requested " +
                     std::to_string(tokens) + ").",
                 minuteEnd - now);
   if (l.dailyRequests >= 0 && a.dayRequests + 1 > l.dailyRequests)
-    return deny("insufficient_quota",
+    return deny("insufficient_quota", "insufficient_quota",
                 "Daily request quota exhausted for " + scopeLabel(name) + " (" + std::to_string(l.dailyRequests) +
                     " per day).",
                 a.day + MS_PER_DAY - now);
   const int64_t monthEnd = periodBounds(Period::Monthly, now).endMs;
   if (l.monthlyRequests >= 0 && a.monthRequests + 1 > l.monthlyRequests)
-    return deny("insufficient_quota",
+    return deny("insufficient_quota", "insufficient_quota",
                 "Monthly request quota exhausted for " + scopeLabel(name) + " (" +
                     std::to_string(l.monthlyRequests) + " per month).",
                 monthEnd - now);
@@ -122,7 +122,7 @@ Denial checkAccount(const State& s, std::string_view name, const Account& a, con
     for (const auto& r : s.reservations)
       if (reservationIn(r, name)) reserved += r.usd;
     if (a.monthUsd + reserved + usd > l.monthlySpendPico)
-      return deny("insufficient_quota",
+      return deny("insufficient_quota", "insufficient_quota",
                   "Monthly spend limit reached for " + scopeLabel(name) + ": USD " + formatPico(l.monthlySpendPico) +
                       " (spent " + formatPico(a.monthUsd) + ", in flight " + formatPico(reserved) + ").",
                   monthEnd - now);
@@ -142,7 +142,7 @@ Denial checkBudget(const State& s, const BudgetState& b, int64_t amount, int64_t
   const int64_t reserved = budgetInFlight(s, b.budget);
   if (b.used + reserved + amount <= b.budget.limit) return {};
   const BudgetType t = b.budget.type;
-  return deny("insufficient_quota",
+  return deny("insufficient_quota", "insufficient_quota",
               "Budget '" + b.budget.id + "' reached: " + std::string(budgetTypeName(t)) + " " +
                   formatBudgetAmount(t, b.budget.limit) + " per " + periodName(b.budget.period) + " (used " +
                   formatBudgetAmount(t, b.used) + ", in flight " + formatBudgetAmount(t, reserved) + ").",
@@ -283,6 +283,14 @@ void refreshBlock(State& s, const std::string& name, int64_t now) {
     b = {month.endMs, "Monthly spend limit reached for " + scopeLabel(name) + "."};
   else if (l.dailyRequests >= 0 && a.day == day.startMs && a.dayRequests >= l.dailyRequests)
     b = {day.endMs, "Daily request quota exhausted for " + scopeLabel(name) + "."};
+  // A minute's limits too, so isolates refuse early what the ledger would
+  // (cache hits above all, which never reach the ledger before answering).
+  else if (const int64_t minute = floorTo(now, MS_PER_MINUTE); a.minute == minute && l.rpm >= 0 && a.minuteRequests >= l.rpm)
+    b = {minute + MS_PER_MINUTE, "Rate limit reached for " + scopeLabel(name) + ": " + std::to_string(l.rpm) +
+         " requests per minute.", "rate_limit_exceeded", "requests", l.rpm};
+  else if (a.minute == minute && l.tpm >= 0 && a.minuteTokens >= l.tpm)
+    b = {minute + MS_PER_MINUTE, "Rate limit reached for " + scopeLabel(name) + ": " + std::to_string(l.tpm) +
+         " tokens per minute.", "rate_limit_exceeded", "tokens", l.tpm};
   if (b.until > 0) s.accountBlocks[name] = std::move(b);
   else s.accountBlocks.erase(name);
 }
@@ -318,8 +326,12 @@ std::string snapshotOf(const State& s, int64_t now) {
   std::string out;
   json::Writer w(out);
   w.beginObject().field("enabled", s.enabled).key("blocked").beginObject();
-  for (const auto& [scope, b] : blocked)
-    w.key(scope).beginObject().field("until", b->until).field("message", b->message).endObject();
+  for (const auto& [scope, b] : blocked) {
+    w.key(scope).beginObject().field("until", b->until).field("message", b->message).field("code", b->code);
+    w.field("type", b->type);
+    if (b->limit >= 0) w.field("limit", b->limit);
+    w.endObject();
+  }
   w.endObject().endObject();
   return out;
 }
@@ -333,7 +345,7 @@ struct Step {
 };
 
 Step reserve(State& s, const Tape& op, int64_t now) {
-  const std::string id = op.stringAt(0, "request_id"), key = op.stringAt(0, "key"), user = op.stringAt(0, "user");
+  const std::string id = op.stringAt(op.root(), "request_id"), key = op.stringAt(op.root(), "key"), user = op.stringAt(op.root(), "user");
   if (id.empty() || key.empty()) return {false, invalidOp("reserve needs request_id and key")};
   if (!s.enabled)
     return {false, failure(503, "service_unavailable", "tenant_disabled", "Serving is switched off for this tenant.")};
@@ -349,8 +361,8 @@ Step reserve(State& s, const Tape& op, int64_t now) {
   // A refusal below leaves only these derived updates (period rolls, the
   // limits last seen), which the next reserve recomputes: not worth a write.
   keyAcc.user = user;
-  keyAcc.limits = readQuotaLimitsWire(op, op.find(0, "key_limits"));
-  s.userDefaults = readQuotaLimitsWire(op, op.find(0, "user_defaults"));
+  keyAcc.limits = readQuotaLimitsWire(op, op.find(op.root(), "key_limits"));
+  s.userDefaults = readQuotaLimitsWire(op, op.find(op.root(), "user_defaults"));
   userAcc.limits = userLimits(s, user, s.userDefaults);
   for (Account* a : {&keyAcc, &userAcc, &tenant}) roll(*a, now);
   const Scope scopes[3] = {{&keyAcc, keyAcc.limits}, {&userAcc, userAcc.limits}, {&tenant, s.tenantLimits}};
@@ -376,8 +388,8 @@ Step reserve(State& s, const Tape& op, int64_t now) {
     ++a->minuteRequests, ++a->dayRequests, ++a->monthRequests, ++a->totalRequests;
     a->minuteTokens += tokens;
   }
-  const int64_t ttl = std::clamp<int64_t>(op.integerAt(0, "ttl_ms", 600000), 1000, 24 * 3600000);
-  const uint32_t row = op.find(0, "abandoned_row");
+  const int64_t ttl = std::clamp<int64_t>(op.integerAt(op.root(), "ttl_ms", 600000), 1000, 24 * 3600000);
+  const uint32_t row = op.find(op.root(), "abandoned_row");
   s.reservations.push_back({id, key, user, tokens, usd, brl, now, now + ttl,
                             row != 0 && op.kind(row) == Kind::Array ? std::string(op.raw(row)) : std::string()});
   std::string out;
@@ -393,16 +405,16 @@ Step reserve(State& s, const Tape& op, int64_t now) {
 // limits and request quotas see it, through the snapshot) but costs nothing;
 // what it saved is kept. Sent after the response, so it refuses nothing.
 Step hit(State& s, const Tape& op, int64_t now) {
-  const std::string key = op.stringAt(0, "key"), user = op.stringAt(0, "user");
+  const std::string key = op.stringAt(op.root(), "key"), user = op.stringAt(op.root(), "user");
   if (key.empty()) return {false, invalidOp("hit needs key")};
   const int64_t tokens = amountAt(op, "tokens_saved"), usd = amountAt(op, "usd_saved");
-  const int64_t hits = std::clamp<int64_t>(op.integerAt(0, "hits", 1), 1, 1000000000);
+  const int64_t hits = std::clamp<int64_t>(op.integerAt(op.root(), "hits", 1), 1, 1000000000);
   Account& keyAcc = s.touch(keyAccount(key));
   Account& userAcc = s.touch(userAccount(user));
   Account& tenant = s.touch(TENANT);
   keyAcc.user = user;
-  keyAcc.limits = readQuotaLimitsWire(op, op.find(0, "key_limits"));
-  s.userDefaults = readQuotaLimitsWire(op, op.find(0, "user_defaults"));
+  keyAcc.limits = readQuotaLimitsWire(op, op.find(op.root(), "key_limits"));
+  s.userDefaults = readQuotaLimitsWire(op, op.find(op.root(), "user_defaults"));
   userAcc.limits = userLimits(s, user, s.userDefaults);
   for (Account* a : {&keyAcc, &userAcc, &tenant}) {
     roll(*a, now);
@@ -413,9 +425,9 @@ Step hit(State& s, const Tape& op, int64_t now) {
 }
 
 Step settle(State& s, const Tape& op, int64_t now) {
-  const std::string id = op.stringAt(0, "request_id");
+  const std::string id = op.stringAt(op.root(), "request_id");
   const int64_t tokens = amountAt(op, "tokens"), usd = amountAt(op, "usd"), brl = amountAt(op, "brl");
-  std::string key = op.stringAt(0, "key"), user = op.stringAt(0, "user");
+  std::string key = op.stringAt(op.root(), "key"), user = op.stringAt(op.root(), "user");
   auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return r.id == id; });
   if (it != s.reservations.end()) {
     key = it->key, user = it->user;
@@ -434,7 +446,7 @@ Step settle(State& s, const Tape& op, int64_t now) {
 }
 
 Step release(State& s, const Tape& op) {
-  const std::string id = op.stringAt(0, "request_id");
+  const std::string id = op.stringAt(op.root(), "request_id");
   auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return r.id == id; });
   if (it == s.reservations.end()) return {false, R"({"ok":true,"released":false})"};
   undoRequest(s, *it);
@@ -500,8 +512,8 @@ void writeAccountUsage(json::Writer& w, const State& s, std::string_view name, c
 }
 
 std::string usage(const State& s, const Tape& op, int64_t now) {
-  const std::string user = op.stringAt(0, "user");
-  const bool allUsers = op.booleanAt(0, "all_users", false);
+  const std::string user = op.stringAt(op.root(), "user");
+  const bool allUsers = op.booleanAt(op.root(), "all_users", false);
   std::string out;
   json::Writer w(out);
   w.beginObject().field("ok", true).key("budgets").beginArray();
@@ -514,7 +526,7 @@ std::string usage(const State& s, const Tape& op, int64_t now) {
   if (!user.empty()) {
     w.key("user").beginObject().field("userId", user);
     writeAccountUsage(w, s, userAccount(user),
-                      userLimits(s, user, readQuotaLimitsWire(op, op.find(0, "user_defaults"))), now);
+                      userLimits(s, user, readQuotaLimitsWire(op, op.find(op.root(), "user_defaults"))), now);
     w.endObject();
   }
   w.endObject();
@@ -543,19 +555,19 @@ std::string getState(const State& s, int64_t now) {
 }
 
 Step setTenant(State& s, const Tape& op, int64_t now) {
-  const uint32_t enabled = op.find(0, "enabled");
+  const uint32_t enabled = op.find(op.root(), "enabled");
   if (enabled != 0 && (op.kind(enabled) == Kind::True || op.kind(enabled) == Kind::False))
     s.enabled = op.kind(enabled) == Kind::True;
-  const uint32_t limits = op.find(0, "limits");
+  const uint32_t limits = op.find(op.root(), "limits");
   if (limits != 0 && op.kind(limits) == Kind::Object) s.tenantLimits = readQuotaLimitsWire(op, limits);
   if (s.accounts.count(TENANT)) s.dirtyAccounts.emplace(TENANT);  // its block may change with its limits
   return {true, getState(s, now)};
 }
 
 Step setQuota(State& s, const Tape& op) {
-  const std::string user = op.stringAt(0, "user");
+  const std::string user = op.stringAt(op.root(), "user");
   if (user.empty()) return {false, invalidOp("set_quota needs user")};
-  const QuotaLimits& l = s.quotas[user] = readQuotaLimitsWire(op, op.find(0, "limits"));
+  const QuotaLimits& l = s.quotas[user] = readQuotaLimitsWire(op, op.find(op.root(), "limits"));
   // The user's effective limits change now, so the snapshot can lift a block.
   s.quotasDirty = true;
   if (s.accounts.count(userAccount(user))) s.touch(userAccount(user)).limits = userLimits(s, user, s.userDefaults);
@@ -568,7 +580,7 @@ Step setQuota(State& s, const Tape& op) {
 }
 
 Step resetQuota(State& s, const Tape& op) {
-  const std::string user = op.stringAt(0, "user");
+  const std::string user = op.stringAt(op.root(), "user");
   for (auto& [name, a] : s.accounts) {
     if (name != userAccount(user) && a.user != user) continue;
     s.dirtyAccounts.insert(name);
@@ -584,7 +596,7 @@ Step resetQuota(State& s, const Tape& op) {
 
 Step budgetSet(State& s, const Tape& op, int64_t now) {
   BudgetState b;
-  if (!readBudgetWire(op, op.find(0, "budget"), b.budget)) return {false, invalidOp("budget_set needs a valid budget")};
+  if (!readBudgetWire(op, op.find(op.root(), "budget"), b.budget)) return {false, invalidOp("budget_set needs a valid budget")};
   auto it = std::find_if(s.budgets.begin(), s.budgets.end(),
                          [&](const BudgetState& x) { return x.budget.id == b.budget.id; });
   if (it == s.budgets.end()) {
@@ -606,7 +618,7 @@ Step budgetSet(State& s, const Tape& op, int64_t now) {
 }
 
 Step budgetDelete(State& s, const Tape& op) {
-  const std::string id = op.stringAt(0, "id");
+  const std::string id = op.stringAt(op.root(), "id");
   const size_t before = s.budgets.size();
   s.budgets.erase(std::remove_if(s.budgets.begin(), s.budgets.end(),
                                  [&](const BudgetState& b) { return id.empty() || b.budget.id == id; }),
@@ -618,7 +630,7 @@ Step budgetDelete(State& s, const Tape& op) {
 }
 
 Step alertsSent(State& s, const Tape& op) {
-  const std::vector<int64_t> seqs = op.integersAt(0, "seqs");
+  const std::vector<int64_t> seqs = op.integersAt(op.root(), "seqs");
   const size_t before = s.alerts.size();
   s.alerts.erase(std::remove_if(s.alerts.begin(), s.alerts.end(),
                                 [&](const Alert& a) { return std::find(seqs.begin(), seqs.end(), a.seq) != seqs.end(); }),
@@ -640,7 +652,7 @@ Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
   if (name == "usage") return {false, usage(s, op, now)};
   if (name == "get") return {false, getState(s, now)};
   if (name == "revoke") {
-    const std::string key = op.stringAt(0, "key");
+    const std::string key = op.stringAt(op.root(), "key");
     const bool added = !key.empty() && s.revoked.insert(key).second;
     s.revokedDirty = s.revokedDirty || added;
     return {added, std::string(OK)};
@@ -672,12 +684,12 @@ Ledger& Ledger::operator=(Ledger&&) noexcept = default;
 Outcome Ledger::apply(std::string_view opText, int64_t now) {
   Outcome out;
   Tape op;
-  if (!op.parse(opText) || op.kind(0) != Kind::Object) {
+  if (!op.parse(opText) || op.kind(op.root()) != Kind::Object) {
     out.result = invalidOp("ledger op is not a JSON object");
     return out;
   }
   State& s = *state_;
-  const std::string name = op.stringAt(0, "op");
+  const std::string name = op.stringAt(op.root(), "op");
   const bool expired = expireReservations(s, now);
   Step step = dispatch(s, op, name, now);
   bool changed = expired || step.mutated;

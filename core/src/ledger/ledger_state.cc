@@ -86,8 +86,8 @@ constexpr std::string_view ACCOUNT_PREFIX = "a:";
 State readState(std::string_view text) {
   State s;
   Tape t;
-  if (text.empty() || !t.parse(text) || t.kind(0) != Kind::Object) return s;
-  const uint32_t m = t.find(0, "meta");
+  if (text.empty() || !t.parse(text) || t.kind(t.root()) != Kind::Object) return s;
+  const uint32_t m = t.find(t.root(), "meta");
   if (m != 0 && t.kind(m) == Kind::Object) {
     s.enabled = t.booleanAt(m, "enabled", true);
     s.tenantLimits = readQuotaLimitsWire(t, t.find(m, "limits"));
@@ -114,13 +114,13 @@ State readState(std::string_view text) {
     s.alertSeq = t.integerAt(m, "alert_seq");
     s.snapshot = t.stringAt(m, "snapshot");
   }
-  if (uint32_t q = t.find(0, "quotas"); q != 0 && t.kind(q) == Kind::Object)
+  if (uint32_t q = t.find(t.root(), "quotas"); q != 0 && t.kind(q) == Kind::Object)
     for (uint32_t k = t.firstChild(q); k != 0; k = t.nextSibling(q, k + 1))
       s.quotas[t.string(k)] = readQuotaLimitsWire(t, k + 1);
-  eachIn(t, 0, "revoked", [&](uint32_t v) {
+  eachIn(t, t.root(), "revoked", [&](uint32_t v) {
     if (t.kind(v) == Kind::String) s.revoked.insert(t.string(v));
   });
-  for (uint32_t k = t.firstChild(0); k != 0; k = t.nextSibling(0, k + 1)) {
+  for (uint32_t k = t.firstChild(t.root()); k != 0; k = t.nextSibling(t.root(), k + 1)) {
     if (t.kind(k + 1) != Kind::Object) continue;
     const std::string name = t.string(k);
     if (name.size() > ACCOUNT_PREFIX.size() && name.compare(0, ACCOUNT_PREFIX.size(), ACCOUNT_PREFIX) == 0)

@@ -48,6 +48,9 @@ struct Alert {
 struct Block {
   int64_t until = 0;
   std::string message;
+  std::string code = "insufficient_quota";  // and OpenAI's error type
+  std::string type = "insufficient_quota";
+  int64_t limit = -1;  // a minute's limit that was reached (requests or tokens)
 };
 
 // A ledger is stored as several entries, so an operation rewrites only what
