@@ -26,7 +26,7 @@ extern "C" {
 #define GW_EXPORT(name) __attribute__((export_name(#name))) name
 
 /* Presence of this export declares ABI version 4; it returns 4. */
-uint32_t GW_EXPORT(gw_abi_version_5)(void);
+uint32_t GW_EXPORT(gw_abi_version_6)(void);
 
 void* GW_EXPORT(gw_alloc)(uint32_t size);
 void GW_EXPORT(gw_free)(void* ptr);

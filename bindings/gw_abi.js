@@ -2,7 +2,7 @@
 // gw_abi.h). Marshals strings and bytes in and out of the module's memory.
 // Works unchanged in workerd and Node, for either toolchain's module.
 
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 export const Status = Object.freeze({
   OK: 0,
@@ -102,7 +102,7 @@ export class GatewayCore {
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
     sink.memory = this.memory;
-    if (typeof this.exports.gw_abi_version_5 !== 'function' || this.exports.gw_abi_version_5() !== ABI_VERSION) {
+    if (typeof this.exports.gw_abi_version_6 !== 'function' || this.exports.gw_abi_version_6() !== ABI_VERSION) {
       throw new Error(`gateway module does not implement ABI version ${ABI_VERSION}`);
     }
     this.exports._initialize?.();

@@ -2,6 +2,8 @@
 # the exports listed in wasm/exports.txt, a reactor (call _initialize once),
 # no exceptions, LTO, NDEBUG.
 file(STRINGS ${CMAKE_SOURCE_DIR}/wasm/exports.txt GW_EXPORTS REGEX "^[a-z_0-9]+$")
+# A changed export list (an ABI version) reconfigures the build.
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/wasm/exports.txt)
 
 # The module is optimised for size (-Oz), except the byte-level loops every
 # request runs through (JSON reading, SHA-256), which stay at -O3. (JSON

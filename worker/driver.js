@@ -3,6 +3,7 @@
 // independent ones concurrently), feeds back what happened, and turns
 // respond_* effects into the HTTP response.
 import { Status } from '../bindings/gw_abi.js';
+import { concat } from './bytes.js';
 import { Redactor } from './redactor.js';
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -436,19 +437,6 @@ async function runSql(db, sql, params) {
 
 function logD1Error(err) {
   console.error(JSON.stringify({ level: 'error', event: 'd1_error', message: String(err?.message ?? err) }));
-}
-
-function concat(chunks) {
-  if (chunks.length === 1) return chunks[0];
-  let size = 0;
-  for (const c of chunks) size += c.byteLength;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }
 
 // What every session's envelope carries from the host: the time and entropy.

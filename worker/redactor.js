@@ -4,6 +4,8 @@
 // chunks, so the end of a chunk that could begin a secret is held back until
 // the next chunk shows whether it does; any other byte passes at once (an SSE
 // event is never delayed by the scrubbing).
+import { concat } from './bytes.js';
+
 const encoder = new TextEncoder();
 const MARK = encoder.encode('[redacted]');
 // Shorter values are not secrets worth matching (and would match everywhere).
@@ -73,15 +75,7 @@ export class Redactor {
     }
     if (parts.length === 0) return end === input.length ? input : input.subarray(0, end);
     parts.push(input.subarray(from, end));
-    let size = 0;
-    for (const part of parts) size += part.length;
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concat(parts);
   }
 
   matchAt(input, i) {

@@ -5,21 +5,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { startFakeUpstream } from '../support/fake_upstream.js';
 import { startGateway } from '../support/gateway.js';
 
 let upstream;
 let gw;
 let site;
-let context;
+let browser;
 let page;
-let profile;
 const consoleErrors = [];
 
 before(async () => {
@@ -43,22 +39,15 @@ before(async () => {
     res.end('<!doctype html><title>app</title><script type="module" src="/app.js"></script>');
   });
   await new Promise((r) => site.listen(0, '127.0.0.1', r));
-  profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-cors-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium();
+  page = browser.page;
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   await page.goto(`http://localhost:${site.address().port}/`);
   await page.waitForFunction(() => typeof window.runOpenAI === 'function' && typeof window.runAnthropic === 'function');
 });
 
 after(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await new Promise((r) => (site ? site.close(r) : r()));
   await gw?.close();
   await upstream?.close();

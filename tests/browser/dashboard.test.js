@@ -6,10 +6,8 @@
 // of every page are kept in build/screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { launchChromium } from '../support/browser.js';
 import { startFakeUpstream } from '../support/fake_upstream.js';
 import { ADMIN_KEY, startGateway } from '../support/gateway.js';
 
@@ -20,7 +18,7 @@ let upstream;
 let gw;
 let context;
 let page;
-let profile;
+let browser;
 const blocked = [];
 
 // Known usage: acme 30 requests (3 failed) over four days, globex 12.
@@ -62,15 +60,8 @@ before(async () => {
   });
   assert.equal(chat.status, 200);
 
-  profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium({ viewport: { width: 1280, height: 900 } });
+  ({ context, page } = browser);
   page.on('dialog', (d) => d.accept());
   // Offline: the page may reach the gateway and nothing else.
   await context.route('**/*', (route) => {
@@ -81,8 +72,7 @@ before(async () => {
 });
 
 after(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await gw?.close();
   await upstream?.close();
 });

@@ -34,6 +34,15 @@ ScriptedReply anthropicOk() {
   return r;
 }
 
+// Five failing requests: OpenAI's breaker opens, and is published in KV.
+void tripOpenAi(FakeHost& h) {
+  for (int i = 0; i < 5; ++i) {
+    h.replies.push_back(failure(500));
+    h.chat(chat(R"(,"model":"gpt-4o-mini")"));
+  }
+  REQUIRE(h.kv.count("breaker:openai/gpt-4o-mini") == 1);
+}
+
 }  // namespace
 
 TEST_CASE("a request's models array falls back to the next target when the first fails") {
@@ -155,11 +164,7 @@ TEST_CASE("routing policies reorder a chain: cost puts the cheapest first") {
 
 TEST_CASE("a breaker tripped in one instance is honoured by another through KV") {
   FakeHost a(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
-  for (int i = 0; i < 5; ++i) {
-    a.replies.push_back(failure(500));
-    a.chat(chat(R"(,"model":"gpt-4o-mini")"));
-  }
-  REQUIRE(a.kv.count("breaker:openai/gpt-4o-mini") == 1);
+  tripOpenAi(a);
   FakeHost b(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
   b.nowMs = a.nowMs + 100;
   b.kv["breaker:openai/gpt-4o-mini"] = a.kv["breaker:openai/gpt-4o-mini"];
@@ -359,11 +364,7 @@ TEST_CASE("a provider's 429 is a rate limit, honoured for its retry-after, never
 
 TEST_CASE("a new instance's health shows the breakers others opened before any call reads them") {
   FakeHost a(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
-  for (int i = 0; i < 5; ++i) {
-    a.replies.push_back(failure(500));
-    a.chat(chat(R"(,"model":"gpt-4o-mini")"));
-  }
-  REQUIRE(a.kv.count("breaker:openai/gpt-4o-mini") == 1);
+  tripOpenAi(a);
   // A restarted isolate: its first request is the health check.
   FakeHost b(Vars{{"AI_GATEWAY_MAX_RETRIES", "0"}}, KEYS);
   b.nowMs = a.nowMs + 100;

@@ -195,7 +195,7 @@ void ChatPipeline::onFetchChunk(Session& s, uint32_t id, std::string_view data) 
       if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
                                                 "upstream_stream_error"));
       if (forwarder_->sawDone()) return finishStream(s);
-      if (forwarder_->tokens() > reservedOutput_) cutStream(s);
+      if (forwarder_->tokens() > outputCutoff()) cutStream(s);
       return;
     }
     bool ok = decoder_->feed(data, *counter_);
@@ -203,7 +203,7 @@ void ChatPipeline::onFetchChunk(Session& s, uint32_t id, std::string_view data) 
     if (decoder_->error()) return failStream(s, decoder_->error());
     if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
                                               "upstream_stream_error"));
-    if (counter_->tokens() > reservedOutput_) cutStream(s);
+    if (counter_->tokens() > outputCutoff()) cutStream(s);
     return;
   }
   if (static_cast<int64_t>(buffer_.size() + data.size()) > s.config().maxUpstreamBodyBytes) {

@@ -89,6 +89,10 @@ class ChatPipeline : public Handler {
   // A stream whose output passed what was reserved for it (the provider
   // ignored max_tokens): ended as `length`, as if it had honoured it.
   void cutStream(Session& s);
+  // The count a stream's output may reach before it is cut: the
+  // reservation, with a quarter's slack (the count is an estimate, and a
+  // provider that honours max_tokens must never be cut short).
+  int64_t outputCutoff() const { return reservedOutput_ + reservedOutput_ / 4 + 16; }
   void finishSuccess(Session& s);
   // An unconfigured provider (demo mode auto) or the built-in demo.
   bool answersFromDemo() const { return !target_.provider->configured() || target_.provider->builtinDemo; }

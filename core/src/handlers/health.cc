@@ -14,6 +14,7 @@ namespace gw::handlers {
 namespace {
 
 constexpr std::string_view VERSION = "0.1.0";
+constexpr int ABI_VERSION = 6;  // bindings/ABI.md
 
 std::string_view providerStatus(const ProviderConfig& p, const ProviderStats* stats, const Config& c) {
   if (p.builtinDemo) return "ok";
@@ -94,7 +95,7 @@ class Health : public Handler {
     std::string body;
     json::Writer w(body);
     const bool ok = st.config != nullptr;
-    w.beginObject().field("status", ok ? "ok" : "error").field("version", VERSION).field("abi", 3);
+    w.beginObject().field("status", ok ? "ok" : "error").field("version", VERSION).field("abi", ABI_VERSION);
     w.key("config").beginObject().field("valid", ok);
     w.key("error");
     if (ok) w.null(); else w.string(st.configStatus.message);
