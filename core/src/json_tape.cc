@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gw/stable_sort.h"
 #include "json_chars.h"
 
 namespace gw::json {
@@ -159,32 +160,36 @@ bool Tape::parseValue(uint32_t depth) {
   }
 }
 
-bool Tape::checkUniqueKeys(uint32_t object) {
+// Built for size although this file is built for speed: most objects have
+// a handful of members, and the rest of the check is rare.
+#if defined(__clang__)
+#define GW_MINSIZE __attribute__((minsize))
+#else
+#define GW_MINSIZE
+#endif
+
+GW_MINSIZE bool Tape::checkUniqueKeys(uint32_t object) {
   const uint32_t stop = nodes_[object].next;
-  const auto sameKey = [this](uint32_t a, uint32_t b) {
-    // "a" and "\u0061" are the same key: escaped keys compare decoded.
-    if (!nodes_[a].hasEscapes && !nodes_[b].hasEscapes) return rawString(a) == rawString(b);
-    return string(a) == string(b);
+  // "a" and "\u0061" are the same key: escaped keys compare decoded.
+  const auto compare = [this](uint32_t a, uint32_t b) {
+    if (!nodes_[a].hasEscapes && !nodes_[b].hasEscapes) return rawString(a).compare(rawString(b));
+    return string(a).compare(string(b));
   };
   uint32_t repeated = 0;
   if (nodes_[object].count <= 16) {
     // Small objects (nearly all): pairwise, in place, no allocation.
     for (uint32_t k = nodes_[object + 1 + 1].next; k < stop && repeated == 0; k = nodes_[k + 1].next)
-      for (uint32_t j = object + 1; j < k; j = nodes_[j + 1].next)
-        if (sameKey(j, k)) {
-          repeated = k;
-          break;
-        }
+      for (uint32_t j = object + 1; j < k && repeated == 0; j = nodes_[j + 1].next)
+        if (compare(j, k) == 0) repeated = k;
   } else {
-    std::vector<std::string> decoded;
-    decoded.reserve(nodes_[object].count);  // the views below point into it
-    std::vector<std::pair<std::string_view, uint32_t>> keys;  // key, its node
+    // Large ones sorted (a hostile body must not make this quadratic);
+    // stably, so of equal keys the later follows and is the one named.
+    std::vector<uint32_t> keys;
     keys.reserve(nodes_[object].count);
-    for (uint32_t k = object + 1; k < stop; k = nodes_[k + 1].next)
-      keys.emplace_back(nodes_[k].hasEscapes ? std::string_view(decoded.emplace_back(string(k))) : rawString(k), k);
-    std::sort(keys.begin(), keys.end());  // by key, then position
+    for (uint32_t k = object + 1; k < stop; k = nodes_[k + 1].next) keys.push_back(k);
+    stableSort(keys, [&compare](uint32_t a, uint32_t b) { return compare(a, b) < 0; });
     for (size_t i = 1; i < keys.size(); ++i)
-      if (keys[i].first == keys[i - 1].first && (repeated == 0 || keys[i].second < repeated)) repeated = keys[i].second;
+      if (compare(keys[i - 1], keys[i]) == 0 && (repeated == 0 || keys[i] < repeated)) repeated = keys[i];
   }
   if (repeated == 0) return true;
   fail(nodes_[repeated].begin, "duplicate key");
@@ -193,7 +198,7 @@ bool Tape::checkUniqueKeys(uint32_t object) {
   return false;
 }
 
-void Tape::prependPath(std::string_view step) {
+GW_MINSIZE void Tape::prependPath(std::string_view step) {
   if (step.empty()) step = "\"\"";  // the empty key, still named
   std::string& path = error_.duplicateKey;
   const bool joined = !path.empty() && path.front() != '[';
