@@ -1,0 +1,81 @@
+// The worker's effect driver (worker/driver.js) on the built module, in Node,
+// with in-memory stand-ins for KV, the ledger Durable Object and D1 and the
+// fake upstream on loopback: a client that goes away mid-stream is noticed
+// through Request.signal at once, before any write to it could fail, and the
+// request ends as a 499 row charged with what it was sent.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve } from '../../worker/driver.js';
+import { startFakeUpstream } from '../support/fake_upstream.js';
+import { TEST_KEY, loadCore } from '../support/modules.js';
+
+let upstream;
+before(async () => (upstream = await startFakeUpstream()));
+after(() => upstream?.close());
+
+function environment(core, statements) {
+  const kv = core.testKv;
+  const ledgers = new Map();
+  return {
+    OPENAI_API_KEY: 'sk-driver-test',
+    GATEWAY_KV: {
+      get: async (key) => (kv.has(key) ? new TextEncoder().encode(kv.get(key)).buffer : null),
+      put: async (key, value) => void kv.set(key, typeof value === 'string' ? value : new TextDecoder().decode(value)),
+      delete: async (key) => void kv.delete(key),
+      list: async ({ prefix }) => ({ keys: [...kv.keys()].filter((k) => k.startsWith(prefix)).map((name) => ({ name })), list_complete: true }),
+    },
+    LEDGER: {
+      idFromName: (name) => name,
+      get: (tenant) => ({
+        apply: async (_, op) => {
+          if (!ledgers.has(tenant)) ledgers.set(tenant, core.ledgerOpen(new Map()));
+          return core.ledgerApply(ledgers.get(tenant), op, Date.now()).result;
+        },
+      }),
+    },
+    DB: {
+      prepare: (sql) => ({
+        bind: (...params) => ({
+          all: async () => {
+            statements.push({ sql, params });
+            return { results: [], meta: { changes: 0 } };
+          },
+        }),
+      }),
+    },
+  };
+}
+
+test('a client that leaves mid-stream is cancelled at once through Request.signal: a 499 row', async () => {
+  const { core } = loadCore('clang', { vars: { OPENAI_BASE_URL: upstream.url } });
+  const host = { core, maxBodyBytes: 1 << 20, drivers: new Map() };
+  const statements = [];
+  const pending = [];
+  const ctx = { waitUntil: (p) => pending.push(p) };
+  // Thirty words, 100 ms apart: the stream would take three seconds.
+  const words = Array.from({ length: 30 }, (_, i) =>
+    `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: ` w${i}` }, finish_reason: null }] })}\n\n`);
+  await upstream.script([{ chunk_delay_ms: 100, stream_body: [...words, 'data: [DONE]\n\n'] }]);
+  const ac = new AbortController();
+  const request = new Request('http://gateway.test/v1/chat/completions', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    signal: ac.signal,
+  });
+  const response = await serve(host, request, environment(core, statements), ctx);
+  assert.equal(response.status, 200);
+  const reader = response.body.getReader();
+  let text = '';
+  while (!text.includes(' w1')) text += new TextDecoder().decode((await reader.read()).value);
+  // The client goes: nothing is read or cancelled on the response, only the signal says so.
+  ac.abort();
+  await Promise.all(pending);
+  const row = statements.find((s) => s.sql.includes('INTO gateway_usage_logs'));
+  assert.ok(row, 'the request wrote its usage row');
+  const STATUS = 19, ERROR_CLASS = 21, OUTPUT_TOKENS = 12;
+  assert.equal(row.params[STATUS], 499);
+  assert.equal(row.params[ERROR_CLASS], 'client_cancelled');
+  assert.ok(row.params[OUTPUT_TOKENS] > 0 && row.params[OUTPUT_TOKENS] < 10, `charged ${row.params[OUTPUT_TOKENS]} tokens of 30 words`);
+  assert.equal(core.liveSessions?.() ?? 0, 0);
+});
