@@ -447,8 +447,9 @@ function hostInputs() {
 }
 
 // Opens a session and drives it to its end; answers its response. `signal`
-// (Request.signal) aborts when the client goes away: the core is told at
-// once, not when a write to the departed client first fails.
+// (Request.signal) aborts when the client goes away (workerd under
+// miniflare raises it on the first failed write to that client); the core
+// is told then, whether or not the response stream is being read.
 function drive(host, envelope, bytes, env, ctx, signal) {
   const driver = new SessionDriver(host, 0, env, ctx);
   const sid = driver.guard(() => host.core.open(envelope, bytes));

@@ -13,6 +13,10 @@
 
 namespace gw {
 
+// The host ABI this core implements (bindings/ABI.md): exported as
+// gw_abi_version_N, and reported by GET /api/v1/ai/health.
+constexpr uint32_t ABI_VERSION = 6;
+
 enum class GwStatus : int32_t {
   Ok = 0,
   NotFound = -1,       // no such session

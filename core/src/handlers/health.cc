@@ -3,6 +3,7 @@
 #include <map>
 
 #include "admin_common.h"
+#include "gw/gateway.h"
 #include "gw/http.h"
 #include "gw/json_writer.h"
 #include "gw/periods.h"
@@ -14,7 +15,6 @@ namespace gw::handlers {
 namespace {
 
 constexpr std::string_view VERSION = "0.1.0";
-constexpr int ABI_VERSION = 6;  // bindings/ABI.md
 
 std::string_view providerStatus(const ProviderConfig& p, const ProviderStats* stats, const Config& c) {
   if (p.builtinDemo) return "ok";
@@ -25,12 +25,12 @@ std::string_view providerStatus(const ProviderConfig& p, const ProviderStats* st
   return "ok";
 }
 
-// The probe history as stored, less the providers' error texts when the
-// view is public (the health route needs no key).
-void writeHistory(json::Writer& w, std::string_view stored, ProviderView view) {
+// The probe history as stored, less the providers' error texts: only the
+// public health view shows it (the route needs no key).
+void writeHistory(json::Writer& w, std::string_view stored) {
   json::Tape t;
-  if (view == ProviderView::Admin || !t.parse(stored) || t.kind(t.root()) != json::Kind::Array) {
-    w.raw(view == ProviderView::Admin ? stored : "[]");
+  if (!t.parse(stored) || t.kind(t.root()) != json::Kind::Array) {
+    w.raw("[]");
     return;
   }
   w.beginArray();
@@ -152,7 +152,7 @@ void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayS
     w.endObject();
   }
   w.endArray();
-  if (!history.empty()) writeHistory(w.key("history"), history, view);
+  if (!history.empty()) writeHistory(w.key("history"), history);
   w.endObject();
 }
 
