@@ -225,6 +225,7 @@ void Session::cancel(int64_t nowMs) {
   if (cancelled_ || ended_) return;
   cancelled_ = true;
   handler_->onCancel(*this);
+  finish(499, "client_cancelled", invalidRequest("The client closed the connection.", "", "client_cancelled"));
   if (readingConfig_) state_.refreshInFlight = false;
   for (uint32_t id : std::set<uint32_t>(inFlight_))
     if (callbacks_.count(id) == 0) abortFetch(id);

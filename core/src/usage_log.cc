@@ -22,8 +22,14 @@ void optional(json::Writer& w, std::string_view v) {
   else w.string(v.substr(0, MAX_TEXT));
 }
 
-std::string rowParams(const Session& s, const UsageRecord& r, int64_t latencyMs) {
+struct Outcome {
+  int status;
+  std::string_view errorClass, errorMessage;  // empty on success
+};
+
+std::string rowParams(const Session& s, const Outcome& o, bool charged, int64_t latencyMs) {
   const Principal& p = s.principal();
+  const RequestRecord& r = s.record();
   std::string params;
   json::Writer w(params);
   w.beginArray().string(s.requestId()).integer(s.startedMs()).string(p.tenantId);
@@ -31,19 +37,19 @@ std::string rowParams(const Session& s, const UsageRecord& r, int64_t latencyMs)
   optional(w, p.agentId);
   optional(w, p.keyId);
   optional(w, s.request().header(CONVERSATION_HEADER).substr(0, 128));
-  w.string(r.apiType);
+  w.string(s.handler().apiType());
   optional(w, r.provider);
   optional(w, r.model);
   optional(w, r.upstreamModel);
-  const bool known = r.usage.known;
+  const bool known = charged && r.usage.known;
   w.integer(known ? r.usage.promptTokens : 0).integer(known ? r.usage.completionTokens : 0);
   w.integer(known ? r.usage.cachedPromptTokens : 0).integer(known && r.usage.estimated ? 1 : 0);
-  w.integer(r.cost.picoUsd).integer(r.cost.picoBrl).integer(latencyMs);
+  w.integer(charged ? r.cost.picoUsd : 0).integer(charged ? r.cost.picoBrl : 0).integer(latencyMs);
   if (r.ttftMs >= 0) w.integer(r.ttftMs);
   else w.null();
-  w.integer(r.status).integer(r.stream ? 1 : 0);
-  optional(w, r.errorClass);
-  optional(w, r.errorMessage);
+  w.integer(o.status).integer(r.stream ? 1 : 0);
+  optional(w, o.errorClass);
+  optional(w, o.errorMessage);
   w.string(r.cacheStatus).integer(r.attempts);
   optional(w, r.route);
   w.endArray();
@@ -52,19 +58,16 @@ std::string rowParams(const Session& s, const UsageRecord& r, int64_t latencyMs)
 
 }  // namespace
 
-void recordUsage(Session& s, const UsageRecord& r) {
+void recordUsage(Session& s, int status, std::string_view errorClass, std::string_view errorMessage) {
   if (s.principal().tenantId.empty()) return;  // refused before it belonged to anyone
-  s.d1Detached(INSERT_ROW, rowParams(s, r, s.nowMs() - s.startedMs()));
+  s.d1Detached(INSERT_ROW, rowParams(s, {status, errorClass, errorMessage}, true, s.nowMs() - s.startedMs()));
 }
 
-std::string abandonedRowParams(const Session& s, const UsageRecord& r, int64_t holdMs) {
-  UsageRecord row = r;
-  row.usage = Usage{};
-  row.cost = Cost{};
-  row.status = 500;
-  row.errorClass = "abandoned";
-  row.errorMessage = "The request never ended (the gateway's runtime stopped); its hold expired and nothing was charged.";
-  return rowParams(s, row, holdMs);
+std::string abandonedRowParams(const Session& s, int64_t holdMs) {
+  const Outcome abandoned{500, "abandoned",
+                          "The request never ended (the gateway's runtime stopped); its hold expired and nothing was "
+                          "charged."};
+  return rowParams(s, abandoned, false, holdMs);
 }
 
 std::string_view insertAbandonedRowSql() { return INSERT_ABANDONED_ROW; }

@@ -19,6 +19,7 @@
 #include "gw/limits.h"
 #include "gw/outbox.h"
 #include "gw/random.h"
+#include "gw/request_record.h"
 
 namespace gw {
 
@@ -107,7 +108,13 @@ class Handler {
   virtual void onFetchChunk(Session&, uint32_t /*id*/, std::string_view /*data*/) {}
   virtual void onFetchEnd(Session&, uint32_t /*id*/) {}
   virtual void onFetchError(Session&, uint32_t /*id*/, std::string_view /*reason*/, std::string_view /*message*/) {}
+  // The client went away: fill the record with what was delivered (the
+  // session then finishes the request as 499).
   virtual void onCancel(Session&) {}
+  // The request's end, once, before its record is written: release what
+  // the handler holds beyond the record (its target's breaker, the
+  // requests waiting on its answer).
+  virtual void onDone(Session&) {}
   // An identical request this session waited on has ended (single flight):
   // `entry` is the cache entry it stored, or null when it stored none.
   virtual void onFlightLanded(Session&, const std::string* /*entry*/) {}
@@ -178,6 +185,16 @@ class Session {
   void d1Detached(std::string_view sql, std::string_view params);
   // Starts the handler after the access stage admitted the request.
   void admit();
+  // What the request did so far; the handler fills it.
+  RequestRecord& record() { return record_; }
+  const RequestRecord& record() const { return record_; }
+  // The one end of a request, whatever ended it (an answer, a refusal, a
+  // failure, the client leaving); runs once, later calls do nothing. The
+  // handler's onDone, then: the hold charged (known usage) or given back,
+  // and for metered endpoints the log line and the usage row. `error` is
+  // what the request failed with (its code is the row's error class).
+  void finish(int status, std::string_view outcome, const ApiError& error = ApiError{});
+  bool finished() const { return finished_; }
   // A structured log line; `record` must be a JSON object.
   void log(std::string_view level, std::string_view record);
 
@@ -200,6 +217,7 @@ class Session {
   json::Tape meta_;
   std::map<uint32_t, EffectCallback> callbacks_;
   Principal principal_;
+  RequestRecord record_;
   uint32_t nextEffectId_ = 1;
   bool readingConfig_ = false;  // this session holds the instance's config refresh
   int64_t nowMs_ = 0;
@@ -207,6 +225,7 @@ class Session {
   bool headSent_ = false;
   bool ended_ = false;
   bool cancelled_ = false;
+  bool finished_ = false;
 };
 
 }  // namespace gw

@@ -1,11 +1,8 @@
 #include "authenticate.h"
 
-#include "meter.h"
-
 #include "gw/json_writer.h"
 #include "gw/key_record.h"
 #include "gw/sha256.h"
-#include "gw/usage_log.h"
 
 namespace gw {
 
@@ -56,19 +53,8 @@ bool readCredential(const RequestEnvelope& r, Credential& out) {
 // A refusal once the key is known: a metered request still gets its usage
 // row and log line, so refused traffic shows in the analytics.
 void refuse(Session& s, const ApiError& e, const Headers& extra = {}) {
-  if (const char* apiType = s.handler().apiType()) {
-    UsageRecord row;
-    row.apiType = apiType;
-    row.status = e.status;
-    row.errorClass = e.code;
-    row.errorMessage = e.message;
-    recordUsage(s, row);
-    std::string record;
-    json::Writer w(record);
-    w.beginObject().field("event", apiType).field("status", e.status).field("outcome", e.code).endObject();
-    s.log("info", record);
-  }
   s.respondError(e, extra);
+  s.finish(e.status, e.code, e);
 }
 
 ApiError quotaBlocked(std::string message) {
@@ -129,7 +115,7 @@ void fastCheck(Session& s) {
 
 void admitKey(Session& s, Access access, const access::KeyRecord& k, const Credential& cred) {
   if (k.revokedAtMs >= 0 || (k.expiresAtMs >= 0 && k.expiresAtMs <= s.nowMs()))
-    return s.respondError(invalidApiKey(cred.param));
+    return refuse(s, invalidApiKey(cred.param));
   Principal& p = s.principal();
   p.authenticated = true;
   p.keyId = k.id;
@@ -140,7 +126,7 @@ void admitKey(Session& s, Access access, const access::KeyRecord& k, const Crede
   p.models = k.models;
   p.limits = k.limits;
   if (access == Access::Admin && !p.admin)
-    return s.respondError(forbidden("This API key cannot use admin routes.", "authorization", "admin_required"));
+    return refuse(s, forbidden("This API key cannot use admin routes.", "authorization", "admin_required"));
   if (ApiError e = narrowAttribution("x-aigw-user", s.request().header("x-aigw-user"), p.userId)) return refuse(s, e);
   if (ApiError e = narrowAttribution("x-aigw-agent", s.request().header("x-aigw-agent"), p.agentId)) return refuse(s, e);
   if (access == Access::Metered) return fastCheck(s);
@@ -171,10 +157,10 @@ ApiError invalidApiKey(std::string param) {
 void authenticate(Session& s, Access access) {
   const AccessConfig& cfg = s.config().access;
   if (!cfg.servingEnabled && access != Access::Admin && access != Access::Scrape)
-    return s.respondError(serverError(503, "The AI gateway is switched off (ENABLE_AI_GATEWAY=false).",
+    return refuse(s, serverError(503, "The AI gateway is switched off (ENABLE_AI_GATEWAY=false).",
                                       "service_unavailable", "gateway_disabled"));
   Credential cred;
-  if (!readCredential(s.request(), cred)) return s.respondError(invalidApiKey(cred.param));
+  if (!readCredential(s.request(), cred)) return refuse(s, invalidApiKey(cred.param));
   const std::string digest = sha256Hex(cred.value);
   if (access == Access::Scrape && !cfg.metricsTokenDigest.empty() && constantTimeEquals(digest, cfg.metricsTokenDigest)) {
     Principal& p = s.principal();
@@ -187,13 +173,13 @@ void authenticate(Session& s, Access access) {
     p.authenticated = p.root = p.admin = true;
     p.userId = "admin";
     if (access == Access::Metered)
-      return s.respondError(forbidden("ADMIN_API_KEY manages the gateway; create a virtual key with "
+      return refuse(s, forbidden("ADMIN_API_KEY manages the gateway; create a virtual key with "
                                       "POST /api/v1/ai/admin/keys to call models.",
                                       cred.param, "admin_key_not_for_inference"));
     return s.admit();
   }
   if (access == Access::Scrape || cred.value.substr(0, access::KEY_PREFIX.size()) != access::KEY_PREFIX)
-    return s.respondError(invalidApiKey(cred.param));
+    return refuse(s, invalidApiKey(cred.param));
 
   auto& cache = s.state().keyCache;
   auto hit = cache.find(digest);
@@ -201,7 +187,7 @@ void authenticate(Session& s, Access access) {
     return admitKey(s, access, hit->second.key, cred);
   s.kvGet(access::keyByDigest(digest), [access, digest, cred](Session& s, const EffectResult& r) {
     access::KeyRecord k;
-    if (!r.ok || !parseKeyRecord(r.data, k) || k.digest != digest) return s.respondError(invalidApiKey(cred.param));
+    if (!r.ok || !parseKeyRecord(r.data, k) || k.digest != digest) return refuse(s, invalidApiKey(cred.param));
     auto& cache = s.state().keyCache;
     if (cache.size() >= MAX_KEY_CACHE) cache.clear();
     CachedKey& entry = cache[digest];

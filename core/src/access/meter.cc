@@ -1,4 +1,4 @@
-#include "meter.h"
+#include "gw/meter.h"
 
 #include "authenticate.h"
 
@@ -6,6 +6,8 @@
 
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
+#include "gw/session.h"
+#include "gw/usage_log.h"
 
 namespace gw {
 
@@ -39,7 +41,7 @@ std::string formatReset(int64_t ms) {
   return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
 }
 
-void Meter::reserve(Session& s, const Worst& worst, const UsageRecord& row, Admitted done) {
+void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   const Principal& p = s.principal();
   const AccessConfig& cfg = s.config().access;
   std::string op;
@@ -51,7 +53,7 @@ void Meter::reserve(Session& s, const Worst& worst, const UsageRecord& row, Admi
   writeQuotaLimitsWire(w, cfg.userDefaults);
   w.field("tokens", worst.tokens).field("usd", worst.cost.picoUsd).field("brl", worst.cost.picoBrl);
   const int64_t holdMs = s.config().requestTimeoutMs + 60000;
-  w.field("ttl_ms", holdMs).key("abandoned_row").raw(abandonedRowParams(s, row, holdMs)).endObject();
+  w.field("ttl_ms", holdMs).key("abandoned_row").raw(abandonedRowParams(s, holdMs)).endObject();
   authMs_ = s.admittedMs() - s.openedMs();
   held_ = worst;
   s.ledger(p.tenantId, op, [this, done = std::move(done), sentMs = s.nowMs()](Session& s, const EffectResult& r) {

@@ -2,6 +2,8 @@
 // answer up in KV (or wait for an identical request already in flight in
 // this instance), serve a hit for free in the client's dialect (replayed as
 // SSE when it streams), and store a complete answer for the next request.
+#include <algorithm>
+
 #include "gw/cache_store.h"
 #include "gw/json_writer.h"
 #include "pipeline.h"
@@ -54,7 +56,7 @@ void ChatPipeline::lookup(Session& s) {
       cache::remember(s.state(), cacheStorageKey_, storedEntry_, e.expiresMs, s.nowMs());
       return serveHit(s, e);
     }
-    cacheStatus_ = "MISS";
+    s.record().cacheStatus = "MISS";
     reserve(s);
   });
 }
@@ -83,20 +85,20 @@ void ChatPipeline::leaveFlight(Session& s) {
 }
 
 void ChatPipeline::serveHit(Session& s, const cache::Entry& e) {
-  cacheStatus_ = "HIT";
+  s.record().cacheStatus = "HIT";
   // Free to the caller: the original usage is reported, nothing is charged.
-  usage_ = e.usage;
-  cost_ = Cost{};
-  cost_.priced = true;
+  s.record().usage = e.usage;
+  s.record().cost = Cost{};
+  s.record().cost.priced = true;
   Completion answer = e.completion;
   answer.usage = e.usage;
   CallSummary sum = summary(s);
   sum.finishReason = answer.choices.empty() ? "stop" : answer.choices[0].finishReason;
-  Headers h = commonHeaders();
+  Headers h = commonHeaders(s);
   h.emplace_back("x-aigw-cache-age", std::to_string(std::max<int64_t>(0, (s.nowMs() - e.createdMs) / 1000)));
   respondWhole(s, answer, sum, std::move(h));
   cache::countHit(s, cacheScope_, cacheKey_, e);
-  logOutcome(s, 200, "ok");
+  s.finish(200, "ok");
 }
 
 void ChatPipeline::storeAnswer(Session& s, const Completion& c) {
@@ -111,8 +113,8 @@ void ChatPipeline::storeAnswer(Session& s, const Completion& c) {
   e.upstreamModel = target_.upstream;
   e.createdMs = s.nowMs();
   e.expiresMs = s.nowMs() + cache_.ttlSeconds * 1000;
-  e.usage = usage_;
-  e.cost = cost_;
+  e.usage = s.record().usage;
+  e.cost = s.record().cost;
   e.preview = preview(req_.lastUserText);
   e.completion = c;
   std::string text = cache::encodeEntry(e);

@@ -28,7 +28,7 @@ ApiError ChatPipeline::buildChain(Session& s) {
   // fail: no chain, unless the user's saved choice is a real provider.
   if ((target_.provider->builtinDemo || (!target_.provider->configured() && c.demoMode == DemoMode::Auto)) &&
       !hasPreferred) {
-    route_ = "demo";
+    s.record().route = "demo";
     return {};
   }
   // The request's `models`, else the registry's fallbacks for the model,
@@ -88,18 +88,19 @@ ApiError ChatPipeline::buildChain(Session& s) {
     }
     RouteDecision d = route(policy, candidates, preferredId, s.state().roundRobin++, s.random());
     std::vector<Target> ordered;
-    route_ = d.reason + ";";
+    s.record().route = d.reason + ";";
     for (size_t i : d.order) {
-      route_ += (ordered.empty() ? " " : ">") + candidates[i].id;
+      s.record().route += (ordered.empty() ? " " : ">") + candidates[i].id;
       ordered.push_back(chain_[i]);
     }
     chain_ = std::move(ordered);
   } else {
-    route_ = std::string(routePolicyName(policy)) + "; " + targetId(chain_[0]);
+    s.record().route = std::string(routePolicyName(policy)) + "; " + targetId(chain_[0]);
   }
   chainIds_.clear();
   for (const Target& t : chain_) chainIds_.push_back(targetId(t));
   target_ = chain_[0];
+  noteTarget(s);
   if (!preferredId.empty() && chainIds_[0] == preferredId)
     preferences::noteUsed(s, s.principal().tenantId, s.principal().accountUser(), context_);
   return {};
@@ -108,6 +109,7 @@ ApiError ChatPipeline::buildChain(Session& s) {
 ApiError ChatPipeline::startTarget(Session& s) {
   const Config& c = s.config();
   target_ = chain_[current_];
+  noteTarget(s);
   const std::string& id = chainIds_[current_];
   health_ = &s.state().targets[id];
   targetTried_ = targetUp_ = targetClosed_ = false;
@@ -117,7 +119,7 @@ ApiError ChatPipeline::startTarget(Session& s) {
                              "The upstream provider '" + target_.provider->id + "' is rate limiting the gateway; calls to '" +
                                  id + "' resume in " + std::to_string((wait + 999) / 1000) + " s.",
                              "rate_limit_error", "upstream_rate_limited");
-    attempts_.push_back({id, "rate_limited", e.message});
+    s.record().failedAttempts.push_back({id, "rate_limited", e.message});
     return e;
   }
   if (!health_->breaker.allow(c.breaker, s.nowMs())) {
@@ -126,7 +128,7 @@ ApiError ChatPipeline::startTarget(Session& s) {
                              "The upstream provider '" + target_.provider->id + "' is failing; calls to '" + id +
                                  "' are paused for " + std::to_string((wait + 999) / 1000) + " s (circuit open).",
                              "service_unavailable", "circuit_open");
-    attempts_.push_back({id, "circuit_open", e.message});
+    s.record().failedAttempts.push_back({id, "circuit_open", e.message});
     return e;
   }
   codec_ = &chatCodec(target_.provider->format);
@@ -135,7 +137,7 @@ ApiError ChatPipeline::startTarget(Session& s) {
                  !(req_.stream && cache_.mode != cache::Mode::Bypass);
   upstream_ = UpstreamRequest{};
   if (ApiError e = codec_->encode(req_, target_, c, upstream_)) {
-    attempts_.push_back({id, "not_sent", e.message});
+    s.record().failedAttempts.push_back({id, "not_sent", e.message});
     return e;
   }
   // What the ledger held for this target's output, and what it was sent as max_tokens.
@@ -186,11 +188,11 @@ void ChatPipeline::shareBreaker(Session& s) {
 }
 
 
-ApiError ChatPipeline::allTargetsFailed() const {
+ApiError ChatPipeline::allTargetsFailed(const Session& s) const {
   std::string summary, attempts;
   json::Writer w(attempts);
   w.beginArray();
-  for (const Attempt& a : attempts_) {
+  for (const FailedAttempt& a : s.record().failedAttempts) {
     summary += (summary.empty() ? "" : ", ") + a.target + " (" + a.status + ")";
     w.beginObject().field("target", a.target).field("status", a.status).field("message", a.message).endObject();
   }

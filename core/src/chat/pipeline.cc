@@ -83,15 +83,21 @@ void ChatPipeline::start(Session& s) {
   if (ApiError e = translateRequest(s, translated_, useTranslated)) return finishWithError(s, e);
   if (ApiError e = parseChatRequest(useTranslated ? std::string_view(translated_) : std::string_view(s.body()), req_))
     return finishWithError(s, e);
+  RequestRecord& record = s.record();
+  record.model = req_.model;
+  record.stream = req_.stream;
+  record.prompt = req_.lastUserText;
   if (ApiError e = resolveModel(c, req_.model, ModelKind::Chat, target_)) {
     if (req_.modelNode == 0) e.param = "models";  // the first of `models` stood for `model`
     return finishWithError(s, e);
   }
+  noteTarget(s);
   if (ApiError e = checkCapabilities(req_, target_)) return finishWithError(s, e);
   if (ApiError e = checkModelAllowed(s.principal(), req_.model, target_)) return finishWithError(s, e);
   if (ApiError e = cache::decide(c.cache, req_.tape, s.request().header("cache-control"),
                                 s.request().header("x-aigw-cache-ttl"), useCache_, cache_))
     return finishWithError(s, e);
+  record.cacheBypass = cache_.reason;
   policy_ = c.routePolicy;
   const std::string_view asked = s.request().header("x-aigw-routing");
   if (!asked.empty() && !parseRoutePolicy(asked, policy_))
@@ -121,20 +127,15 @@ void ChatPipeline::reserve(Session& s) {
   // The hold covers the dearest target the request may end up at.
   Worst worst;
   for (const Target& t : chain_) {
-    const Price price = &t == &chain_[0] && answersFromDemo() ? FREE : t.price;
+    const Price targetPrice = &t == &chain_[0] && answersFromDemo() ? FREE : t.price;
     const int64_t maxOutput = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, t);
-    worst = worstOf(worst, worstCase(price, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro));
+    worst = worstOf(worst, worstCase(targetPrice, req_.promptBytes, req_.messageCount, maxOutput, c.usdBrlRateMicro));
   }
   waiting_ = 1;
-  UsageRecord row;
-  row.apiType = apiType();
-  row.model = req_.model;
-  row.stream = req_.stream;
-  row.cacheStatus = cacheStatus_;
-  meter_.reserve(s, worst, row, [this](Session& s, const ApiError& e) {
+  s.record().meter.reserve(s, worst, [this](Session& s, const ApiError& e) {
                    if (e) {
                      refused_ = true;
-                     return finishWithError(s, e, commonHeaders());
+                     return finishWithError(s, e, commonHeaders(s));
                    }
                    oneReady(s);
                  });
@@ -147,10 +148,10 @@ void ChatPipeline::admitted(Session& s) {
   current_ = 0;
   ApiError e = startTarget(s);
   if (!e || failOver(s)) return;
-  Headers h = commonHeaders();
+  Headers h = commonHeaders(s);
   if (e.status == 429 && chain_.size() == 1)
     h.emplace_back("retry-after", std::to_string((health_->rateLimitedUntilMs - s.nowMs() + 999) / 1000));
-  finishWithError(s, chain_.size() > 1 ? allTargetsFailed() : e, h);
+  finishWithError(s, chain_.size() > 1 ? allTargetsFailed(s) : e, h);
 }
 
 void ChatPipeline::onFetchHead(Session& s, uint32_t id, int status, const json::Tape& meta, uint32_t headers) {
@@ -167,11 +168,11 @@ void ChatPipeline::onFetchHead(Session& s, uint32_t id, int status, const json::
 }
 
 void ChatPipeline::startStream(Session& s) {
-  Headers h = commonHeaders();
+  Headers h = commonHeaders(s);
   h.emplace_back("content-type", "text/event-stream; charset=utf-8");
   h.emplace_back("cache-control", "no-cache");
   s.respondHead(200, h, true);
-  streamStartMs_ = s.nowMs();
+  s.record().ttftMs = s.nowMs() - s.openedMs();
   if (passthrough_) {
     forwarder_ = std::make_unique<openai_chat::StreamForwarder>(req_.clientWantsUsage);
   } else {
@@ -240,30 +241,30 @@ void ChatPipeline::onFetchEnd(Session& s, uint32_t id) {
     const int64_t wait = std::clamp<int64_t>(retryAfterMs_ >= 0 ? retryAfterMs_ : 1000, 0, 60000);
     health_->rateLimitedUntilMs = std::max(health_->rateLimitedUntilMs, s.nowMs() + wait);
   }
-  attempts_.push_back({chainIds_[current_], std::to_string(upstreamStatus_), e.message});
+  s.record().failedAttempts.push_back({chainIds_[current_], std::to_string(upstreamStatus_), e.message});
   // Another target first (users should not wait out a backoff when one is
   // ready), then retries of the last one.
   if (failsOver(upstreamStatus_) && failOver(s)) return;
   if (retryableStatus(upstreamStatus_) && maybeRetry(s, retryAfterMs_)) return;
-  if (chain_.size() > 1 && failsOver(upstreamStatus_)) return finishWithError(s, allTargetsFailed(), commonHeaders());
-  Headers h = commonHeaders();
+  if (chain_.size() > 1 && failsOver(upstreamStatus_)) return finishWithError(s, allTargetsFailed(s), commonHeaders(s));
+  Headers h = commonHeaders(s);
   if (upstreamStatus_ == 429 && retryAfterMs_ >= 0) h.emplace_back("retry-after", std::to_string(retryAfterMs_ / 1000));
   finishWithError(s, e, h);
 }
 
 void ChatPipeline::finishSuccess(Session& s) {
   recordAttempt(s, true, "");
-  Headers h = commonHeaders();
+  Headers h = commonHeaders(s);
   if (passthrough_) {
     Usage reported = openai_chat::decodeResponseUsage(buffer_);
-    settle(s, reported, reported.known ? 0 : openai_chat::responseContentBytes(buffer_));
-    addCostHeaders(h);
+    price(s, reported, reported.known ? 0 : openai_chat::responseContentBytes(buffer_));
+    addCostHeaders(s, h);
     if (cache_.mode != cache::Mode::Bypass) {
       Completion answer;
       if (codec_->decode(buffer_, answer)) storeAnswer(s, answer);
     }
     s.respondJson(upstreamStatus_, buffer_, h);
-    return logOutcome(s, upstreamStatus_, "ok");
+    return s.finish(upstreamStatus_, "ok");
   }
   Completion completion;
   if (!codec_->decode(buffer_, completion)) {
@@ -273,34 +274,34 @@ void ChatPipeline::finishSuccess(Session& s) {
         h);
   }
   if (!completion.promptBlocked.empty()) {
-    settle(s, completion.usage, 0, false);
+    price(s, completion.usage, 0, false);
     return finishWithError(s, blockedPrompt(completion.promptBlocked, target_.provider->id), h);
   }
-  settle(s, completion.usage, outputBytes(completion));
-  completion.usage = usage_;
+  price(s, completion.usage, outputBytes(completion));
+  completion.usage = s.record().usage;
   CallSummary sum = summary(s);
   if (!completion.choices.empty()) sum.finishReason = completion.choices[0].finishReason;
-  addCostHeaders(h);
+  addCostHeaders(s, h);
   storeAnswer(s, completion);
   s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
-  logOutcome(s, 200, "ok");
+  s.finish(200, "ok");
 }
 
 void ChatPipeline::finishStream(Session& s) {
   streamEnded_ = true;
   if (passthrough_) {
-    settle(s, forwarder_->usage(), forwarder_->contentBytes());
-    out_ = costComment(usage_, cost_);
+    price(s, forwarder_->usage(), forwarder_->contentBytes());
+    out_ = costComment(s.record().usage, s.record().cost);
     out_ += "data: [DONE]\n\n";
     s.respondChunk(out_);
   } else {
-    settle(s, decoder_->usage(), writer_->outputBytes());
+    price(s, decoder_->usage(), writer_->outputBytes());
     writer_->end(summary(s));
     drainWriter(s);
     if (recorder_) storeAnswer(s, recorder_->completion());
   }
   s.respondEnd();
-  logOutcome(s, 200, "ok");
+  s.finish(200, "ok");
 }
 
 void ChatPipeline::cutStream(Session& s) {
@@ -308,39 +309,38 @@ void ChatPipeline::cutStream(Session& s) {
   s.abortFetch(fetchId_);
   ++s.state().overshoot.streamsCut;
   if (passthrough_) {
-    settle(s, forwarder_->usage(), forwarder_->contentBytes());
+    price(s, forwarder_->usage(), forwarder_->contentBytes());
     // The forwarded chunks were the provider's own; the last is ours.
     std::unique_ptr<StreamWriter> tail = dialect_.streamWriter(summary(s), req_.clientWantsUsage);
     tail->finish(0, "length");
     tail->end(summary(s));
     s.respondChunk(tail->pending());
   } else {
-    settle(s, decoder_->usage(), writer_->outputBytes());
+    price(s, decoder_->usage(), writer_->outputBytes());
     counter_->cut();
     writer_->end(summary(s));
     drainWriter(s);
   }
   s.respondEnd();
-  logOutcome(s, 200, "output_cut");
+  s.finish(200, "output_cut");
 }
 
 // A stream that already started cannot change status: it ends with an error
 // event in the client's dialect instead of hanging or stopping silently.
 void ChatPipeline::failStream(Session& s, const ApiError& e) {
   streamEnded_ = true;
-  error_ = e;
   s.abortFetch(fetchId_);
   recordAttempt(s, false, e.message);
   if (passthrough_) {
-    settle(s, forwarder_->usage(), 0, false);
+    price(s, forwarder_->usage(), 0, false);
     s.respondChunk("data: " + renderError(e) + "\n\n");
   } else {
-    settle(s, decoder_->usage(), 0, false);
+    price(s, decoder_->usage(), 0, false);
     writer_->failure(e);
     drainWriter(s);
   }
   s.respondEnd();
-  logOutcome(s, 200, "stream_error");
+  s.finish(200, "stream_error", e);
 }
 
 void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) {
@@ -358,60 +358,65 @@ void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason
   }
   std::string detail = message.empty() ? std::string(reason) : std::string(message);
   recordAttempt(s, false, detail);
-  attempts_.push_back({chainIds_[current_], timeout ? "timeout" : "network", detail});
+  s.record().failedAttempts.push_back({chainIds_[current_], timeout ? "timeout" : "network", detail});
   if (failOver(s) || maybeRetry(s, -1)) return;
-  if (chain_.size() > 1) return finishWithError(s, allTargetsFailed(), commonHeaders());
+  if (chain_.size() > 1) return finishWithError(s, allTargetsFailed(s), commonHeaders(s));
   if (timeout) {
     return finishWithError(s,
                            serverError(504,
                                        "The upstream provider '" + provider + "' did not answer within " +
                                            std::to_string(s.config().requestTimeoutMs) + " ms.",
                                        "timeout_error", "upstream_timeout"),
-                           commonHeaders());
+                           commonHeaders(s));
   }
   finishWithError(s,
                   serverError(502, "Could not reach the upstream provider '" + provider + "': " + detail,
                               "upstream_error", "upstream_unreachable"),
-                  commonHeaders());
+                  commonHeaders(s));
 }
 
 void ChatPipeline::onCancel(Session& s) {
   leaveFlight(s);
   // The client went away mid-stream: charge and record what was delivered.
-  if (decoder_) settle(s, decoder_->usage(), writer_ ? writer_->outputBytes() : 0);
-  if (forwarder_) settle(s, forwarder_->usage(), forwarder_->contentBytes());
-  error_ = invalidRequest("The client closed the connection.", "", "client_cancelled");
-  logOutcome(s, 499, "client_cancelled");
+  if (decoder_) price(s, decoder_->usage(), writer_ ? writer_->outputBytes() : 0);
+  if (forwarder_) price(s, forwarder_->usage(), forwarder_->contentBytes());
 }
 
-Headers ChatPipeline::commonHeaders() const {
+void ChatPipeline::noteTarget(Session& s) const {
+  s.record().provider = target_.provider->id;
+  s.record().upstreamModel = target_.upstream;
+}
+
+Headers ChatPipeline::commonHeaders(const Session& s) const {
   Headers h;
-  meter_.addHeaders(h);
-  h.emplace_back("x-aigw-cache", cacheStatus_);
+  s.record().meter.addHeaders(h);
+  h.emplace_back("x-aigw-cache", s.record().cacheStatus);
   if (target_.provider == nullptr) return h;
   h.emplace_back("x-aigw-provider", demo_ ? "demo" : target_.provider->id);
   h.emplace_back("x-aigw-model", demo_ ? req_.model : target_.upstream);
-  h.emplace_back("x-aigw-attempts", std::to_string(sent_));
-  if (!route_.empty()) h.emplace_back("x-aigw-route", route_);
+  h.emplace_back("x-aigw-attempts", std::to_string(s.record().attempts));
+  if (!s.record().route.empty()) h.emplace_back("x-aigw-route", s.record().route);
   if (!upstreamRequestId_.empty()) h.emplace_back("x-aigw-upstream-request-id", upstreamRequestId_);
   return h;
 }
 
-void ChatPipeline::settle(Session& s, const Usage& reported, size_t outputBytes, bool estimate) {
-  usage_ = reported;
-  if (estimate) estimateUsage(usage_, req_.promptBytes, req_.messageCount, outputBytes);
-  cost_ = usage_.known ? priceUsage(target_.price, usage_, s.config().usdBrlRateMicro) : Cost{};
+void ChatPipeline::price(Session& s, const Usage& reported, size_t outputBytes, bool estimate) {
+  RequestRecord& r = s.record();
+  r.usage = reported;
+  if (estimate) estimateUsage(r.usage, req_.promptBytes, req_.messageCount, outputBytes);
+  r.cost = r.usage.known ? priceUsage(target_.price, r.usage, s.config().usdBrlRateMicro) : Cost{};
 }
 
-void ChatPipeline::addCostHeaders(Headers& h) const {
-  if (cost_.priced) {
-    h.emplace_back("x-aigw-cost-usd", formatPico(cost_.picoUsd));
-    h.emplace_back("x-aigw-cost-brl", formatPico(cost_.picoBrl));
+void ChatPipeline::addCostHeaders(const Session& s, Headers& h) const {
+  const RequestRecord& r = s.record();
+  if (r.cost.priced) {
+    h.emplace_back("x-aigw-cost-usd", formatPico(r.cost.picoUsd));
+    h.emplace_back("x-aigw-cost-brl", formatPico(r.cost.picoBrl));
   }
-  if (usage_.estimated) h.emplace_back("x-aigw-usage-estimated", "true");
+  if (r.usage.estimated) h.emplace_back("x-aigw-usage-estimated", "true");
 }
 
-CallSummary ChatPipeline::summary(Session& s) const {
+CallSummary ChatPipeline::summary(const Session& s) const {
   CallSummary sum;
   sum.requestId = s.requestId();
   sum.responseId = "chatcmpl-" + s.requestId().substr(5);
@@ -421,8 +426,8 @@ CallSummary ChatPipeline::summary(Session& s) const {
   sum.created = s.startedMs() / 1000;
   sum.nowMs = s.nowMs();
   sum.latencyMs = s.nowMs() - s.startedMs();
-  sum.usage = usage_;
-  sum.cost = cost_;
+  sum.usage = s.record().usage;
+  sum.cost = s.record().cost;
   return sum;
 }
 
@@ -444,7 +449,7 @@ void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
   if (req_.stream) f.idleTimeoutMs = p.streamIdleTimeoutMs > 0 ? p.streamIdleTimeoutMs : c.streamIdleTimeoutMs;
   attemptStartMs_ = s.nowMs() + delayMs;
   upstreamStatus_ = 0;
-  ++sent_;
+  ++s.record().attempts;
   fetchId_ = s.fetch(f);
 }
 
@@ -481,32 +486,33 @@ void ChatPipeline::closeTarget(Session& s) {
 
 void ChatPipeline::answerFromDemo(Session& s) {
   demo_ = true;
+  s.record().provider = "demo";
   target_.price = FREE;
   demo::Reply reply = demo::compose(req_);
-  settle(s, reply.usage, 0, false);
+  price(s, reply.usage, 0, false);
   Completion completion;
   completion.choices.emplace_back();
   completion.choices[0].content = reply.text;
   completion.choices[0].hasContent = true;
   completion.choices[0].finishReason = "stop";
-  completion.usage = usage_;
+  completion.usage = s.record().usage;
   CallSummary sum = summary(s);
   sum.finishReason = "stop";
   storeAnswer(s, completion);
-  respondWhole(s, completion, sum, commonHeaders());
-  logOutcome(s, 200, "ok");
+  respondWhole(s, completion, sum, commonHeaders(s));
+  s.finish(200, "ok");
 }
 
 void ChatPipeline::respondWhole(Session& s, const Completion& c, const CallSummary& sum, Headers h) {
   if (!req_.stream) {
-    addCostHeaders(h);
+    addCostHeaders(s, h);
     return s.respondJson(200, dialect_.renderCompletion(c, sum), h);
   }
   // Streamed in word-sized pieces, as a model would.
   h.emplace_back("content-type", "text/event-stream; charset=utf-8");
   h.emplace_back("cache-control", "no-cache");
   s.respondHead(200, h, true);
-  streamStartMs_ = s.nowMs();
+  s.record().ttftMs = s.nowMs() - s.openedMs();
   writer_ = dialect_.streamWriter(sum, req_.clientWantsUsage);
   for (const Choice& choice : c.choices) {
     for (std::string_view piece : demo::pieces(choice.content)) writer_->text(choice.index, piece);
@@ -523,68 +529,15 @@ void ChatPipeline::respondWhole(Session& s, const Completion& c, const CallSumma
 }
 
 void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers& extra) {
-  error_ = e;
   // Refused before the common headers apply: still say what the cache did.
   s.respond(e.status, "application/json", dialect_.renderError(e),
-            extra.empty() ? Headers{{"x-aigw-cache", cacheStatus_}} : extra);
-  logOutcome(s, e.status, e.code.empty() ? e.type : e.code);
+            extra.empty() ? Headers{{"x-aigw-cache", s.record().cacheStatus}} : extra);
+  s.finish(e.status, e.code.empty() ? e.type : e.code, e);
 }
 
-void ChatPipeline::logOutcome(Session& s, int status, std::string_view outcome) {
-  // Every exit passes here once: charge what was used, or give the hold
-  // back; requests waiting on this one get its answer (or go on their own).
-  if (recorded_) return;
-  recorded_ = true;
+void ChatPipeline::onDone(Session& s) {
   closeTarget(s);
-  int64_t overshoot = 0;  // tokens the provider used beyond the hold (not charged)
-  if (usage_.known) overshoot = meter_.settle(s, usage_.totalTokens, cost_);
-  else meter_.release(s);
-  if (leading_) landFlight(s);
-  std::string record;
-  json::Writer w(record);
-  w.beginObject().field("event", apiType()).field("status", status).field("outcome", outcome);
-  w.field("model", req_.model).field("stream", req_.stream);
-  // Prompt text only when the operator asked for it (LOG_PROMPTS), and cut short.
-  if (s.config().logPrompts) w.field("prompt", std::string_view(req_.lastUserText).substr(0, 2000));
-  if (demo_) w.field("provider", "demo");
-  else if (target_.provider != nullptr) w.field("provider", target_.provider->id).field("upstream_model", target_.upstream);
-  w.field("attempts", sent_).field("duration_ms", s.nowMs() - s.startedMs()).field("cache", cacheStatus_);
-  if (!cache_.reason.empty()) w.field("cache_bypass", cache_.reason);
-  if (!route_.empty()) w.field("route", route_);
-  if (!attempts_.empty()) {
-    w.key("failed_attempts").beginArray();
-    for (const auto& a : attempts_)
-      w.beginObject().field("target", a.target).field("status", a.status).field("message", a.message).endObject();
-    w.endArray();
-  }
-  if (usage_.known) {
-    w.key("usage").beginObject().field("prompt_tokens", usage_.promptTokens);
-    w.field("completion_tokens", usage_.completionTokens).field("total_tokens", usage_.totalTokens);
-    w.field("cached_prompt_tokens", usage_.cachedPromptTokens);
-    if (usage_.cacheCreationTokens) w.field("cache_creation_tokens", usage_.cacheCreationTokens);
-    if (usage_.estimated) w.field("estimated", true);
-    w.endObject();
-    if (overshoot > 0) w.field("overshoot_tokens", overshoot);
-    if (cost_.priced) w.key("cost_usd").raw(formatPico(cost_.picoUsd)).key("cost_brl").raw(formatPico(cost_.picoBrl));
-  }
-  w.endObject();
-  s.log(status >= 500 ? "error" : "info", record);
-
-  UsageRecord row;
-  row.apiType = apiType();
-  row.provider = demo_ ? "demo" : (target_.provider != nullptr ? std::string_view(target_.provider->id) : "");
-  row.model = req_.model;
-  row.upstreamModel = target_.upstream;
-  row.usage = usage_;
-  row.cost = cost_;  // zero for a hit (serveHit)
-  if (streamStartMs_ >= 0) row.ttftMs = streamStartMs_ - s.startedMs();
-  row.status = status;
-  row.stream = req_.stream;
-  if (error_) row.errorClass = outcome, row.errorMessage = error_.message;
-  row.cacheStatus = cacheStatus_;
-  row.attempts = sent_;
-  row.route = route_;
-  recordUsage(s, row);
+  if (leading_) landFlight(s);  // requests waiting on this one get its answer (or go on their own)
 }
 
 }  // namespace gw::chat

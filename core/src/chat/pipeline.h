@@ -11,7 +11,6 @@
 
 #include "../../providers/openai_chat.h"
 #include "../../providers/wire_format.h"
-#include "../access/meter.h"
 #include "gw/dialect.h"
 #include "gw/cache.h"
 #include "gw/chat_request.h"
@@ -34,6 +33,7 @@ class ChatPipeline : public Handler {
   void onFetchEnd(Session& s, uint32_t id) override;
   void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override;
   void onCancel(Session& s) override;
+  void onDone(Session& s) override;
   void onFlightLanded(Session& s, const std::string* entry) override;
 
  protected:
@@ -45,12 +45,15 @@ class ChatPipeline : public Handler {
 
  private:
   bool streaming() const { return req_.stream && upstreamStatus_ >= 200 && upstreamStatus_ < 300; }
-  Headers commonHeaders() const;
+  Headers commonHeaders(const Session& s) const;
   // Takes the provider's usage (estimating it from `outputBytes` when
-  // missing, if `estimate`) and prices it, once per request.
-  void settle(Session& s, const Usage& reported, size_t outputBytes, bool estimate = true);
-  void addCostHeaders(Headers& h) const;
-  CallSummary summary(Session& s) const;
+  // missing, if `estimate`) and prices it into the request record; the
+  // session charges it when the request finishes.
+  void price(Session& s, const Usage& reported, size_t outputBytes, bool estimate = true);
+  void addCostHeaders(const Session& s, Headers& h) const;
+  CallSummary summary(const Session& s) const;
+  // The record names the current target (the provider and its model).
+  void noteTarget(Session& s) const;
   // Builds the routing chain (the model, then the request's `models` or the
   // registry's fallbacks) and orders it by the routing policy.
   ApiError buildChain(Session& s);
@@ -81,7 +84,7 @@ class ChatPipeline : public Handler {
   void closeTarget(Session& s);
   static std::string targetId(const Target& t) { return t.provider->id + "/" + t.upstream; }
   // The 502 once every target in a chain of several has failed.
-  ApiError allTargetsFailed() const;
+  ApiError allTargetsFailed(const Session& s) const;
   void startStream(Session& s);
   void drainWriter(Session& s);
   void finishStream(Session& s);
@@ -112,7 +115,6 @@ class ChatPipeline : public Handler {
   // client streams (the demo, cache hits).
   void respondWhole(Session& s, const Completion& c, const CallSummary& sum, Headers h);
   void finishWithError(Session& s, const ApiError& e, const Headers& extra = {});
-  void logOutcome(Session& s, int status, std::string_view outcome);
 
   const Dialect& dialect_;
   std::string translated_;
@@ -127,24 +129,15 @@ class ChatPipeline : public Handler {
   std::unique_ptr<StreamWriter> writer_;
   std::string buffer_;
   std::string out_;
-  struct Attempt {
-    std::string target, status, message;
-  };
-  std::vector<Attempt> attempts_;  // failed attempts, in order
   std::vector<Target> chain_;      // routing order; chain_[current_] is target_
   std::vector<std::string> chainIds_;  // targetId of each, computed once
   size_t current_ = 0;
   TargetHealth* health_ = nullptr; // the current target's (the instance's map never drops entries)
-  std::string route_;              // x-aigw-route: the policy and the chain
   RoutePolicy policy_ = RoutePolicy::Ordered;
   std::string context_;            // x-aigw-context (policy preference)
   CachedPreference preferred_;     // the user's saved choice there; empty provider: none
-  int sent_ = 0;                   // upstream calls made
   int waiting_ = 0;                // reservation + breaker reads still out
   bool refused_ = false;           // the reservation was refused: never start
-  Usage usage_;
-  Cost cost_;
-  Meter meter_;
   uint32_t fetchId_ = 0;
   int attempt_ = 0;
   int upstreamStatus_ = 0;
@@ -154,18 +147,14 @@ class ChatPipeline : public Handler {
   int64_t firstByteMs_ = 0;
   bool demo_ = false;
   bool streamEnded_ = false;
-  int64_t streamStartMs_ = -1;  // when the stream's head went to the client
-  ApiError error_;              // what the request failed with, for the usage row
   cache::Decision cache_;
   std::string cacheKey_, cacheStorageKey_, cacheScope_;
-  const char* cacheStatus_ = "BYPASS";  // x-aigw-cache
   bool leading_ = false;                // other sessions may wait on this one's answer
   std::string storedEntry_;             // the entry this request stored, for them
   std::unique_ptr<CompletionRecorder> recorder_;  // a stream's answer, for the cache
   std::unique_ptr<ChunkSink> tee_;      // writer_ and recorder_ together
   std::unique_ptr<OutputCounter> counter_;  // what the decoder feeds: counts, then writer_ (or tee_)
   int64_t reservedOutput_ = 0;          // the current target's max_tokens, as reserved
-  bool recorded_ = false;               // logOutcome ran: the request's end is written
   bool targetTried_ = false;            // an attempt reached the current target
   bool targetUp_ = false;               // ...and its last one found it up
   bool targetClosed_ = false;           // its breaker has this request's outcome

@@ -10,7 +10,6 @@
 #include "../chat/pipeline.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
-#include "gw/usage_log.h"
 #include "gw/model_resolver.h"
 #include "gw/pricing.h"
 #include "handlers.h"
@@ -81,20 +80,19 @@ class Embeddings : public Handler {
     const Config& c = s.config();
     if (ApiError e = bodyTooLarge(s)) return fail(s, e);
     if (ApiError e = validate(s.body())) return fail(s, e);
+    s.record().model = model_;
     if (ApiError e = resolveModel(c, model_, ModelKind::Embedding, target_)) return fail(s, e);
     if (ApiError e = chat::checkModelAllowed(s.principal(), model_, target_)) return fail(s, e);
     const ProviderConfig& p = *target_.provider;
+    RequestRecord& record = s.record();
+    record.provider = p.id;
+    record.upstreamModel = target_.upstream;
     if (!p.configured() || p.builtinDemo) return fail(s, providerNotConfigured(p));
-    UsageRecord row;
-    row.apiType = apiType();
-    row.model = model_;
-    row.provider = p.id;
-    row.upstreamModel = target_.upstream;
-    meter_.reserve(s, worstCase(target_.price, inputBytes_, 1, 0, c.usdBrlRateMicro), row,
-                   [this](Session& s, const ApiError& e) {
-                     if (e) return fail(s, e);
-                     send(s);
-                   });
+    record.meter.reserve(s, worstCase(target_.price, inputBytes_, 1, 0, c.usdBrlRateMicro),
+                         [this](Session& s, const ApiError& e) {
+                           if (e) return fail(s, e);
+                           send(s);
+                         });
   }
 
   void send(Session& s) {
@@ -112,6 +110,7 @@ class Embeddings : public Handler {
     }
     f.timeoutMs = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;
     fetchId_ = s.fetch(f);
+    s.record().attempts = 1;
   }
 
   void onFetchHead(Session&, uint32_t id, int status, const json::Tape&, uint32_t) override {
@@ -147,16 +146,17 @@ class Embeddings : public Handler {
     if (!usage_.known) estimateInputUsage();
     // Embeddings are not cached (yet): every answer says so.
     Headers h = {{"x-aigw-provider", p.id}, {"x-aigw-model", target_.upstream}, {"x-aigw-cache", "BYPASS"}};
-    Cost cost = priceUsage(target_.price, usage_, s.config().usdBrlRateMicro);
-    meter_.settle(s, usage_.totalTokens, cost);
-    meter_.addHeaders(h);
-    if (cost.priced) {
-      h.emplace_back("x-aigw-cost-usd", formatPico(cost.picoUsd));
-      h.emplace_back("x-aigw-cost-brl", formatPico(cost.picoBrl));
+    RequestRecord& record = s.record();
+    record.usage = usage_;
+    record.cost = priceUsage(target_.price, usage_, s.config().usdBrlRateMicro);
+    record.meter.addHeaders(h);
+    if (record.cost.priced) {
+      h.emplace_back("x-aigw-cost-usd", formatPico(record.cost.picoUsd));
+      h.emplace_back("x-aigw-cost-brl", formatPico(record.cost.picoBrl));
     }
     if (usage_.estimated) h.emplace_back("x-aigw-usage-estimated", "true");
     s.respondJson(200, p.format == WireFormat::GeminiGenerate ? std::string_view(body) : std::string_view(buffer_), h);
-    log(s, 200, "ok", cost);
+    s.finish(200, "ok");
   }
   void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override {
     if (id != fetchId_) return;
@@ -283,45 +283,13 @@ class Embeddings : public Handler {
     return true;
   }
 
-  void onCancel(Session& s) override {
-    meter_.release(s);
-    log(s, 499, "client_cancelled", Cost{}, "The client closed the connection.");
-  }
-
   void fail(Session& s, const ApiError& e) {
-    meter_.release(s);
     Headers h;
     if (target_.provider != nullptr) h = {{"x-aigw-provider", target_.provider->id}, {"x-aigw-model", target_.upstream}};
     h.emplace_back("x-aigw-cache", "BYPASS");
-    meter_.addHeaders(h);
+    s.record().meter.addHeaders(h);
     s.respondError(e, h);
-    log(s, e.status, e.code.empty() ? e.type : e.code, Cost{}, e.message);
-  }
-
-  void log(Session& s, int status, std::string_view outcome, const Cost& cost, std::string_view error = {}) {
-    UsageRecord row;
-    row.apiType = apiType();
-    if (target_.provider != nullptr) row.provider = target_.provider->id, row.upstreamModel = target_.upstream;
-    row.model = model_;
-    row.usage = usage_;
-    row.cost = cost;
-    row.status = status;
-    if (status >= 400) row.errorClass = outcome, row.errorMessage = error;
-    row.attempts = fetchId_ != 0 ? 1 : 0;  // one upstream call, once one was made
-    recordUsage(s, row);
-    std::string record;
-    json::Writer w(record);
-    w.beginObject().field("event", "embeddings").field("status", status).field("outcome", outcome).field("model", model_);
-    if (target_.provider != nullptr) w.field("provider", target_.provider->id);
-    w.field("duration_ms", s.nowMs() - s.startedMs());
-    if (usage_.known) {
-      w.key("usage").beginObject().field("prompt_tokens", usage_.promptTokens);
-      if (usage_.estimated) w.field("estimated", true);
-      w.endObject();
-    }
-    if (cost.priced) w.key("cost_usd").raw(formatPico(cost.picoUsd));
-    w.endObject();
-    s.log(status >= 500 ? "error" : "info", record);
+    s.finish(e.status, e.code.empty() ? e.type : e.code, e);
   }
 
   json::Tape tape_;
@@ -335,7 +303,6 @@ class Embeddings : public Handler {
   Target target_;
   std::string buffer_;
   Usage usage_;
-  Meter meter_;
   uint32_t fetchId_ = 0;
   int status_ = 0;
 };

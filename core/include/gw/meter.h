@@ -6,16 +6,16 @@
 // x-ratelimit-* headers OpenAI clients read, sent on every response, and a
 // Server-Timing header with what authentication and the ledger took.
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "gw/api_error.h"
 #include "gw/http.h"
+#include "gw/move_function.h"
 #include "gw/pricing.h"
-#include "gw/session.h"
-#include "gw/usage_log.h"
 
 namespace gw {
+
+class Session;
 
 struct Worst {
   int64_t tokens = 0;  // prompt estimate + max output: what the TPM limit holds
@@ -31,8 +31,9 @@ class Meter {
   using Admitted = MoveFunction<void(Session&, const ApiError&)>;
 
   // Calls `done` with no error once reserved, or with the 429/503/401 to send.
-  // `row` describes the request for the row it leaves should it never end.
-  void reserve(Session& s, const Worst& worst, const UsageRecord& row, Admitted done);
+  // The session's request record, as it stands, is the row the request
+  // leaves should it never end.
+  void reserve(Session& s, const Worst& worst, Admitted done);
   // Charges what was used, never more than was reserved: usage beyond the
   // hold (a provider that ignored max_tokens) is counted as overshoot in
   // the instance's state instead, so limits and budgets are never passed.

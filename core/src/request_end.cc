@@ -1,0 +1,66 @@
+// The one end of every request (Session::finish): whatever ended it, the
+// hold is charged or given back once, and a metered request leaves one log
+// line and one usage row, both from its record.
+#include "gw/json_writer.h"
+#include "gw/session.h"
+#include "gw/usage_log.h"
+
+namespace gw {
+
+namespace {
+
+constexpr size_t MAX_LOGGED_PROMPT = 2000;
+
+void writeLogLine(const Session& s, std::string& line, bool withPrompt, int status, std::string_view outcome,
+                  int64_t overshoot) {
+  const RequestRecord& r = s.record();
+  json::Writer w(line);
+  w.beginObject().field("event", s.handler().apiType()).field("status", status).field("outcome", outcome);
+  w.field("model", r.model).field("stream", r.stream);
+  // Prompt text only when the operator asked for it (LOG_PROMPTS), and cut short.
+  if (withPrompt && !r.prompt.empty()) w.field("prompt", r.prompt.substr(0, MAX_LOGGED_PROMPT));
+  if (!r.provider.empty()) {
+    w.field("provider", r.provider);
+    if (!r.upstreamModel.empty()) w.field("upstream_model", r.upstreamModel);
+  }
+  w.field("attempts", r.attempts).field("duration_ms", s.nowMs() - s.openedMs()).field("cache", r.cacheStatus);
+  if (!r.cacheBypass.empty()) w.field("cache_bypass", r.cacheBypass);
+  if (!r.route.empty()) w.field("route", r.route);
+  if (!r.failedAttempts.empty()) {
+    w.key("failed_attempts").beginArray();
+    for (const FailedAttempt& a : r.failedAttempts)
+      w.beginObject().field("target", a.target).field("status", a.status).field("message", a.message).endObject();
+    w.endArray();
+  }
+  if (r.usage.known) {
+    w.key("usage").beginObject().field("prompt_tokens", r.usage.promptTokens);
+    w.field("completion_tokens", r.usage.completionTokens).field("total_tokens", r.usage.totalTokens);
+    w.field("cached_prompt_tokens", r.usage.cachedPromptTokens);
+    if (r.usage.cacheCreationTokens) w.field("cache_creation_tokens", r.usage.cacheCreationTokens);
+    if (r.usage.estimated) w.field("estimated", true);
+    w.endObject();
+    if (overshoot > 0) w.field("overshoot_tokens", overshoot);
+    if (r.cost.priced) w.key("cost_usd").raw(formatPico(r.cost.picoUsd)).key("cost_brl").raw(formatPico(r.cost.picoBrl));
+  }
+  w.endObject();
+}
+
+}  // namespace
+
+void Session::finish(int status, std::string_view outcome, const ApiError& error) {
+  if (finished_) return;
+  finished_ = true;
+  handler_->onDone(*this);
+  RequestRecord& r = record_;
+  int64_t overshoot = 0;  // tokens the provider used beyond the hold (not charged)
+  if (r.usage.known) overshoot = r.meter.settle(*this, r.usage.totalTokens, r.cost);
+  else r.meter.release(*this);
+  if (handler_->apiType() == nullptr) return;  // only metered endpoints leave a line and a row
+  std::string line;
+  writeLogLine(*this, line, config_ && config_->logPrompts, status, outcome, overshoot);
+  log(status >= 500 ? "error" : "info", line);
+  if (error) recordUsage(*this, status, outcome, error.message);
+  else recordUsage(*this, status, {}, {});
+}
+
+}  // namespace gw
