@@ -9,19 +9,19 @@
 #include <cstdlib>
 #include <string>
 
-#include "src/handlers/handlers.h"
-#include "gw/dialect.h"
+#include "dialects/dialect.h"
+#include "dialects/generate.h"
 #include "gw/json_tape.h"
 #include "gw/sse.h"
-#include "providers/anthropic_ingress.h"
-#include "providers/anthropic_messages.h"
-#include "providers/gemini_generate.h"
-#include "providers/openai_chat.h"
+#include "dialects/anthropic_messages.h"
+#include "wire/anthropic_messages.h"
+#include "wire/gemini_generate.h"
+#include "wire/openai_chat.h"
 
 namespace {
 
-const gw::chat::Dialect* const DIALECTS[] = {&gw::chat::openAiDialect(), &gw::anthropic_ingress::dialect(),
-                                             &gw::handlers::generateDialect()};
+const gw::chat::Dialect* const DIALECTS[] = {&gw::chat::openAiDialect(), &gw::anthropic_dialect::dialect(),
+                                             &gw::generate_dialect::dialect()};
 
 gw::chat::CallSummary summaryFor(const gw::StreamDecoder& d) {
   gw::chat::CallSummary s;

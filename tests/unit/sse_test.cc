@@ -2,7 +2,7 @@
 
 #include "fake_host.h"
 #include "gw/sse.h"
-#include "providers/openai_chat.h"
+#include "wire/openai_chat.h"
 
 using gw::SseDecoder;
 using gw::SseEvent;

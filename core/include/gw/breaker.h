@@ -15,7 +15,7 @@
 namespace gw {
 
 struct BreakerPolicy {
-  int consecutiveFailures = 5;  // trip after this many failures in a row
+  int64_t consecutiveFailures = 5;  // trip after this many failures in a row
   double failureRatio = 0.5;    // ...or this share of failures in the window
   int minRequests = 10;         // the ratio needs at least this many calls in the window
   int64_t windowMs = 60000;

@@ -25,12 +25,16 @@ enum class AuthStyle { Bearer, Header, OptionalBearer, None };
 enum class WireFormat { OpenAiChat, AnthropicMessages, GeminiGenerate, Demo };
 enum class UrlStyle { Plain, AzureDeployment };
 
-// Per-provider differences from OpenAI's request schema, applied when the
-// request is spliced for an OpenAI-compatible upstream.
+// Per-provider differences from OpenAI's schema (catalog data): in the
+// request, applied when it is spliced for an OpenAI-compatible upstream;
+// in the response, where the provider puts what OpenAI puts elsewhere.
 struct Quirks {
   std::vector<std::string> drop;                              // top-level fields removed
   std::vector<std::pair<std::string, std::string>> rename;    // top-level fields renamed
   bool streamUsage = true;  // accepts stream_options.include_usage
+  std::string usageUnder;         // usage_under: the member holding `usage` when the top level has none (Groq: x_groq)
+  std::string cachedTokensField;  // cached_tokens_field: the usage member counting cache reads (DeepSeek)
+  std::string errorMessageField;  // error_message_field: the top-level member an error's message is in (vLLM: detail)
 };
 
 struct ProviderConfig {
@@ -126,8 +130,9 @@ struct AccessConfig {
   std::string metricsTokenDigest;  // SHA-256 of METRICS_TOKEN (GET /metrics only); empty: not set
   int64_t keyCacheMs = 30000;  // how long an instance trusts a key record it read
   int64_t snapshotCacheMs = 1000;  // how long it trusts a tenant's quota snapshot (the ledger still judges)
-  QuotaLimits userDefaults;    // every user's quota unless PUT /admin/quotas/:userId says otherwise
-  QuotaLimits keyDefaults;     // every key's rate limits unless the key says otherwise
+  // every user's quota unless PUT /admin/quotas/:userId says otherwise (10 USD a month)
+  QuotaLimits userDefaults{.dailyRequests = 1000, .monthlyRequests = 10000, .monthlySpendPico = 10000000000000};
+  QuotaLimits keyDefaults{.rpm = 600, .tpm = 1000000};  // every key's rate limits unless the key says otherwise
 };
 
 // The scheduled health alert: posted to GATEWAY_ALERT_WEBHOOK_URL when, over
@@ -141,6 +146,8 @@ struct AlertConfig {
   int64_t repeatMinutes = 60;     // a condition that stays is posted again this often
 };
 
+// The gateway's settings: each field's initializer is its default; the
+// table in gw/settings.h says how it is set (gateway object, environment).
 struct Config {
   BreakerPolicy breaker;
   RoutePolicy routePolicy = RoutePolicy::Ordered;
@@ -150,7 +157,7 @@ struct Config {
   int64_t requestTimeoutMs = 30000;
   int64_t firstByteTimeoutMs = 0;       // 0: only the request timeout applies
   int64_t streamIdleTimeoutMs = 30000;  // a stream silent this long ends with an error event
-  int maxRetries = 2;
+  int64_t maxRetries = 2;
   int64_t retryBaseMs = 1000;
   int64_t retryMaxMs = 8000;
   int64_t maxBodyBytes = 1 << 20;

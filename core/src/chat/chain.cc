@@ -4,7 +4,7 @@
 // streaming hot path in pipeline.cc (and built for size).
 #include <algorithm>
 
-#include "../handlers/upstream_call.h"
+#include "wire/provider_fetch.h"
 #include "gw/json_writer.h"
 #include "gw/preferences.h"
 #include "pipeline.h"
@@ -64,7 +64,7 @@ ApiError ChatPipeline::buildChain(Session& s) {
   }
   // A primary that cannot be called (no key, or the demo) is skipped when something else can answer.
   if (!target_.provider->configured() || target_.provider->builtinDemo) {
-    if (chain_.size() == 1) return handlers::providerNotConfigured(*target_.provider);
+    if (chain_.size() == 1) return providerNotConfigured(*target_.provider);
     chain_.erase(chain_.begin());
   }
   const RoutePolicy policy = policy_;

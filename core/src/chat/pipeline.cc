@@ -2,8 +2,9 @@
 
 #include <algorithm>
 
-#include "../../providers/demo.h"
-#include "../handlers/upstream_call.h"
+#include "wire/demo.h"
+#include "../handlers/body_limit.h"
+#include "wire/provider_fetch.h"
 #include "gw/backoff.h"
 #include "gw/cache_store.h"
 #include "gw/json_writer.h"
@@ -174,9 +175,9 @@ void ChatPipeline::startStream(Session& s) {
   s.respondHead(200, h, true);
   s.record().ttftMs = s.nowMs() - s.openedMs();
   if (passthrough_) {
-    forwarder_ = std::make_unique<openai_chat::StreamForwarder>(req_.clientWantsUsage);
+    forwarder_ = std::make_unique<openai_chat::StreamForwarder>(req_.clientWantsUsage, &target_.provider->quirks);
   } else {
-    decoder_ = codec_->streamDecoder(target_.provider->id);
+    decoder_ = codec_->streamDecoder(*target_.provider);
     writer_ = dialect_.streamWriter(summary(s), req_.clientWantsUsage);
     if (cache_.mode != cache::Mode::Bypass) {
       recorder_ = std::make_unique<CompletionRecorder>();
@@ -234,7 +235,7 @@ void ChatPipeline::onFetchEnd(Session& s, uint32_t id) {
     return finishStream(s);
   }
   if (upstreamStatus_ >= 200 && upstreamStatus_ < 300) return finishSuccess(s);
-  ApiError e = codec_->mapError(upstreamStatus_, buffer_, target_.provider->id);
+  ApiError e = codec_->mapError(upstreamStatus_, buffer_, *target_.provider);
   recordAttempt(s, upstreamStatus_ < 500, e.message);
   if (upstreamStatus_ == 429) {
     // Every request to this target waits out the provider's retry-after (1 s when it gave none).
@@ -256,18 +257,18 @@ void ChatPipeline::finishSuccess(Session& s) {
   recordAttempt(s, true, "");
   Headers h = commonHeaders(s);
   if (passthrough_) {
-    Usage reported = openai_chat::decodeResponseUsage(buffer_);
+    Usage reported = openai_chat::decodeResponseUsage(buffer_, target_.provider->quirks);
     price(s, reported, reported.known ? 0 : openai_chat::responseContentBytes(buffer_));
     addCostHeaders(s, h);
     if (cache_.mode != cache::Mode::Bypass) {
       Completion answer;
-      if (codec_->decode(buffer_, answer)) storeAnswer(s, answer);
+      if (codec_->decode(buffer_, *target_.provider, answer)) storeAnswer(s, answer);
     }
     s.respondJson(upstreamStatus_, buffer_, h);
     return s.finish(upstreamStatus_, "ok");
   }
   Completion completion;
-  if (!codec_->decode(buffer_, completion)) {
+  if (!codec_->decode(buffer_, *target_.provider, completion)) {
     return finishWithError(
         s, serverError(502, "Upstream provider '" + target_.provider->id + "' sent a response the gateway cannot read.",
                        "upstream_error", "upstream_bad_response"),
@@ -434,7 +435,7 @@ CallSummary ChatPipeline::summary(const Session& s) const {
 void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
   const Config& c = s.config();
   const ProviderConfig& p = *target_.provider;
-  FetchSpec f = handlers::providerFetch(p, req_.stream);
+  FetchSpec f = providerFetch(p, req_.stream);
   f.url = upstream_.url;
   f.body = upstream_.body;
   f.delayMs = delayMs;

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "../../providers/openai_chat.h"
-#include "../../providers/wire_format.h"
-#include "gw/dialect.h"
+#include "wire/openai_chat.h"
+#include "wire/wire_format.h"
+#include "dialects/dialect.h"
 #include "gw/cache.h"
 #include "gw/chat_request.h"
 #include "gw/model_resolver.h"

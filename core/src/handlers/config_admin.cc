@@ -2,7 +2,7 @@
 // every tenant):
 //   GET /api/ai-gateway/config   the settings in effect, and what the override sets
 //   PUT /api/ai-gateway/config   {cache_enabled?, cache_ttl_seconds?, default_fallbacks?, …}
-// PUT takes any setting of config/gateway.json's "gateway" object; a null
+// PUT takes any setting of the table in gw/settings.h that has a key; a null
 // removes the override of that setting. What it stores wins over the
 // environment variables, and applies in this instance at once, in the others
 // at their next config refresh (gateway.config_refresh_ms).
@@ -10,6 +10,7 @@
 #include "config_override.h"
 #include "cron_jobs.h"
 #include "gw/json_writer.h"
+#include "gw/settings.h"
 #include "handlers.h"
 
 namespace gw::handlers {
@@ -26,16 +27,11 @@ void writeSettings(Session& s, std::string_view pricingSync) {
   std::string body;
   json::Writer w(body);
   w.beginObject().field("object", "gateway.config").key("settings").beginObject();
-  w.field("cache_enabled", c.cache.enabled).field("cache_ttl_seconds", c.cache.ttlSeconds);
-  w.field("cache_nonzero_temperature", c.cache.nonzeroTemperature).field("cache_multiple_choices", c.cache.multipleChoices);
-  w.field("cache_max_entry_bytes", c.cache.maxEntryBytes).field("cache_memory_ms", c.cache.memoryMs);
-  w.key("cache_shared_tenants").strings(c.cache.sharedTenants).key("default_fallbacks").strings(c.defaultFallbacks);
-  w.field("default_model", c.defaultModel).field("routing_policy", routePolicyName(c.routePolicy));
-  w.field("request_timeout_ms", c.requestTimeoutMs).field("max_retries", static_cast<int64_t>(c.maxRetries));
-  w.field("config_refresh_ms", c.configRefreshMs);
-  w.field("alert_error_rate_percent", c.alerts.errorRatePercent).field("alert_latency_p95_ms", c.alerts.latencyP95Ms);
-  w.field("alert_window_minutes", c.alerts.windowMinutes).field("alert_min_requests", c.alerts.minRequests);
-  w.field("alert_repeat_minutes", c.alerts.repeatMinutes).field("pricing_sync_hours", c.pricingSyncHours);
+  for (const Setting& setting : settingsTable()) {
+    if (setting.key.empty()) continue;
+    w.key(setting.key);
+    writeSetting(w, setting, c);
+  }
   w.endObject();
   // Where the cron's jobs stand (names only: the webhook URL is a secret).
   w.field("alert_webhook_configured", c.alerts.webhookSet).field("pricing_url", c.pricingUrl);
@@ -74,15 +70,13 @@ class PutSettings : public Handler {
   void start(Session& s) override {
     if (ApiError e = rootOnly(s, ROOT_ONLY)) return s.respondError(e);
     if (ApiError e = parseObject(s.body(), patch_)) return s.respondError(e);
-    // The settings are the bundled gateway object's members.
-    json::Tape bundled;
-    bundled.parse(s.state().bundledConfig);
-    const uint32_t known = bundled.find(bundled.root(), "gateway");
-    for (uint32_t k = patch_.firstChild(patch_.root()); k != 0; k = patch_.nextSibling(patch_.root(), k + 1))
-      if (known == 0 || bundled.find(known, patch_.string(k)) == 0)
+    for (uint32_t k = patch_.firstChild(patch_.root()); k != 0; k = patch_.nextSibling(patch_.root(), k + 1)) {
+      const Setting* setting = findSetting(patch_.string(k));
+      if (setting == nullptr || !setting->adminWritable())
         return s.respondError(invalidRequest("Unknown setting '" + patch_.string(k).substr(0, 60) +
-                                                 "'; the settings are those of config/gateway.json.",
+                                                 "'; the settings are those README.md lists under Settings.",
                                              patch_.string(k).substr(0, 60), "unknown_parameter"));
+    }
     changeOverride(
         s,
         [this](std::string_view current) { return mergeOverrideObject(current, "gateway", patch_); },

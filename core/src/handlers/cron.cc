@@ -8,7 +8,7 @@
 //   the last HEALTH_HISTORY probes), which GET /api/v1/ai/health?history=true shows;
 // - the jobs of cron_jobs.h: daily rollups, the pricing sync, the health alert.
 // The answer has one member per part; any part failing makes it a 503.
-#include "../../providers/wire_format.h"
+#include "wire/wire_format.h"
 #include "admin_common.h"
 #include "cron_jobs.h"
 #include <algorithm>
@@ -17,7 +17,7 @@
 #include "gw/json_writer.h"
 #include "gw/key_record.h"
 #include "handlers.h"
-#include "upstream_call.h"
+#include "wire/provider_fetch.h"
 
 namespace gw::handlers {
 

@@ -5,15 +5,16 @@
 // token; Gemini reports no usage, so its tokens are estimated.
 #include <cstring>
 
-#include "../../providers/gemini_generate.h"
-#include "../../providers/openai_chat.h"
+#include "wire/gemini_generate.h"
+#include "wire/openai_chat.h"
 #include "../chat/pipeline.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 #include "gw/model_resolver.h"
 #include "gw/pricing.h"
 #include "handlers.h"
-#include "upstream_call.h"
+#include "body_limit.h"
+#include "wire/provider_fetch.h"
 
 namespace gw::handlers {
 
@@ -129,7 +130,7 @@ class Embeddings : public Handler {
     if (id != fetchId_ || s.ended()) return;
     const ProviderConfig& p = *target_.provider;
     if (status_ < 200 || status_ >= 300) {
-      return fail(s, chatCodec(p.format).mapError(status_, buffer_, p.id));
+      return fail(s, chatCodec(p.format).mapError(status_, buffer_, p));
     }
     std::string body;
     if (p.format == WireFormat::GeminiGenerate) {
@@ -138,7 +139,7 @@ class Embeddings : public Handler {
                                    "upstream_error", "upstream_bad_response"));
       }
     } else {
-      usage_ = openai_chat::decodeResponseUsage(buffer_);
+      usage_ = openai_chat::decodeResponseUsage(buffer_, p.quirks);
       usage_.completionTokens = 0;
       usage_.totalTokens = usage_.promptTokens;
       if (base64_ && floatsToBase64(buffer_, body)) buffer_.swap(body);

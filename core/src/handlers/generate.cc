@@ -1,143 +1,34 @@
-// POST /api/v1/ai/generate: the gateway's own simple API.
-//   in:  {tenantId, userId, agentId, model, messages, temperature, maxTokens, stream, useCache}
-//   out: {requestId, content, usage:{promptTokens, completionTokens, totalTokens},
-//         latencyMs, cost, costBrl, model, provider, finishReason, timestamp}
-// With stream: true, SSE `{"type":"delta","content":…}` events and a final
-// `{"type":"done",…summary}`.
+// POST /api/v1/ai/generate: the gateway's own simple API (dialects/generate.h)
+// on the chat pipeline. The body's ids attribute the call like the x-aigw-*
+// headers: inside the key's tenant, never wider than the key.
 #include "../access/authenticate.h"
 #include "../chat/pipeline.h"
 #include "admin_common.h"
-#include "gw/json_tape.h"
-#include "gw/json_writer.h"
-#include "gw/periods.h"
+#include "dialects/generate.h"
 #include "handlers.h"
 
 namespace gw::handlers {
 
 namespace {
 
-using json::Kind;
-
-void writeSummary(json::Writer& w, const chat::CallSummary& s, std::string_view content) {
-  w.field("requestId", s.requestId).field("content", content);
-  w.key("usage").beginObject().field("promptTokens", s.usage.promptTokens);
-  w.field("completionTokens", s.usage.completionTokens).field("totalTokens", s.usage.totalTokens);
-  if (s.usage.cachedPromptTokens) w.field("cachedTokens", s.usage.cachedPromptTokens);
-  if (s.usage.estimated) w.field("estimated", true);
-  w.endObject();
-  w.field("latencyMs", s.latencyMs);
-  w.key("cost").raw(formatPico(s.cost.picoUsd)).key("costBrl").raw(formatPico(s.cost.picoBrl));
-  w.field("model", s.model).field("provider", s.provider);
-  w.field("finishReason", s.finishReason.empty() ? "stop" : s.finishReason);
-  w.field("timestamp", isoTimestamp(s.nowMs));
-}
-
-class GenerateWriter : public chat::StreamWriter {
- public:
-  void text(int choice, std::string_view delta) override {
-    if (choice != 0) return;
-    content_.append(delta);
-    outputBytes_ += delta.size();
-    out_ += "data: ";
-    json::Writer(out_).beginObject().field("type", "delta").field("content", delta).endObject();
-    out_ += "\n\n";
-  }
-  void toolCall(int, int, std::string_view, std::string_view) override {}
-  void toolArguments(int, int, std::string_view) override {}
-  void finish(int choice, std::string_view reason) override {
-    if (choice == 0) finish_ = std::string(reason);
-  }
-  void end(const chat::CallSummary& summary) override {
-    chat::CallSummary s = summary;
-    s.finishReason = finish_;
-    out_ += "data: ";
-    json::Writer w(out_);
-    w.beginObject().field("type", "done");
-    writeSummary(w, s, content_);
-    w.endObject();
-    out_ += "\n\n";
-  }
-  void failure(const ApiError& e) override {
-    out_ += "data: ";
-    json::Writer w(out_);
-    w.beginObject().field("type", "error").key("error").beginObject();
-    writeErrorFields(w, e);
-    w.endObject().endObject();
-    out_ += "\n\n";
-  }
-
- private:
-  std::string content_;
-  std::string finish_;
-};
-
-class GenerateDialect : public chat::Dialect {
- public:
-  std::unique_ptr<chat::StreamWriter> streamWriter(const chat::CallSummary&, bool) const override {
-    return std::make_unique<GenerateWriter>();
-  }
-  std::string renderCompletion(const Completion& c, const chat::CallSummary& summary) const override {
-    std::string out;
-    json::Writer w(out);
-    w.beginObject();
-    writeSummary(w, summary, c.choices.empty() ? std::string_view() : std::string_view(c.choices[0].content));
-    w.endObject();
-    return out;
-  }
-};
-
-const GenerateDialect DIALECT;
-
 class Generate : public chat::ChatPipeline {
  public:
-  Generate() : ChatPipeline(DIALECT) {}
+  Generate() : ChatPipeline(generate_dialect::dialect()) {}
 
  protected:
   const char* apiType() const override { return "generate"; }
 
   ApiError translateRequest(Session& s, std::string& out, bool& useTranslated) override {
     useTranslated = true;
-    json::Tape t;
-    if (!t.parse(s.body())) return unreadableBody(t.error());
-    if (t.kind(t.root()) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
-    const uint32_t root = t.root();
-    json::Writer w(out);
-    w.beginObject();
-    uint32_t model = t.find(root, "model");
-    if (model != 0 && t.kind(model) != Kind::Null) w.key("model").raw(t.raw(model));
-    else w.field("model", "default");
-    uint32_t messages = t.find(root, "messages");
-    if (messages == 0) return missingParameter("messages");
-    w.key("messages").raw(t.raw(messages));
-    uint32_t temperature = t.find(root, "temperature");
-    if (temperature != 0) w.key("temperature").raw(t.raw(temperature));
-    uint32_t maxTokens = t.find(root, "maxTokens");
-    if (maxTokens != 0) {
-      if (t.kind(maxTokens) != Kind::Number && t.kind(maxTokens) != Kind::Null)
-        return invalidType("maxTokens", "an integer", "another value");
-      w.key("max_tokens").raw(t.raw(maxTokens));
-    }
-    for (const char* id : {"tenantId", "userId", "agentId"}) {
-      uint32_t v = t.find(root, id);
-      if (v != 0 && t.kind(v) != Kind::String && t.kind(v) != Kind::Null) return invalidType(id, "a string", "another value");
-    }
-    // The body's ids attribute the call like the x-aigw-* headers: inside the
-    // key's tenant, never wider than the key.
+    generate_dialect::Request r;
+    if (ApiError e = generate_dialect::read(s.body(), r)) return e;
     Principal& p = s.principal();
     std::string tenant;
-    if (ApiError e = tenantFor(s, t.stringAt(root, "tenantId"), tenant)) return e;
-    if (ApiError e = narrowAttribution("userId", t.stringAt(root, "userId"), p.userId)) return e;
-    if (ApiError e = narrowAttribution("agentId", t.stringAt(root, "agentId"), p.agentId)) return e;
-    if (!p.userId.empty()) w.field("user", p.userId);
-    const uint32_t useCache = t.find(root, "useCache");
-    if (useCache != 0 && t.kind(useCache) != Kind::True && t.kind(useCache) != Kind::False && t.kind(useCache) != Kind::Null)
-      return invalidType("useCache", "a boolean", "another value");
-    useCache_ = useCache == 0 || t.kind(useCache) != Kind::False;
-    uint32_t stream = t.find(root, "stream");
-    if (stream != 0 && t.kind(stream) != Kind::True && t.kind(stream) != Kind::False && t.kind(stream) != Kind::Null)
-      return invalidType("stream", "a boolean", "another value");
-    if (stream != 0 && t.kind(stream) == Kind::True) w.field("stream", true);
-    w.endObject();
+    if (ApiError e = tenantFor(s, r.tenantId, tenant)) return e;
+    if (ApiError e = narrowAttribution("userId", r.userId, p.userId)) return e;
+    if (ApiError e = narrowAttribution("agentId", r.agentId, p.agentId)) return e;
+    useCache_ = r.useCache;
+    generate_dialect::translate(r, p.userId, out);
     return {};
   }
 };
@@ -145,6 +36,5 @@ class Generate : public chat::ChatPipeline {
 }  // namespace
 
 std::unique_ptr<Handler> generate() { return std::make_unique<Generate>(); }
-const chat::Dialect& generateDialect() { return DIALECT; }
 
 }  // namespace gw::handlers

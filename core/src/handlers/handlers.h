@@ -10,13 +10,6 @@ namespace gw::handlers {
 std::unique_ptr<Handler> chatCompletions();
 std::unique_ptr<Handler> messages();
 std::unique_ptr<Handler> generate();
-}  // namespace gw::handlers
-namespace gw::chat {
-class Dialect;
-}
-namespace gw::handlers {
-// The generate API's answers and stream events (for the fuzzer's writers).
-const chat::Dialect& generateDialect();
 std::unique_ptr<Handler> embeddings();
 std::unique_ptr<Handler> modelCatalog();
 std::unique_ptr<Handler> listModels();

@@ -1,6 +1,6 @@
 // POST /v1/messages: Anthropic clients, any provider. The chat pipeline with
 // the request translated from, and the answer rendered in, Anthropic's shapes.
-#include "../../providers/anthropic_ingress.h"
+#include "dialects/anthropic_messages.h"
 #include "../chat/pipeline.h"
 #include "handlers.h"
 
@@ -10,12 +10,12 @@ namespace {
 
 class Messages : public chat::ChatPipeline {
  public:
-  Messages() : ChatPipeline(anthropic_ingress::dialect()) {}
+  Messages() : ChatPipeline(anthropic_dialect::dialect()) {}
 
  protected:
   ApiError translateRequest(Session& s, std::string& translated, bool& useTranslated) override {
     useTranslated = true;
-    return anthropic_ingress::translateRequest(s.body(), translated);
+    return anthropic_dialect::translateRequest(s.body(), translated);
   }
   const char* apiType() const override { return "messages"; }
 };

@@ -6,7 +6,7 @@
 // tenant, and ADMIN_API_KEY must name `tenantId` and `userId`.
 #include "../chat/pipeline.h"
 #include "admin_common.h"
-#include "upstream_call.h"
+#include "wire/provider_fetch.h"
 #include "gw/json_writer.h"
 #include "gw/key_record.h"
 #include "gw/preferences.h"

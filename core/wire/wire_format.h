@@ -28,10 +28,12 @@ class ChatCodec {
   // A 4xx when the request uses something the provider cannot express.
   virtual ApiError encode(const ChatRequest& req, const Target& target, const Config& c,
                           UpstreamRequest& out) const = 0;
-  virtual bool decode(std::string_view body, Completion& out) const = 0;
-  // `providerId` names the provider in the errors the stream reports.
-  virtual std::unique_ptr<StreamDecoder> streamDecoder(std::string_view providerId) const = 0;
-  virtual ApiError mapError(int status, std::string_view body, std::string_view providerId) const = 0;
+  // `p` is the provider answering: its response quirks (catalog data) say
+  // where it puts what the format's own fields would hold, and its id is
+  // named in the errors.
+  virtual bool decode(std::string_view body, const ProviderConfig& p, Completion& out) const = 0;
+  virtual std::unique_ptr<StreamDecoder> streamDecoder(const ProviderConfig& p) const = 0;
+  virtual ApiError mapError(int status, std::string_view body, const ProviderConfig& p) const = 0;
   // The response header carrying the provider's request id.
   virtual const char* requestIdHeader() const { return "x-request-id"; }
 };

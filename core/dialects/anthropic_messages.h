@@ -7,9 +7,9 @@
 #include <string_view>
 
 #include "gw/api_error.h"
-#include "gw/dialect.h"
+#include "dialects/dialect.h"
 
-namespace gw::anthropic_ingress {
+namespace gw::anthropic_dialect {
 
 // Validates an Anthropic Messages request (naming the bad field as
 // Anthropic does, e.g. messages.0.content) and writes the equivalent OpenAI
@@ -18,4 +18,4 @@ ApiError translateRequest(std::string_view body, std::string& out);
 
 const chat::Dialect& dialect();
 
-}  // namespace gw::anthropic_ingress
+}  // namespace gw::anthropic_dialect

@@ -3,7 +3,7 @@
 // sends (first delta carries the role; usage chunk only when asked for).
 #include <bitset>
 
-#include "gw/dialect.h"
+#include "dialects/dialect.h"
 #include "gw/json_writer.h"
 
 namespace gw::chat {

@@ -18,12 +18,16 @@ std::string_view stopReason(std::string_view finishReason);
 // reads + cache writes).
 void readUsage(const json::Tape& t, uint32_t usage, Usage& u);
 
+ApiError mapProviderError(int status, std::string_view body, std::string_view providerId);
+
 class Codec : public ChatCodec {
  public:
   ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;
-  bool decode(std::string_view body, Completion& out) const override;
-  std::unique_ptr<StreamDecoder> streamDecoder(std::string_view providerId) const override;
-  ApiError mapError(int status, std::string_view body, std::string_view providerId) const override;
+  bool decode(std::string_view body, const ProviderConfig& p, Completion& out) const override;
+  std::unique_ptr<StreamDecoder> streamDecoder(const ProviderConfig& p) const override;
+  ApiError mapError(int status, std::string_view body, const ProviderConfig& p) const override {
+    return mapProviderError(status, body, p.id);
+  }
   const char* requestIdHeader() const override { return "request-id"; }
 };
 

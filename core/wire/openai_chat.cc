@@ -13,6 +13,8 @@ namespace {
 
 using json::Kind;
 
+const Quirks NO_QUIRKS;  // a decoder or forwarder made without a provider
+
 struct Edit {
   uint32_t begin;
   uint32_t end;
@@ -176,15 +178,14 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   return {};
 }
 
-Usage readUsage(const json::Tape& t, uint32_t object) {
+Usage readUsage(const json::Tape& t, uint32_t object, const Quirks& quirks) {
   Usage u;
   uint32_t usage = t.find(object, "usage");
-  if (usage == 0 || t.kind(usage) != Kind::Object) {
-    // Groq reports stream usage under x_groq.
-    uint32_t groq = t.find(object, "x_groq");
-    if (groq != 0 && t.kind(groq) == Kind::Object) usage = t.find(groq, "usage");
-    if (usage == 0 || t.kind(usage) != Kind::Object) return u;
+  if ((usage == 0 || t.kind(usage) != Kind::Object) && !quirks.usageUnder.empty()) {
+    uint32_t holder = t.find(object, quirks.usageUnder);
+    if (holder != 0 && t.kind(holder) == Kind::Object) usage = t.find(holder, "usage");
   }
+  if (usage == 0 || t.kind(usage) != Kind::Object) return u;
   u.known = true;
   u.promptTokens = t.integerAt(usage, "prompt_tokens");
   u.completionTokens = t.integerAt(usage, "completion_tokens");
@@ -192,24 +193,25 @@ Usage readUsage(const json::Tape& t, uint32_t object) {
   if (u.totalTokens == 0) u.totalTokens = u.promptTokens + u.completionTokens;
   uint32_t details = t.find(usage, "prompt_tokens_details");
   if (details != 0 && t.kind(details) == Kind::Object) u.cachedPromptTokens = t.integerAt(details, "cached_tokens");
-  if (u.cachedPromptTokens == 0) u.cachedPromptTokens = t.integerAt(usage, "prompt_cache_hit_tokens");  // DeepSeek
+  if (u.cachedPromptTokens == 0 && !quirks.cachedTokensField.empty())
+    u.cachedPromptTokens = t.integerAt(usage, quirks.cachedTokensField);
   return u;
 }
 
-Usage decodeResponseUsage(std::string_view body) {
+Usage decodeResponseUsage(std::string_view body, const Quirks& quirks) {
   json::Tape t;
   if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return {};
-  return readUsage(t, t.root());
+  return readUsage(t, t.root(), quirks);
 }
 
-bool Codec::decode(std::string_view body, Completion& out) const {
+bool Codec::decode(std::string_view body, const ProviderConfig& p, Completion& out) const {
   json::Tape t;
   if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return false;
   const uint32_t root = t.root();
   uint32_t choices = t.find(root, "choices");
   if (choices == 0 || t.kind(choices) != Kind::Array) return false;
   out.model = t.stringAt(root, "model");
-  out.usage = readUsage(t, root);
+  out.usage = readUsage(t, root, p.quirks);
   int position = 0;
   for (uint32_t ch = t.firstChild(choices); ch != 0; ch = t.nextSibling(choices, ch), ++position) {
     if (t.kind(ch) != Kind::Object) continue;
@@ -251,10 +253,10 @@ bool Codec::decode(std::string_view body, Completion& out) const {
 size_t responseContentBytes(std::string_view body) {
   Completion c;
   Codec codec;
-  return codec.decode(body, c) ? outputBytes(c) : body.size();
+  return codec.decode(body, ProviderConfig{}, c) ? outputBytes(c) : body.size();
 }
 
-ApiError mapError(int upstreamStatus, std::string_view body, std::string_view providerId) {
+ApiError mapError(int upstreamStatus, std::string_view body, std::string_view providerId, const Quirks& quirks) {
   json::Tape t;
   std::string message, type, code, param;
   if (t.parse(body) && t.kind(t.root()) == Kind::Object) {
@@ -268,7 +270,7 @@ ApiError mapError(int upstreamStatus, std::string_view body, std::string_view pr
       message = t.string(err);
     }
     if (message.empty()) message = t.stringAt(t.root(), "message");
-    if (message.empty()) message = t.stringAt(t.root(), "detail");  // vLLM / FastAPI
+    if (message.empty() && !quirks.errorMessageField.empty()) message = t.stringAt(t.root(), quirks.errorMessageField);
   }
   if (message.empty()) message = std::string(body.substr(0, 200));
   return upstreamError(upstreamStatus, std::move(message), std::move(type), std::move(code), std::move(param),
@@ -312,7 +314,7 @@ bool StreamForwarder::feed(std::string_view bytes, std::string& out) {
     if (carriesUsageObject(ev.data) && tape_.parse(ev.data) &&
         tape_.kind(tape_.root()) == Kind::Object) {
       const uint32_t root = tape_.root();
-      Usage u = readUsage(tape_, root);
+      Usage u = readUsage(tape_, root, quirks_ != nullptr ? *quirks_ : NO_QUIRKS);
       if (u.known) {
         usage_ = u;
         uint32_t choices = tape_.find(root, "choices");
@@ -355,10 +357,10 @@ bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
     const uint32_t root = t.root();
     uint32_t err = t.find(root, "error");
     if (err != 0 && t.kind(err) == Kind::Object) {
-      error_ = mapError(500, ev.data, provider_);
+      error_ = mapError(500, ev.data, provider_, quirks_ != nullptr ? *quirks_ : NO_QUIRKS);
       continue;
     }
-    Usage u = readUsage(t, root);
+    Usage u = readUsage(t, root, quirks_ != nullptr ? *quirks_ : NO_QUIRKS);
     if (u.known) usage_ = u;
     uint32_t choices = t.find(root, "choices");
     if (choices == 0 || t.kind(choices) != Kind::Array) continue;
@@ -396,8 +398,8 @@ bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
   return ok;
 }
 
-std::unique_ptr<StreamDecoder> Codec::streamDecoder(std::string_view providerId) const {
-  return std::make_unique<ChunkDecoder>(std::string(providerId));
+std::unique_ptr<StreamDecoder> Codec::streamDecoder(const ProviderConfig& p) const {
+  return std::make_unique<ChunkDecoder>(p.id, &p.quirks);
 }
 
 }  // namespace gw::openai_chat

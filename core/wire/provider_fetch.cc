@@ -1,20 +1,6 @@
-#include "upstream_call.h"
+#include "wire/provider_fetch.h"
 
-#include <algorithm>
-
-namespace gw::handlers {
-
-ApiError bodyTooLarge(const Session& s) {
-  const int64_t limit = s.config().maxBodyBytes;
-  const RequestEnvelope& r = s.request();
-  if (!r.bodyTruncated && static_cast<int64_t>(s.body().size()) <= limit) return {};
-  uint64_t size = std::max<uint64_t>(r.bodySize, s.body().size());
-  ApiError e = invalidRequest("Request body is too large: " + std::to_string(size) + " bytes; the limit is " +
-                                  std::to_string(limit) + " bytes.",
-                              "", "request_too_large");
-  e.status = 413;
-  return e;
-}
+namespace gw {
 
 ApiError providerNotConfigured(const ProviderConfig& p) {
   std::string how = p.requiresBaseUrl ? envPrefix(p.id) + "_BASE_URL" : p.apiKeySecret;
@@ -35,4 +21,4 @@ FetchSpec providerFetch(const ProviderConfig& p, bool stream) {
   return f;
 }
 
-}  // namespace gw::handlers
+}  // namespace gw

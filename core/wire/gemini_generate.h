@@ -13,12 +13,16 @@ namespace gw::gemini_generate {
 std::string_view finishReason(std::string_view geminiReason);
 void readUsage(const json::Tape& t, uint32_t usageMetadata, Usage& u);
 
+ApiError mapProviderError(int status, std::string_view body, std::string_view providerId);
+
 class Codec : public ChatCodec {
  public:
   ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;
-  bool decode(std::string_view body, Completion& out) const override;
-  std::unique_ptr<StreamDecoder> streamDecoder(std::string_view providerId) const override;
-  ApiError mapError(int status, std::string_view body, std::string_view providerId) const override;
+  bool decode(std::string_view body, const ProviderConfig& p, Completion& out) const override;
+  std::unique_ptr<StreamDecoder> streamDecoder(const ProviderConfig& p) const override;
+  ApiError mapError(int status, std::string_view body, const ProviderConfig& p) const override {
+    return mapProviderError(status, body, p.id);
+  }
 };
 
 class EventDecoder : public SseStreamDecoder {

@@ -16,22 +16,22 @@ namespace gw::openai_chat {
 // streams, and the default token limit filled in when the client set none.
 std::string encodeRequest(const ChatRequest& req, const Target& target, const Config& c);
 
-// Reads `usage` (and the cached-token variants providers use) from a
-// chat.completion or chunk object.
-Usage readUsage(const json::Tape& tape, uint32_t object);
-Usage decodeResponseUsage(std::string_view body);
+// Reads `usage` from a chat.completion or chunk object, where the
+// provider's response quirks say it is when not where OpenAI puts it.
+Usage readUsage(const json::Tape& tape, uint32_t object, const Quirks& quirks);
+Usage decodeResponseUsage(std::string_view body, const Quirks& quirks);
 // Bytes of message content in a complete response, for estimates.
 size_t responseContentBytes(std::string_view body);
 
-ApiError mapError(int upstreamStatus, std::string_view body, std::string_view providerId);
+ApiError mapError(int upstreamStatus, std::string_view body, std::string_view providerId, const Quirks& quirks);
 
 class Codec : public ChatCodec {
  public:
   ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;
-  bool decode(std::string_view body, Completion& out) const override;
-  std::unique_ptr<StreamDecoder> streamDecoder(std::string_view providerId) const override;
-  ApiError mapError(int status, std::string_view body, std::string_view providerId) const override {
-    return openai_chat::mapError(status, body, providerId);
+  bool decode(std::string_view body, const ProviderConfig& p, Completion& out) const override;
+  std::unique_ptr<StreamDecoder> streamDecoder(const ProviderConfig& p) const override;
+  ApiError mapError(int status, std::string_view body, const ProviderConfig& p) const override {
+    return openai_chat::mapError(status, body, p.id, p.quirks);
   }
 };
 
@@ -41,7 +41,9 @@ class Codec : public ChatCodec {
 // [DONE] so the gateway can add its cost line first.
 class StreamForwarder {
  public:
-  explicit StreamForwarder(bool clientWantsUsage) : clientWantsUsage_(clientWantsUsage) {}
+  // `quirks`: the provider's, when it has any (it outlives the forwarder).
+  explicit StreamForwarder(bool clientWantsUsage, const Quirks* quirks = nullptr)
+      : clientWantsUsage_(clientWantsUsage), quirks_(quirks) {}
   // Appends client-bound bytes for every complete event in `bytes` to `out`.
   bool feed(std::string_view bytes, std::string& out);
   bool sawDone() const { return sawDone_; }
@@ -56,6 +58,7 @@ class StreamForwarder {
   json::Tape tape_;
   Usage usage_;
   bool clientWantsUsage_;
+  const Quirks* quirks_;
   bool sawDone_ = false;
   size_t contentBytes_ = 0;
   int64_t deltas_ = 0;
@@ -64,13 +67,16 @@ class StreamForwarder {
 // Decodes OpenAI chunks into events, for clients of another dialect.
 class ChunkDecoder : public SseStreamDecoder {
  public:
-  // `provider` is named in the errors the stream carries.
-  explicit ChunkDecoder(std::string provider = "openai") : provider_(std::move(provider)) {}
+  // `provider` is named in the errors the stream carries; `quirks` (the
+  // provider's, when it has any) outlive the decoder.
+  explicit ChunkDecoder(std::string provider = "openai", const Quirks* quirks = nullptr)
+      : provider_(std::move(provider)), quirks_(quirks) {}
   bool feed(std::string_view bytes, ChunkSink& sink) override;
   bool complete() const override { return sawDone_; }
 
  private:
   std::string provider_;
+  const Quirks* quirks_;
   bool sawDone_ = false;
 };
 

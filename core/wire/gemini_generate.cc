@@ -202,7 +202,7 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   return {};
 }
 
-bool Codec::decode(std::string_view body, Completion& out) const {
+bool Codec::decode(std::string_view body, const ProviderConfig&, Completion& out) const {
   Tape t;
   if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return false;
   const uint32_t root = t.root();
@@ -232,7 +232,7 @@ bool Codec::decode(std::string_view body, Completion& out) const {
   return true;
 }
 
-ApiError Codec::mapError(int status, std::string_view body, std::string_view providerId) const {
+ApiError mapProviderError(int status, std::string_view body, std::string_view providerId) {
   Tape t;
   std::string message, grpcStatus;
   // Errors come as {"error":{...}} or, from the stream endpoint, [{"error":{...}}].
@@ -254,7 +254,7 @@ ApiError Codec::mapError(int status, std::string_view body, std::string_view pro
   return upstreamError(status, std::move(message), "invalid_request_error", std::move(code), "", providerId);
 }
 
-std::unique_ptr<StreamDecoder> Codec::streamDecoder(std::string_view) const { return std::make_unique<EventDecoder>(); }
+std::unique_ptr<StreamDecoder> Codec::streamDecoder(const ProviderConfig&) const { return std::make_unique<EventDecoder>(); }
 
 bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
   events_.clear();
@@ -268,8 +268,7 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
       int64_t code = 500;
       uint32_t c = t.find(err, "code");
       if (c != 0) t.isInteger(c, &code);
-      Codec codec;
-      error_ = codec.mapError(static_cast<int>(code), ev.data, PROVIDER_NOUN);
+      error_ = mapProviderError(static_cast<int>(code), ev.data, PROVIDER_NOUN);
       continue;
     }
     readUsage(t, t.find(root, "usageMetadata"), usage_);

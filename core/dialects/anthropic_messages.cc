@@ -1,11 +1,11 @@
-#include "anthropic_ingress.h"
+#include "dialects/anthropic_messages.h"
 
-#include "anthropic_messages.h"
-#include "message_parts.h"
+#include "wire/anthropic_messages.h"
+#include "wire/message_parts.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
 
-namespace gw::anthropic_ingress {
+namespace gw::anthropic_dialect {
 
 namespace {
 
@@ -369,4 +369,4 @@ const chat::Dialect& dialect() {
   return DIALECT;
 }
 
-}  // namespace gw::anthropic_ingress
+}  // namespace gw::anthropic_dialect

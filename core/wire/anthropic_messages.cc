@@ -162,7 +162,7 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   return {};
 }
 
-bool Codec::decode(std::string_view body, Completion& out) const {
+bool Codec::decode(std::string_view body, const ProviderConfig&, Completion& out) const {
   Tape t;
   if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return false;
   const uint32_t root = t.root();
@@ -190,7 +190,7 @@ bool Codec::decode(std::string_view body, Completion& out) const {
   return true;
 }
 
-ApiError Codec::mapError(int status, std::string_view body, std::string_view providerId) const {
+ApiError mapProviderError(int status, std::string_view body, std::string_view providerId) {
   Tape t;
   std::string message, type;
   if (t.parse(body) && t.kind(t.root()) == Kind::Object) {
@@ -208,7 +208,7 @@ ApiError Codec::mapError(int status, std::string_view body, std::string_view pro
   return upstreamError(status, std::move(message), std::move(type), std::move(code), "", providerId);
 }
 
-std::unique_ptr<StreamDecoder> Codec::streamDecoder(std::string_view) const { return std::make_unique<EventDecoder>(); }
+std::unique_ptr<StreamDecoder> Codec::streamDecoder(const ProviderConfig&) const { return std::make_unique<EventDecoder>(); }
 
 bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
   events_.clear();
@@ -253,9 +253,8 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
     } else if (type == "message_stop") {
       stopped_ = true;
     } else if (type == "error") {
-      Codec codec;
-      error_ = codec.mapError(t.stringEquals(t.find(t.find(root, "error"), "type"), "overloaded_error") ? 529 : 500,
-                              ev.data, PROVIDER_NOUN);
+      error_ = mapProviderError(t.stringEquals(t.find(t.find(root, "error"), "type"), "overloaded_error") ? 529 : 500,
+                               ev.data, PROVIDER_NOUN);
     }
     // ping and content_block_stop need nothing.
   }
