@@ -16,12 +16,13 @@
 extern "C" {
 #endif
 
-#define GW_OK 0
-#define GW_ERR_NOT_FOUND (-1)      /* no such session or ledger */
-#define GW_ERR_BAD_ARGUMENT (-2)   /* malformed envelope, metadata or pointer */
-#define GW_ERR_INVALID_STATE (-3)  /* input does not fit the session's state */
-#define GW_ERR_INVALID_CONFIG (-4) /* configured, but the config is invalid */
-#define GW_ERR_EXHAUSTED (-5)      /* too many live sessions */
+/* Status codes: GW_OK (0) and the negative GW_ERR_* of bindings/status_codes.json. */
+#include "gw/status_codes.h"
+enum {
+#define GW_STATUS_C(code, c_name, cpp_name) c_name = (code),
+  GW_STATUS_CODES(GW_STATUS_C)
+#undef GW_STATUS_C
+};
 
 #define GW_EXPORT(name) __attribute__((export_name(#name))) name
 

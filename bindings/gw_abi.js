@@ -1,17 +1,13 @@
-// JS half of the gateway ABI (version 5; spec in bindings/ABI.md, C half in
+// JS half of the gateway ABI (version 6; spec in bindings/ABI.md, C half in
 // gw_abi.h). Marshals strings and bytes in and out of the module's memory.
 // Works unchanged in workerd and Node, for either toolchain's module.
 
+import STATUS_CODES from './status_codes.json' with { type: 'json' };
+
 export const ABI_VERSION = 6;
 
-export const Status = Object.freeze({
-  OK: 0,
-  NOT_FOUND: -1,
-  BAD_ARGUMENT: -2,
-  INVALID_STATE: -3,
-  INVALID_CONFIG: -4,
-  EXHAUSTED: -5,
-});
+// The status codes, from the one list the C side is generated from too.
+export const Status = Object.freeze(Object.fromEntries(STATUS_CODES.codes.map((c) => [c.js, c.code])));
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

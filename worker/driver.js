@@ -124,9 +124,10 @@ class SessionDriver {
     console.error(JSON.stringify({ level: 'error', event: 'core_fault', message: String(err?.message ?? err) }));
     const message = 'The gateway hit an internal fault while handling this request.';
     if (this.controller) {
-      const event = `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'gateway_fault' } })}\n\n`;
+      // The core handed over, with the stream's head, the event that ends it
+      // in the client's dialect should it fault.
       try {
-        this.controller.enqueue(encoder.encode(event));
+        if (this.faultEvent) this.controller.enqueue(encoder.encode(this.faultEvent));
         this.controller.close();
       } catch {}
     } else {
@@ -178,6 +179,7 @@ class SessionDriver {
       case 'respond_head':
         this.requestId = effect.headers['x-request-id'] ?? this.requestId;
         if (effect.stream) {
+          this.faultEvent = effect.fault_event;
           const stream = new ReadableStream({
             start: (controller) => (this.controller = controller),
             cancel: () => this.clientGone(),

@@ -17,7 +17,8 @@ const CONFIG_TEXT = composeConfig(gatewaySettings, providerCatalog, modelRegistr
 function instantiate() {
   try {
     // drivers: the live requests by session id, so one can wake another (single flight).
-    return { core: new GatewayCore(gatewayModule), configured: false, maxBodyBytes: 1 << 20, drivers: new Map() };
+    // maxBodyBytes: the core's limit, from configure() before the first request.
+    return { core: new GatewayCore(gatewayModule), configured: false, maxBodyBytes: 0, drivers: new Map() };
   } catch (err) {
     console.error(JSON.stringify({ level: 'error', event: 'instantiate_failed', message: String(err) }));
     return null;

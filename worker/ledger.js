@@ -2,8 +2,7 @@
 // every reserve, settle and release for a tenant is serialised here and a
 // budget cannot be overshot by concurrent requests. The rules live in the
 // core (gw_ledger_*); this class keeps the entries the core hands back in
-// durable storage, mirrors the core's snapshot into KV for the fast check,
-// and posts the budget alerts the core hands back.
+// durable storage and performs the writes and posts its results ask for.
 import { DurableObject } from 'cloudflare:workers';
 import gatewayModule from '../build/wasm/gateway.wasm';
 import { GatewayCore } from '../bindings/gw_abi.js';
@@ -49,41 +48,42 @@ export class Ledger extends DurableObject {
       for (const [key, value] of batch) this.entries.set(key, value);
       this.ctx.storage.put(Object.fromEntries(batch));
     }
-    if (out.result.includes('"snapshot"') || out.result.includes('"alerts"') || out.result.includes('"d1"')) {
+    // The result may ask for work beyond the answer: rows for D1, entries for
+    // KV (the snapshot the fast check reads), posts (budget alerts). The core
+    // decided each; this performs them.
+    if (out.result.includes('"d1"') || out.result.includes('"kv"') || out.result.includes('"fetches"')) {
       const result = JSON.parse(out.result);
-      // Requests whose holds expired (their runtime died) still end as rows.
       if (result.d1?.length && this.env.DB)
         this.ctx.waitUntil(
           this.env.DB.batch(result.d1.map((s) => this.env.DB.prepare(s.sql).bind(...s.params))).catch((err) =>
             console.error(JSON.stringify({ level: 'error', event: 'd1_error', message: String(err?.message ?? err) })),
           ),
         );
-      if (result.snapshot && this.env.GATEWAY_KV) {
-        this.ctx.waitUntil(this.env.GATEWAY_KV.put(`ledger:${tenant}`, JSON.stringify(result.snapshot)).catch(() => {}));
-      }
-      if (result.alerts?.length) this.ctx.waitUntil(this.postAlerts(tenant, result.alerts));
+      for (const { key, value } of result.kv ?? [])
+        if (this.env.GATEWAY_KV) this.ctx.waitUntil(this.env.GATEWAY_KV.put(key, JSON.stringify(value)).catch(() => {}));
+      if (result.fetches?.length) this.ctx.waitUntil(this.performFetches(tenant, result.fetches));
     }
     return out.result;
   }
 
-  async postAlerts(tenant, alerts) {
-    const url = this.env.BUDGET_ALERT_WEBHOOK_URL;
-    const sent = [];
-    for (const alert of alerts) {
-      if (url) {
-        try {
-          const res = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ event: 'budget.threshold_crossed', tenantId: tenant, ...alert }),
-          });
-          if (!res.ok) continue; // stays pending; the cron trigger retries
-        } catch {
-          continue;
-        }
+  // Each post the ledger asked for, by the secret naming its URL; what came
+  // of each goes back to the ledger, which decides what is done.
+  async performFetches(tenant, fetches) {
+    const results = [];
+    for (const f of fetches) {
+      const url = this.env[f.url_secret];
+      if (typeof url !== 'string' || !url) {
+        results.push({ id: f.id, unset: true });
+        continue;
       }
-      sent.push(alert.seq);
+      try {
+        const res = await fetch(url, { method: f.method, headers: f.headers, body: f.body });
+        await res.body?.cancel();
+        results.push({ id: f.id, status: res.status });
+      } catch (err) {
+        results.push({ id: f.id, error: String(err?.message ?? err) });
+      }
     }
-    if (sent.length) await this.apply(tenant, JSON.stringify({ op: 'alerts_sent', seqs: sent }));
+    await this.apply(tenant, JSON.stringify({ op: 'fetched', tenant, results }));
   }
 }

@@ -165,6 +165,8 @@ std::string renderAnthropicError(const ApiError& e) {
   return out;
 }
 
+std::string anthropicErrorEvent(const ApiError& e) { return "event: error\ndata: " + renderAnthropicError(e) + "\n\n"; }
+
 void writeUsage(json::Writer& w, const Usage& u) {
   w.key("usage").beginObject();
   w.field("input_tokens", u.promptTokens - u.cachedPromptTokens - u.cacheCreationTokens);
@@ -222,9 +224,7 @@ class EventWriter : public chat::StreamWriter {
     out_ += chat::costComment(summary.usage, summary.cost);
   }
   void failure(const ApiError& e) override {
-    out_ += "event: error\ndata: ";
-    out_ += renderAnthropicError(e);
-    out_ += "\n\n";
+    out_ += anthropicErrorEvent(e);
   }
 
  private:
@@ -265,6 +265,7 @@ class EventWriter : public chat::StreamWriter {
 
 class AnthropicDialect : public chat::Dialect {
  public:
+  std::string streamErrorEvent(const ApiError& e) const override { return anthropicErrorEvent(e); }
   std::unique_ptr<chat::StreamWriter> streamWriter(const chat::CallSummary& start, bool) const override {
     return std::make_unique<EventWriter>(start);
   }

@@ -49,6 +49,9 @@ class Dialect {
   virtual std::unique_ptr<StreamWriter> streamWriter(const CallSummary& start, bool clientWantsUsage) const = 0;
   virtual std::string renderCompletion(const Completion& c, const CallSummary& summary) const = 0;
   virtual std::string renderError(const ApiError& e) const;
+  // A failure after the stream started, as the dialect's error event (also
+  // what the host sends should the core fault mid-stream).
+  virtual std::string streamErrorEvent(const ApiError& e) const;
   // The response header the dialect's SDK reads the request id from, beside x-request-id.
   virtual std::string_view requestIdHeader() const { return {}; }
 };

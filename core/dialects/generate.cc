@@ -9,6 +9,16 @@ namespace {
 
 using json::Kind;
 
+std::string errorEvent(const ApiError& e) {
+  std::string out = "data: ";
+  json::Writer w(out);
+  w.beginObject().field("type", "error").key("error").beginObject();
+  writeErrorFields(w, e);
+  w.endObject().endObject();
+  out += "\n\n";
+  return out;
+}
+
 void writeSummary(json::Writer& w, const chat::CallSummary& s, std::string_view content) {
   w.field("requestId", s.requestId).field("content", content);
   w.key("usage").beginObject().field("promptTokens", s.usage.promptTokens);
@@ -48,14 +58,7 @@ class GenerateWriter : public chat::StreamWriter {
     w.endObject();
     out_ += "\n\n";
   }
-  void failure(const ApiError& e) override {
-    out_ += "data: ";
-    json::Writer w(out_);
-    w.beginObject().field("type", "error").key("error").beginObject();
-    writeErrorFields(w, e);
-    w.endObject().endObject();
-    out_ += "\n\n";
-  }
+  void failure(const ApiError& e) override { out_ += errorEvent(e); }
 
  private:
   std::string content_;
@@ -64,6 +67,7 @@ class GenerateWriter : public chat::StreamWriter {
 
 class GenerateDialect : public chat::Dialect {
  public:
+  std::string streamErrorEvent(const ApiError& e) const override { return errorEvent(e); }
   std::unique_ptr<chat::StreamWriter> streamWriter(const chat::CallSummary&, bool) const override {
     return std::make_unique<GenerateWriter>();
   }

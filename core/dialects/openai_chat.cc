@@ -10,6 +10,8 @@ namespace gw::chat {
 
 namespace {
 
+std::string openAiErrorEvent(const ApiError& e) { return "data: " + renderError(e) + "\n\n"; }
+
 void writeUsage(json::Writer& w, const Usage& u) {
   w.key("usage").beginObject().field("prompt_tokens", u.promptTokens).field("completion_tokens", u.completionTokens);
   w.field("total_tokens", u.totalTokens);
@@ -66,9 +68,7 @@ class OpenAiChunkWriter : public StreamWriter {
     out_ += "data: [DONE]\n\n";
   }
   void failure(const ApiError& e) override {
-    out_ += "data: ";
-    out_ += renderError(e);
-    out_ += "\n\n";
+    out_ += openAiErrorEvent(e);
   }
 
  private:
@@ -111,6 +111,7 @@ class OpenAiDialect : public Dialect {
 }  // namespace
 
 std::string Dialect::renderError(const ApiError& e) const { return gw::renderError(e); }
+std::string Dialect::streamErrorEvent(const ApiError& e) const { return openAiErrorEvent(e); }
 
 const Dialect& openAiDialect() {
   static const OpenAiDialect DIALECT;

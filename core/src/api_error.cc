@@ -65,4 +65,9 @@ ApiError serverError(int status, std::string message, std::string type, std::str
   return {status, std::move(message), std::move(type), "", std::move(code), ""};
 }
 
+ApiError gatewayFault() {
+  return serverError(502, "The gateway hit an internal fault while handling this request.", "server_error",
+                     "gateway_fault");
+}
+
 }  // namespace gw

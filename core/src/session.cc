@@ -111,6 +111,22 @@ void Session::kvList(std::string_view prefix, int64_t limit, EffectCallback cb) 
   outbox_.endEffect();
 }
 
+namespace {
+
+// The op with the tenant it is for in front: the ledger learns whose it is
+// (the KV key of its snapshot, the tenant in its alerts) from its ops.
+std::string forTenant(std::string_view tenant, std::string_view op) {
+  std::string out;
+  if (op.size() < 2 || op.front() != '{') return std::string(op);
+  json::Writer(out).beginObject().field("tenant", tenant).endObject();
+  out.pop_back();
+  if (op[1] != '}') out.push_back(',');
+  out.append(op.substr(1));
+  return out;
+}
+
+}  // namespace
+
 void Session::ledger(std::string_view tenant, std::string_view op, EffectCallback cb) {
   uint32_t id = expect([tenant = std::string(tenant), cb = std::move(cb)](Session& s, const EffectResult& r) {
     if (r.ok) s.state().noteLedgerResult(tenant, r.data, s.nowMs());
@@ -118,14 +134,14 @@ void Session::ledger(std::string_view tenant, std::string_view op, EffectCallbac
   });
   json::Writer w = outbox_.beginEffect("ledger");
   w.field("id", id).field("tenant", tenant);
-  outbox_.body(w, op);
+  outbox_.body(w, forTenant(tenant, op));
   outbox_.endEffect();
 }
 
 void Session::ledgerDetached(std::string_view tenant, std::string_view op) {
   json::Writer w = outbox_.beginEffect("ledger");
   w.field("tenant", tenant);
-  outbox_.body(w, op);
+  outbox_.body(w, forTenant(tenant, op));
   outbox_.endEffect();
 }
 
@@ -191,29 +207,38 @@ bool Session::feed(std::string_view meta, std::string_view data) {
     if (!cancelled_) cb(*this, r);
     return true;
   }
+  auto route = fetches_.find(effectId);
+  if (route == fetches_.end()) return false;
+  // The route stays registered while its observer runs (it may abort the
+  // fetch); the input that ends the fetch drops it afterwards.
+  FetchObserver& to = *route->second.to;
   const bool head = meta_.stringEquals(type, "fetch_head");
   const bool whole = meta_.stringEquals(type, "fetch_response");  // head, body and end in one input
+  bool ended = false;
   if (head || whole) {
     int64_t status = meta_.integerAt(root, "status", 0);
     if (status < 100 || status > 599) return false;
     uint32_t headers = meta_.find(root, "headers");
     if (headers != 0 && meta_.kind(headers) != json::Kind::Object) headers = 0;
+    ended = whole;
     if (whole) inFlight_.erase(effectId);
-    if (!cancelled_) handler_->onFetchHead(*this, effectId, static_cast<int>(status), meta_, headers);
-    if (whole && !data.empty() && !cancelled_) handler_->onFetchChunk(*this, effectId, data);
-    if (whole && !cancelled_) handler_->onFetchEnd(*this, effectId);
+    if (!cancelled_) to.onHead(*this, static_cast<int>(status), meta_, headers);
+    if (whole && !data.empty() && !cancelled_ && !route->second.aborted) to.onChunk(*this, data);
+    if (whole && !cancelled_ && !route->second.aborted) to.onEnd(*this);
   } else if (meta_.stringEquals(type, "fetch_chunk")) {
-    if (!cancelled_) handler_->onFetchChunk(*this, effectId, data);
+    if (!cancelled_) to.onChunk(*this, data);
   } else if (meta_.stringEquals(type, "fetch_end")) {
+    ended = true;
     inFlight_.erase(effectId);
-    if (!cancelled_) handler_->onFetchEnd(*this, effectId);
+    if (!cancelled_) to.onEnd(*this);
   } else if (meta_.stringEquals(type, "fetch_error")) {
+    ended = true;
     inFlight_.erase(effectId);
-    if (!cancelled_)
-      handler_->onFetchError(*this, effectId, meta_.stringAt(root, "reason"), meta_.stringAt(root, "message"));
+    if (!cancelled_) to.onError(*this, meta_.stringAt(root, "reason"), meta_.stringAt(root, "message"));
   } else {
     return false;
   }
+  if (ended) fetches_.erase(effectId);
   return true;
 }
 
@@ -261,6 +286,8 @@ void Session::respondHead(int status, const Headers& headers, bool stream) {
   w.field("access-control-expose-headers", cors::EXPOSED_HEADERS);
   w.field("timing-allow-origin", "*");
   w.endObject();
+  // What the host ends the stream with should the core fault before it does.
+  if (stream) w.field("fault_event", handler_->streamErrorEvent(gatewayFault()));
   outbox_.endEffect();
 }
 
@@ -279,8 +306,59 @@ void Session::respondEnd() {
   outbox_.endEffect();
 }
 
-uint32_t Session::fetch(const FetchSpec& spec) {
+namespace {
+
+// fetchWhole's observer: buffers the body and hands the whole of it over.
+class WholeFetch : public FetchObserver {
+ public:
+  WholeFetch(size_t maxBody, FetchCallback then) : maxBody_(maxBody), then_(std::move(then)) {}
+  void setId(uint32_t id) { id_ = id; }
+  void onHead(Session&, int status, const json::Tape&, uint32_t) override { status_ = status; }
+  void onChunk(Session& s, std::string_view data) override {
+    if (body_.size() + data.size() <= maxBody_) {
+      body_.append(data);
+      return;
+    }
+    s.abortFetch(id_);
+    land(s, "too_large", "the response exceeded " + std::to_string(maxBody_) + " bytes");
+  }
+  void onEnd(Session& s) override { land(s, {}, {}); }
+  void onError(Session& s, std::string_view reason, std::string_view message) override {
+    land(s, reason, std::string(message.empty() ? reason : message));
+  }
+
+ private:
+  void land(Session& s, std::string_view reason, std::string error) {
+    FetchCallback then = std::move(then_);
+    if (!then) return;
+    FetchOutcome o;
+    o.status = status_;
+    o.body = body_;
+    o.reason = reason;
+    o.error = error;
+    then(s, o);
+  }
+  size_t maxBody_;
+  FetchCallback then_;
+  uint32_t id_ = 0;
+  int status_ = 0;
+  std::string body_;
+};
+
+}  // namespace
+
+uint32_t Session::fetchWhole(const FetchSpec& spec, size_t maxBody, FetchCallback then) {
+  auto buffer = std::make_unique<WholeFetch>(maxBody, std::move(then));
+  WholeFetch& to = *buffer;
+  const uint32_t id = fetch(spec, to);
+  to.setId(id);
+  fetches_[id].owned = std::move(buffer);
+  return id;
+}
+
+uint32_t Session::fetch(const FetchSpec& spec, FetchObserver& to) {
   uint32_t id = newEffectId();
+  fetches_[id].to = &to;
   json::Writer w = outbox_.beginEffect("fetch");
   w.field("id", id);
   if (spec.urlSecret.empty()) w.field("url", spec.url);
@@ -303,6 +381,8 @@ uint32_t Session::fetch(const FetchSpec& spec) {
 
 void Session::abortFetch(uint32_t id) {
   if (inFlight_.erase(id) == 0) return;
+  // The route stays (its observer may be the one aborting, mid-call) but hears nothing more.
+  if (auto route = fetches_.find(id); route != fetches_.end()) route->second.aborted = true;
   json::Writer w = outbox_.beginEffect("abort");
   w.field("id", id);
   outbox_.endEffect();

@@ -32,7 +32,7 @@ std::string rowParams(const Session& s, const Outcome& o, bool charged, int64_t 
   const RequestRecord& r = s.record();
   std::string params;
   json::Writer w(params);
-  w.beginArray().string(s.requestId()).integer(s.startedMs()).string(p.tenantId);
+  w.beginArray().string(s.requestId()).integer(s.openedMs()).string(p.tenantId);
   optional(w, p.userId);
   optional(w, p.agentId);
   optional(w, p.keyId);
@@ -60,7 +60,7 @@ std::string rowParams(const Session& s, const Outcome& o, bool charged, int64_t 
 
 void recordUsage(Session& s, int status, std::string_view errorClass, std::string_view errorMessage) {
   if (s.principal().tenantId.empty()) return;  // refused before it belonged to anyone
-  s.d1Detached(INSERT_ROW, rowParams(s, {status, errorClass, errorMessage}, true, s.nowMs() - s.startedMs()));
+  s.d1Detached(INSERT_ROW, rowParams(s, {status, errorClass, errorMessage}, true, s.nowMs() - s.openedMs()));
 }
 
 std::string abandonedRowParams(const Session& s, int64_t holdMs) {

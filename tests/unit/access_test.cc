@@ -329,3 +329,32 @@ TEST_CASE("the ledger being down fails closed, and a failed upstream call gives 
   json usage = body(h.request("GET", "/api/budget/current-usage"));
   CHECK(usage["user"]["dailyRequests"] == 0);
 }
+
+TEST_CASE("budget alerts are posts the ledger asks for, ended only by a 2xx (or no webhook set)") {
+  FakeHost h;
+  REQUIRE(admin(h, "POST", "/api/budget/config",
+                R"({"tenantId":"acme","type":"USD","limit":0.0001,"period":"daily","alertThresholds":[10],"pauseAtLimit":false})")
+              .status == 201);
+  // The webhook fails at first: the alert stays pending and is posted again.
+  gw::testing::ScriptedReply down;
+  down.status = 500;
+  h.urlReplies["BUDGET_ALERT_WEBHOOK_URL"] = down;
+  for (int i = 0; i < 6 && h.ledgerFetches.size() < 2; ++i) REQUIRE(h.chat(CHAT).status == 200);
+  REQUIRE(h.ledgerFetches.size() >= 2);
+  const gw::testing::FetchCall& post = h.ledgerFetches.front();
+  CHECK(post.method == "POST");
+  json alert = json::parse(post.body);
+  CHECK(alert["event"] == "budget.threshold_crossed");
+  CHECK(alert["tenantId"] == "acme");
+  CHECK(alert["budget_id"] == "usd-daily");
+  CHECK(alert["threshold"] == 10);
+  CHECK(h.ledgerFetches[1].body == post.body);  // the same alert, again
+  // Once the webhook takes it, it is not posted again.
+  gw::testing::ScriptedReply up;
+  up.status = 204;
+  h.urlReplies["BUDGET_ALERT_WEBHOOK_URL"] = up;
+  REQUIRE(h.chat(CHAT).status == 200);
+  const size_t posted = h.ledgerFetches.size();
+  REQUIRE(h.chat(CHAT).status == 200);
+  CHECK(h.ledgerFetches.size() == posted);
+}

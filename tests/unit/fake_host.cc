@@ -282,11 +282,35 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
           open = openLedgers.emplace(tenant, ledger::Ledger(ledger::storedDocument(ledgers[tenant]))).first;
         ledger::Outcome out = open->second.apply(op, nowMs);
         for (auto& [key, value] : out.writes) ledgers[tenant][key] = std::move(value);
-        // The Durable Object mirrors a new snapshot into KV for the fast check.
+        // The Durable Object writes the KV entries the ledger hands back (its
+        // snapshot, for the fast check).
         json::Tape result;
-        if (result.parse(out.result) && result.find(result.root(), "snapshot") != 0) {
-          kv["ledger:" + tenant] = std::string(result.raw(result.find(result.root(), "snapshot")));
-          ++snapshotWrites;
+        result.parse(out.result);
+        if (uint32_t puts = result.find(result.root(), "kv"); puts != 0 && result.kind(puts) == json::Kind::Array)
+          for (uint32_t put = result.firstChild(puts); put != 0; put = result.nextSibling(puts, put)) {
+            kv[result.stringAt(put, "key")] = std::string(result.raw(result.find(put, "value")));
+            ++snapshotWrites;
+          }
+        // It posts what the ledger asks to (budget alerts) and reports back:
+        // a scripted reply for the URL's secret answers, else it is not set.
+        if (uint32_t posts = result.find(result.root(), "fetches"); posts != 0 && result.kind(posts) == json::Kind::Array) {
+          std::string report;
+          json::Writer rw(report);
+          rw.beginObject().field("op", "fetched").key("results").beginArray();
+          for (uint32_t f = result.firstChild(posts); f != 0; f = result.nextSibling(posts, f)) {
+            FetchCall call;
+            call.urlSecret = result.stringAt(f, "url_secret");
+            call.method = result.stringAt(f, "method");
+            call.body = result.stringAt(f, "body");
+            ledgerFetches.push_back(call);
+            rw.beginObject().field("id", result.integerAt(f, "id"));
+            auto scripted = urlReplies.find(call.urlSecret);
+            if (scripted == urlReplies.end()) rw.field("unset", true);
+            else rw.field("status", static_cast<int64_t>(scripted->second.status));
+            rw.endObject();
+          }
+          rw.endArray().endObject();
+          for (auto& [key, value] : open->second.apply(report, nowMs).writes) ledgers[tenant][key] = std::move(value);
         }
         // And writes the rows of requests whose holds expired.
         if (uint32_t rows = result.find(result.root(), "d1"); rows != 0 && result.kind(rows) == json::Kind::Array)

@@ -110,6 +110,7 @@ class FakeHost {
   std::deque<ScriptedReply> replies;
   std::map<std::string, ScriptedReply> urlReplies;  // by URL (or url_secret): answers every fetch of it, before `replies`
   std::vector<FetchCall> fetches;
+  std::vector<FetchCall> ledgerFetches;  // what the ledgers asked to post (budget alerts)
   int64_t nowMs = 1700000000000;
   int64_t requestCount = 0;
   std::string entropy = "00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef";

@@ -79,3 +79,36 @@ test('a client that leaves mid-stream is cancelled at once through Request.signa
   assert.ok(row.params[OUTPUT_TOKENS] > 0 && row.params[OUTPUT_TOKENS] < 10, `charged ${row.params[OUTPUT_TOKENS]} tokens of 30 words`);
   assert.equal(core.liveSessions?.() ?? 0, 0);
 });
+
+test('a fault mid-stream ends the stream with the event the core handed over, in the client dialect', async () => {
+  const { core } = loadCore('clang', { vars: { OPENAI_BASE_URL: upstream.url } });
+  const host = { core, maxBodyBytes: 1 << 20, drivers: new Map() };
+  const words = Array.from({ length: 5 }, (_, i) =>
+    `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: ` w${i}` }, finish_reason: null }] })}\n\n`);
+  await upstream.script([{ chunk_delay_ms: 50, stream_body: [...words, 'data: [DONE]\n\n'] }]);
+  const request = new Request('http://gateway.test/v1/messages', {
+    method: 'POST',
+    headers: { 'x-api-key': TEST_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const response = await serve(host, request, environment(core, []), { waitUntil() {} });
+  assert.equal(response.status, 200);
+  const reader = response.body.getReader();
+  let text = '';
+  while (!text.includes('w0')) text += new TextDecoder().decode((await reader.read()).value);
+  // The instance traps on its next input.
+  core.feed = () => {
+    throw new Error('unreachable executed');
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  const last = text.trimEnd().split('\n\n').at(-1);
+  assert.match(last, /^event: error\ndata: /);
+  const event = JSON.parse(last.slice(last.indexOf('data: ') + 6));
+  assert.equal(event.type, 'error');
+  assert.equal(event.error.type, 'api_error');
+  assert.equal(event.error.code, 'gateway_fault');
+});

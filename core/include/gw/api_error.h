@@ -37,5 +37,7 @@ ApiError forbidden(std::string message, std::string param, std::string code);
 // is named in `param` (code duplicate_key).
 ApiError unreadableBody(const json::ParseError& e);
 ApiError serverError(int status, std::string message, std::string type, std::string code);
+// The 502 a host answers when the core faults (traps) during a request.
+ApiError gatewayFault();
 
 }  // namespace gw

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "gw/gateway_state.h"
+#include "gw/status_codes.h"
 #include "gw/session.h"
 
 namespace gw {
@@ -17,13 +18,11 @@ namespace gw {
 // gw_abi_version_N, and reported by GET /api/v1/ai/health.
 constexpr uint32_t ABI_VERSION = 6;
 
+// The ABI's status codes (bindings/status_codes.json).
 enum class GwStatus : int32_t {
-  Ok = 0,
-  NotFound = -1,       // no such session
-  BadArgument = -2,    // malformed envelope or metadata
-  InvalidState = -3,   // input does not fit the session's state
-  InvalidConfig = -4,  // configured, but the config is invalid (requests get 500)
-  Exhausted = -5,      // too many live sessions
+#define GW_STATUS_CPP(code, c_name, cpp_name) cpp_name = (code),
+  GW_STATUS_CODES(GW_STATUS_CPP)
+#undef GW_STATUS_CPP
 };
 
 class Gateway {

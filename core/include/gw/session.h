@@ -64,6 +64,32 @@ struct EffectResult {
 };
 using EffectCallback = MoveFunction<void(Session&, const EffectResult&)>;
 
+// Where a fetch's results go as they come: its head, its body's slices,
+// then its end or its failure (`reason`: timeout | stalled | network). A
+// fetch the session aborted reports nothing more.
+class FetchObserver {
+ public:
+  virtual ~FetchObserver() = default;
+  virtual void onHead(Session& s, int status, const json::Tape& meta, uint32_t headers) = 0;
+  virtual void onChunk(Session& s, std::string_view data) = 0;
+  virtual void onEnd(Session& s) = 0;
+  virtual void onError(Session& s, std::string_view reason, std::string_view message) = 0;
+};
+
+// A whole fetched response, or why there is none.
+struct FetchOutcome {
+  int status = 0;  // 0: no response arrived
+  std::string_view body;
+  std::string_view reason;  // empty when the response arrived whole; else timeout | stalled | network | too_large
+  std::string_view error;   // the failure's message (the reason when there is none)
+  bool ok() const { return reason.empty() && status >= 200 && status < 300; }
+  // Why it failed, in a line: the fetch error, or "HTTP <status>".
+  std::string failure() const {
+    return reason.empty() ? "HTTP " + std::to_string(status) : std::string(error.substr(0, 200));
+  }
+};
+using FetchCallback = MoveFunction<void(Session&, const FetchOutcome&)>;
+
 // Who may call an endpoint. Public needs nothing; Client and Metered need a
 // virtual key (Metered ones spend: the fast quota check runs first); Admin
 // needs ADMIN_API_KEY or a key with role admin.
@@ -103,11 +129,9 @@ class Handler {
   // reads the request id from, when that is not x-request-id.
   virtual std::string renderError(const ApiError& e) const { return gw::renderError(e); }
   virtual std::string_view requestIdHeader() const { return {}; }
-  virtual void onFetchHead(Session&, uint32_t /*id*/, int /*status*/, const json::Tape& /*meta*/,
-                           uint32_t /*headers*/) {}
-  virtual void onFetchChunk(Session&, uint32_t /*id*/, std::string_view /*data*/) {}
-  virtual void onFetchEnd(Session&, uint32_t /*id*/) {}
-  virtual void onFetchError(Session&, uint32_t /*id*/, std::string_view /*reason*/, std::string_view /*message*/) {}
+  // A failure after a stream started, as the endpoint's clients read one
+  // (the host also sends it should the core fault mid-stream).
+  virtual std::string streamErrorEvent(const ApiError& e) const { return "data: " + renderError(e) + "\n\n"; }
   // The client went away: fill the record with what was delivered (the
   // session then finishes the request as 499).
   virtual void onCancel(Session&) {}
@@ -146,9 +170,8 @@ class Session {
   const std::string& body() const { return body_; }
   const std::string& requestId() const { return requestId_; }
   int64_t nowMs() const { return nowMs_; }
-  int64_t openedMs() const { return envelope_.nowMs; }
+  int64_t openedMs() const { return envelope_.nowMs; }  // when the request arrived
   int64_t admittedMs() const { return admittedMs_; }  // when the access stage let the request in
-  int64_t startedMs() const { return envelope_.nowMs; }
   Random& random() { return random_; }
   bool headSent() const { return headSent_; }
   bool ended() const { return ended_; }
@@ -162,7 +185,11 @@ class Session {
   void respondHead(int status, const Headers& headers, bool stream);
   void respondChunk(std::string_view bytes);
   void respondEnd();
-  uint32_t fetch(const FetchSpec& spec);
+  // A fetch whose results go to `to` as they come (`to` outlives it).
+  uint32_t fetch(const FetchSpec& spec, FetchObserver& to);
+  // A fetch whose whole response (at most `maxBody` bytes: past that it is
+  // aborted, reason too_large) goes to `then`, like any other effect result.
+  uint32_t fetchWhole(const FetchSpec& spec, size_t maxBody, FetchCallback then);
   void abortFetch(uint32_t id);
   const Principal& principal() const { return principal_; }
   Principal& principal() { return principal_; }
@@ -216,6 +243,12 @@ class Session {
   std::set<uint32_t> inFlight_;
   json::Tape meta_;
   std::map<uint32_t, EffectCallback> callbacks_;
+  struct FetchRoute {
+    FetchObserver* to = nullptr;
+    std::unique_ptr<FetchObserver> owned;  // fetchWhole's buffer
+    bool aborted = false;
+  };
+  std::map<uint32_t, FetchRoute> fetches_;
   Principal principal_;
   RequestRecord record_;
   uint32_t nextEffectId_ = 1;

@@ -1,5 +1,5 @@
 #pragma once
-// The usage ledger in D1 (gateway_usage_logs, migrations/0003): one row per
+// The usage log in D1 (gateway_usage_logs, migrations/0003): one row per
 // client request, written after the response so it never delays it.
 #include <cstdint>
 #include <string>

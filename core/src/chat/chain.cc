@@ -112,7 +112,6 @@ ApiError ChatPipeline::startTarget(Session& s) {
   noteTarget(s);
   const std::string& id = chainIds_[current_];
   health_ = &s.state().targets[id];
-  targetTried_ = targetUp_ = targetClosed_ = false;
   if (health_->rateLimitedUntilMs > s.nowMs()) {
     const int64_t wait = health_->rateLimitedUntilMs - s.nowMs();
     ApiError e = serverError(429,
@@ -142,13 +141,12 @@ ApiError ChatPipeline::startTarget(Session& s) {
   }
   // What the ledger held for this target's output, and what it was sent as max_tokens.
   reservedOutput_ = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, target_);
-  attempt_ = 0;
-  sendAttempt(s, 0);
+  attempt_.start(s, target_, id, *health_, upstream_, *codec_, req_.stream, deadlineMs_, chain_.size() - current_);
   return {};
 }
 
 bool ChatPipeline::failOver(Session& s) {
-  closeTarget(s);  // the request is done with this target
+  attempt_.close(s);  // the request is done with this target
   while (current_ + 1 < chain_.size()) {
     ++current_;
     if (!startTarget(s)) return true;
@@ -170,23 +168,6 @@ void ChatPipeline::readSharedBreakers(Session& s) {
     });
   }
 }
-
-void ChatPipeline::oneReady(Session& s) {
-  if (--waiting_ > 0 || refused_) return;
-  admitted(s);
-}
-
-void ChatPipeline::shareBreaker(Session& s) {
-  CircuitBreaker& b = health_->breaker;
-  if (!b.sharedChanged()) return;
-  std::string record;
-  json::Writer w(record);
-  b.writeShared(w);
-  // KV's shortest expiry is 60 s; the record outlives the open time a little.
-  const int64_t ttl = std::max<int64_t>(60, s.config().breaker.openMs / 1000 + 60);
-  s.kvPut(breakerKey(chainIds_[current_]), record, [](Session&, const EffectResult&) {}, ttl);
-}
-
 
 ApiError ChatPipeline::allTargetsFailed(const Session& s) const {
   std::string summary, attempts;

@@ -2,14 +2,11 @@
 
 #include <algorithm>
 
-#include "wire/demo.h"
 #include "../handlers/body_limit.h"
-#include "wire/provider_fetch.h"
-#include "gw/backoff.h"
 #include "gw/cache_store.h"
-#include "gw/json_writer.h"
 #include "gw/preferences.h"
-#include "gw/usage_log.h"
+#include "wire/demo.h"
+#include "wire/openai_chat.h"
 
 namespace gw::chat {
 
@@ -28,12 +25,6 @@ Worst worstOf(const Worst& a, const Worst& b) {
   w.tokens = std::max(a.tokens, b.tokens);
   if (b.cost.picoUsd > w.cost.picoUsd) w.cost = b.cost;
   return w;
-}
-
-std::string headerValue(const json::Tape& t, uint32_t headers, std::string_view name) {
-  if (headers == 0) return {};
-  uint32_t v = t.find(headers, name);
-  return v != 0 && t.kind(v) == json::Kind::String ? t.string(v) : std::string();
 }
 
 ApiError lacks(const Target& t, std::string param, std::string_view what) {
@@ -76,6 +67,8 @@ ApiError ChatPipeline::translateRequest(Session&, std::string&, bool& useTransla
   return {};
 }
 
+// Validating: the body, the model and what the key may use, the cache
+// decision and the routing policy.
 void ChatPipeline::start(Session& s) {
   const Config& c = s.config();
   cache::flushHits(s);  // hits counted in this instance, written at most once a second
@@ -116,16 +109,21 @@ void ChatPipeline::start(Session& s) {
                     });
 }
 
+// Planning → LookingUp, or → Reserving when the cache is bypassed.
 void ChatPipeline::plan(Session& s) {
+  phase_ = Phase::Planning;
   if (ApiError e = buildChain(s)) return finishWithError(s, e);
   if (cache_.mode == cache::Mode::Bypass) return reserve(s);
+  phase_ = Phase::LookingUp;
   lookup(s);
 }
 
+// Reserving: the hold covers the dearest target the request may end up at;
+// the shared breakers are read alongside. → Calling once both are back, or
+// Done when the ledger refuses.
 void ChatPipeline::reserve(Session& s) {
+  phase_ = Phase::Reserving;
   const Config& c = s.config();
-
-  // The hold covers the dearest target the request may end up at.
   Worst worst;
   for (const Target& t : chain_) {
     const Price targetPrice = &t == &chain_[0] && answersFromDemo() ? FREE : t.price;
@@ -134,18 +132,23 @@ void ChatPipeline::reserve(Session& s) {
   }
   waiting_ = 1;
   s.record().meter.reserve(s, worst, [this](Session& s, const ApiError& e) {
-                   if (e) {
-                     refused_ = true;
-                     return finishWithError(s, e, commonHeaders(s));
-                   }
-                   oneReady(s);
-                 });
+    if (e) return finishWithError(s, e, commonHeaders(s));
+    oneReady(s);
+  });
   readSharedBreakers(s);
 }
 
-void ChatPipeline::admitted(Session& s) {
+void ChatPipeline::oneReady(Session& s) {
+  if (--waiting_ > 0 || phase_ != Phase::Reserving) return;
+  call(s);
+}
+
+// Calling: the first usable target (or the demo). → Relaying when a stream
+// starts; Done with an answer or once every target failed.
+void ChatPipeline::call(Session& s) {
+  phase_ = Phase::Calling;
   if (answersFromDemo()) return answerFromDemo(s);
-  deadlineMs_ = s.startedMs() + s.config().requestTimeoutMs;
+  deadlineMs_ = s.openedMs() + s.config().requestTimeoutMs;
   current_ = 0;
   ApiError e = startTarget(s);
   if (!e || failOver(s)) return;
@@ -155,120 +158,120 @@ void ChatPipeline::admitted(Session& s) {
   finishWithError(s, chain_.size() > 1 ? allTargetsFailed(s) : e, h);
 }
 
-void ChatPipeline::onFetchHead(Session& s, uint32_t id, int status, const json::Tape& meta, uint32_t headers) {
-  if (id != fetchId_) return;
-  upstreamStatus_ = status;
-  firstByteMs_ = s.nowMs();
-  upstreamRequestId_ = headerValue(meta, headers, codec_->requestIdHeader());
-  retryAfterMs_ = parseRetryAfterMs(headerValue(meta, headers, "retry-after"));
-  buffer_.clear();
-  if (status >= 200 && status < 300 && req_.stream) {
-    recordAttempt(s, true, "");
-    startStream(s);
-  }
-}
-
-void ChatPipeline::startStream(Session& s) {
+// Calling → Relaying: the stream's head goes to the client.
+void ChatPipeline::onStreamStart(Session& s) {
+  phase_ = Phase::Relaying;
   Headers h = commonHeaders(s);
   h.emplace_back("content-type", "text/event-stream; charset=utf-8");
   h.emplace_back("cache-control", "no-cache");
   s.respondHead(200, h, true);
   s.record().ttftMs = s.nowMs() - s.openedMs();
-  if (passthrough_) {
-    forwarder_ = std::make_unique<openai_chat::StreamForwarder>(req_.clientWantsUsage, &target_.provider->quirks);
-  } else {
-    decoder_ = codec_->streamDecoder(*target_.provider);
-    writer_ = dialect_.streamWriter(summary(s), req_.clientWantsUsage);
-    if (cache_.mode != cache::Mode::Bypass) {
-      recorder_ = std::make_unique<CompletionRecorder>();
-      tee_ = std::make_unique<TeeSink>(*writer_, *recorder_);
-    }
-    counter_ = std::make_unique<OutputCounter>(tee_ ? *tee_ : static_cast<ChunkSink&>(*writer_));
-  }
+  relay_ = std::make_unique<StreamRelay>(dialect_, *codec_, *target_.provider, summary(s), req_.clientWantsUsage,
+                                         passthrough_, cache_.mode != cache::Mode::Bypass);
 }
 
-void ChatPipeline::onFetchChunk(Session& s, uint32_t id, std::string_view data) {
-  if (id != fetchId_ || streamEnded_) return;
-  if (streaming()) {
-    if (passthrough_) {
-      out_.clear();
-      bool ok = forwarder_->feed(data, out_);
-      s.respondChunk(out_);
-      if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
-                                                "upstream_stream_error"));
-      if (forwarder_->sawDone()) return finishStream(s);
-      if (forwarder_->tokens() > outputCutoff()) cutStream(s);
-      return;
-    }
-    bool ok = decoder_->feed(data, *counter_);
-    drainWriter(s);
-    if (decoder_->error()) return failStream(s, decoder_->error());
-    if (!ok) return failStream(s, serverError(502, "The upstream stream sent an oversized event.", "upstream_error",
-                                              "upstream_stream_error"));
-    if (counter_->tokens() > outputCutoff()) cutStream(s);
-    return;
-  }
-  if (static_cast<int64_t>(buffer_.size() + data.size()) > s.config().maxUpstreamBodyBytes) {
-    s.abortFetch(fetchId_);
-    recordAttempt(s, false, "response too large");
-    return finishWithError(s, serverError(502, "The upstream response exceeded the gateway's size limit.",
-                                          "upstream_error", "upstream_response_too_large"));
-  }
-  buffer_.append(data);
+void ChatPipeline::onStreamData(Session& s, std::string_view data) {
+  if (phase_ != Phase::Relaying) return;
+  out_.clear();
+  const StreamRelay::Fed fed = relay_->feed(data, out_);
+  s.respondChunk(out_);
+  if (fed == StreamRelay::Fed::Failed) return failStream(s, relay_->error());
+  if (fed == StreamRelay::Fed::Complete) return finishStream(s);
+  if (relay_->tokens() > outputCutoff()) cutStream(s);
 }
 
-void ChatPipeline::drainWriter(Session& s) {
-  if (writer_ == nullptr || writer_->pending().empty()) return;
-  s.respondChunk(writer_->pending());
-  writer_->pending().clear();
+void ChatPipeline::onStreamEnd(Session& s) {
+  if (phase_ != Phase::Relaying) return;
+  if (!relay_->complete())
+    return failStream(s, serverError(502,
+                                     "Upstream provider '" + target_.provider->id +
+                                         "' failed: the stream ended before it was complete.",
+                                     "upstream_error", "upstream_stream_error"));
+  finishStream(s);
 }
 
-void ChatPipeline::onFetchEnd(Session& s, uint32_t id) {
-  if (id != fetchId_ || streamEnded_) return;
-  if (streaming()) {
-    const bool complete = passthrough_ ? forwarder_->sawDone() : decoder_->complete();
-    if (!complete)
-      return failStream(s, serverError(502,
-                                       "Upstream provider '" + target_.provider->id +
-                                           "' failed: the stream ended before it was complete.",
-                                       "upstream_error", "upstream_stream_error"));
-    return finishStream(s);
-  }
-  if (upstreamStatus_ >= 200 && upstreamStatus_ < 300) return finishSuccess(s);
-  ApiError e = codec_->mapError(upstreamStatus_, buffer_, *target_.provider);
-  recordAttempt(s, upstreamStatus_ < 500, e.message);
-  if (upstreamStatus_ == 429) {
+// A whole response: the answer (→ Done), or an error that fails over,
+// retries, or ends the request.
+void ChatPipeline::onResponse(Session& s) {
+  if (phase_ != Phase::Calling) return;
+  const int status = attempt_.status();
+  if (status >= 200 && status < 300) return finishSuccess(s);
+  ApiError e = codec_->mapError(status, attempt_.body(), *target_.provider);
+  attempt_.record(s, status < 500, e.message);
+  const int64_t retryAfterMs = attempt_.retryAfterMs();
+  if (status == 429) {
     // Every request to this target waits out the provider's retry-after (1 s when it gave none).
-    const int64_t wait = std::clamp<int64_t>(retryAfterMs_ >= 0 ? retryAfterMs_ : 1000, 0, 60000);
+    const int64_t wait = std::clamp<int64_t>(retryAfterMs >= 0 ? retryAfterMs : 1000, 0, 60000);
     health_->rateLimitedUntilMs = std::max(health_->rateLimitedUntilMs, s.nowMs() + wait);
   }
-  s.record().failedAttempts.push_back({chainIds_[current_], std::to_string(upstreamStatus_), e.message});
+  s.record().failedAttempts.push_back({chainIds_[current_], std::to_string(status), e.message});
   // Another target first (users should not wait out a backoff when one is
   // ready), then retries of the last one.
-  if (failsOver(upstreamStatus_) && failOver(s)) return;
-  if (retryableStatus(upstreamStatus_) && maybeRetry(s, retryAfterMs_)) return;
-  if (chain_.size() > 1 && failsOver(upstreamStatus_)) return finishWithError(s, allTargetsFailed(s), commonHeaders(s));
+  if (failsOver(status) && failOver(s)) return;
+  if (retryableStatus(status) && attempt_.retry(s, retryAfterMs)) return;
+  if (chain_.size() > 1 && failsOver(status)) return finishWithError(s, allTargetsFailed(s), commonHeaders(s));
   Headers h = commonHeaders(s);
-  if (upstreamStatus_ == 429 && retryAfterMs_ >= 0) h.emplace_back("retry-after", std::to_string(retryAfterMs_ / 1000));
+  if (status == 429 && retryAfterMs >= 0) h.emplace_back("retry-after", std::to_string(retryAfterMs / 1000));
   finishWithError(s, e, h);
 }
 
+// No response: mid-stream it ends the stream; before, it fails over,
+// retries, or ends the request.
+void ChatPipeline::onFailure(Session& s, std::string_view reason, std::string_view message) {
+  const std::string& provider = target_.provider->id;
+  if (reason == "too_large") {
+    if (phase_ != Phase::Calling) return;
+    return finishWithError(s, serverError(502, "The upstream response exceeded the gateway's size limit.",
+                                          "upstream_error", "upstream_response_too_large"));
+  }
+  const bool stalled = reason == "stalled";
+  const bool timeout = reason == "timeout" || stalled;
+  if (phase_ == Phase::Relaying) {
+    return failStream(s, serverError(502,
+                                     "Upstream provider '" + provider + "' failed: " +
+                                         (stalled   ? "the stream stalled (no data within the idle timeout)."
+                                          : timeout ? "the stream timed out."
+                                                    : "the connection failed mid-stream."),
+                                     "upstream_error", "upstream_stream_error"));
+  }
+  if (phase_ != Phase::Calling) return;
+  std::string detail = message.empty() ? std::string(reason) : std::string(message);
+  attempt_.record(s, false, detail);
+  s.record().failedAttempts.push_back({chainIds_[current_], timeout ? "timeout" : "network", detail});
+  if (failOver(s) || attempt_.retry(s, -1)) return;
+  if (chain_.size() > 1) return finishWithError(s, allTargetsFailed(s), commonHeaders(s));
+  if (timeout) {
+    return finishWithError(s,
+                           serverError(504,
+                                       "The upstream provider '" + provider + "' did not answer within " +
+                                           std::to_string(s.config().requestTimeoutMs) + " ms.",
+                                       "timeout_error", "upstream_timeout"),
+                           commonHeaders(s));
+  }
+  finishWithError(s,
+                  serverError(502, "Could not reach the upstream provider '" + provider + "': " + detail,
+                              "upstream_error", "upstream_unreachable"),
+                  commonHeaders(s));
+}
+
 void ChatPipeline::finishSuccess(Session& s) {
-  recordAttempt(s, true, "");
+  phase_ = Phase::Done;
+  attempt_.record(s, true, "");
+  const std::string& body = attempt_.body();
   Headers h = commonHeaders(s);
   if (passthrough_) {
-    Usage reported = openai_chat::decodeResponseUsage(buffer_, target_.provider->quirks);
-    price(s, reported, reported.known ? 0 : openai_chat::responseContentBytes(buffer_));
+    Usage reported = openai_chat::decodeResponseUsage(body, target_.provider->quirks);
+    price(s, reported, reported.known ? 0 : openai_chat::responseContentBytes(body));
     addCostHeaders(s, h);
     if (cache_.mode != cache::Mode::Bypass) {
       Completion answer;
-      if (codec_->decode(buffer_, *target_.provider, answer)) storeAnswer(s, answer);
+      if (codec_->decode(body, *target_.provider, answer)) storeAnswer(s, answer);
     }
-    s.respondJson(upstreamStatus_, buffer_, h);
-    return s.finish(upstreamStatus_, "ok");
+    s.respondJson(attempt_.status(), body, h);
+    return s.finish(attempt_.status(), "ok");
   }
   Completion completion;
-  if (!codec_->decode(buffer_, *target_.provider, completion)) {
+  if (!codec_->decode(body, *target_.provider, completion)) {
     return finishWithError(
         s, serverError(502, "Upstream provider '" + target_.provider->id + "' sent a response the gateway cannot read.",
                        "upstream_error", "upstream_bad_response"),
@@ -289,39 +292,24 @@ void ChatPipeline::finishSuccess(Session& s) {
 }
 
 void ChatPipeline::finishStream(Session& s) {
-  streamEnded_ = true;
-  if (passthrough_) {
-    price(s, forwarder_->usage(), forwarder_->contentBytes());
-    out_ = costComment(s.record().usage, s.record().cost);
-    out_ += "data: [DONE]\n\n";
-    s.respondChunk(out_);
-  } else {
-    price(s, decoder_->usage(), writer_->outputBytes());
-    writer_->end(summary(s));
-    drainWriter(s);
-    if (recorder_) storeAnswer(s, recorder_->completion());
-  }
+  phase_ = Phase::Done;
+  price(s, relay_->usage(), relay_->outputBytes());
+  out_.clear();
+  relay_->finish(summary(s), out_);
+  s.respondChunk(out_);
+  if (const Completion* answer = relay_->recorded()) storeAnswer(s, *answer);
   s.respondEnd();
   s.finish(200, "ok");
 }
 
 void ChatPipeline::cutStream(Session& s) {
-  streamEnded_ = true;
-  s.abortFetch(fetchId_);
+  phase_ = Phase::Done;
+  attempt_.abort(s);
   ++s.state().overshoot.streamsCut;
-  if (passthrough_) {
-    price(s, forwarder_->usage(), forwarder_->contentBytes());
-    // The forwarded chunks were the provider's own; the last is ours.
-    std::unique_ptr<StreamWriter> tail = dialect_.streamWriter(summary(s), req_.clientWantsUsage);
-    tail->finish(0, "length");
-    tail->end(summary(s));
-    s.respondChunk(tail->pending());
-  } else {
-    price(s, decoder_->usage(), writer_->outputBytes());
-    counter_->cut();
-    writer_->end(summary(s));
-    drainWriter(s);
-  }
+  price(s, relay_->usage(), relay_->outputBytes());
+  out_.clear();
+  relay_->cut(summary(s), out_);
+  s.respondChunk(out_);
   s.respondEnd();
   s.finish(200, "output_cut");
 }
@@ -329,58 +317,22 @@ void ChatPipeline::cutStream(Session& s) {
 // A stream that already started cannot change status: it ends with an error
 // event in the client's dialect instead of hanging or stopping silently.
 void ChatPipeline::failStream(Session& s, const ApiError& e) {
-  streamEnded_ = true;
-  s.abortFetch(fetchId_);
-  recordAttempt(s, false, e.message);
-  if (passthrough_) {
-    price(s, forwarder_->usage(), 0, false);
-    s.respondChunk("data: " + renderError(e) + "\n\n");
-  } else {
-    price(s, decoder_->usage(), 0, false);
-    writer_->failure(e);
-    drainWriter(s);
-  }
+  phase_ = Phase::Done;
+  attempt_.abort(s);
+  attempt_.record(s, false, e.message);
+  price(s, relay_->usage(), 0, false);
+  out_.clear();
+  relay_->fail(e, out_);
+  s.respondChunk(out_);
   s.respondEnd();
   s.finish(200, "stream_error", e);
 }
 
-void ChatPipeline::onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) {
-  if (id != fetchId_ || streamEnded_) return;
-  const bool stalled = reason == "stalled";
-  const bool timeout = reason == "timeout" || stalled;
-  const std::string& provider = target_.provider->id;
-  if (streaming()) {
-    return failStream(s, serverError(502,
-                                     "Upstream provider '" + provider + "' failed: " +
-                                         (stalled   ? "the stream stalled (no data within the idle timeout)."
-                                          : timeout ? "the stream timed out."
-                                                    : "the connection failed mid-stream."),
-                                     "upstream_error", "upstream_stream_error"));
-  }
-  std::string detail = message.empty() ? std::string(reason) : std::string(message);
-  recordAttempt(s, false, detail);
-  s.record().failedAttempts.push_back({chainIds_[current_], timeout ? "timeout" : "network", detail});
-  if (failOver(s) || maybeRetry(s, -1)) return;
-  if (chain_.size() > 1) return finishWithError(s, allTargetsFailed(s), commonHeaders(s));
-  if (timeout) {
-    return finishWithError(s,
-                           serverError(504,
-                                       "The upstream provider '" + provider + "' did not answer within " +
-                                           std::to_string(s.config().requestTimeoutMs) + " ms.",
-                                       "timeout_error", "upstream_timeout"),
-                           commonHeaders(s));
-  }
-  finishWithError(s,
-                  serverError(502, "Could not reach the upstream provider '" + provider + "': " + detail,
-                              "upstream_error", "upstream_unreachable"),
-                  commonHeaders(s));
-}
-
 void ChatPipeline::onCancel(Session& s) {
+  phase_ = Phase::Done;
   leaveFlight(s);
   // The client went away mid-stream: charge and record what was delivered.
-  if (decoder_) price(s, decoder_->usage(), writer_ ? writer_->outputBytes() : 0);
-  if (forwarder_) price(s, forwarder_->usage(), forwarder_->contentBytes());
+  if (relay_) price(s, relay_->usage(), relay_->outputBytes());
 }
 
 void ChatPipeline::noteTarget(Session& s) const {
@@ -397,10 +349,9 @@ Headers ChatPipeline::commonHeaders(const Session& s) const {
   h.emplace_back("x-aigw-model", demo_ ? req_.model : target_.upstream);
   h.emplace_back("x-aigw-attempts", std::to_string(s.record().attempts));
   if (!s.record().route.empty()) h.emplace_back("x-aigw-route", s.record().route);
-  if (!upstreamRequestId_.empty()) h.emplace_back("x-aigw-upstream-request-id", upstreamRequestId_);
+  if (!attempt_.upstreamRequestId().empty()) h.emplace_back("x-aigw-upstream-request-id", attempt_.upstreamRequestId());
   return h;
 }
-
 void ChatPipeline::price(Session& s, const Usage& reported, size_t outputBytes, bool estimate) {
   RequestRecord& r = s.record();
   r.usage = reported;
@@ -424,68 +375,16 @@ CallSummary ChatPipeline::summary(const Session& s) const {
   sum.model = req_.model;
   sum.provider = demo_ ? "demo" : (target_.provider ? target_.provider->id : "");
   sum.upstreamModel = target_.upstream;
-  sum.created = s.startedMs() / 1000;
+  sum.created = s.openedMs() / 1000;
   sum.nowMs = s.nowMs();
-  sum.latencyMs = s.nowMs() - s.startedMs();
+  sum.latencyMs = s.nowMs() - s.openedMs();
   sum.usage = s.record().usage;
   sum.cost = s.record().cost;
   return sum;
 }
 
-void ChatPipeline::sendAttempt(Session& s, int64_t delayMs) {
-  const Config& c = s.config();
-  const ProviderConfig& p = *target_.provider;
-  FetchSpec f = providerFetch(p, req_.stream);
-  f.url = upstream_.url;
-  f.body = upstream_.body;
-  f.delayMs = delayMs;
-  int64_t remaining = deadlineMs_ - s.nowMs() - delayMs;
-  int64_t perAttempt = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;
-  // A target that hangs must leave time for the rest of its chain.
-  if (const size_t targetsLeft = chain_.size() - current_; targetsLeft > 1)
-    perAttempt = std::min<int64_t>(perAttempt, remaining / static_cast<int64_t>(targetsLeft));
-  f.timeoutMs = std::max<int64_t>(1, std::min(perAttempt, remaining));
-  const int64_t firstByte = p.firstByteTimeoutMs > 0 ? p.firstByteTimeoutMs : c.firstByteTimeoutMs;
-  if (firstByte > 0 && firstByte < f.timeoutMs) f.firstByteTimeoutMs = firstByte;
-  if (req_.stream) f.idleTimeoutMs = p.streamIdleTimeoutMs > 0 ? p.streamIdleTimeoutMs : c.streamIdleTimeoutMs;
-  attemptStartMs_ = s.nowMs() + delayMs;
-  upstreamStatus_ = 0;
-  ++s.record().attempts;
-  fetchId_ = s.fetch(f);
-}
-
-// Full-jitter exponential backoff within the request's deadline; a
-// provider's Retry-After is honoured when it fits under the cap.
-bool ChatPipeline::maybeRetry(Session& s, int64_t retryAfterMs) {
-  const Config& c = s.config();
-  if (attempt_ >= c.maxRetries || s.headSent()) return false;
-  const int64_t delay = backoffDelay({c.retryBaseMs, c.retryMaxMs}, attempt_, retryAfterMs, s.random());
-  if (delay < 0 || s.nowMs() + delay >= deadlineMs_) return false;
-  ++attempt_;
-  buffer_.clear();
-  sendAttempt(s, delay);
-  return true;
-}
-
-void ChatPipeline::recordAttempt(Session& s, bool up, std::string_view error) {
-  double latency =
-      static_cast<double>(std::max<int64_t>(0, (firstByteMs_ ? firstByteMs_ : s.nowMs()) - attemptStartMs_));
-  s.state().recordAttempt(target_.provider->id, s.nowMs(), upstreamStatus_, up, latency, error);
-  if (up) addSample(req_.stream ? health_->ttftEwmaMs : health_->latencyEwmaMs, latency);
-  targetTried_ = true;
-  targetUp_ = up;
-  firstByteMs_ = 0;
-}
-
-void ChatPipeline::closeTarget(Session& s) {
-  if (!targetTried_ || targetClosed_) return;
-  targetClosed_ = true;
-  if (targetUp_) health_->breaker.onSuccess(s.config().breaker, s.nowMs());
-  else health_->breaker.onFailure(s.config().breaker, s.nowMs());
-  shareBreaker(s);
-}
-
 void ChatPipeline::answerFromDemo(Session& s) {
+  phase_ = Phase::Done;
   demo_ = true;
   s.record().provider = "demo";
   target_.price = FREE;
@@ -514,22 +413,23 @@ void ChatPipeline::respondWhole(Session& s, const Completion& c, const CallSumma
   h.emplace_back("cache-control", "no-cache");
   s.respondHead(200, h, true);
   s.record().ttftMs = s.nowMs() - s.openedMs();
-  writer_ = dialect_.streamWriter(sum, req_.clientWantsUsage);
+  std::unique_ptr<StreamWriter> writer = dialect_.streamWriter(sum, req_.clientWantsUsage);
   for (const Choice& choice : c.choices) {
-    for (std::string_view piece : demo::pieces(choice.content)) writer_->text(choice.index, piece);
+    for (std::string_view piece : demo::pieces(choice.content)) writer->text(choice.index, piece);
     for (size_t i = 0; i < choice.toolCalls.size(); ++i) {
       const ToolCall& call = choice.toolCalls[i];
-      writer_->toolCall(choice.index, static_cast<int>(i), call.id, call.name);
-      writer_->toolArguments(choice.index, static_cast<int>(i), call.arguments);
+      writer->toolCall(choice.index, static_cast<int>(i), call.id, call.name);
+      writer->toolArguments(choice.index, static_cast<int>(i), call.arguments);
     }
-    writer_->finish(choice.index, choice.finishReason);
+    writer->finish(choice.index, choice.finishReason);
   }
-  writer_->end(sum);
-  drainWriter(s);
+  writer->end(sum);
+  s.respondChunk(writer->pending());
   s.respondEnd();
 }
 
 void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers& extra) {
+  phase_ = Phase::Done;
   // Refused before the common headers apply: still say what the cache did.
   s.respond(e.status, "application/json", dialect_.renderError(e),
             extra.empty() ? Headers{{"x-aigw-cache", s.record().cacheStatus}} : extra);
@@ -537,7 +437,7 @@ void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers&
 }
 
 void ChatPipeline::onDone(Session& s) {
-  closeTarget(s);
+  attempt_.close(s);
   if (leading_) landFlight(s);  // requests waiting on this one get its answer (or go on their own)
 }
 

@@ -1,4 +1,4 @@
-// Usage and cost analytics from the usage ledger (D1 gateway_usage_logs):
+// Usage and cost analytics from the usage log (D1 gateway_usage_logs):
 //   GET /api/v1/ai/admin/usage?groupBy=provider|model|user|tenant&limit=&offset=   grouped totals, paginated
 //   GET /api/v1/ai/admin/costs[?format=csv]   cost by provider, user and day, with a projection to month end
 //   GET /api/ai-gateway/metrics               top 10 clients, provider distribution, active clients

@@ -29,7 +29,7 @@ ApiError readAnalyticsScope(const Session& s, AnalyticsScope& out);
 void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& params);
 // Adds "tenantId", "period", "from", "to" to an open object.
 void writeScope(json::Writer& w, const AnalyticsScope& scope);
-// 503: the usage ledger (D1) failed or answered something unreadable.
+// 503: the usage log (D1) failed or answered something unreadable.
 ApiError usageStoreUnavailable();
 // A D1 statement: SQL and its parameters (a JSON array).
 struct Statement {

@@ -49,7 +49,7 @@ class Cron : public Handler, public scheduled::Run {
   }
 
   void fetch(Session& s, const FetchSpec& spec, scheduled::FetchThen then) override {
-    fetches_.push_back({s.fetch(spec), 0, {}, std::move(then)});
+    s.fetchWhole(spec, MAX_FETCH_BODY, std::move(then));
   }
 
   void finish(Session& s, std::string_view name, std::string summary, bool failed) override {
@@ -61,43 +61,7 @@ class Cron : public Handler, public scheduled::Run {
     s.log(failed_ ? "error" : "info", R"({"event":"cron",)" + body_.substr(1));
   }
 
-  void onFetchHead(Session&, uint32_t id, int status, const json::Tape&, uint32_t) override {
-    if (Pending* p = pending(id)) p->status = status;
-  }
-  void onFetchChunk(Session&, uint32_t id, std::string_view data) override {
-    if (Pending* p = pending(id); p != nullptr && p->body.size() + data.size() <= MAX_FETCH_BODY) p->body.append(data);
-  }
-  void onFetchEnd(Session& s, uint32_t id) override { land(s, id, {}); }
-  void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override {
-    land(s, id, message.empty() ? reason : message);
-  }
-
  private:
-  struct Pending {
-    uint32_t id;
-    int status;
-    std::string body;
-    scheduled::FetchThen then;
-  };
-
-  Pending* pending(uint32_t id) {
-    for (auto& p : fetches_)
-      if (p.id == id) return &p;
-    return nullptr;
-  }
-
-  // Hands a whole response to its job (which may start other fetches).
-  void land(Session& s, uint32_t id, std::string_view error) {
-    Pending* found = pending(id);
-    if (found == nullptr) return;
-    Pending p = std::move(*found);
-    fetches_.erase(fetches_.begin() + (found - fetches_.data()));
-    scheduled::FetchOutcome o;
-    o.status = p.status;
-    o.body = p.body;
-    o.error = error;
-    p.then(s, o);
-  }
 
   void tickLedgers(Session& s) {
     s.kvList("tenant:", 1000, [this](Session& s, const EffectResult& r) {
@@ -168,7 +132,6 @@ class Cron : public Handler, public scheduled::Run {
     return out;
   }
 
-  std::vector<Pending> fetches_;
   std::string body_;
   json::Writer report_{body_};
   int pending_ = 0;

@@ -1,4 +1,4 @@
-// The health alert: over the last alert_window_minutes of the usage ledger
+// The health alert: over the last alert_window_minutes of the usage log
 // (every tenant), the error rate and the p95 latency are checked against
 // their thresholds. A condition that starts is posted to
 // GATEWAY_ALERT_WEBHOOK_URL, again every alert_repeat_minutes while it

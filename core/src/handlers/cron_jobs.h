@@ -9,18 +9,8 @@
 
 namespace gw::handlers::scheduled {
 
-// A whole fetch: its status and body, or why it failed.
-struct FetchOutcome {
-  int status = 0;
-  std::string_view body;
-  std::string_view error;  // empty when a response arrived
-  bool ok() const { return error.empty() && status >= 200 && status < 300; }
-  // Why it failed, in a line: the fetch error, or "HTTP <status>".
-  std::string failure() const {
-    return error.empty() ? "HTTP " + std::to_string(status) : std::string(error.substr(0, 200));
-  }
-};
-using FetchThen = MoveFunction<void(Session&, const FetchOutcome&)>;
+using FetchOutcome = gw::FetchOutcome;
+using FetchThen = FetchCallback;
 
 class Run {
  public:
@@ -36,7 +26,7 @@ constexpr int64_t DAY_MS = 86400000;
 // KV: the last pricing sync's outcome.
 constexpr std::string_view PRICING_SYNC_KEY = "pricing:sync";
 
-// Daily rollups of the usage ledger (migration 0004), from the last rolled
+// Daily rollups of the usage log (migration 0004), from the last rolled
 // day (at most 90 days back) to now.
 void rollUpUsage(Session& s, Run& run);
 // Prices from PRICING_URL into the registry, when pricing_sync_hours have passed.

@@ -110,28 +110,23 @@ class Embeddings : public Handler {
       return fail(s, invalidRequest("Provider '" + p.id + "' does not offer embeddings.", "model", "model_not_supported"));
     }
     f.timeoutMs = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;
-    fetchId_ = s.fetch(f);
+    s.fetchWhole(f, static_cast<size_t>(c.maxUpstreamBodyBytes), [this](Session& s, const FetchOutcome& o) { answered(s, o); });
     s.record().attempts = 1;
   }
 
-  void onFetchHead(Session&, uint32_t id, int status, const json::Tape&, uint32_t) override {
-    if (id == fetchId_) status_ = status;
-  }
-  void onFetchChunk(Session& s, uint32_t id, std::string_view data) override {
-    if (id != fetchId_) return;
-    if (static_cast<int64_t>(buffer_.size() + data.size()) > s.config().maxUpstreamBodyBytes) {
-      s.abortFetch(fetchId_);
+  void answered(Session& s, const FetchOutcome& o) {
+    const ProviderConfig& p = *target_.provider;
+    if (o.reason == "too_large")
       return fail(s, serverError(502, "The upstream response exceeded the gateway's size limit.", "upstream_error",
                                  "upstream_response_too_large"));
-    }
-    buffer_.append(data);
-  }
-  void onFetchEnd(Session& s, uint32_t id) override {
-    if (id != fetchId_ || s.ended()) return;
-    const ProviderConfig& p = *target_.provider;
-    if (status_ < 200 || status_ >= 300) {
-      return fail(s, chatCodec(p.format).mapError(status_, buffer_, p));
-    }
+    if (o.reason == "timeout")
+      return fail(s, serverError(504, "The upstream provider '" + p.id + "' did not answer in time.", "timeout_error",
+                                 "upstream_timeout"));
+    if (!o.reason.empty())
+      return fail(s, serverError(502, "Could not reach the upstream provider '" + p.id + "': " + std::string(o.error),
+                                 "upstream_error", "upstream_unreachable"));
+    buffer_ = o.body;
+    if (o.status < 200 || o.status >= 300) return fail(s, chatCodec(p.format).mapError(o.status, buffer_, p));
     std::string body;
     if (p.format == WireFormat::GeminiGenerate) {
       if (!decodeGemini(body)) {
@@ -159,16 +154,6 @@ class Embeddings : public Handler {
     s.respondJson(200, p.format == WireFormat::GeminiGenerate ? std::string_view(body) : std::string_view(buffer_), h);
     s.finish(200, "ok");
   }
-  void onFetchError(Session& s, uint32_t id, std::string_view reason, std::string_view message) override {
-    if (id != fetchId_) return;
-    const std::string& p = target_.provider->id;
-    if (reason == "timeout")
-      return fail(s, serverError(504, "The upstream provider '" + p + "' did not answer in time.", "timeout_error",
-                                 "upstream_timeout"));
-    fail(s, serverError(502, "Could not reach the upstream provider '" + p + "': " + std::string(message), "upstream_error",
-                        "upstream_unreachable"));
-  }
-
  private:
   ApiError validate(std::string_view body) {
     json::Tape& t = tape_;
@@ -304,8 +289,6 @@ class Embeddings : public Handler {
   Target target_;
   std::string buffer_;
   Usage usage_;
-  uint32_t fetchId_ = 0;
-  int status_ = 0;
 };
 
 }  // namespace

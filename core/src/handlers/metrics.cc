@@ -2,7 +2,7 @@
 // and GET /metrics (Prometheus).
 // Requests, success and error rates, cache hit rate, latency p50/p95/p99
 // (nearest rank), tokens and cost, in total, per provider, per model and per
-// day, from the usage ledger in D1. ADMIN_API_KEY sees every tenant (or the
+// day, from the usage log in D1. ADMIN_API_KEY sees every tenant (or the
 // one named by tenantId); any other key sees its own tenant.
 #include <algorithm>
 #include <cmath>
@@ -129,7 +129,7 @@ void label(std::string& out, std::string_view name, std::string_view value, bool
   out.push_back('"');
 }
 
-// GET /metrics: the usage ledger's lifetime counters (by tenant, provider,
+// GET /metrics: the usage log's lifetime counters (by tenant, provider,
 // model, status class and cache status), latency quantiles over the last
 // hour, and this instance's view of the circuit breakers, in Prometheus'
 // text format. ADMIN_API_KEY or METRICS_TOKEN.

@@ -6,6 +6,7 @@
 
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
+#include "gw/key_record.h"
 #include "gw/usage_log.h"
 #include "gw/limits.h"
 #include "gw/pricing.h"
@@ -629,6 +630,51 @@ Step budgetDelete(State& s, const Tape& op) {
   return {before != s.budgets.size(), std::move(out)};
 }
 
+// What became of the alert posts the ledger asked for (its "fetches"): a
+// 2xx, or no webhook set, ends an alert; anything else leaves it pending
+// for the next settle or the cron's tick.
+Step fetched(State& s, const Tape& op) {
+  const uint32_t results = op.find(op.root(), "results");
+  std::vector<int64_t> done;
+  if (results != 0 && op.kind(results) == Kind::Array)
+    for (uint32_t r = op.firstChild(results); r != 0; r = op.nextSibling(results, r)) {
+      if (op.kind(r) != Kind::Object) continue;
+      const int64_t status = op.integerAt(r, "status", 0);
+      const uint32_t unset = op.find(r, "unset");
+      if ((status >= 200 && status < 300) || (unset != 0 && op.kind(unset) == Kind::True))
+        done.push_back(op.integerAt(r, "id", -1));
+    }
+  const size_t before = s.alerts.size();
+  s.alerts.erase(std::remove_if(s.alerts.begin(), s.alerts.end(),
+                                [&](const Alert& a) { return std::find(done.begin(), done.end(), a.seq) != done.end(); }),
+                 s.alerts.end());
+  return {before != s.alerts.size(), std::string(OK)};
+}
+
+// One POST per pending alert to BUDGET_ALERT_WEBHOOK_URL (a URL the host
+// resolves by name, like every webhook): the host performs them and
+// reports back with a "fetched" op.
+std::string alertFetches(const State& s) {
+  std::string out;
+  json::Writer w(out);
+  w.beginArray();
+  for (const Alert& a : s.alerts) {
+    std::string alert, body;
+    json::Writer aw(alert);
+    writeAlert(aw, a);
+    json::Writer bw(body);
+    bw.beginObject().field("event", "budget.threshold_crossed").field("tenantId", s.tenant).endObject();
+    body.pop_back();
+    body += ',';
+    body.append(alert, 1);
+    w.beginObject().field("id", a.seq).field("method", "POST").field("url_secret", "BUDGET_ALERT_WEBHOOK_URL");
+    w.key("headers").beginObject().field("content-type", "application/json").endObject();
+    w.field("body", body).endObject();
+  }
+  w.endArray();
+  return out;
+}
+
 Step alertsSent(State& s, const Tape& op) {
   const std::vector<int64_t> seqs = op.integersAt(op.root(), "seqs");
   const size_t before = s.alerts.size();
@@ -649,6 +695,7 @@ Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
   if (name == "budget_set") return budgetSet(s, op, now);
   if (name == "budget_delete") return budgetDelete(s, op);
   if (name == "alerts_sent") return alertsSent(s, op);
+  if (name == "fetched") return fetched(s, op);
   if (name == "usage") return {false, usage(s, op, now)};
   if (name == "get") return {false, getState(s, now)};
   if (name == "revoke") {
@@ -690,6 +737,7 @@ Outcome Ledger::apply(std::string_view opText, int64_t now) {
   }
   State& s = *state_;
   const std::string name = op.stringAt(op.root(), "op");
+  if (std::string tenant = op.stringAt(op.root(), "tenant"); !tenant.empty()) s.tenant = std::move(tenant);
   const bool expired = expireReservations(s, now);
   Step step = dispatch(s, op, name, now);
   bool changed = expired || step.mutated;
@@ -700,6 +748,7 @@ Outcome Ledger::apply(std::string_view opText, int64_t now) {
     for (const Alert& a : s.alerts) writeAlert(w, a);
     w.endArray();
     appendMember(step.result, "alerts", alerts);
+    if (!s.tenant.empty()) appendMember(step.result, "fetches", alertFetches(s));
   }
   if (!s.abandonedRows.empty()) {
     std::string d1;
@@ -715,6 +764,14 @@ Outcome Ledger::apply(std::string_view opText, int64_t now) {
   std::string snapshot = snapshotOf(s, now);
   if (snapshot != s.snapshot) {
     appendMember(step.result, "snapshot", snapshot);
+    // The KV copy the fast check reads (authenticate.cc), for the host to write.
+    if (!s.tenant.empty()) {
+      std::string kv;
+      json::Writer w(kv);
+      w.beginArray().beginObject().field("key", access::ledgerSnapshot(s.tenant)).key("value").raw(snapshot);
+      w.endObject().endArray();
+      appendMember(step.result, "kv", kv);
+    }
     s.snapshot = std::move(snapshot);
     changed = true;
   }

@@ -70,6 +70,7 @@ struct State {
   std::vector<Alert> alerts;
   int64_t alertSeq = 0;
   std::string snapshot;  // the last snapshot mirrored to KV
+  std::string tenant;    // whose ledger this is, as its ops say (not stored)
   // Rows of requests whose holds expired in this operation, for the host to write.
   std::vector<std::string> abandonedRows;
 
