@@ -91,7 +91,7 @@ int32_t gw_configure(const uint8_t* config, uint32_t config_len, const uint8_t* 
   const gw::GatewayState& state = gateway().state();
   w.beginObject().field("ok", status == gw::GwStatus::Ok).key("error");
   if (status == gw::GwStatus::Ok) w.null(); else w.string(state.configStatus.message);
-  w.field("max_body_bytes", state.config ? state.config->maxBodyBytes : gw::Config{}.maxBodyBytes);
+  w.field("max_body_bytes", state.config ? state.config->maxBodyBytes : gw::Config::DEFAULT_MAX_BODY_BYTES);
   w.endObject();
   int32_t st = publish(out_ptr, out_len);
   if (st != GW_OK) return st;

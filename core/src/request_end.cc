@@ -9,16 +9,15 @@ namespace gw {
 
 namespace {
 
-constexpr size_t MAX_LOGGED_PROMPT = 2000;
-
-void writeLogLine(const Session& s, std::string& line, bool withPrompt, int status, std::string_view outcome,
+// `promptBytes`: how much of the last user message goes in (0: none).
+void writeLogLine(const Session& s, std::string& line, size_t promptBytes, int status, std::string_view outcome,
                   int64_t overshoot) {
   const RequestRecord& r = s.record();
   json::Writer w(line);
   w.beginObject().field("event", s.handler().apiType()).field("status", status).field("outcome", outcome);
   w.field("model", r.model).field("stream", r.stream);
   // Prompt text only when the operator asked for it (LOG_PROMPTS), and cut short.
-  if (withPrompt && !r.prompt.empty()) w.field("prompt", r.prompt.substr(0, MAX_LOGGED_PROMPT));
+  if (promptBytes > 0 && !r.prompt.empty()) w.field("prompt", r.prompt.substr(0, promptBytes));
   if (!r.provider.empty()) {
     w.field("provider", r.provider);
     if (!r.upstreamModel.empty()) w.field("upstream_model", r.upstreamModel);
@@ -57,7 +56,8 @@ void Session::finish(int status, std::string_view outcome, const ApiError& error
   else r.meter.release(*this);
   if (handler_->apiType() == nullptr) return;  // only metered endpoints leave a line and a row
   std::string line;
-  writeLogLine(*this, line, config_ && config_->logPrompts, status, outcome, overshoot);
+  const size_t promptBytes = config_ && config_->logPrompts ? static_cast<size_t>(config_->logPromptMaxBytes) : 0;
+  writeLogLine(*this, line, promptBytes, status, outcome, overshoot);
   log(status >= 500 ? "error" : "info", line);
   if (error) recordUsage(*this, status, outcome, error.message);
   else recordUsage(*this, status, {}, {});

@@ -4,10 +4,6 @@
 #include "codec_support.h"
 #include "gw/pricing.h"
 
-using gw::testing::FakeHost;
-using gw::testing::ScriptedReply;
-using gw::testing::Vars;
-using nlohmann::json;
 using namespace gw::testing::codec;
 
 TEST_CASE("pricing is exact integer arithmetic with its own rate for cached and cache-written tokens") {

@@ -15,6 +15,9 @@
 
 namespace gw::testing::codec {
 
+using gw::testing::FakeHost;
+using gw::testing::ScriptedReply;
+using gw::testing::Vars;
 using nlohmann::json;
 
 

@@ -1,10 +1,6 @@
 // Browsers on another origin: preflights and exposed headers.
 #include "codec_support.h"
 
-using gw::testing::FakeHost;
-using gw::testing::ScriptedReply;
-using gw::testing::Vars;
-using nlohmann::json;
 using namespace gw::testing::codec;
 
 TEST_CASE("CORS: a preflight allows what the official SDKs send; responses expose every gateway header") {

@@ -2,10 +2,6 @@
 // reach any provider and get Anthropic shapes back, errors included.
 #include "codec_support.h"
 
-using gw::testing::FakeHost;
-using gw::testing::ScriptedReply;
-using gw::testing::Vars;
-using nlohmann::json;
 using namespace gw::testing::codec;
 
 TEST_CASE("/v1/messages: Anthropic clients reach any provider and get Anthropic shapes back") {

@@ -1,10 +1,6 @@
 // Client dialect generate (POST /api/v1/ai/generate): the gateway's own simple API.
 #include "codec_support.h"
 
-using gw::testing::FakeHost;
-using gw::testing::ScriptedReply;
-using gw::testing::Vars;
-using nlohmann::json;
 using namespace gw::testing::codec;
 
 TEST_CASE("/api/v1/ai/generate answers a summary, streamed or not") {

@@ -1,10 +1,6 @@
 // POST /v1/embeddings: OpenAI-compatible pass-through and Gemini translation.
 #include "codec_support.h"
 
-using gw::testing::FakeHost;
-using gw::testing::ScriptedReply;
-using gw::testing::Vars;
-using nlohmann::json;
 using namespace gw::testing::codec;
 
 TEST_CASE("/v1/embeddings: OpenAI-compatible pass-through and Gemini translation, priced") {

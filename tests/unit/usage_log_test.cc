@@ -333,3 +333,10 @@ TEST_CASE("log lines carry prompt text only with LOG_PROMPTS, and LOG_LEVEL drop
   CHECK(refused.status == 500);
   CHECK(refused.body.find("LOG_LEVEL") != std::string::npos);
 }
+
+TEST_CASE("LOG_PROMPT_MAX_BYTES cuts the logged prompt") {
+  FakeHost cut(Vars{{"LOG_PROMPTS", "true"}, {"LOG_PROMPT_MAX_BYTES", "3"}});
+  auto logged = cut.chat(HELLO);
+  REQUIRE(logged.logs.size() == 1);
+  CHECK(json::parse(logged.logs[0])["prompt"] == "Say");
+}

@@ -3,10 +3,6 @@
 #include "codec_support.h"
 #include "wire/anthropic_messages.h"
 
-using gw::testing::FakeHost;
-using gw::testing::ScriptedReply;
-using gw::testing::Vars;
-using nlohmann::json;
 using namespace gw::testing::codec;
 
 TEST_CASE("anthropic: request encoding lifts system, maps tools, images and tool results") {

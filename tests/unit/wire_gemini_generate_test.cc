@@ -3,10 +3,6 @@
 #include "codec_support.h"
 #include "wire/gemini_generate.h"
 
-using gw::testing::FakeHost;
-using gw::testing::ScriptedReply;
-using gw::testing::Vars;
-using nlohmann::json;
 using namespace gw::testing::codec;
 
 TEST_CASE("gemini: request encoding uses contents, systemInstruction, generationConfig and function declarations") {

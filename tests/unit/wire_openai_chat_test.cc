@@ -3,10 +3,6 @@
 #include "codec_support.h"
 #include "gw/pricing.h"
 
-using gw::testing::FakeHost;
-using gw::testing::ScriptedReply;
-using gw::testing::Vars;
-using nlohmann::json;
 using namespace gw::testing::codec;
 
 TEST_CASE("a provider's impossible choice and tool-call indexes are dropped, never trusted") {

@@ -154,13 +154,15 @@ struct Config {
   CacheConfig cache;
   int logLevel = 1;         // LOG_LEVEL: 0 debug, 1 info, 2 warn, 3 error; lines below it are not written
   bool logPrompts = false;  // LOG_PROMPTS: the request log line carries the last user message
+  int64_t logPromptMaxBytes = 2000;  // LOG_PROMPT_MAX_BYTES: ...cut to this many bytes
   int64_t requestTimeoutMs = 30000;
   int64_t firstByteTimeoutMs = 0;       // 0: only the request timeout applies
   int64_t streamIdleTimeoutMs = 30000;  // a stream silent this long ends with an error event
   int64_t maxRetries = 2;
   int64_t retryBaseMs = 1000;
   int64_t retryMaxMs = 8000;
-  int64_t maxBodyBytes = 1 << 20;
+  static constexpr int64_t DEFAULT_MAX_BODY_BYTES = 1 << 20;  // also what a host reads bodies up to before configuring
+  int64_t maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
   int64_t maxUpstreamBodyBytes = 32 << 20;
   int64_t defaultMaxTokens = 2000;
   int64_t configRefreshMs = 1000;  // how long an instance serves without re-reading the KV override

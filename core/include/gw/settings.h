@@ -16,7 +16,7 @@
 
 namespace gw {
 
-enum class SettingType {
+enum class SettingType : uint8_t {
   Integer,  // an integer in [min, max]
   Decimal,  // a decimal up to `max`, at most 6 fractional digits; the field holds millionths × `scale`
   Percent,  // an integer percent in [min, max]; the field holds the ratio
@@ -27,23 +27,25 @@ enum class SettingType {
   Choice,   // one of a few names (`expected` lists them)
 };
 
+// One of a few names, read into and out of the config.
+struct SettingChoice {
+  bool (*choose)(Config&, std::string_view);  // false for a name not among them
+  std::string_view (*chosen)(const Config&);
+};
+
 struct Setting {
   std::string_view key;  // member of the gateway object; empty: the environment sets it, nothing else
   std::string_view env;  // environment variable; empty: none
   SettingType type = SettingType::Integer;
   int64_t min = 0, max = 0;
   std::string_view expected;  // what an error says was expected (List, Choice, Decimal)
-  // Where the value lives, by type: Integer and Decimal `integer`, Percent
-  // `ratio`, Boolean `boolean`, Text and Url `text`, List `list`, Choice
-  // `choose` (false for a name not among them) and `chosen`.
-  int64_t& (*integer)(Config&) = nullptr;
-  int64_t scale = 1;
-  double& (*ratio)(Config&) = nullptr;
-  bool& (*boolean)(Config&) = nullptr;
-  std::string& (*text)(Config&) = nullptr;
-  std::vector<std::string>& (*list)(Config&) = nullptr;
-  bool (*choose)(Config&, std::string_view) = nullptr;
-  std::string_view (*chosen)(const Config&) = nullptr;
+  // Where the value lives: the field, of the type's C++ type (int64_t for
+  // Integer and Decimal, which holds millionths × `scale`; double for
+  // Percent, the ratio; bool; std::string for Text and Url; a vector of
+  // strings for List). A Choice reads and writes through `choice`.
+  void* (*field)(Config&) = nullptr;
+  const SettingChoice* choice = nullptr;
+  int32_t scale = 1;
   bool adminWritable() const { return !key.empty(); }
 };
 

@@ -630,25 +630,29 @@ Step budgetDelete(State& s, const Tape& op) {
   return {before != s.budgets.size(), std::move(out)};
 }
 
+// Ends the alerts with these sequence numbers (posted, or nowhere to post).
+Step endAlerts(State& s, const std::vector<int64_t>& seqs) {
+  const size_t before = s.alerts.size();
+  s.alerts.erase(std::remove_if(s.alerts.begin(), s.alerts.end(),
+                                [&](const Alert& a) { return std::find(seqs.begin(), seqs.end(), a.seq) != seqs.end(); }),
+                 s.alerts.end());
+  return {before != s.alerts.size(), std::string(OK)};
+}
+
 // What became of the alert posts the ledger asked for (its "fetches"): a
 // 2xx, or no webhook set, ends an alert; anything else leaves it pending
 // for the next settle or the cron's tick.
 Step fetched(State& s, const Tape& op) {
   const uint32_t results = op.find(op.root(), "results");
   std::vector<int64_t> done;
-  if (results != 0 && op.kind(results) == Kind::Array)
-    for (uint32_t r = op.firstChild(results); r != 0; r = op.nextSibling(results, r)) {
-      if (op.kind(r) != Kind::Object) continue;
-      const int64_t status = op.integerAt(r, "status", 0);
-      const uint32_t unset = op.find(r, "unset");
-      if ((status >= 200 && status < 300) || (unset != 0 && op.kind(unset) == Kind::True))
-        done.push_back(op.integerAt(r, "id", -1));
-    }
-  const size_t before = s.alerts.size();
-  s.alerts.erase(std::remove_if(s.alerts.begin(), s.alerts.end(),
-                                [&](const Alert& a) { return std::find(done.begin(), done.end(), a.seq) != done.end(); }),
-                 s.alerts.end());
-  return {before != s.alerts.size(), std::string(OK)};
+  for (uint32_t r = results != 0 && op.kind(results) == Kind::Array ? op.firstChild(results) : 0; r != 0;
+       r = op.nextSibling(results, r)) {
+    const int64_t status = op.integerAt(r, "status", 0);
+    const uint32_t unset = op.find(r, "unset");
+    if ((status >= 200 && status < 300) || (unset != 0 && op.kind(unset) == Kind::True))
+      done.push_back(op.integerAt(r, "id", -1));
+  }
+  return endAlerts(s, done);
 }
 
 // One POST per pending alert to BUDGET_ALERT_WEBHOOK_URL (a URL the host
@@ -675,14 +679,7 @@ std::string alertFetches(const State& s) {
   return out;
 }
 
-Step alertsSent(State& s, const Tape& op) {
-  const std::vector<int64_t> seqs = op.integersAt(op.root(), "seqs");
-  const size_t before = s.alerts.size();
-  s.alerts.erase(std::remove_if(s.alerts.begin(), s.alerts.end(),
-                                [&](const Alert& a) { return std::find(seqs.begin(), seqs.end(), a.seq) != seqs.end(); }),
-                 s.alerts.end());
-  return {before != s.alerts.size(), std::string(OK)};
-}
+Step alertsSent(State& s, const Tape& op) { return endAlerts(s, op.integersAt(op.root(), "seqs")); }
 
 Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
   if (name == "reserve") return reserve(s, op, now);
