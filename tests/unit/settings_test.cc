@@ -50,7 +50,7 @@ std::string shown(const gw::Setting& s, const gw::Config& c) {
   std::string out;
   gw::json::Writer w(out);
   gw::writeSetting(w, s, c);
-  if (out.size() >= 2 && out.front() == '"' && s.key.empty()) out = out.substr(1, out.size() - 2);
+  if (out.size() >= 2 && out.front() == '"' && *s.key == 0) out = out.substr(1, out.size() - 2);
   return out;
 }
 
@@ -62,9 +62,9 @@ TEST_CASE("every setting has one row, and the README lists each with its default
   std::set<std::string> keys, vars;
   for (const gw::Setting& s : gw::settingsTable()) {
     INFO("setting " << s.key << " / " << s.env);
-    CHECK((!s.key.empty() || !s.env.empty()));
-    if (!s.key.empty()) CHECK(keys.insert(std::string(s.key)).second);
-    if (!s.env.empty()) CHECK(vars.insert(std::string(s.env)).second);
+    CHECK((*s.key != 0 || *s.env != 0));
+    if (*s.key != 0) CHECK(keys.insert(std::string(s.key)).second);
+    if (*s.env != 0) CHECK(vars.insert(std::string(s.env)).second);
     auto row = documented.find({std::string(s.key), std::string(s.env)});
     REQUIRE(row != documented.end());
     CHECK(row->second == shown(s, c));
@@ -79,7 +79,7 @@ TEST_CASE("the host is asked for every setting's variable, and each is read from
   REQUIRE(names.ok());
   const std::set<std::string> asked(names.value().vars.begin(), names.value().vars.end());
   for (const gw::Setting& s : gw::settingsTable()) {
-    if (s.env.empty()) continue;
+    if (*s.env == 0) continue;
     INFO(s.env);
     CHECK(asked.count(std::string(s.env)) == 1);
     // A value that does not parse names the variable.

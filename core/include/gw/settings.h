@@ -34,11 +34,14 @@ struct SettingChoice {
 };
 
 struct Setting {
-  std::string_view key;  // member of the gateway object; empty: the environment sets it, nothing else
-  std::string_view env;  // environment variable; empty: none
+  // C strings, not views, and a 32-bit minimum: the table is read-only
+  // data in the module, and these keep each row at 40 bytes.
+  const char* key = "";  // member of the gateway object; "": the environment sets it, nothing else
+  const char* env = "";  // environment variable; "": none
   SettingType type = SettingType::Integer;
-  int64_t min = 0, max = 0;
-  std::string_view expected;  // what an error says was expected (List, Choice, Decimal)
+  int32_t min = 0;
+  int64_t max = 0;
+  const char* expected = "";  // what an error says was expected (List, Choice, Decimal)
   // Where the value lives: the field, of the type's C++ type (int64_t for
   // Integer and Decimal, which holds millionths × `scale`; double for
   // Percent, the ratio; bool; std::string for Text and Url; a vector of
@@ -46,7 +49,7 @@ struct Setting {
   void* (*field)(Config&) = nullptr;
   const SettingChoice* choice = nullptr;
   int32_t scale = 1;
-  bool adminWritable() const { return !key.empty(); }
+  bool adminWritable() const { return *key != 0; }
 };
 
 std::span<const Setting> settingsTable();

@@ -30,7 +30,7 @@
 
 namespace gw::chat {
 
-class ChatPipeline : public Handler, private UpstreamAttempt::Listener {
+class ChatPipeline : public Handler {
  public:
   explicit ChatPipeline(const Dialect& dialect) : dialect_(dialect), attempt_(*this) {}
 
@@ -59,12 +59,13 @@ class ChatPipeline : public Handler, private UpstreamAttempt::Listener {
   void call(Session& s);       // Calling: the first usable target of the chain
   void oneReady(Session& s);   // one of reserve()'s reads came back
 
-  // What the upstream attempt reports (UpstreamAttempt::Listener).
-  void onStreamStart(Session& s) override;
-  void onStreamData(Session& s, std::string_view data) override;
-  void onStreamEnd(Session& s) override;
-  void onResponse(Session& s) override;
-  void onFailure(Session& s, std::string_view reason, std::string_view message) override;
+  // What the upstream attempt reports.
+  friend class UpstreamAttempt;
+  void onStreamStart(Session& s);
+  void onStreamData(Session& s, std::string_view data);
+  void onStreamEnd(Session& s);
+  void onResponse(Session& s);
+  void onFailure(Session& s, std::string_view reason, std::string_view message);
 
   // The ends of a request (each enters Done and finishes the session).
   void finishSuccess(Session& s);

@@ -1,5 +1,7 @@
 #include "upstream_attempt.h"
 
+#include "pipeline.h"
+
 #include <algorithm>
 
 #include "gw/backoff.h"
@@ -101,26 +103,26 @@ void UpstreamAttempt::onHead(Session& s, int status, const json::Tape& meta, uin
   body_.clear();
   if (!streaming()) return;
   record(s, true, "");
-  listener_.onStreamStart(s);
+  pipeline_.onStreamStart(s);
 }
 
 void UpstreamAttempt::onChunk(Session& s, std::string_view data) {
-  if (streaming()) return listener_.onStreamData(s, data);
+  if (streaming()) return pipeline_.onStreamData(s, data);
   if (static_cast<int64_t>(body_.size() + data.size()) > s.config().maxUpstreamBodyBytes) {
     abort(s);
     record(s, false, "response too large");
-    return listener_.onFailure(s, "too_large", "response too large");
+    return pipeline_.onFailure(s, "too_large", "response too large");
   }
   body_.append(data);
 }
 
 void UpstreamAttempt::onEnd(Session& s) {
-  if (streaming()) return listener_.onStreamEnd(s);
-  listener_.onResponse(s);
+  if (streaming()) return pipeline_.onStreamEnd(s);
+  pipeline_.onResponse(s);
 }
 
 void UpstreamAttempt::onError(Session& s, std::string_view reason, std::string_view message) {
-  listener_.onFailure(s, reason, message);
+  pipeline_.onFailure(s, reason, message);
 }
 
 }  // namespace gw::chat

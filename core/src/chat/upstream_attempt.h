@@ -15,23 +15,16 @@
 
 namespace gw::chat {
 
+class ChatPipeline;
+
 class UpstreamAttempt : private FetchObserver {
  public:
-  class Listener {
-   public:
-    virtual ~Listener() = default;
-    // A streamed call's 2xx head, then its bytes and its end.
-    virtual void onStreamStart(Session& s) = 0;
-    virtual void onStreamData(Session& s, std::string_view data) = 0;
-    virtual void onStreamEnd(Session& s) = 0;
-    // A whole response, any status (status(), body()).
-    virtual void onResponse(Session& s) = 0;
-    // No response: reason timeout | stalled | network, or too_large (a body
-    // over max_upstream_body_bytes, already recorded as a failed attempt).
-    virtual void onFailure(Session& s, std::string_view reason, std::string_view message) = 0;
-  };
-
-  explicit UpstreamAttempt(Listener& listener) : listener_(listener) {}
+  // Tells `pipeline` what came of each call (ChatPipeline's "what the
+  // upstream attempt reports"): a streamed call's 2xx head, its bytes and
+  // its end; a whole response, any status (status(), body()); or none
+  // (reason timeout | stalled | network, or too_large: a body over
+  // max_upstream_body_bytes, already recorded as a failed attempt).
+  explicit UpstreamAttempt(ChatPipeline& pipeline) : pipeline_(pipeline) {}
 
   // Starts on a target: the first attempt, sent now. `targetsLeft` counts it
   // and those after it in the chain.
@@ -64,7 +57,7 @@ class UpstreamAttempt : private FetchObserver {
   void onError(Session& s, std::string_view reason, std::string_view message) override;
   bool streaming() const { return stream_ && status_ >= 200 && status_ < 300; }
 
-  Listener& listener_;
+  ChatPipeline& pipeline_;
   const Target* target_ = nullptr;
   std::string targetId_;
   const UpstreamRequest* request_ = nullptr;

@@ -146,7 +146,7 @@ std::span<const Setting> settingsTable() { return SETTINGS; }
 
 const Setting* findSetting(std::string_view key) {
   for (const Setting& s : SETTINGS)
-    if (!s.key.empty() && s.key == key) return &s;
+    if (*s.key != 0 && key == s.key) return &s;
   return nullptr;
 }
 
@@ -170,7 +170,7 @@ void readSettings(const View& g, Config& c, Validator& v) {
   const std::string p = "gateway";
   if (g.kind() != Kind::Object) return v.fail(p, "expected an object");
   for (const Setting& s : SETTINGS) {
-    if (s.key.empty() || !v.ok()) continue;
+    if (*s.key == 0 || !v.ok()) continue;
     const std::string key(s.key);
     switch (s.type) {
       case T::Integer: v.integer(g, key.c_str(), p, integer(s, c), s.min, s.max); break;
@@ -207,7 +207,7 @@ void readSettings(const View& g, Config& c, Validator& v) {
 
 void applySettingEnvironment(const Environment& env, Config& c, Validator& v) {
   for (const Setting& s : SETTINGS) {
-    if (s.env.empty() || !v.ok()) continue;
+    if (*s.env == 0 || !v.ok()) continue;
     auto it = env.vars.find(s.env);
     if (it == env.vars.end() || it->second.empty()) continue;
     const std::string& value = it->second;
@@ -259,7 +259,7 @@ void applySettingSecrets(const Environment& env, Config& c) {
 
 void settingEnvNames(EnvNames& names) {
   for (const Setting& s : SETTINGS)
-    if (!s.env.empty()) names.vars.emplace_back(s.env);
+    if (*s.env != 0) names.vars.emplace_back(s.env);
   names.digests = {"ADMIN_API_KEY", "METRICS_TOKEN"};
   names.secrets = {"GATEWAY_ALERT_WEBHOOK_URL"};
 }

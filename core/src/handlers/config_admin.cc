@@ -28,7 +28,7 @@ void writeSettings(Session& s, std::string_view pricingSync) {
   json::Writer w(body);
   w.beginObject().field("object", "gateway.config").key("settings").beginObject();
   for (const Setting& setting : settingsTable()) {
-    if (setting.key.empty()) continue;
+    if (!setting.adminWritable()) continue;
     w.key(setting.key);
     writeSetting(w, setting, c);
   }
