@@ -113,11 +113,12 @@ void Session::kvList(std::string_view prefix, int64_t limit, EffectCallback cb) 
 
 namespace {
 
-// The op with the tenant it is for in front: the ledger learns whose it is
-// (the KV key of its snapshot, the tenant in its alerts) from its ops.
-std::string forTenant(std::string_view tenant, std::string_view op) {
-  std::string out;
-  if (op.size() < 2 || op.front() != '{') return std::string(op);
+// The op with the tenant it is for in front, into `out` (reused): the
+// ledger learns whose it is (the KV key of its snapshot, the tenant in its
+// alerts) from its ops.
+std::string_view forTenant(std::string_view tenant, std::string_view op, std::string& out) {
+  if (op.size() < 2 || op.front() != '{') return op;
+  out.clear();
   json::Writer(out).beginObject().field("tenant", tenant).endObject();
   out.pop_back();
   if (op[1] != '}') out.push_back(',');
@@ -134,14 +135,14 @@ void Session::ledger(std::string_view tenant, std::string_view op, EffectCallbac
   });
   json::Writer w = outbox_.beginEffect("ledger");
   w.field("id", id).field("tenant", tenant);
-  outbox_.body(w, forTenant(tenant, op));
+  outbox_.body(w, forTenant(tenant, op, scratch_));
   outbox_.endEffect();
 }
 
 void Session::ledgerDetached(std::string_view tenant, std::string_view op) {
   json::Writer w = outbox_.beginEffect("ledger");
   w.field("tenant", tenant);
-  outbox_.body(w, forTenant(tenant, op));
+  outbox_.body(w, forTenant(tenant, op, scratch_));
   outbox_.endEffect();
 }
 

@@ -25,7 +25,7 @@ void UpstreamAttempt::start(Session& s, const Target& target, const std::string&
                             const UpstreamRequest& request, const ChatCodec& codec, bool stream, int64_t deadlineMs,
                             size_t targetsLeft) {
   target_ = &target;
-  targetId_ = targetId;
+  targetId_ = &targetId;
   health_ = &health;
   request_ = &request;
   codec_ = &codec;
@@ -92,7 +92,7 @@ void UpstreamAttempt::close(Session& s) {
   b.writeShared(w);
   // KV's shortest expiry is 60 s; the record outlives the open time a little.
   const int64_t ttl = std::max<int64_t>(60, s.config().breaker.openMs / 1000 + 60);
-  s.kvPut(breakerKey(targetId_), record, [](Session&, const EffectResult&) {}, ttl);
+  s.kvPut(breakerKey(*targetId_), record, [](Session&, const EffectResult&) {}, ttl);
 }
 
 void UpstreamAttempt::onHead(Session& s, int status, const json::Tape& meta, uint32_t headers) {

@@ -59,7 +59,7 @@ class UpstreamAttempt : private FetchObserver {
 
   ChatPipeline& pipeline_;
   const Target* target_ = nullptr;
-  std::string targetId_;
+  const std::string* targetId_ = nullptr;  // the pipeline's chain holds it
   const UpstreamRequest* request_ = nullptr;
   const ChatCodec* codec_ = nullptr;
   TargetHealth* health_ = nullptr;  // the instance's map never drops entries
