@@ -734,7 +734,10 @@ Outcome Ledger::apply(std::string_view opText, int64_t now) {
   }
   State& s = *state_;
   const std::string name = op.stringAt(op.root(), "op");
-  if (std::string tenant = op.stringAt(op.root(), "tenant"); !tenant.empty()) s.tenant = std::move(tenant);
+  // Every op names its tenant, the same one each time: copied only when new.
+  if (uint32_t tenant = op.find(op.root(), "tenant"); tenant != 0 && op.kind(tenant) == Kind::String &&
+                                                      !op.rawString(tenant).empty() && op.rawString(tenant) != s.tenant)
+    s.tenant = op.string(tenant);
   const bool expired = expireReservations(s, now);
   Step step = dispatch(s, op, name, now);
   bool changed = expired || step.mutated;
