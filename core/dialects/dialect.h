@@ -24,6 +24,9 @@ struct CallSummary {
   Usage usage;
   Cost cost;
   std::string finishReason;
+  // Members every answer repeats from the request (the Responses API's
+  // parameters), spliced into its objects; empty for other dialects.
+  std::string_view echo;
 };
 
 // Renders stream events for the client into pending bytes.

@@ -16,6 +16,8 @@ void writeUsage(json::Writer& w, const Usage& u) {
   w.key("usage").beginObject().field("prompt_tokens", u.promptTokens).field("completion_tokens", u.completionTokens);
   w.field("total_tokens", u.totalTokens);
   w.key("prompt_tokens_details").beginObject().field("cached_tokens", u.cachedPromptTokens).endObject();
+  if (u.reasoningTokens > 0)
+    w.key("completion_tokens_details").beginObject().field("reasoning_tokens", u.reasoningTokens).endObject();
   w.endObject();
 }
 

@@ -174,7 +174,8 @@ void readUsage(const Tape& t, uint32_t meta, Usage& u) {
   u.known = true;
   u.promptTokens = read("promptTokenCount");
   // Thinking tokens are billed as output.
-  u.completionTokens = read("candidatesTokenCount") + read("thoughtsTokenCount");
+  u.reasoningTokens = read("thoughtsTokenCount");
+  u.completionTokens = read("candidatesTokenCount") + u.reasoningTokens;
   u.cachedPromptTokens = read("cachedContentTokenCount");
   u.totalTokens = u.promptTokens + u.completionTokens;
 }

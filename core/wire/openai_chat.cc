@@ -195,6 +195,8 @@ Usage readUsage(const json::Tape& t, uint32_t object, const Quirks& quirks) {
   if (details != 0 && t.kind(details) == Kind::Object) u.cachedPromptTokens = t.integerAt(details, "cached_tokens");
   if (u.cachedPromptTokens == 0 && !quirks.cachedTokensField.empty())
     u.cachedPromptTokens = t.integerAt(usage, quirks.cachedTokensField);
+  uint32_t output = t.find(usage, "completion_tokens_details");
+  if (output != 0 && t.kind(output) == Kind::Object) u.reasoningTokens = t.integerAt(output, "reasoning_tokens");
   return u;
 }
 

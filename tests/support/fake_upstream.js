@@ -2,7 +2,8 @@
 // (POST /v1/chat/completions, /v1/embeddings), Anthropic (POST /v1/messages)
 // and Gemini (POST /v1beta/models/{m}:generateContent, :streamGenerateContent,
 // :embedContent), answering from the shared fixtures (JSON and SSE; requests
-// with tools get the tool-call fixtures). Each request takes the next
+// with tools get the tool-call fixtures, unless their last turn already
+// carries the tools' results). Each request takes the next
 // scripted behaviour from a queue (POST /__script), or answers normally:
 //   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset, floats,
 //     stream_body: [raw SSE pieces, written as given, for a 200 stream],
@@ -21,7 +22,9 @@ const STREAM_FIXTURE = fixture('openai/chat_stream.sse');
 
 // Which provider a path belongs to, and what it answers.
 function route(pathname, body) {
-  const tools = Array.isArray(body.tools) && body.tools.length > 0;
+  // A request whose last turn carries tool results gets an answer in text,
+  // as a model answers once it has what it asked for.
+  const tools = Array.isArray(body.tools) && body.tools.length > 0 && !answersToolResults(body);
   if (pathname === '/v1/chat/completions') {
     if (!tools) return { kind: 'openai' };
     return { kind: 'fixture', stream: body.stream, file: body.stream ? 'openai/chat_stream_tool_call.sse' : null, json: toolCompletion(body.model) };
@@ -40,6 +43,15 @@ function route(pathname, body) {
       return { kind: 'fixture', stream, file: `gemini/${stream ? (tools ? 'stream_function_call.sse' : 'stream.sse') : tools ? 'generate_function_call.json' : 'generate.json'}` };
   }
   return null;
+}
+
+function answersToolResults(body) {
+  const last = (list) => (Array.isArray(list) && list.length ? list[list.length - 1] : null);
+  const message = last(body.messages);
+  if (message?.role === 'tool') return true;
+  if (Array.isArray(message?.content) && message.content.some((b) => b?.type === 'tool_result')) return true;
+  const content = last(body.contents);
+  return Array.isArray(content?.parts) && content.parts.some((p) => p?.functionResponse);
 }
 
 // Embeddings of [0.25, -0.5], as base64 when asked, unless the step says

@@ -15,6 +15,7 @@ struct Usage {
   int64_t totalTokens = 0;
   int64_t cachedPromptTokens = 0;   // cache reads
   int64_t cacheCreationTokens = 0;  // cache writes (Anthropic)
+  int64_t reasoningTokens = 0;      // thinking, counted (and billed) within completionTokens
 };
 
 }  // namespace gw

@@ -85,6 +85,7 @@ std::string encodeEntry(const Entry& e) {
   w.key("usage").beginObject().field("prompt_tokens", e.usage.promptTokens);
   w.field("completion_tokens", e.usage.completionTokens).field("total_tokens", e.usage.totalTokens);
   w.field("cached_tokens", e.usage.cachedPromptTokens).field("cache_creation_tokens", e.usage.cacheCreationTokens);
+  if (e.usage.reasoningTokens > 0) w.field("reasoning_tokens", e.usage.reasoningTokens);
   w.field("estimated", e.usage.estimated).endObject();
   w.key("cost").beginObject().field("priced", e.cost.priced).field("usd_pico", e.cost.picoUsd);
   w.field("brl_pico", e.cost.picoBrl).endObject();
@@ -128,6 +129,7 @@ bool decodeEntry(std::string_view text, std::string_view expectedKey, Entry& out
   out.usage.totalTokens = t.integerAt(usage, "total_tokens", -1);
   out.usage.cachedPromptTokens = t.integerAt(usage, "cached_tokens", 0);
   out.usage.cacheCreationTokens = t.integerAt(usage, "cache_creation_tokens", 0);
+  out.usage.reasoningTokens = t.integerAt(usage, "reasoning_tokens", 0);
   out.usage.estimated = t.booleanAt(usage, "estimated", false);
   if (out.usage.promptTokens < 0 || out.usage.completionTokens < 0 || out.usage.totalTokens < 0) return false;
   out.cost.priced = t.booleanAt(cost, "priced", false);

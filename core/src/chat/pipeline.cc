@@ -380,6 +380,7 @@ CallSummary ChatPipeline::summary(const Session& s) const {
   sum.latencyMs = s.nowMs() - s.openedMs();
   sum.usage = s.record().usage;
   sum.cost = s.record().cost;
+  sum.echo = echo_;
   return sum;
 }
 

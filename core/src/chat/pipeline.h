@@ -49,6 +49,7 @@ class ChatPipeline : public Handler {
   virtual ApiError translateRequest(Session& s, std::string& translated, bool& useTranslated);
   const char* apiType() const override { return "chat_completion"; }
   bool useCache_ = true;  // the generate API's useCache
+  std::string echo_;      // CallSummary::echo, when the dialect repeats request parameters
 
  private:
   enum class Phase { Validating, Planning, LookingUp, Reserving, Calling, Relaying, Done };

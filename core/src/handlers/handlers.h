@@ -9,6 +9,7 @@ namespace gw::handlers {
 
 std::unique_ptr<Handler> chatCompletions();
 std::unique_ptr<Handler> messages();
+std::unique_ptr<Handler> responses();  // POST /v1/responses
 std::unique_ptr<Handler> generate();
 std::unique_ptr<Handler> embeddings();
 std::unique_ptr<Handler> modelCatalog();
