@@ -96,7 +96,7 @@ std::vector<Item> itemsOf(const Completion& c, const chat::CallSummary& s) {
   for (const ToolCall& call : choice.toolCalls) {
     Item& f = items.emplace_back();
     f.kind = Item::Kind::FunctionCall;
-    f.id = itemId(s, "fc_", items.size());
+    f.id = itemId(s, "fc_", items.size() - 1);
     f.text = call.arguments;
     f.callId = call.id;
     f.name = call.name;
@@ -252,6 +252,35 @@ class ResponsesDialect : public chat::Dialect {
 };
 
 }  // namespace
+
+std::string storedResponse(std::string_view response, std::string_view conversation, const Completion& answer,
+                           std::string_view input) {
+  std::string out = "{\"response\":";
+  out += response;
+  out += ",\"conversation\":";
+  // The answer joins the conversation as the chat assistant message it was.
+  std::string_view before = conversation.size() >= 2 ? conversation.substr(0, conversation.size() - 1) : "[";
+  out += before;
+  if (before.size() > 1) out += ',';
+  json::Writer w(out);
+  w.beginObject().field("role", "assistant");
+  const Choice* choice = answer.choices.empty() ? nullptr : &answer.choices[0];
+  if (choice == nullptr || choice->toolCalls.empty() || !choice->content.empty()) w.field("content", choice ? choice->content : "");
+  else w.key("content").null();
+  if (choice != nullptr && !choice->toolCalls.empty()) {
+    w.key("tool_calls").beginArray();
+    for (const ToolCall& call : choice->toolCalls) {
+      w.beginObject().field("id", call.id).field("type", "function").key("function").beginObject();
+      w.field("name", call.name).field("arguments", call.arguments).endObject().endObject();
+    }
+    w.endArray();
+  }
+  w.endObject();
+  out += "],\"input\":";
+  out += input.empty() ? "[]" : input;
+  out += '}';
+  return out;
+}
 
 const chat::Dialect& dialect() {
   static const ResponsesDialect DIALECT;

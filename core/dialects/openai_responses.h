@@ -5,6 +5,7 @@
 // `response` objects and the Responses event sequence.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gw/api_error.h"
 #include "dialects/dialect.h"
@@ -14,11 +15,37 @@ namespace gw::openai_responses {
 // Most input items a request may carry.
 constexpr uint32_t MAX_INPUT_ITEMS = 2048;
 
+// Most bytes a stored response (its answer, conversation and input) may
+// take; a larger one is answered but not kept.
+constexpr size_t MAX_STORED_BYTES = 4 << 20;
+
+// The conversation a previous_response_id continues.
+struct Previous {
+  std::string id;
+  std::string_view conversation;  // chat messages as a JSON array, instructions excluded
+};
+
+struct Translation {
+  std::string chat;          // the chat request the pipeline runs
+  std::string echo;          // the parameters every `response` object repeats (`"instructions":…`, no braces)
+  std::string conversation;  // the chat messages so far, instructions excluded: what a stored response keeps
+  std::string input;         // this request's input items, as a JSON array
+  bool store = true;
+  std::string previousId;    // previous_response_id, when the request names one
+};
+
+// previous_response_id of a Responses request ("" when none or not a string:
+// translateRequest reports that).
+std::string previousResponseId(std::string_view body);
+
 // Validates a Responses request (naming the bad field as OpenAI does, e.g.
-// input[2].call_id) and writes the equivalent chat request to `chat`, and to
-// `echo` the request's parameters as the members every `response` object
-// repeats (`"instructions":…,"tools":[…],…`, without braces).
-ApiError translateRequest(std::string_view body, std::string& chat, std::string& echo);
+// input[2].call_id) and translates it, after the previous conversation when
+// there is one.
+ApiError translateRequest(std::string_view body, const Previous* previous, Translation& out);
+
+// A stored response: the response object, and the conversation and input it came from.
+std::string storedResponse(std::string_view response, std::string_view conversation, const Completion& answer,
+                           std::string_view input);
 
 const chat::Dialect& dialect();
 

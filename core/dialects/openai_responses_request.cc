@@ -114,6 +114,15 @@ ApiError userParts(json::Writer& w, const Tape& t, uint32_t content, const std::
 class Messages {
  public:
   Messages(json::Writer& w, const Tape& t) : w_(w), t_(t) {}
+  // The calls of the conversation a previous response left, which outputs here may answer.
+  void knowCalls(const Tape& conversation) {
+    for (uint32_t m = conversation.firstChild(conversation.root()); m != 0; m = conversation.nextSibling(conversation.root(), m)) {
+      uint32_t calls = conversation.find(m, "tool_calls");
+      if (calls == 0 || conversation.kind(calls) != Kind::Array) continue;
+      for (uint32_t c = conversation.firstChild(calls); c != 0; c = conversation.nextSibling(calls, c))
+        callIds_.insert(conversation.stringAt(c, "id"));
+    }
+  }
 
   ApiError item(uint32_t item, const std::string& path) {
     if (t_.kind(item) != Kind::Object) return invalidType(path, "an object", "another value");
@@ -353,7 +362,13 @@ ApiError number(const Tape& t, uint32_t root, const char* key, json::Writer& cha
 
 }  // namespace
 
-ApiError translateRequest(std::string_view body, std::string& chat, std::string& echo) {
+std::string previousResponseId(std::string_view body) {
+  Tape t;
+  if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return {};
+  return str(t, t.root(), "previous_response_id");
+}
+
+ApiError translateRequest(std::string_view body, const Previous* previous, Translation& out) {
   Tape t;
   if (!t.parse(body)) return unreadableBody(t.error());
   const uint32_t root = t.root();
@@ -373,14 +388,44 @@ ApiError translateRequest(std::string_view body, std::string& chat, std::string&
       return invalidRequest(std::string("The gateway does not support '") + key + "' on the Responses API.", key,
                             "unsupported_parameter");
   }
-  uint32_t previous = t.find(root, "previous_response_id");
-  if (present(t, previous))
-    return invalidRequest("No stored response has this id.", "previous_response_id", "previous_response_not_found");
+  uint32_t previousNode = t.find(root, "previous_response_id");
+  if (present(t, previousNode) && (t.kind(previousNode) != Kind::String || t.rawString(previousNode).empty()))
+    return invalidType("previous_response_id", "a response id", "another value");
+  if (present(t, previousNode) && (previous == nullptr || previous->id != t.string(previousNode)))
+    return invalidRequest("No stored response has the id '" + t.string(previousNode).substr(0, 64) + "'.",
+                          "previous_response_id", "previous_response_not_found");
+  out = Translation{};
+  if (previous != nullptr) out.previousId = previous->id;
 
-  chat.clear();
-  echo.clear();
-  json::Writer w(chat);
-  json::Writer e(echo, true);
+  // The conversation first (the previous one, then this input), then the
+  // chat request around it with the instructions, which do not carry over.
+  json::Writer cw(out.conversation);
+  cw.beginArray();
+  if (previous != nullptr && previous->conversation.size() > 2) {
+    cw.raw(previous->conversation.substr(1, previous->conversation.size() - 2));
+  }
+  Messages messages(cw, t);
+  Tape earlier;
+  if (previous != nullptr && earlier.parse(previous->conversation) && earlier.kind(earlier.root()) == Kind::Array)
+    messages.knowCalls(earlier);
+  if (t.kind(input) == Kind::String) {
+    cw.beginObject().field("role", "user").key("content").raw(t.raw(input)).endObject();
+    json::Writer iw(out.input);
+    iw.beginArray().beginObject().field("type", "message").field("role", "user").key("content").beginArray();
+    iw.beginObject().field("type", "input_text").key("text").raw(t.raw(input)).endObject();
+    iw.endArray().endObject().endArray();
+  } else {
+    uint32_t i = 0;
+    for (uint32_t item = t.firstChild(input); item != 0; item = t.nextSibling(input, item), ++i)
+      if (ApiError err = messages.item(item, at("input", i))) return err;
+    messages.flush();
+    if (!messages.any() && previous == nullptr) return invalidValue("input", "expected at least one user or assistant message.");
+    out.input = std::string(t.raw(input));
+  }
+  cw.endArray();
+
+  json::Writer w(out.chat);
+  json::Writer e(out.echo, true);
   w.beginObject().key("model").raw(t.raw(model)).key("messages").beginArray();
   uint32_t instructions = t.find(root, "instructions");
   e.key("instructions");
@@ -391,16 +436,7 @@ ApiError translateRequest(std::string_view body, std::string& chat, std::string&
   } else {
     e.null();
   }
-  Messages messages(w, t);
-  if (t.kind(input) == Kind::String) {
-    w.beginObject().field("role", "user").key("content").raw(t.raw(input)).endObject();
-  } else {
-    uint32_t i = 0;
-    for (uint32_t item = t.firstChild(input); item != 0; item = t.nextSibling(input, item), ++i)
-      if (ApiError err = messages.item(item, at("input", i))) return err;
-    messages.flush();
-    if (!messages.any()) return invalidValue("input", "expected at least one user or assistant message.");
-  }
+  if (out.conversation.size() > 2) w.raw(std::string_view(out.conversation).substr(1, out.conversation.size() - 2));
   w.endArray();
 
   uint32_t maxOutput = t.find(root, "max_output_tokens");
@@ -437,7 +473,9 @@ ApiError translateRequest(std::string_view body, std::string& chat, std::string&
   } else {
     e.boolean(true);
   }
-  e.key("previous_response_id").null();
+  e.key("previous_response_id");
+  if (out.previousId.empty()) e.null();
+  else e.string(out.previousId);
 
   uint32_t reasoning = t.find(root, "reasoning");
   e.key("reasoning").beginObject();
@@ -467,7 +505,8 @@ ApiError translateRequest(std::string_view body, std::string& chat, std::string&
   uint32_t store = t.find(root, "store");
   if (present(t, store) && t.kind(store) != Kind::True && t.kind(store) != Kind::False)
     return invalidType("store", "a boolean", "another value");
-  e.field("store", !(store != 0 && t.kind(store) == Kind::False));
+  out.store = !(store != 0 && t.kind(store) == Kind::False);
+  e.field("store", out.store);
 
   if (ApiError err = number(t, root, "temperature", w, e, 2)) return err;
 

@@ -105,6 +105,33 @@ describe('the openai client on /v1/responses', () => {
     }
   });
 
+  test('stored responses: a tool loop by previous_response_id across providers, then retrieve, input items, delete', async () => {
+    const first = await openai.responses.create({ model: 'claude-sonnet-4-5', input: 'Weather in SF?', tools: [WEATHER] });
+    const call = first.output.find((item) => item.type === 'function_call');
+    assert.ok(call);
+    const second = await openai.responses.create({
+      model: 'gemini-2.5-flash',
+      previous_response_id: first.id,
+      tools: [WEATHER],
+      input: [{ type: 'function_call_output', call_id: call.call_id, output: '{"temp_c":18}' }],
+    });
+    assert.equal(second.previous_response_id, first.id);
+    assert.ok(second.output_text.length > 0);
+    const sent = (await upstream.requests()).at(-1).body;
+    assert.equal(sent.contents.length, 3, 'Gemini received the question, the call and its result');
+    const again = await openai.responses.retrieve(first.id);
+    assert.deepEqual(again.output, first.output);
+    const items = await openai.responses.inputItems.list(second.id);
+    assert.equal(items.data[0].type, 'function_call_output');
+    const deleted = await openai.responses.delete(first.id);
+    assert.equal(deleted?.deleted ?? true, true);
+    await assert.rejects(openai.responses.retrieve(first.id), (err) => err instanceof OpenAI.NotFoundError);
+    await assert.rejects(
+      openai.responses.create({ model: 'gpt-4o-mini', input: 'hi', previous_response_id: first.id }),
+      (err) => err instanceof OpenAI.BadRequestError && err.param === 'previous_response_id',
+    );
+  });
+
   test('structured output and reasoning effort reach the provider in chat terms', async () => {
     await upstream.reset();
     await openai.responses.create({

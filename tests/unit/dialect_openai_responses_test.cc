@@ -37,11 +37,16 @@ std::vector<std::string> typesOf(const std::vector<Event>& ev) {
 }  // namespace
 
 TEST_CASE("/v1/responses: items, tools and text.format translate to the chat request (golden)") {
-  std::string chat, echo;
-  gw::ApiError e = gw::openai_responses::translateRequest(fixture("responses/request_items.json"), chat, echo);
+  gw::openai_responses::Translation t;
+  gw::ApiError e = gw::openai_responses::translateRequest(fixture("responses/request_items.json"), nullptr, t);
   REQUIRE_FALSE(e);
-  CHECK(parse(chat) == parse(fixture("responses/request_items.chat.json")));
-  CHECK(parse("{" + echo + "}") == parse(fixture("responses/request_items.echo.json")));
+  CHECK(parse(t.chat) == parse(fixture("responses/request_items.chat.json")));
+  CHECK(parse("{" + t.echo + "}") == parse(fixture("responses/request_items.echo.json")));
+  CHECK_FALSE(t.store);
+  // The conversation a stored response keeps: the messages without the instructions.
+  json messages = parse(t.chat)["messages"];
+  messages.erase(0);
+  CHECK(parse(t.conversation) == messages);
 }
 
 TEST_CASE("/v1/responses: a whole answer from any provider is a response object") {
@@ -223,4 +228,109 @@ TEST_CASE("/v1/responses: bad input is a 400 naming the field, and nothing is se
   CHECK(res.status == 400);
   CHECK(parse(res.body)["error"]["param"] == "input");
   CHECK(host.fetches.empty());
+}
+
+TEST_CASE("/v1/responses: stored responses continue on any provider, are read and deleted, and stay in their tenant") {
+  FakeHost host({{"AI_GATEWAY_RESPONSES_RETENTION_DAYS", "7"}}, ALL_KEYS);
+  // Turn one on Claude: a tool call.
+  host.replies.push_back(reply("anthropic/message_tool_use.json"));
+  auto first = host.request("POST", "/v1/responses",
+                            R"({"model":"claude-sonnet-4-5","input":"Weather in Paris?","instructions":"Be brief.",
+                                "tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}]})");
+  REQUIRE(first.status == 200);
+  json one = parse(first.body);
+  const std::string id = one["id"];
+  std::string callId;
+  for (auto& item : one["output"])
+    if (item["type"] == "function_call") callId = item["call_id"];
+  REQUIRE_FALSE(callId.empty());
+  const std::string key = "resp:acme:" + id;
+  REQUIRE(host.kv.count(key) == 1);
+  CHECK(host.kvTtl[key] == 7 * 86400);
+
+  // Turn two on Gemini, continuing it: only the tool's output is sent.
+  host.replies.push_back(reply("gemini/generate.json"));
+  auto second = host.request("POST", "/v1/responses",
+                             R"({"model":"gemini-2.5-flash","previous_response_id":")" + id +
+                                 R"(","input":[{"type":"function_call_output","call_id":")" + callId + R"(","output":"18C"}]})");
+  REQUIRE(second.status == 200);
+  json two = parse(second.body);
+  CHECK(two["previous_response_id"] == id);
+  CHECK(two["instructions"].is_null());  // instructions do not carry over
+  json sent = parse(host.fetches.back().body);
+  // Gemini received the whole conversation: the question, the call, its result.
+  REQUIRE(sent["contents"].size() == 3);
+  CHECK(sent["contents"][0]["parts"][0]["text"] == "Weather in Paris?");
+  bool call = false;
+  for (auto& part : sent["contents"][1]["parts"]) call = call || part.contains("functionCall");
+  CHECK(call);
+  CHECK(sent["contents"][2]["parts"][0]["functionResponse"]["name"] == "get_weather");
+  CHECK_FALSE(sent.contains("systemInstruction"));
+
+  // Reading it back.
+  auto got = host.request("GET", "/v1/responses/" + id);
+  REQUIRE(got.status == 200);
+  CHECK(parse(got.body) == one);
+  auto items = host.request("GET", "/v1/responses/" + two["id"].get<std::string>() + "/input_items");
+  REQUIRE(items.status == 200);
+  json list = parse(items.body);
+  CHECK(list["object"] == "list");
+  REQUIRE(list["data"].size() == 1);
+  CHECK(list["data"][0]["type"] == "function_call_output");
+
+  // Another tenant's key sees none of it, and cannot continue it.
+  REQUIRE(host.request("PUT", "/api/v1/ai/admin/tenants/globex", R"({"name":"Globex"})", gw::testing::adminHeaders()).status == 200);
+  auto createdKey = host.request("POST", "/api/v1/ai/admin/keys", R"({"tenantId":"globex","userId":"hank"})",
+                                 gw::testing::adminHeaders());
+  REQUIRE(createdKey.status == 201);
+  const std::string other = "Bearer " + parse(createdKey.body)["key"].get<std::string>();
+  auto foreign = host.request("GET", "/v1/responses/" + id, "", {{"authorization", other}});
+  CHECK(foreign.status == 404);
+  CHECK(parse(foreign.body)["error"]["code"] == "not_found");
+  auto foreignTurn = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"hi","previous_response_id":")" + id + R"("})",
+                                  {{"authorization", other}});
+  CHECK(foreignTurn.status == 400);
+  CHECK(parse(foreignTurn.body)["error"]["param"] == "previous_response_id");
+  auto unknown = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"hi","previous_response_id":"resp_nope"})");
+  CHECK(unknown.status == 400);
+  CHECK(parse(unknown.body)["error"]["code"] == "previous_response_not_found");
+  // An output for a call no turn made is still refused.
+  auto orphan = host.request("POST", "/v1/responses",
+                             R"({"model":"gpt-4o-mini","previous_response_id":")" + id +
+                                 R"(","input":[{"type":"function_call_output","call_id":"call_zzz","output":"x"}]})");
+  CHECK(orphan.status == 400);
+  CHECK(parse(orphan.body)["error"]["param"] == "input[0].call_id");
+
+  // Deleting it.
+  auto deleted = host.request("DELETE", "/v1/responses/" + id);
+  REQUIRE(deleted.status == 200);
+  CHECK(parse(deleted.body) == json::parse(R"({"id":")" + id + R"(","object":"response.deleted","deleted":true})"));
+  CHECK(host.request("GET", "/v1/responses/" + id).status == 404);
+  CHECK(host.request("DELETE", "/v1/responses/" + id).status == 404);
+
+  // store: false keeps nothing.
+  const size_t before = host.kv.size();
+  host.replies.push_back(gw::testing::openaiReply("ok"));
+  auto unstored = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"hi","store":false})");
+  REQUIRE(unstored.status == 200);
+  CHECK(parse(unstored.body)["store"] == false);
+  CHECK(host.request("GET", "/v1/responses/" + parse(unstored.body)["id"].get<std::string>()).status == 404);
+  for (auto& [k, v] : host.kv) CHECK(k.find(parse(unstored.body)["id"].get<std::string>()) == std::string::npos);
+  (void)before;
+}
+
+TEST_CASE("/v1/responses: a streamed answer is stored as its final response") {
+  FakeHost host({}, ALL_KEYS);
+  host.replies.push_back(reply("openai/chat_stream.sse"));
+  host.replies.back().headers = {{"content-type", "text/event-stream"}};
+  auto res = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"Hi","stream":true})");
+  REQUIRE(res.status == 200);
+  std::vector<Event> ev = events(res.body);
+  REQUIRE(ev.back().type == "response.completed");
+  json final = ev.back().data["response"];
+  auto got = host.request("GET", "/v1/responses/" + final["id"].get<std::string>());
+  REQUIRE(got.status == 200);
+  json stored = parse(got.body);
+  CHECK(stored["output"] == final["output"]);
+  CHECK(stored["usage"] == final["usage"]);
 }

@@ -156,6 +156,7 @@ struct Config {
   bool logPrompts = false;  // LOG_PROMPTS: the request log line carries the last user message
   int64_t logPromptMaxBytes = 2000;  // LOG_PROMPT_MAX_BYTES: ...cut to this many bytes
   int64_t requestTimeoutMs = 30000;
+  int64_t responsesRetentionDays = 30;  // how long a stored response (POST /v1/responses) is kept
   int64_t firstByteTimeoutMs = 0;       // 0: only the request timeout applies
   int64_t streamIdleTimeoutMs = 30000;  // a stream silent this long ends with an error event
   int64_t maxRetries = 2;

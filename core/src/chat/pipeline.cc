@@ -167,7 +167,7 @@ void ChatPipeline::onStreamStart(Session& s) {
   s.respondHead(200, h, true);
   s.record().ttftMs = s.nowMs() - s.openedMs();
   relay_ = std::make_unique<StreamRelay>(dialect_, *codec_, *target_.provider, summary(s), req_.clientWantsUsage,
-                                         passthrough_, cache_.mode != cache::Mode::Bypass);
+                                         passthrough_, cache_.mode != cache::Mode::Bypass || keepsAnswers());
 }
 
 void ChatPipeline::onStreamData(Session& s, std::string_view data) {
@@ -287,6 +287,7 @@ void ChatPipeline::finishSuccess(Session& s) {
   if (!completion.choices.empty()) sum.finishReason = completion.choices[0].finishReason;
   addCostHeaders(s, h);
   storeAnswer(s, completion);
+  onAnswer(s, completion, sum);
   s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
   s.finish(200, "ok");
 }
@@ -295,9 +296,13 @@ void ChatPipeline::finishStream(Session& s) {
   phase_ = Phase::Done;
   price(s, relay_->usage(), relay_->outputBytes());
   out_.clear();
-  relay_->finish(summary(s), out_);
+  const CallSummary sum = summary(s);
+  relay_->finish(sum, out_);
   s.respondChunk(out_);
-  if (const Completion* answer = relay_->recorded()) storeAnswer(s, *answer);
+  if (const Completion* answer = relay_->recorded()) {
+    storeAnswer(s, *answer);
+    onAnswer(s, *answer, sum);
+  }
   s.respondEnd();
   s.finish(200, "ok");
 }
@@ -400,6 +405,7 @@ void ChatPipeline::answerFromDemo(Session& s) {
   CallSummary sum = summary(s);
   sum.finishReason = "stop";
   storeAnswer(s, completion);
+  onAnswer(s, completion, sum);
   respondWhole(s, completion, sum, commonHeaders(s));
   s.finish(200, "ok");
 }

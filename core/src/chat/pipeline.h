@@ -48,6 +48,10 @@ class ChatPipeline : public Handler {
   // the body as one; other endpoints translate into `translated`.
   virtual ApiError translateRequest(Session& s, std::string& translated, bool& useTranslated);
   const char* apiType() const override { return "chat_completion"; }
+  // Endpoints that keep answers (stored responses) get each whole answer
+  // as the client received it, a replayed stream's or a cache hit's too.
+  virtual bool keepsAnswers() const { return false; }
+  virtual void onAnswer(Session&, const Completion&, const CallSummary&) {}
   bool useCache_ = true;  // the generate API's useCache
   std::string echo_;      // CallSummary::echo, when the dialect repeats request parameters
 

@@ -123,6 +123,8 @@ constexpr Setting SETTINGS[] = {
     {.key = "alert_min_requests", .min = 1, .max = 1000000, .field = GW_INT(alerts.minRequests)},
     {.key = "alert_repeat_minutes", .min = 5, .max = 10080, .field = GW_INT(alerts.repeatMinutes)},
     {.key = "pricing_sync_hours", .min = 1, .max = 720, .field = GW_INT(pricingSyncHours)},
+    {.key = "responses_retention_days", .env = "AI_GATEWAY_RESPONSES_RETENTION_DAYS", .min = 1, .max = 365,
+     .field = GW_INT(responsesRetentionDays)},
     // Set by the deployment only: they change what the operator sees or
     // who may call, not something an admin key should switch.
     {.env = "LOG_LEVEL", .type = T::Choice, .expected = "debug, info, warn or error", .choice = &LOG_LEVEL},

@@ -10,6 +10,8 @@ namespace gw::handlers {
 std::unique_ptr<Handler> chatCompletions();
 std::unique_ptr<Handler> messages();
 std::unique_ptr<Handler> responses();  // POST /v1/responses
+// GET /v1/responses/{id} (or its /input_items), DELETE /v1/responses/{id}
+std::unique_ptr<Handler> storedResponse(const std::string& method, const std::string& id, bool inputItems);
 std::unique_ptr<Handler> generate();
 std::unique_ptr<Handler> embeddings();
 std::unique_ptr<Handler> modelCatalog();

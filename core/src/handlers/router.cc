@@ -71,6 +71,15 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
     std::string_view segment = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
     return segment.find('/') == std::string_view::npos && percentDecode(segment, param);
   };
+  if (under("/v1/responses/", "/input_items")) {
+    if (method == "GET" || method == "HEAD") return handlers::storedResponse("GET", param, true);
+    return handlers::methodNotAllowed("GET");
+  }
+  if (under("/v1/responses/")) {
+    if (method == "GET" || method == "HEAD" || method == "DELETE")
+      return handlers::storedResponse(method == "HEAD" ? "GET" : method, param, false);
+    return handlers::methodNotAllowed("GET, DELETE");
+  }
   if (under("/api/v1/ai/admin/keys/")) {
     if (method == "DELETE") return handlers::revokeKey(param);
     return handlers::methodNotAllowed("DELETE");

@@ -1,0 +1,17 @@
+#pragma once
+// Where stored responses (POST /v1/responses with `store`) live: KV, one
+// entry per response under its tenant, so another tenant's id is not found.
+#include <string>
+#include <string_view>
+
+namespace gw::handlers {
+
+inline std::string storedResponseKey(std::string_view tenant, std::string_view id) {
+  std::string key = "resp:";
+  key += tenant;
+  key += ':';
+  key += id;
+  return key;
+}
+
+}  // namespace gw::handlers
