@@ -3,6 +3,8 @@
 // any provider: the request is translated into the OpenAI chat request the
 // pipeline runs on, and answers, stream events and errors are rendered as
 // `response` objects and the Responses event sequence.
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,13 @@ struct Translation {
   std::string previousId;    // previous_response_id, when the request names one
 };
 
+// Output items of stored responses by item id (their JSON), for the
+// item_reference inputs that name them (the AI SDK sends those by default).
+using StoredItems = std::map<std::string, std::string_view, std::less<>>;
+// The response an output item id was made for ("" for ids the gateway did
+// not make): item ids carry their response's hex (msg_<hex>, fc_<hex>_<n>).
+std::string responseIdOfItem(std::string_view itemId);
+
 // previous_response_id of a Responses request ("" when none or not a string:
 // translateRequest reports that).
 std::string previousResponseId(std::string_view body);
@@ -41,7 +50,7 @@ std::string previousResponseId(std::string_view body);
 // Validates a Responses request (naming the bad field as OpenAI does, e.g.
 // input[2].call_id) and translates it, after the previous conversation when
 // there is one.
-ApiError translateRequest(std::string_view body, const Previous* previous, Translation& out);
+ApiError translateRequest(std::string_view body, const Previous* previous, const StoredItems* stored, Translation& out);
 
 // A stored response: the response object, and the conversation and input it came from.
 std::string storedResponse(std::string_view response, std::string_view conversation, const Completion& answer,

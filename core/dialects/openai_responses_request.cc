@@ -113,7 +113,7 @@ ApiError userParts(json::Writer& w, const Tape& t, uint32_t content, const std::
 // function calls that follow it) is held until something else comes.
 class Messages {
  public:
-  Messages(json::Writer& w, const Tape& t) : w_(w), t_(t) {}
+  Messages(json::Writer& w, const Tape& t, const StoredItems* stored) : w_(w), t_(&t), stored_(stored) {}
   // The calls of the conversation a previous response left, which outputs here may answer.
   void knowCalls(const Tape& conversation) {
     for (uint32_t m = conversation.firstChild(conversation.root()); m != 0; m = conversation.nextSibling(conversation.root(), m)) {
@@ -125,48 +125,65 @@ class Messages {
   }
 
   ApiError item(uint32_t item, const std::string& path) {
-    if (t_.kind(item) != Kind::Object) return invalidType(path, "an object", "another value");
-    uint32_t typeNode = t_.find(item, "type");
-    std::string type = present(t_, typeNode) ? str(t_, item, "type") : "message";
-    if (present(t_, typeNode) && t_.kind(typeNode) != Kind::String) return invalidType(path + ".type", "a string", "another value");
+    if (t_->kind(item) != Kind::Object) return invalidType(path, "an object", "another value");
+    uint32_t typeNode = t_->find(item, "type");
+    std::string type = present(*t_, typeNode) ? str(*t_, item, "type") : "message";
+    if (present(*t_, typeNode) && t_->kind(typeNode) != Kind::String) return invalidType(path + ".type", "a string", "another value");
     if (type == "message") return message(item, path);
     if (type == "function_call") return functionCall(item, path);
     if (type == "function_call_output") return functionOutput(item, path);
     // Reasoning the client sends back: providers that keep reasoning state
     // get it from their own answer; nothing in a chat request carries it.
     if (type == "reasoning") return {};
-    if (type == "item_reference")
-      return invalidValue(path + ".type", "item references need stored responses; send the item itself.");
+    if (type == "item_reference") return reference(item, path);
     return invalidValue(path + ".type", "input items of type '" + type +
                                             "' are not supported; expected 'message', 'function_call', "
                                             "'function_call_output' or 'reasoning'.");
   }
 
+  // An output item of a stored response, read as if it had been sent.
+  ApiError reference(uint32_t item, const std::string& path) {
+    const std::string id = str(*t_, item, "id");
+    if (id.empty()) return missingParameter(path + ".id");
+    auto found = stored_ != nullptr ? stored_->find(id) : StoredItems::const_iterator{};
+    if (stored_ == nullptr || found == stored_->end())
+      return invalidValue(path + ".id", "no stored response of this tenant has an item '" + id.substr(0, 64) + "'.");
+    Tape referenced;
+    if (!referenced.parse(found->second) || referenced.kind(referenced.root()) != Kind::Object ||
+        referenced.stringEquals(referenced.find(referenced.root(), "type"), "item_reference"))
+      return invalidValue(path + ".id", "the stored item '" + id.substr(0, 64) + "' cannot be read.");
+    const Tape* outer = t_;
+    t_ = &referenced;
+    ApiError e = this->item(referenced.root(), path);
+    t_ = outer;
+    return e;
+  }
+
   ApiError message(uint32_t item, const std::string& path) {
-    uint32_t role = t_.find(item, "role");
-    uint32_t content = t_.find(item, "content");
-    if (!present(t_, role)) return missingParameter(path + ".role");
-    if (!present(t_, content)) return missingParameter(path + ".content");
-    if (t_.stringEquals(role, "assistant")) {
+    uint32_t role = t_->find(item, "role");
+    uint32_t content = t_->find(item, "content");
+    if (!present(*t_, role)) return missingParameter(path + ".role");
+    if (!present(*t_, content)) return missingParameter(path + ".content");
+    if (t_->stringEquals(role, "assistant")) {
       std::string text;
-      if (ApiError e = textOf(t_, content, path + ".content", text)) return e;
+      if (ApiError e = textOf(*t_, content, path + ".content", text)) return e;
       if (!calls_.empty()) flush();
       assistantText_ += text;
       assistantOpen_ = true;
       return {};
     }
     flush();
-    if (t_.stringEquals(role, "user")) {
+    if (t_->stringEquals(role, "user")) {
       w_.beginObject().field("role", "user").key("content");
-      if (ApiError e = userParts(w_, t_, content, path + ".content")) return e;
+      if (ApiError e = userParts(w_, *t_, content, path + ".content")) return e;
       w_.endObject();
       any_ = true;
       return {};
     }
-    if (t_.stringEquals(role, "system") || t_.stringEquals(role, "developer")) {
+    if (t_->stringEquals(role, "system") || t_->stringEquals(role, "developer")) {
       std::string text;
-      if (ApiError e = textOf(t_, content, path + ".content", text)) return e;
-      w_.beginObject().field("role", str(t_, item, "role")).field("content", text).endObject();
+      if (ApiError e = textOf(*t_, content, path + ".content", text)) return e;
+      w_.beginObject().field("role", str(*t_, item, "role")).field("content", text).endObject();
       return {};
     }
     return invalidValue(path + ".role", "expected 'user', 'assistant', 'system' or 'developer'.");
@@ -175,15 +192,15 @@ class Messages {
   ApiError functionCall(uint32_t item, const std::string& path) {
     Call call;
     for (auto [key, field] : {std::pair{"call_id", &call.id}, std::pair{"name", &call.name}}) {
-      uint32_t v = t_.find(item, key);
-      if (!present(t_, v)) return missingParameter(path + "." + key);
-      if (t_.kind(v) != Kind::String || t_.rawString(v).empty()) return invalidType(path + "." + key, "a non-empty string", "another value");
-      *field = t_.string(v);
+      uint32_t v = t_->find(item, key);
+      if (!present(*t_, v)) return missingParameter(path + "." + key);
+      if (t_->kind(v) != Kind::String || t_->rawString(v).empty()) return invalidType(path + "." + key, "a non-empty string", "another value");
+      *field = t_->string(v);
     }
-    uint32_t args = t_.find(item, "arguments");
-    if (!present(t_, args)) return missingParameter(path + ".arguments");
-    if (t_.kind(args) != Kind::String) return invalidType(path + ".arguments", "a string", "another value");
-    call.arguments = t_.string(args);
+    uint32_t args = t_->find(item, "arguments");
+    if (!present(*t_, args)) return missingParameter(path + ".arguments");
+    if (t_->kind(args) != Kind::String) return invalidType(path + ".arguments", "a string", "another value");
+    call.arguments = t_->string(args);
     callIds_.insert(call.id);
     calls_.push_back(std::move(call));
     assistantOpen_ = true;
@@ -191,18 +208,18 @@ class Messages {
   }
 
   ApiError functionOutput(uint32_t item, const std::string& path) {
-    uint32_t id = t_.find(item, "call_id");
-    if (!present(t_, id)) return missingParameter(path + ".call_id");
-    if (t_.kind(id) != Kind::String) return invalidType(path + ".call_id", "a string", "another value");
-    if (callIds_.count(t_.string(id)) == 0)
+    uint32_t id = t_->find(item, "call_id");
+    if (!present(*t_, id)) return missingParameter(path + ".call_id");
+    if (t_->kind(id) != Kind::String) return invalidType(path + ".call_id", "a string", "another value");
+    if (callIds_.count(t_->string(id)) == 0)
       return invalidValue(path + ".call_id", "no function_call item before this output has call_id '" +
-                                                 t_.string(id).substr(0, 64) + "'.");
-    uint32_t output = t_.find(item, "output");
-    if (!present(t_, output)) return missingParameter(path + ".output");
+                                                 t_->string(id).substr(0, 64) + "'.");
+    uint32_t output = t_->find(item, "output");
+    if (!present(*t_, output)) return missingParameter(path + ".output");
     std::string text;
-    if (ApiError e = textOf(t_, output, path + ".output", text)) return e;
+    if (ApiError e = textOf(*t_, output, path + ".output", text)) return e;
     flush();
-    w_.beginObject().field("role", "tool").field("tool_call_id", t_.string(id)).field("content", text).endObject();
+    w_.beginObject().field("role", "tool").field("tool_call_id", t_->string(id)).field("content", text).endObject();
     return {};
   }
 
@@ -232,7 +249,8 @@ class Messages {
     std::string id, name, arguments;
   };
   json::Writer& w_;
-  const Tape& t_;
+  const Tape* t_;  // the tape of the item being read (a stored item's own, for a reference)
+  const StoredItems* stored_;
   std::string assistantText_;
   std::vector<Call> calls_;
   bool assistantOpen_ = false;
@@ -362,13 +380,22 @@ ApiError number(const Tape& t, uint32_t root, const char* key, json::Writer& cha
 
 }  // namespace
 
+std::string responseIdOfItem(std::string_view itemId) {
+  const size_t underscore = itemId.find('_');
+  if (underscore == std::string_view::npos || underscore > 4 || itemId.size() < underscore + 1 + 24) return {};
+  std::string_view hex = itemId.substr(underscore + 1, 24);
+  for (char c : hex)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return {};
+  return "resp_" + std::string(hex);
+}
+
 std::string previousResponseId(std::string_view body) {
   Tape t;
   if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return {};
   return str(t, t.root(), "previous_response_id");
 }
 
-ApiError translateRequest(std::string_view body, const Previous* previous, Translation& out) {
+ApiError translateRequest(std::string_view body, const Previous* previous, const StoredItems* stored, Translation& out) {
   Tape t;
   if (!t.parse(body)) return unreadableBody(t.error());
   const uint32_t root = t.root();
@@ -404,7 +431,7 @@ ApiError translateRequest(std::string_view body, const Previous* previous, Trans
   if (previous != nullptr && previous->conversation.size() > 2) {
     cw.raw(previous->conversation.substr(1, previous->conversation.size() - 2));
   }
-  Messages messages(cw, t);
+  Messages messages(cw, t, stored);
   Tape earlier;
   if (previous != nullptr && earlier.parse(previous->conversation) && earlier.kind(earlier.root()) == Kind::Array)
     messages.knowCalls(earlier);

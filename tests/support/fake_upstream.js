@@ -7,7 +7,8 @@
 // scripted behaviour from a queue (POST /__script), or answers normally:
 //   { status, body, headers, delay_ms, hang, stream_chunks_then_cut, reset, floats,
 //     stream_body: [raw SSE pieces, written as given, for a 200 stream],
-//     hold_after_events: n (a stream stops after n events until POST /__release) }
+//     hold_after_events: n (a stream stops after n events until POST /__release),
+//     text: "…" (a whole answer with this text, in the provider's own shape) }
 // GET /__requests lists what it received; POST /__reset clears both.
 // POST /__chaos {path, rate, status} makes that share of requests to `path`
 // fail with `status`, drawn from a fixed-seed sequence (reproducible load runs);
@@ -69,6 +70,15 @@ function toolCompletion(model) {
     choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_abc123', type: 'function', function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA"}' } }] }, finish_reason: 'tool_calls' }],
     usage: { prompt_tokens: 80, completion_tokens: 17, total_tokens: 97 },
   };
+}
+
+// A whole answer carrying `text`, as each provider shapes one.
+function textAnswer(pathname, model, text) {
+  if (pathname === '/v1/messages')
+    return { id: 'msg_text', type: 'message', role: 'assistant', model, content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 10, output_tokens: 5 } };
+  if (pathname.startsWith('/v1beta/'))
+    return { candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 8, candidatesTokenCount: 5, totalTokenCount: 13 } };
+  return completion(model, text);
 }
 
 function completion(model, content) {
@@ -149,6 +159,10 @@ export async function startFakeUpstream({ port = 0 } = {}) {
         res.write(piece);
       }
       return res.end();
+    }
+    if (step.text !== undefined && !body.stream && answer.kind !== 'embeddings') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(textAnswer(url.pathname, body.model, step.text)));
     }
     if (answer.kind === 'fixture') {
       if (answer.stream) {

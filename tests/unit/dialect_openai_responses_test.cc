@@ -38,7 +38,7 @@ std::vector<std::string> typesOf(const std::vector<Event>& ev) {
 
 TEST_CASE("/v1/responses: items, tools and text.format translate to the chat request (golden)") {
   gw::openai_responses::Translation t;
-  gw::ApiError e = gw::openai_responses::translateRequest(fixture("responses/request_items.json"), nullptr, t);
+  gw::ApiError e = gw::openai_responses::translateRequest(fixture("responses/request_items.json"), nullptr, nullptr, t);
   REQUIRE_FALSE(e);
   CHECK(parse(t.chat) == parse(fixture("responses/request_items.chat.json")));
   CHECK(parse("{" + t.echo + "}") == parse(fixture("responses/request_items.echo.json")));
@@ -333,4 +333,39 @@ TEST_CASE("/v1/responses: a streamed answer is stored as its final response") {
   json stored = parse(got.body);
   CHECK(stored["output"] == final["output"]);
   CHECK(stored["usage"] == final["usage"]);
+}
+
+TEST_CASE("/v1/responses: item_reference inputs are read from the tenant's stored responses") {
+  FakeHost host({}, ALL_KEYS);
+  host.replies.push_back(reply("anthropic/message_tool_use.json"));
+  const std::string question = R"({"role":"user","content":"Weather in Paris?"})";
+  auto first = host.request("POST", "/v1/responses",
+                            R"({"model":"claude-sonnet-4-5","input":[)" + question +
+                                R"(],"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}]})");
+  REQUIRE(first.status == 200);
+  json call;
+  const json answer = parse(first.body);
+  for (auto& item : answer["output"])
+    if (item["type"] == "function_call") call = item;
+  REQUIRE(call.is_object());
+  // As the AI SDK sends a second turn: the question again, the call by reference, its output.
+  host.replies.push_back(gw::testing::openaiReply("It is 18C."));
+  auto second = host.request("POST", "/v1/responses",
+                             R"({"model":"gpt-4o-mini","input":[)" + question + R"(,{"type":"item_reference","id":")" +
+                                 call["id"].get<std::string>() + R"("},{"type":"function_call_output","call_id":")" +
+                                 call["call_id"].get<std::string>() + R"(","output":"18C"}]})");
+  REQUIRE(second.status == 200);
+  json sent = parse(host.fetches.back().body);
+  REQUIRE(sent["messages"].size() == 3);
+  CHECK(sent["messages"][1]["tool_calls"][0]["id"] == call["call_id"]);
+  CHECK(sent["messages"][1]["tool_calls"][0]["function"]["name"] == "get_weather");
+  CHECK(sent["messages"][2]["role"] == "tool");
+
+  auto unknown = host.request("POST", "/v1/responses",
+                              R"({"model":"gpt-4o-mini","input":[{"type":"item_reference","id":"fc_0123456789abcdef01234567"}]})");
+  CHECK(unknown.status == 400);
+  CHECK(parse(unknown.body)["error"]["param"] == "input[0].id");
+  auto foreignShape = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":[{"type":"item_reference","id":"rs_x"}]})");
+  CHECK(foreignShape.status == 400);
+  CHECK(parse(foreignShape.body)["error"]["param"] == "input[0].id");
 }

@@ -1,0 +1,96 @@
+// End to end: the Vercel AI SDK (`ai` + `@ai-sdk/openai`), pointed at the
+// gateway by base URL only. Its default `openai(model)` speaks the Responses
+// API; each call must work against OpenAI, Anthropic and Gemini models.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
+import { createOpenAI } from '@ai-sdk/openai';
+import { z } from 'zod';
+import { startFakeUpstream } from '../support/fake_upstream.js';
+import { startGateway } from '../support/gateway.js';
+
+const MODELS = ['gpt-4o-mini', 'claude-sonnet-4-5', 'gemini-2.5-flash'];
+
+let upstream;
+let gw;
+let openai;
+
+before(async () => {
+  upstream = await startFakeUpstream();
+  gw = await startGateway({
+    OPENAI_API_KEY: 'sk-openai-e2e',
+    OPENAI_BASE_URL: upstream.url,
+    ANTHROPIC_API_KEY: 'sk-ant-e2e',
+    ANTHROPIC_BASE_URL: upstream.url,
+    GEMINI_API_KEY: 'gemini-e2e-key',
+    GEMINI_BASE_URL: upstream.base + '/v1beta',
+    AI_GATEWAY_MAX_RETRIES: '0',
+  });
+  openai = createOpenAI({ baseURL: gw.url + '/v1', apiKey: gw.key });
+});
+
+after(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+
+describe('the AI SDK default OpenAI provider (Responses API) on every provider', () => {
+  test('generateText', async () => {
+    for (const model of MODELS) {
+      const result = await generateText({ model: openai(model), prompt: 'Hi' });
+      assert.ok(result.text.length > 0, model);
+      assert.equal(result.finishReason, 'stop', model);
+      assert.ok(result.usage.inputTokens > 0, model);
+      assert.equal((await upstream.requests()).at(-1).body.stream ?? false, false, model);
+    }
+  });
+
+  test('streamText', async () => {
+    for (const model of MODELS) {
+      const result = streamText({ model: openai(model), prompt: 'Hi' });
+      let text = '';
+      for await (const delta of result.textStream) text += delta;
+      assert.ok(text.length > 0, model);
+      assert.equal(await result.text, text, model);
+      assert.equal(await result.finishReason, 'stop', model);
+      assert.ok((await result.usage).outputTokens > 0, model);
+    }
+  });
+
+  test('a tool loop: the SDK runs the tool and the model answers with its result', async () => {
+    for (const model of MODELS) {
+      let ran = 0;
+      const result = await generateText({
+        model: openai(model),
+        prompt: 'Weather in SF?',
+        tools: {
+          get_weather: tool({
+            description: 'Current weather',
+            inputSchema: z.object({ location: z.string() }),
+            execute: async ({ location }) => {
+              ran++;
+              return { location, temp_c: 18 };
+            },
+          }),
+        },
+        stopWhen: stepCountIs(3),
+      });
+      assert.equal(ran, 1, model);
+      assert.equal(result.steps.length, 2, model);
+      assert.equal(result.steps[0].toolCalls[0].toolName, 'get_weather', model);
+      assert.ok(result.text.length > 0, model);
+      assert.ok(JSON.stringify((await upstream.requests()).at(-1).body).includes('temp_c'), model);
+    }
+  });
+
+  test('generateObject: the schema reaches the provider and the answer parses', async () => {
+    const schema = z.object({ city: z.string(), population: z.number() });
+    for (const model of MODELS) {
+      await upstream.script([{ text: '{"city":"Paris","population":2100000}' }]);
+      const { object } = await generateObject({ model: openai(model), schema, prompt: 'A city.' });
+      assert.deepEqual(object, { city: 'Paris', population: 2100000 }, model);
+      const sent = JSON.stringify((await upstream.requests()).at(-1).body);
+      assert.ok(sent.includes('population'), `${model}: the schema was sent`);
+    }
+  });
+});
