@@ -42,7 +42,7 @@ ApiError image(json::Writer& w, const Tape& t, uint32_t block, const std::string
   return {};
 }
 
-ApiError userMessage(json::Writer& w, const Tape& t, uint32_t content, const std::string& path) {
+ApiError userMessage(json::Writer& w, const Tape& t, uint32_t content, const std::string& path, std::string& nativeOnly) {
   if (t.kind(content) == Kind::String) {
     w.beginObject().field("role", "user").field("content", t.string(content)).endObject();
     return {};
@@ -78,9 +78,10 @@ ApiError userMessage(json::Writer& w, const Tape& t, uint32_t content, const std
       w.beginObject().field("type", "text").field("text", str(t, b, "text")).endObject();
     } else if (t.stringEquals(type, "image")) {
       if (ApiError e = image(w, t, b, bpath)) return e;
-    } else {
-      return invalidValue(bpath + ".type", "content blocks of type '" + str(t, b, "type") +
-                                               "' are not supported by the gateway; use text, image or tool_result.");
+    } else if (!present(t, type) || t.kind(type) != Kind::String) {
+      return missingParameter(bpath + ".type");
+    } else if (nativeOnly.empty()) {
+      nativeOnly = bpath + ".type";  // document, search_result, …: Anthropic's own
     }
   }
   w.endArray().endObject();
@@ -294,11 +295,73 @@ class AnthropicDialect : public chat::Dialect {
   }
   std::string renderError(const ApiError& e) const override { return renderAnthropicError(e); }
   std::string_view requestIdHeader() const override { return "request-id"; }
+  std::string nativeStreamCut(const chat::CallSummary& summary) const override {
+    std::string out = "event: message_delta\ndata: ";
+    json::Writer w(out);
+    w.beginObject().field("type", "message_delta").key("delta").beginObject().field("stop_reason", "max_tokens");
+    w.key("stop_sequence").null().endObject();
+    writeUsage(w, summary.usage);
+    w.endObject();
+    out += "\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    out += chat::costComment(summary.usage, summary.cost);
+    return out;
+  }
 };
 
 }  // namespace
 
-ApiError translateRequest(std::string_view body, std::string& out) {
+std::string_view effortOfBudget(int64_t budget) {
+  if (budget < 4096) return "low";
+  if (budget < 16384) return "medium";
+  return "high";
+}
+
+namespace {
+
+// thinking, output_config and output_format in chat terms.
+ApiError reasoningAndFormat(json::Writer& w, const Tape& t, uint32_t root) {
+  std::string effort;
+  uint32_t thinking = t.find(root, "thinking");
+  if (present(t, thinking)) {
+    if (t.kind(thinking) != Kind::Object) return invalidType("thinking", "an object", "another value");
+    std::string type = str(t, thinking, "type");
+    if (type == "enabled") {
+      int64_t budget = 0;
+      if (!t.isInteger(t.find(thinking, "budget_tokens"), &budget) || budget < 1024)
+        return invalidValue("thinking.budget_tokens", "expected an integer of at least 1024.");
+      effort = std::string(effortOfBudget(budget));
+    } else if (type == "adaptive") {
+      effort = "medium";
+    } else if (type != "disabled" && type != "between_tools") {
+      return invalidValue("thinking.type", "expected 'enabled', 'adaptive' or 'disabled'.");
+    }
+  }
+  uint32_t config = t.find(root, "output_config");
+  if (present(t, config) && t.kind(config) != Kind::Object) return invalidType("output_config", "an object", "another value");
+  std::string level = str(t, config, "effort");
+  if (!level.empty()) {
+    if (level != "low" && level != "medium" && level != "high" && level != "xhigh" && level != "max")
+      return invalidValue("output_config.effort", "expected 'low', 'medium', 'high', 'xhigh' or 'max'.");
+    effort = level == "max" ? "xhigh" : level;
+  }
+  if (!effort.empty()) w.field("reasoning_effort", effort);
+  const bool inConfig = present(t, t.find(config, "format"));
+  uint32_t format = inConfig ? t.find(config, "format") : t.find(root, "output_format");
+  const std::string param = inConfig ? "output_config.format" : "output_format";
+  if (!present(t, format)) return {};
+  if (t.kind(format) != Kind::Object) return invalidType(param, "an object", "another value");
+  if (!t.stringEquals(t.find(format, "type"), "json_schema")) return invalidValue(param + ".type", "expected 'json_schema'.");
+  uint32_t schema = t.find(format, "schema");
+  if (!present(t, schema) || t.kind(schema) != Kind::Object) return missingParameter(param + ".schema");
+  w.key("response_format").beginObject().field("type", "json_schema").key("json_schema").beginObject();
+  w.field("name", "output").key("schema").raw(t.raw(schema)).field("strict", true).endObject().endObject();
+  return {};
+}
+
+}  // namespace
+
+ApiError translateRequest(std::string_view body, std::string& out, std::string& nativeOnly) {
+  nativeOnly.clear();
   Tape t;
   if (!t.parse(body)) return unreadableBody(t.error());
   const uint32_t root = t.root();
@@ -334,7 +397,7 @@ ApiError translateRequest(std::string_view body, std::string& out) {
     if (t.kind(content) != Kind::String && t.kind(content) != Kind::Array)
       return invalidType(path + ".content", "a string or an array of content blocks", "another value");
     if (t.stringEquals(role, "user")) {
-      if (ApiError e = userMessage(w, t, content, path + ".content")) return e;
+      if (ApiError e = userMessage(w, t, content, path + ".content", nativeOnly)) return e;
     } else if (t.stringEquals(role, "assistant")) {
       if (ApiError e = assistantMessage(w, t, content, path + ".content")) return e;
     } else {
@@ -359,6 +422,7 @@ ApiError translateRequest(std::string_view body, std::string& out) {
     w.field("stream", true).key("stream_options").beginObject().field("include_usage", true).endObject();
   }
   tools(w, t, root);
+  if (ApiError e = reasoningAndFormat(w, t, root)) return e;
   std::string user = str(t, t.find(root, "metadata"), "user_id");
   if (!user.empty()) w.field("user", user);
   w.endObject();

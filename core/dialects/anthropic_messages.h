@@ -13,8 +13,15 @@ namespace gw::anthropic_dialect {
 
 // Validates an Anthropic Messages request (naming the bad field as
 // Anthropic does, e.g. messages.0.content) and writes the equivalent OpenAI
-// chat request to `out`.
-ApiError translateRequest(std::string_view body, std::string& out);
+// chat request to `out`: `thinking` and `output_config.effort` as
+// reasoning_effort, `output_config.format` (or the beta `output_format`) as
+// response_format. Content only Anthropic takes (document blocks and the
+// like) is left out, and `nativeOnly` names the first: an Anthropic target
+// gets the body as sent, any other a 400 naming it.
+ApiError translateRequest(std::string_view body, std::string& out, std::string& nativeOnly);
+
+// The reasoning effort a thinking budget stands for (the README's table).
+std::string_view effortOfBudget(int64_t budgetTokens);
 
 const chat::Dialect& dialect();
 

@@ -55,6 +55,9 @@ class Dialect {
   // A failure after the stream started, as the dialect's error event (also
   // what the host sends should the core fault mid-stream).
   virtual std::string streamErrorEvent(const ApiError& e) const;
+  // The end of a stream forwarded in the client's own format whose output
+  // passed its reservation: the events that close it as a length stop.
+  virtual std::string nativeStreamCut(const CallSummary&) const { return {}; }
   // The response header the dialect's SDK reads the request id from, beside x-request-id.
   virtual std::string_view requestIdHeader() const { return {}; }
 };

@@ -117,6 +117,13 @@ void readUsage(const Tape& t, uint32_t usage, Usage& u) {
   update("cache_read_input_tokens", u.cachedPromptTokens);
   update("cache_creation_input_tokens", u.cacheCreationTokens);
   update("output_tokens", u.completionTokens);
+  // Thinking is part of output_tokens; newer answers say how much of it.
+  uint32_t details = t.find(usage, "output_tokens_details");
+  if (details != 0 && t.kind(details) == Kind::Object) {
+    uint32_t v = t.find(details, "thinking_tokens");
+    int64_t n = 0;
+    if (v != 0 && t.isInteger(v, &n) && n >= 0) u.reasoningTokens = n;
+  }
   u.promptTokens = input + u.cachedPromptTokens + u.cacheCreationTokens;
   u.totalTokens = u.promptTokens + u.completionTokens;
 }
@@ -159,6 +166,22 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   if (!user.empty()) w.key("metadata").beginObject().field("user_id", user).endObject();
   if (req.stream) w.field("stream", true);
   w.endObject();
+  return {};
+}
+
+ApiError encodeNative(std::string_view clientBody, std::string_view anthropicVersion, std::string_view anthropicBeta,
+                      const Target& target, UpstreamRequest& out) {
+  Tape t;
+  if (!t.parse(clientBody) || t.kind(t.root()) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
+  const uint32_t model = t.find(t.root(), "model");
+  if (model == 0) return missingParameter("model");
+  out.url = endpointUrl(*target.provider, target.upstream, "messages");
+  const json::Node& span = t.node(model);
+  out.body.assign(clientBody.substr(0, span.begin));
+  json::appendEscaped(out.body, target.upstream);
+  out.body.append(clientBody.substr(span.end));
+  if (!anthropicVersion.empty()) out.headers.emplace_back("anthropic-version", std::string(anthropicVersion));
+  if (!anthropicBeta.empty()) out.headers.emplace_back("anthropic-beta", std::string(anthropicBeta));
   return {};
 }
 

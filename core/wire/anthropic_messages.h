@@ -20,6 +20,13 @@ void readUsage(const json::Tape& t, uint32_t usage, Usage& u);
 
 ApiError mapProviderError(int status, std::string_view body, std::string_view providerId);
 
+// An Anthropic client's own request for an Anthropic target: the body as
+// the client sent it (thinking, output_config, top_k, cache_control and
+// fields not yet known pass) with only the model renamed, and its
+// anthropic-version and anthropic-beta headers.
+ApiError encodeNative(std::string_view clientBody, std::string_view anthropicVersion, std::string_view anthropicBeta,
+                      const Target& target, UpstreamRequest& out);
+
 class Codec : public ChatCodec {
  public:
   ApiError encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const override;

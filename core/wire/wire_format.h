@@ -11,6 +11,7 @@
 #include "gw/chat_request.h"
 #include "gw/completion.h"
 #include "gw/config.h"
+#include "gw/http.h"
 #include "gw/json_tape.h"
 #include "gw/model_resolver.h"
 #include "gw/sse.h"
@@ -20,6 +21,7 @@ namespace gw {
 struct UpstreamRequest {
   std::string url;
   std::string body;
+  Headers headers;  // over the catalog's fixed headers (a client's own anthropic-version, anthropic-beta)
 };
 
 class ChatCodec {

@@ -1,5 +1,6 @@
 // A scriptable upstream for tests and benchmarks. Speaks OpenAI
-// (POST /v1/chat/completions, /v1/embeddings), Anthropic (POST /v1/messages)
+// (POST /v1/chat/completions, /v1/embeddings), Anthropic (POST /v1/messages,
+// thinking blocks with signatures when thinking is enabled; /count_tokens)
 // and Gemini (POST /v1beta/models/{m}:generateContent, :streamGenerateContent,
 // :embedContent), answering from the shared fixtures (JSON and SSE; requests
 // with tools get the tool-call fixtures, unless their last turn already
@@ -32,6 +33,9 @@ function route(pathname, body) {
   }
   if (pathname === '/v1/embeddings')
     return { kind: 'embeddings', body };
+  if (pathname === '/v1/messages/count_tokens') return { kind: 'fixture', json: { input_tokens: 42 } };
+  if (pathname === '/v1/messages' && body.thinking?.type === 'enabled' && !tools)
+    return { kind: 'fixture', stream: body.stream, file: `anthropic/${body.stream ? 'stream_thinking.sse' : 'message_thinking.json'}` };
   if (pathname === '/v1/messages')
     return { kind: 'fixture', stream: body.stream, file: `anthropic/${body.stream ? (tools ? 'stream_tool_use.sse' : 'stream.sse') : tools ? 'message_tool_use.json' : 'message.json'}` };
   const gemini = pathname.match(/^\/v1beta\/models\/[^:]+:(\w+)$/);

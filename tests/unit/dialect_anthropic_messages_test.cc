@@ -82,3 +82,91 @@ TEST_CASE("/v1/messages: a top-level user_id is not taken for metadata.user_id")
   REQUIRE(res.status == 200);
   CHECK(host.fetches.at(0).body.find("spoofed") == std::string::npos);
 }
+
+TEST_CASE("/v1/messages to an Anthropic model: the body goes as sent (model renamed), the answer comes back as it came") {
+  FakeHost host({}, ALL_KEYS);
+  host.replies.push_back(reply("anthropic/message_thinking.json"));
+  const std::string body =
+      R"({"model":"claude-sonnet-4-5","max_tokens":2048,"thinking":{"type":"enabled","budget_tokens":1024},)"
+      R"("output_config":{"effort":"high"},"top_k":5,"service_tier":"auto","some_future_field":{"x":1},)"
+      R"("metadata":{"user_id":"u-1"},"system":[{"type":"text","text":"Be exact.","cache_control":{"type":"ephemeral"}}],)"
+      R"("messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"27 and 453"}},)"
+      R"({"type":"text","text":"Multiply them.","cache_control":{"type":"ephemeral"}}]}]})";
+  auto res = host.request("POST", "/v1/messages", body,
+                          {{"anthropic-beta", "interleaved-thinking-2025-05-14"}, {"anthropic-version", "2023-06-01"}});
+  REQUIRE(res.status == 200);
+  const auto& sent = host.fetches.at(0);
+  json expected = parse(body);
+  expected["model"] = parse(sent.body)["model"];
+  CHECK(parse(sent.body) == expected);
+  CHECK(parse(sent.body)["model"] != "claude-sonnet-4-5");  // the upstream name
+  CHECK(sent.headers.at("anthropic-beta") == "interleaved-thinking-2025-05-14");
+  CHECK(sent.headers.at("anthropic-version") == "2023-06-01");
+  CHECK(parse(res.body) == parse(fixture("anthropic/message_thinking.json")));
+  CHECK_FALSE(res.headers["x-aigw-cost-usd"].empty());
+
+  // Streamed: thinking and signature deltas pass as they came, then the cost comment.
+  ScriptedReply stream = reply("anthropic/stream_thinking.sse", 200, 7);
+  stream.headers = {{"content-type", "text/event-stream"}};
+  host.replies.push_back(stream);
+  std::string streamed = body;
+  streamed.insert(1, R"("stream":true,)");
+  res = host.request("POST", "/v1/messages", streamed);
+  REQUIRE(res.status == 200);
+  const std::string upstream = fixture("anthropic/stream_thinking.sse");
+  REQUIRE(res.body.rfind(upstream, 0) == 0);
+  CHECK(res.body.substr(upstream.size()).rfind(": x-aigw-cost-usd=", 0) == 0);
+}
+
+TEST_CASE("/v1/messages to other providers: thinking as reasoning effort, output_config.format as structured output") {
+  FakeHost host({}, ALL_KEYS);
+  host.replies.push_back(gw::testing::openaiReply(R"({"city":"Paris"})"));
+  auto res = host.request("POST", "/v1/messages",
+                          R"({"model":"gpt-4o-mini","max_tokens":512,"thinking":{"type":"enabled","budget_tokens":2000},)"
+                          R"("output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"city":{"type":"string"}}}}},)"
+                          R"("messages":[{"role":"user","content":"A city?"},{"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"sig"},{"type":"text","text":"Paris?"}]},{"role":"user","content":"As JSON."}]})");
+  REQUIRE(res.status == 200);
+  json sent = parse(host.fetches.at(0).body);
+  CHECK(sent["reasoning_effort"] == "low");
+  CHECK(sent["response_format"]["type"] == "json_schema");
+  CHECK(sent["response_format"]["json_schema"]["schema"]["properties"]["city"]["type"] == "string");
+  CHECK(sent["messages"][1] == json::parse(R"({"role":"assistant","content":"Paris?"})"));
+  CHECK(parse(res.body)["content"][0]["text"] == R"({"city":"Paris"})");
+
+  // A block only Anthropic takes is a 400 naming it for another provider.
+  res = host.request("POST", "/v1/messages",
+                     R"({"model":"gpt-4o-mini","max_tokens":64,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"x"}}]}]})");
+  CHECK(res.status == 400);
+  CHECK(parse(res.body)["error"]["param"] == "messages.0.content.0.type");
+  CHECK(host.fetches.size() == 1);
+}
+
+TEST_CASE("/v1/messages/count_tokens: Anthropic's own count for Anthropic models, an estimate marked so for others") {
+  FakeHost host({}, ALL_KEYS);
+  ScriptedReply counted;
+  counted.chunks = {R"({"input_tokens":42})"};
+  host.replies.push_back(counted);
+  const std::string body = R"({"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"Hello, Claude"}],"thinking":{"type":"enabled","budget_tokens":2048}})";
+  auto res = host.request("POST", "/v1/messages/count_tokens", body, {{"anthropic-beta", "token-counting-2024-11-01"}});
+  REQUIRE(res.status == 200);
+  CHECK(parse(res.body) == json::parse(R"({"input_tokens":42})"));
+  REQUIRE(host.fetches.size() == 1);
+  CHECK(host.fetches[0].url.size() > 22);
+  CHECK(host.fetches[0].url.substr(host.fetches[0].url.size() - 22) == "/messages/count_tokens");
+  CHECK(parse(host.fetches[0].body)["thinking"]["budget_tokens"] == 2048);
+  CHECK(host.fetches[0].headers.at("anthropic-beta") == "token-counting-2024-11-01");
+
+  res = host.request("POST", "/v1/messages/count_tokens",
+                     R"({"model":"gpt-4o-mini","system":"Be brief.","messages":[{"role":"user","content":"Hello there, how are you today?"}]})");
+  REQUIRE(res.status == 200);
+  json est = parse(res.body);
+  CHECK(est["estimated"] == true);
+  CHECK(est["input_tokens"].get<int>() > 5);
+  CHECK(res.headers["x-aigw-usage-estimated"] == "true");
+  CHECK(host.fetches.size() == 1);
+
+  res = host.request("POST", "/v1/messages/count_tokens", R"({"model":"gpt-4o-mini"})");
+  CHECK(res.status == 400);
+  CHECK(parse(res.body)["type"] == "error");
+  CHECK(parse(res.body)["error"]["param"] == "messages");
+}

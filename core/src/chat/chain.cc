@@ -131,11 +131,14 @@ ApiError ChatPipeline::startTarget(Session& s) {
     return e;
   }
   codec_ = &chatCodec(target_.provider->format);
-  // A stream the cache will keep is decoded (to record it), not forwarded as is.
-  passthrough_ = dialect_.openAiPassthrough() && target_.provider->format == WireFormat::OpenAiChat &&
-                 !(req_.stream && cache_.mode != cache::Mode::Bypass);
   upstream_ = UpstreamRequest{};
-  if (ApiError e = codec_->encode(req_, target_, c, upstream_)) {
+  native_ = false;
+  ApiError encoded = encodeRequest(s, target_, upstream_, native_);
+  // A forwarded OpenAI stream the cache will keep is decoded (to record it)
+  // instead; a native one is decoded beside the forwarding.
+  passthrough_ = native_ || (dialect_.openAiPassthrough() && target_.provider->format == WireFormat::OpenAiChat &&
+                             !(req_.stream && cache_.mode != cache::Mode::Bypass));
+  if (ApiError e = std::move(encoded)) {
     s.record().failedAttempts.push_back({id, "not_sent", e.message});
     return e;
   }

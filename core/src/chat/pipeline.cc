@@ -62,6 +62,11 @@ ApiError checkModelAllowed(const Principal& p, std::string_view requested, const
                    "model_not_allowed");
 }
 
+ApiError ChatPipeline::encodeRequest(Session& s, const Target& target, UpstreamRequest& out, bool& native) {
+  native = false;
+  return codec_->encode(req_, target, s.config(), out);
+}
+
 ApiError ChatPipeline::translateRequest(Session&, std::string&, bool& useTranslated) {
   useTranslated = false;
   return {};
@@ -166,8 +171,11 @@ void ChatPipeline::onStreamStart(Session& s) {
   h.emplace_back("cache-control", "no-cache");
   s.respondHead(200, h, true);
   s.record().ttftMs = s.nowMs() - s.openedMs();
-  relay_ = std::make_unique<StreamRelay>(dialect_, *codec_, *target_.provider, summary(s), req_.clientWantsUsage,
-                                         passthrough_, cache_.mode != cache::Mode::Bypass || keepsAnswers());
+  const StreamRelay::Mode mode = native_ ? StreamRelay::Mode::ForwardNative
+                                 : passthrough_ ? StreamRelay::Mode::ForwardOpenAi
+                                                : StreamRelay::Mode::Render;
+  relay_ = std::make_unique<StreamRelay>(dialect_, *codec_, *target_.provider, summary(s), req_.clientWantsUsage, mode,
+                                         cache_.mode != cache::Mode::Bypass || keepsAnswers());
 }
 
 void ChatPipeline::onStreamData(Session& s, std::string_view data) {
@@ -259,6 +267,15 @@ void ChatPipeline::finishSuccess(Session& s) {
   attempt_.record(s, true, "");
   const std::string& body = attempt_.body();
   Headers h = commonHeaders(s);
+  if (native_) {
+    Completion answer;
+    const bool read = codec_->decode(body, *target_.provider, answer);
+    price(s, answer.usage, read ? outputBytes(answer) : body.size());
+    addCostHeaders(s, h);
+    if (read) storeAnswer(s, answer);
+    s.respondJson(attempt_.status(), body, h);
+    return s.finish(attempt_.status(), "ok");
+  }
   if (passthrough_) {
     Usage reported = openai_chat::decodeResponseUsage(body, target_.provider->quirks);
     price(s, reported, reported.known ? 0 : openai_chat::responseContentBytes(body));

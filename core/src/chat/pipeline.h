@@ -48,6 +48,11 @@ class ChatPipeline : public Handler {
   // the body as one; other endpoints translate into `translated`.
   virtual ApiError translateRequest(Session& s, std::string& translated, bool& useTranslated);
   const char* apiType() const override { return "chat_completion"; }
+  // Writes the request for `target`. An endpoint whose clients speak the
+  // target's own format sends it their request as it came and sets
+  // `native` (the answer then goes back as it came too); the default
+  // encodes the chat request in the target's wire format.
+  virtual ApiError encodeRequest(Session& s, const Target& target, UpstreamRequest& out, bool& native);
   // Endpoints that keep answers (stored responses) get each whole answer
   // as the client received it, a replayed stream's or a cache hit's too.
   virtual bool keepsAnswers() const { return false; }
@@ -135,6 +140,7 @@ class ChatPipeline : public Handler {
   Target target_;
   const ChatCodec* codec_ = nullptr;
   bool passthrough_ = false;     // the current target's answer goes to the client as it came
+  bool native_ = false;          // ...because the client spoke the target's own format (encodeRequest)
   bool demo_ = false;            // the demo answered
   UpstreamRequest upstream_;     // the current target's encoded request
   UpstreamAttempt attempt_;

@@ -1,7 +1,9 @@
 #pragma once
 // One upstream stream on its way to the client. An OpenAI client of an
 // OpenAI-format provider gets the provider's events as they came
-// (forwarded); any other gets them decoded and written in its dialect,
+// (forwarded); a client that spoke the provider's own format (Anthropic's
+// to Anthropic) gets them as they came too, decoded beside for usage and
+// the recorder; any other gets them decoded and written in its dialect,
 // teed to a recorder when the cache will keep the answer. Either way the
 // output is counted, so the pipeline can cut a stream that passes its
 // reservation. The relay decides nothing about the request: the pipeline
@@ -19,9 +21,10 @@ namespace gw::chat {
 
 class StreamRelay {
  public:
-  // `forward`: pass the provider's events through; `record`: keep the answer for the cache.
+  enum class Mode { Render, ForwardOpenAi, ForwardNative };
+  // `record`: keep the answer (the cache, stored responses).
   StreamRelay(const Dialect& dialect, const ChatCodec& codec, const ProviderConfig& provider, const CallSummary& start,
-              bool clientWantsUsage, bool forward, bool record);
+              bool clientWantsUsage, Mode mode, bool record);
 
   enum class Fed { More, Complete, Failed };
   // Appends the client's bytes for `data` to `out`. Complete: a forwarded
@@ -56,6 +59,9 @@ class StreamRelay {
   std::unique_ptr<CompletionRecorder> recorder_;
   std::unique_ptr<ChunkSink> tee_;          // writer_ and recorder_ together
   std::unique_ptr<OutputCounter> counter_;  // what the decoder feeds: counts, then writer_ (or tee_)
+  // ForwardNative: the decoded events end here (teed to recorder_), the bytes go out as they came.
+  std::unique_ptr<ChunkSink> sink_;
+  bool native_ = false;
   ApiError error_;
 };
 

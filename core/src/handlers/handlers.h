@@ -9,6 +9,7 @@ namespace gw::handlers {
 
 std::unique_ptr<Handler> chatCompletions();
 std::unique_ptr<Handler> messages();
+std::unique_ptr<Handler> countTokens();  // POST /v1/messages/count_tokens
 std::unique_ptr<Handler> responses();  // POST /v1/responses
 // GET /v1/responses/{id} (or its /input_items), DELETE /v1/responses/{id}
 std::unique_ptr<Handler> storedResponse(const std::string& method, const std::string& id, bool inputItems);

@@ -18,6 +18,7 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
   static const Route ROUTES[] = {
       {"/v1/chat/completions", "POST", handlers::chatCompletions},
       {"/v1/messages", "POST", handlers::messages},
+      {"/v1/messages/count_tokens", "POST", handlers::countTokens},
       {"/v1/responses", "POST", handlers::responses},
       {"/v1/embeddings", "POST", handlers::embeddings},
       {"/api/v1/ai/generate", "POST", handlers::generate},

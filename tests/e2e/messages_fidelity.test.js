@@ -1,0 +1,126 @@
+// End to end: Anthropic's own clients on /v1/messages get Anthropic's full
+// API through the gateway — extended thinking with signatures, structured
+// output, beta headers, count_tokens — with `@anthropic-ai/sdk` and the AI
+// SDK's `@ai-sdk/anthropic`, and the same requests reach other providers
+// translated.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import { generateObject, generateText } from 'ai';
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { z } from 'zod';
+import { startFakeUpstream } from '../support/fake_upstream.js';
+import { startGateway } from '../support/gateway.js';
+
+let upstream;
+let gw;
+let anthropic;
+let aiAnthropic;
+
+before(async () => {
+  upstream = await startFakeUpstream();
+  gw = await startGateway({
+    OPENAI_API_KEY: 'sk-openai-e2e',
+    OPENAI_BASE_URL: upstream.url,
+    ANTHROPIC_API_KEY: 'sk-ant-e2e',
+    ANTHROPIC_BASE_URL: upstream.url,
+    GEMINI_API_KEY: 'gemini-e2e-key',
+    GEMINI_BASE_URL: upstream.base + '/v1beta',
+    AI_GATEWAY_MAX_RETRIES: '0',
+  });
+  anthropic = new Anthropic({ apiKey: gw.key, baseURL: gw.url, maxRetries: 0 });
+  aiAnthropic = createAnthropic({ baseURL: gw.url + '/v1', apiKey: gw.key });
+});
+
+after(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+
+const lastSent = async () => (await upstream.requests()).at(-1);
+
+describe('Anthropic clients get the whole Messages API', () => {
+  test('@anthropic-ai/sdk: a thinking stream with its signature, as Anthropic sent it', async () => {
+    const stream = anthropic.messages.stream(
+      { model: 'claude-sonnet-4-5', max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: [{ role: 'user', content: '27 * 453?' }] },
+      { headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14' } },
+    );
+    let thinking = '';
+    let signature = '';
+    stream.on('thinking', (delta) => (thinking += delta));
+    stream.on('signature', (s) => (signature = s));
+    const final = await stream.finalMessage();
+    assert.equal(final.content[0].type, 'thinking');
+    assert.equal(final.content[0].thinking, thinking);
+    assert.ok(signature.length > 20);
+    assert.equal(final.content[0].signature, signature);
+    assert.equal(final.content[1].text, '27 * 453 = 12,231.');
+    const sent = await lastSent();
+    assert.deepEqual(sent.body.thinking, { type: 'enabled', budget_tokens: 2048 });
+    assert.equal(sent.headers['anthropic-beta'], 'interleaved-thinking-2025-05-14');
+  });
+
+  test('@anthropic-ai/sdk: a tool loop with thinking keeps the signed blocks going back', async () => {
+    const tools = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { location: { type: 'string' } } } }];
+    const first = await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 1024, tools, messages: [{ role: 'user', content: 'Weather in SF?' }] });
+    const use = first.content.find((b) => b.type === 'tool_use');
+    assert.ok(use);
+    const history = [
+      { role: 'user', content: 'Weather in SF?' },
+      { role: 'assistant', content: [{ type: 'thinking', thinking: 'I should call the tool.', signature: 'sig-abc' }, ...first.content] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: '18C' }] },
+    ];
+    const second = await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 1024, tools, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: history });
+    assert.equal(second.type, 'message');
+    const sent = await lastSent();
+    assert.deepEqual(sent.body.messages[1].content[0], { type: 'thinking', thinking: 'I should call the tool.', signature: 'sig-abc' });
+  });
+
+  test('@anthropic-ai/sdk: count tokens, Anthropic\'s count for Claude and an estimate for others', async () => {
+    const counted = await anthropic.messages.countTokens({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hello' }] });
+    assert.equal(counted.input_tokens, 42);
+    assert.equal((await lastSent()).path, '/v1/messages/count_tokens');
+    const estimated = await anthropic.messages.countTokens({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }] });
+    assert.ok(estimated.input_tokens > 0);
+  });
+
+  test('thinking and an output format sent to an OpenAI model arrive as reasoning effort and a JSON schema', async () => {
+    await upstream.script([{ text: '{"city":"Paris"}' }]);
+    const msg = await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 512,
+      thinking: { type: 'enabled', budget_tokens: 8000 },
+      output_config: { format: { type: 'json_schema', schema: { type: 'object', properties: { city: { type: 'string' } } } } },
+      messages: [{ role: 'user', content: 'A city, as JSON.' }],
+    });
+    assert.deepEqual(JSON.parse(msg.content[0].text), { city: 'Paris' });
+    const sent = (await lastSent()).body;
+    assert.equal(sent.reasoning_effort, 'medium');
+    assert.equal(sent.response_format.type, 'json_schema');
+  });
+});
+
+describe('@ai-sdk/anthropic through the gateway', () => {
+  test('generateObject on Claude: the schema reaches Anthropic and the object parses', async () => {
+    await upstream.script([{ text: '{"city":"Rome","population":2800000}' }]);
+    const { object } = await generateObject({
+      model: aiAnthropic('claude-sonnet-4-5'),
+      schema: z.object({ city: z.string(), population: z.number() }),
+      prompt: 'A city.',
+    });
+    assert.deepEqual(object, { city: 'Rome', population: 2800000 });
+    assert.ok(JSON.stringify((await lastSent()).body).includes('population'));
+  });
+
+  test('thinking through provider options comes back as reasoning', async () => {
+    const result = await generateText({
+      model: aiAnthropic('claude-sonnet-4-5'),
+      prompt: '27 * 453?',
+      maxOutputTokens: 4096,
+      providerOptions: { anthropic: { thinking: { type: 'enabled', budgetTokens: 2048 } } },
+    });
+    assert.equal(result.text, '27 * 453 = 12,231.');
+    assert.ok(result.reasoningText?.includes('12231'));
+    assert.deepEqual((await lastSent()).body.thinking, { type: 'enabled', budget_tokens: 2048 });
+  });
+});
