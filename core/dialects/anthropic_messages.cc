@@ -196,6 +196,22 @@ class EventWriter : public chat::StreamWriter {
     });
     outputBytes_ += delta.size();
   }
+  void reasoning(int choice, std::string_view delta) override {
+    if (choice != 0) return;
+    if (open_ != Open::Thinking)
+      startBlock(Open::Thinking, [](json::Writer& w) { w.field("type", "thinking").field("thinking", "").field("signature", ""); });
+    event("content_block_delta", [&](json::Writer& w) {
+      w.field("index", index_).key("delta").beginObject().field("type", "thinking_delta").field("thinking", delta).endObject();
+    });
+    outputBytes_ += delta.size();
+  }
+  void reasoningSignature(int choice, std::string_view signature) override {
+    if (choice != 0 || open_ != Open::Thinking) return;
+    event("content_block_delta", [&](json::Writer& w) {
+      w.field("index", index_).key("delta").beginObject().field("type", "signature_delta").field("signature", signature);
+      w.endObject();
+    });
+  }
   void toolCall(int choice, int, std::string_view id, std::string_view name) override {
     if (choice != 0) return;
     startBlock(Open::Tool, [&](json::Writer& w) {
@@ -229,7 +245,7 @@ class EventWriter : public chat::StreamWriter {
   }
 
  private:
-  enum class Open { None, Text, Tool };
+  enum class Open { None, Thinking, Text, Tool };
 
   template <typename Body>
   void event(std::string_view name, Body&& body) {
@@ -278,6 +294,10 @@ class AnthropicDialect : public chat::Dialect {
     std::string stop = "end_turn";
     if (!c.choices.empty()) {
       const Choice& choice = c.choices[0];
+      if (!choice.reasoning.empty()) {
+        w.beginObject().field("type", "thinking").field("thinking", choice.reasoning);
+        w.field("signature", choice.reasoningSignature).endObject();
+      }
       if (!choice.content.empty()) w.beginObject().field("type", "text").field("text", choice.content).endObject();
       for (const auto& call : choice.toolCalls) {
         w.beginObject().field("type", "tool_use").field("id", call.id).field("name", call.name).key("input");

@@ -57,6 +57,14 @@ class OpenAiChunkWriter : public StreamWriter {
     json::Writer w = open(choice);
     close(w, reason);
   }
+  // Reasoning as DeepSeek's reasoning_content, which OpenAI-compatible clients read.
+  void reasoning(int choice, std::string_view delta) override {
+    if (!validChoice(choice)) return;
+    json::Writer w = open(choice);
+    w.field("reasoning_content", delta);
+    close(w);
+    outputBytes_ += delta.size();
+  }
   void end(const CallSummary& summary) override {
     if (clientWantsUsage_) {
       out_ += "data: ";
@@ -131,6 +139,7 @@ std::string renderOpenAiCompletion(const Completion& c, const CallSummary& summa
     if (choice.hasContent || choice.toolCalls.empty()) w.string(choice.content);
     else w.null();
     w.key("refusal").null();
+    if (!choice.reasoning.empty()) w.field("reasoning_content", choice.reasoning);
     if (!choice.toolCalls.empty()) {
       w.key("tool_calls").beginArray();
       for (const auto& call : choice.toolCalls) {

@@ -13,10 +13,10 @@ namespace {
 
 // An output item as it is built: a message's text, or a function call.
 struct Item {
-  enum class Kind { Message, FunctionCall } kind = Kind::Message;
+  enum class Kind { Reasoning, Message, FunctionCall } kind = Kind::Message;
   std::string id;
-  std::string text;  // the message's text; the call's arguments
-  std::string callId, name;
+  std::string text;  // the reasoning summary; the message's text; the call's arguments
+  std::string callId, name;  // the call's; for reasoning, callId holds the provider's signature
 };
 
 std::string hexOf(const chat::CallSummary& s) { return s.requestId.size() > 5 ? s.requestId.substr(5) : s.requestId; }
@@ -34,7 +34,15 @@ std::string_view incompleteReason(std::string_view finish) {
 
 void writeItem(json::Writer& w, const Item& item, std::string_view status) {
   w.beginObject().field("id", item.id);
-  if (item.kind == Item::Kind::Message) {
+  if (item.kind == Item::Kind::Reasoning) {
+    // The summary is the provider's reasoning text; its signature, when it
+    // gave one, is the item's encrypted content.
+    w.field("type", "reasoning").key("summary").beginArray();
+    if (status != "in_progress" && !item.text.empty())
+      w.beginObject().field("type", "summary_text").field("text", item.text).endObject();
+    w.endArray();
+    if (!item.callId.empty()) w.field("encrypted_content", item.callId);
+  } else if (item.kind == Item::Kind::Message) {
     w.field("type", "message").field("status", status).field("role", "assistant").key("content").beginArray();
     if (status != "in_progress") {
       w.beginObject().field("type", "output_text").key("annotations").beginArray().endArray();
@@ -88,9 +96,16 @@ std::vector<Item> itemsOf(const Completion& c, const chat::CallSummary& s) {
   std::vector<Item> items;
   if (c.choices.empty()) return items;
   const Choice& choice = c.choices[0];
+  if (!choice.reasoning.empty()) {
+    Item& r = items.emplace_back();
+    r.kind = Item::Kind::Reasoning;
+    r.id = itemId(s, "rs_", 0);
+    r.text = choice.reasoning;
+    r.callId = choice.reasoningSignature;
+  }
   if (!choice.content.empty() || choice.toolCalls.empty()) {
     Item& m = items.emplace_back();
-    m.id = itemId(s, "msg_", 0);
+    m.id = itemId(s, "msg_", items.size() - 1);
     m.text = choice.content;
   }
   for (const ToolCall& call : choice.toolCalls) {
@@ -133,6 +148,24 @@ class EventWriter : public chat::StreamWriter {
       location(w).field("content_index", 0).field("delta", delta).key("logprobs").beginArray().endArray();
     });
     outputBytes_ += delta.size();
+  }
+  void reasoning(int choice, std::string_view delta) override {
+    if (choice != 0) return;
+    if (open_ < 0 || items_[open_].kind != Item::Kind::Reasoning) {
+      openItem(Item::Kind::Reasoning, {}, {});
+      event("response.reasoning_summary_part.added", [&](json::Writer& w) {
+        location(w).field("summary_index", 0).key("part").beginObject().field("type", "summary_text").field("text", "");
+        w.endObject();
+      });
+    }
+    items_[open_].text += delta;
+    event("response.reasoning_summary_text.delta", [&](json::Writer& w) {
+      location(w).field("summary_index", 0).field("delta", delta);
+    });
+    outputBytes_ += delta.size();
+  }
+  void reasoningSignature(int choice, std::string_view signature) override {
+    if (choice == 0 && open_ >= 0 && items_[open_].kind == Item::Kind::Reasoning) items_[open_].callId += signature;
   }
   void toolCall(int choice, int, std::string_view id, std::string_view name) override {
     if (choice != 0) return;
@@ -185,7 +218,8 @@ class EventWriter : public chat::StreamWriter {
     closeItem("completed");
     Item& item = items_.emplace_back();
     item.kind = kind;
-    item.id = itemId(start_, kind == Item::Kind::Message ? "msg_" : "fc_", items_.size() - 1);
+    item.id = itemId(start_, kind == Item::Kind::Message ? "msg_" : kind == Item::Kind::Reasoning ? "rs_" : "fc_",
+                     items_.size() - 1);
     item.callId = std::string(callId);
     item.name = std::string(name);
     open_ = static_cast<int>(items_.size()) - 1;
@@ -197,7 +231,15 @@ class EventWriter : public chat::StreamWriter {
   void closeItem(std::string_view status) {
     if (open_ < 0) return;
     const Item& item = items_[open_];
-    if (item.kind == Item::Kind::Message) {
+    if (item.kind == Item::Kind::Reasoning) {
+      event("response.reasoning_summary_text.done", [&](json::Writer& w) {
+        location(w).field("summary_index", 0).field("text", item.text);
+      });
+      event("response.reasoning_summary_part.done", [&](json::Writer& w) {
+        location(w).field("summary_index", 0).key("part").beginObject().field("type", "summary_text");
+        w.field("text", item.text).endObject();
+      });
+    } else if (item.kind == Item::Kind::Message) {
       event("response.output_text.done", [&](json::Writer& w) {
         location(w).field("content_index", 0).field("text", item.text).key("logprobs").beginArray().endArray();
       });

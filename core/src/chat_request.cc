@@ -311,6 +311,14 @@ ApiError parseChatRequest(std::string_view body, ChatRequest& out) {
   if (ApiError e = checkBool(t, root, "parallel_tool_calls")) return e;
   if (ApiError e = checkBool(t, root, "stream")) return e;
   if (ApiError e = checkString(t, root, "user")) return e;
+  if (uint32_t effort = t.find(root, "reasoning_effort"); effort != 0 && t.kind(effort) != Kind::Null) {
+    if (t.kind(effort) != Kind::String) return invalidType("reasoning_effort", "a string", kindName(t, effort));
+    out.reasoningEffort = t.string(effort);
+    const std::string& e = out.reasoningEffort;
+    if (e != "none" && e != "minimal" && e != "low" && e != "medium" && e != "high" && e != "xhigh")
+      return invalidValue("reasoning_effort", "expected 'none', 'minimal', 'low', 'medium', 'high' or 'xhigh'.");
+    out.reasoningEffortNode = effort;
+  }
   if (ApiError e = checkStop(t, root)) return e;
   if (ApiError e = checkTools(t, root, out)) return e;
   if (ApiError e = checkResponseFormat(t, root, out)) return e;

@@ -36,6 +36,14 @@ void CompletionRecorder::toolArguments(int choice, int index, std::string_view d
   c.toolCalls[index].arguments.append(delta);
 }
 
+void CompletionRecorder::reasoning(int choice, std::string_view delta) {
+  if (validChoice(choice)) at(choice).reasoning.append(delta);
+}
+
+void CompletionRecorder::reasoningSignature(int choice, std::string_view signature) {
+  if (validChoice(choice)) at(choice).reasoningSignature.append(signature);
+}
+
 void CompletionRecorder::finish(int choice, std::string_view reason) {
   if (validChoice(choice)) at(choice).finishReason = std::string(reason);
 }

@@ -128,6 +128,31 @@ void readUsage(const Tape& t, uint32_t usage, Usage& u) {
   u.totalTokens = u.promptTokens + u.completionTokens;
 }
 
+namespace {
+
+// The thinking budget reasoning_effort stands for on a model that thinks (the
+// README's table), within max_tokens; 0: no thinking. Anthropic refuses
+// thinking with a forced tool, and a tool loop's last assistant turn would
+// have to start with the thinking block the chat client never saw: both
+// are sent without.
+int64_t thinkingBudget(const ChatRequest& req, const Target& target, int64_t maxTokens) {
+  if (target.model == nullptr || !target.model->has(CAP_REASONING)) return 0;
+  const std::string& e = req.reasoningEffort;
+  int64_t budget = e == "minimal" ? 1024 : e == "low" ? 2048 : e == "medium" ? 8192 : e == "high" ? 16384 : e == "xhigh" ? 32768 : 0;
+  budget = std::min(budget, maxTokens - 1);
+  if (budget < 1024) return 0;
+  const Tape& t = req.tape;
+  uint32_t choice = t.find(t.root(), "tool_choice");
+  if (present(t, choice) && !t.stringEquals(choice, "auto") && !t.stringEquals(choice, "none")) return 0;
+  uint32_t messages = t.find(t.root(), "messages"), lastAssistant = 0;
+  for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m))
+    if (t.stringEquals(t.find(m, "role"), "assistant")) lastAssistant = m;
+  if (lastAssistant != 0 && present(t, t.find(lastAssistant, "tool_calls"))) return 0;
+  return budget;
+}
+
+}  // namespace
+
 ApiError Codec::encode(const ChatRequest& req, const Target& target, const Config& c, UpstreamRequest& out) const {
   const Tape& t = req.tape;
   const uint32_t root = t.root();
@@ -136,7 +161,9 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   out.body.clear();
   json::Writer w(out.body);
   w.beginObject().field("model", target.upstream);
-  w.field("max_tokens", req.maxTokens > 0 ? req.maxTokens : defaultMaxTokens(c, target));
+  const int64_t maxTokens = req.maxTokens > 0 ? req.maxTokens : defaultMaxTokens(c, target);
+  w.field("max_tokens", maxTokens);
+  const int64_t budget = thinkingBudget(req, target, maxTokens);
 
   uint32_t messages = t.find(root, "messages");
   std::string system = parts::systemText(t, messages);
@@ -156,9 +183,12 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
 
   uint32_t temperature = t.find(root, "temperature");
   // Anthropic's range is 0-1: higher values are clamped.
-  if (present(t, temperature)) w.key("temperature").raw(t.number(temperature) > 1 ? "1" : t.raw(temperature));
+  // Thinking takes the default sampling only.
+  if (present(t, temperature) && budget == 0)
+    w.key("temperature").raw(t.number(temperature) > 1 ? "1" : t.raw(temperature));
   uint32_t topP = t.find(root, "top_p");
-  if (present(t, topP)) w.key("top_p").raw(t.raw(topP));
+  if (present(t, topP) && budget == 0) w.key("top_p").raw(t.raw(topP));
+  if (budget > 0) w.key("thinking").beginObject().field("type", "enabled").field("budget_tokens", budget).endObject();
   uint32_t stop = t.find(root, "stop");
   if (present(t, stop)) parts::writeStringList(w.key("stop_sequences"), t, stop);
   writeTools(w, t, root);
@@ -198,6 +228,9 @@ bool Codec::decode(std::string_view body, const ProviderConfig&, Completion& out
     if (t.stringEquals(type, "text")) {
       choice.content += str(t, block, "text");
       choice.hasContent = true;
+    } else if (t.stringEquals(type, "thinking")) {
+      choice.reasoning += str(t, block, "thinking");
+      choice.reasoningSignature = str(t, block, "signature");
     } else if (t.stringEquals(type, "tool_use")) {
       ToolCall call;
       call.id = str(t, block, "id");
@@ -253,6 +286,9 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
       if (t.stringEquals(t.find(block, "type"), "tool_use")) {
         blocks_[index] = {true, tools_++};
         sink.toolCall(0, blocks_[index].toolIndex, str(t, block, "id"), str(t, block, "name"));
+      } else if (t.stringEquals(t.find(block, "type"), "thinking")) {
+        std::string thinking = str(t, block, "thinking");
+        if (!thinking.empty()) sink.reasoning(0, thinking);
       } else {
         std::string text = str(t, block, "text");
         if (!text.empty()) sink.text(0, text);
@@ -268,7 +304,8 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
         std::string partial = str(t, delta, "partial_json");
         if (!partial.empty()) sink.toolArguments(0, blocks_[index].toolIndex, partial);
       }
-      // thinking and signature deltas have no OpenAI counterpart.
+      else if (t.stringEquals(deltaType, "thinking_delta")) sink.reasoning(0, str(t, delta, "thinking"));
+      else if (t.stringEquals(deltaType, "signature_delta")) sink.reasoningSignature(0, str(t, delta, "signature"));
     } else if (type == "message_delta") {
       std::string stop = str(t, t.find(root, "delta"), "stop_reason");
       if (!stop.empty()) sink.finish(0, finishReason(stop));

@@ -57,10 +57,12 @@ ApiError writeContents(json::Writer& w, const Tape& t, uint32_t messages) {
       runs.open("model");
       std::string text = parts::text(t, content);
       if (!text.empty()) w.beginObject().field("text", text).endObject();
-      ApiError e = parts::forEachToolCall(t, m, path, [&](const std::string&, const std::string& name,
+      ApiError e = parts::forEachToolCall(t, m, path, [&](const std::string& id, const std::string& name,
                                                           const std::string& args) {
         w.beginObject().key("functionCall").beginObject().field("name", name).key("args").raw(args);
-        w.endObject().endObject();
+        w.endObject();
+        if (std::string signature = signatureOfCallId(id); !signature.empty()) w.field("thoughtSignature", signature);
+        w.endObject();
       });
       if (e) return e;
     }
@@ -111,6 +113,21 @@ void writeGenerationConfig(json::Writer& w, const ChatRequest& req, const Target
   if (req.n > 1) w.field("candidateCount", req.n);
   uint32_t stop = t.find(root, "stop");
   if (present(t, stop)) parts::writeStringList(w.key("stopSequences"), t, stop);
+  if (target.model != nullptr && target.model->has(CAP_REASONING) && !req.reasoningEffort.empty()) {
+    // Gemini 3 takes a level, 2.5 a budget (the README's table); either way
+    // the thought summaries come back as reasoning.
+    const std::string& e = req.reasoningEffort;
+    w.key("thinkingConfig").beginObject();
+    if (target.upstream.rfind("gemini-3", 0) == 0) {
+      w.field("thinkingLevel", e == "none" || e == "minimal" || e == "low" ? "low" : "high");
+    } else {
+      const bool pro = target.upstream.find("-pro") != std::string::npos;  // pro cannot switch thinking off
+      int64_t budget = e == "none" ? (pro ? 128 : 0) : e == "minimal" ? 512 : e == "low" ? 1024 : e == "medium" ? 8192 : 24576;
+      if (e == "xhigh") budget = pro ? 32768 : 24576;
+      w.field("thinkingBudget", budget);
+    }
+    w.field("includeThoughts", e != "none").endObject();
+  }
   if (req.wantsJson) {
     w.field("responseMimeType", "application/json");
     uint32_t schema = t.find(t.find(t.find(root, "response_format"), "json_schema"), "schema");
@@ -126,8 +143,12 @@ bool emitParts(const Tape& t, uint32_t candidate, int choice, int& toolCalls, Ch
   if (partsNode == 0 || t.kind(partsNode) != Kind::Array) return false;
   for (uint32_t part = t.firstChild(partsNode); part != 0; part = t.nextSibling(partsNode, part)) {
     uint32_t thought = t.find(part, "thought");
-    if (thought != 0 && t.kind(thought) == Kind::True) continue;  // thinking summaries are not the answer
     uint32_t text = t.find(part, "text");
+    const std::string signature = str(t, part, "thoughtSignature");
+    if (thought != 0 && t.kind(thought) == Kind::True) {  // a thought summary: reasoning, not the answer
+      if (text != 0 && t.kind(text) == Kind::String && t.rawString(text).size() > 0) sink.reasoning(choice, t.string(text));
+      continue;
+    }
     if (text != 0 && t.kind(text) == Kind::String) {
       if (t.rawString(text).size() > 0) sink.text(choice, t.string(text));
       continue;
@@ -136,6 +157,10 @@ bool emitParts(const Tape& t, uint32_t candidate, int choice, int& toolCalls, Ch
     if (call != 0 && t.kind(call) == Kind::Object) {
       std::string id = str(t, call, "id");
       if (id.empty()) id = "call_" + std::to_string(choice) + "_" + std::to_string(toolCalls);
+      // Gemini wants a call's thought signature back on it in the next turn
+      // (Gemini 3 refuses the turn without): it travels in the call's id,
+      // which every client sends back as it was.
+      if (!signature.empty()) id = callIdWithSignature(id, signature);
       sink.toolCall(choice, toolCalls, id, str(t, call, "name"));
       uint32_t args = t.find(call, "args");
       sink.toolArguments(choice, toolCalls, args != 0 ? t.raw(args) : std::string_view("{}"));
@@ -145,6 +170,31 @@ bool emitParts(const Tape& t, uint32_t candidate, int choice, int& toolCalls, Ch
   }
   return called;
 }
+
+constexpr std::string_view SIGNATURE_MARK = "__ts_";
+
+}  // namespace
+
+std::string callIdWithSignature(std::string_view id, std::string_view signature) {
+  std::string out(id);
+  out += SIGNATURE_MARK;
+  for (char c : signature) {
+    if (c == '=') continue;
+    out.push_back(c == '+' ? '-' : c == '/' ? '_' : c);
+  }
+  return out;
+}
+
+std::string signatureOfCallId(std::string_view id) {
+  const size_t at = id.find(SIGNATURE_MARK);
+  if (at == std::string_view::npos) return {};
+  std::string out;
+  for (char c : id.substr(at + SIGNATURE_MARK.size())) out.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
+  while (out.size() % 4 != 0) out.push_back('=');
+  return out;
+}
+
+namespace {
 
 int candidateIndex(const Tape& t, uint32_t candidate, int position) {
   int64_t index = position;

@@ -11,6 +11,13 @@
 namespace gw::gemini_generate {
 
 std::string_view finishReason(std::string_view geminiReason);
+
+// A function call's thought signature, carried in the id the gateway gives
+// the call (`call_0_1__ts_<signature in base64url>`): only [A-Za-z0-9_-],
+// so the id is one every provider's tool-call ids allow.
+std::string callIdWithSignature(std::string_view id, std::string_view signature);
+// The signature an id carries (standard base64), or "".
+std::string signatureOfCallId(std::string_view id);
 void readUsage(const json::Tape& t, uint32_t usageMetadata, Usage& u);
 
 ApiError mapProviderError(int status, std::string_view body, std::string_view providerId);

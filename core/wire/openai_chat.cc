@@ -89,13 +89,16 @@ std::string encodeRequest(const ChatRequest& req, const Target& target, const Co
   // also sent drops the original instead). The gateway's own `models` is
   // always dropped.
   bool droppedStreamOptions = false;
-  if (!quirks.drop.empty() || !quirks.rename.empty() || req.modelsNode != 0) {
+  // A registry model that does not reason refuses reasoning_effort: it is left out.
+  const uint32_t unusedEffort =
+      req.reasoningEffortNode != 0 && target.model != nullptr && !target.model->has(CAP_REASONING) ? req.reasoningEffortNode : 0;
+  if (!quirks.drop.empty() || !quirks.rename.empty() || req.modelsNode != 0 || unusedEffort != 0) {
     uint32_t prevKeptEnd = 0;
     bool anyKept = false;
     for (uint32_t k = t.firstChild(root); k != 0;) {
       uint32_t v = k + 1;
       uint32_t next = t.nextSibling(root, v);
-      bool drop = (listed(quirks.drop, t, k) && k != req.modelNode - 1) || v == req.modelsNode;
+      bool drop = (listed(quirks.drop, t, k) && k != req.modelNode - 1) || v == req.modelsNode || v == unusedEffort;
       const std::string* rename = drop ? nullptr : renamedTo(quirks, t, k);
       if (rename != nullptr && t.find(root, *rename) != 0) drop = true, rename = nullptr;
       if (drop) {
@@ -178,6 +181,16 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   return {};
 }
 
+// Reasoning text OpenAI-compatible providers send beside the content:
+// reasoning_content (DeepSeek, and others after it) or reasoning (OpenRouter, vLLM).
+std::string reasoningOf(const json::Tape& t, uint32_t message) {
+  for (const char* key : {"reasoning_content", "reasoning"}) {
+    uint32_t v = t.find(message, key);
+    if (v != 0 && t.kind(v) == Kind::String && t.rawString(v).size() > 0) return t.string(v);
+  }
+  return {};
+}
+
 Usage readUsage(const json::Tape& t, uint32_t object, const Quirks& quirks) {
   Usage u;
   uint32_t usage = t.find(object, "usage");
@@ -232,6 +245,7 @@ bool Codec::decode(std::string_view body, const ProviderConfig& p, Completion& o
         choice.content = t.string(content);
         choice.hasContent = true;
       }
+      choice.reasoning = reasoningOf(t, msg);
       uint32_t calls = t.find(msg, "tool_calls");
       if (calls != 0 && t.kind(calls) == Kind::Array) {
         for (uint32_t call = t.firstChild(calls); call != 0; call = t.nextSibling(calls, call)) {
@@ -374,6 +388,8 @@ bool ChunkDecoder::feed(std::string_view bytes, ChunkSink& sink) {
       const int choice = static_cast<int>(index);
       uint32_t delta = t.find(ch, "delta");
       if (delta != 0 && t.kind(delta) == Kind::Object) {
+        std::string reasoning = reasoningOf(t, delta);
+        if (!reasoning.empty()) sink.reasoning(choice, reasoning);
         uint32_t content = t.find(delta, "content");
         if (content != 0 && t.kind(content) == Kind::String && t.rawString(content).size() > 0)
           sink.text(choice, t.string(content));

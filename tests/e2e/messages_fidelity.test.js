@@ -84,10 +84,10 @@ describe('Anthropic clients get the whole Messages API', () => {
     assert.ok(estimated.input_tokens > 0);
   });
 
-  test('thinking and an output format sent to an OpenAI model arrive as reasoning effort and a JSON schema', async () => {
+  test('thinking and an output format sent to an OpenAI reasoning model arrive as reasoning effort and a JSON schema', async () => {
     await upstream.script([{ text: '{"city":"Paris"}' }]);
     const msg = await anthropic.messages.create({
-      model: 'gpt-4o-mini',
+      model: 'o4-mini',
       max_tokens: 512,
       thinking: { type: 'enabled', budget_tokens: 8000 },
       output_config: { format: { type: 'json_schema', schema: { type: 'object', properties: { city: { type: 'string' } } } } },

@@ -257,7 +257,7 @@ describe('/api/v1/ai/generate and /api/v1/ai/models', () => {
     const sonnet = data.find((m) => m.id === 'claude-sonnet-4-5');
     assert.equal(sonnet.available, true);
     assert.equal(sonnet.recommended, true);
-    assert.deepEqual(sonnet.capabilities, ['vision', 'tools', 'json', 'streaming']);
+    assert.deepEqual(sonnet.capabilities, ['vision', 'tools', 'json', 'streaming', 'reasoning']);
     assert.equal(sonnet.pricing.input, 3);
     const together = data.find((m) => m.provider === 'together');
     assert.equal(together.available, false);
@@ -267,3 +267,40 @@ describe('/api/v1/ai/generate and /api/v1/ai/models', () => {
     assert.equal(ids.find((m) => m.id === 'gemini-2.5-pro').owned_by, 'gemini');
   });
 });
+
+describe('reasoning across providers through the chat API', () => {
+  test('reasoning_effort: passed to OpenAI, a thinking budget to Claude (its thinking back as reasoning_content)', async () => {
+    await upstream.reset();
+    await openai.chat.completions.create({ model: 'o4-mini', reasoning_effort: 'low', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal((await upstream.requests()).at(-1).body.reasoning_effort, 'low');
+    const claude = await anthropicThinking();
+    assert.equal(claude.choices[0].message.content, '27 * 453 = 12,231.');
+    assert.match(claude.choices[0].message.reasoning_content, /12231/);
+    assert.equal(claude.usage.completion_tokens_details.reasoning_tokens, 90);
+    const sent = (await upstream.requests()).at(-1).body;
+    assert.deepEqual(sent.thinking, { type: 'enabled', budget_tokens: 8192 });
+  });
+
+  test('a Gemini 3 tool loop through the openai client keeps the thought signature Gemini demands', async () => {
+    await upstream.reset();
+    const tools = [WEATHER_TOOL];
+    const messages = [{ role: 'user', content: 'Weather in Paris?' }];
+    const first = await openai.chat.completions.create({ model: 'gemini-3-pro-preview', reasoning_effort: 'high', messages, tools });
+    const call = first.choices[0].message.tool_calls[0];
+    assert.equal(call.function.name, 'get_weather');
+    assert.match(first.choices[0].message.reasoning_content, /get_weather/);
+    // The client sends back only what it got: the ids and messages.
+    const second = await openai.chat.completions.create({
+      model: 'gemini-3-pro-preview',
+      tools,
+      messages: [...messages, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: '18C' }],
+    });
+    assert.ok(second.choices[0].message.content.length > 0);
+    const sent = (await upstream.requests()).at(-1).body;
+    assert.ok(sent.contents[1].parts.some((p) => p.functionCall && p.thoughtSignature), 'the call went back signed');
+  });
+});
+
+async function anthropicThinking() {
+  return openai.chat.completions.create({ model: 'claude-sonnet-4-5', max_tokens: 12000, reasoning_effort: 'medium', messages: [{ role: 'user', content: '27 * 453?' }] });
+}

@@ -135,7 +135,7 @@ describe('the openai client on /v1/responses', () => {
   test('structured output and reasoning effort reach the provider in chat terms', async () => {
     await upstream.reset();
     await openai.responses.create({
-      model: 'gpt-4o-mini',
+      model: 'o4-mini',
       input: 'Give a city.',
       reasoning: { effort: 'low' },
       max_output_tokens: 200,

@@ -44,10 +44,17 @@ function route(pathname, body) {
     if (op === 'embedContent') return { kind: 'fixture', file: 'gemini/embed.json' };
     if (op === 'batchEmbedContents') return { kind: 'fixture', file: 'gemini/batch_embed.json' };
     const stream = op === 'streamGenerateContent';
+    // Gemini 3 signs its function calls and answers them with thoughts.
+    if (op === 'generateContent' && tools && pathname.includes('/models/gemini-3'))
+      return { kind: 'fixture', file: 'gemini/generate_thinking_function_call.json' };
     if (op === 'generateContent' || stream)
       return { kind: 'fixture', stream, file: `gemini/${stream ? (tools ? 'stream_function_call.sse' : 'stream.sse') : tools ? 'generate_function_call.json' : 'generate.json'}` };
   }
   return null;
+}
+
+function unsignedCall(body) {
+  return (body.contents ?? []).some((c) => c?.role === 'model' && (c.parts ?? []).some((p) => p?.functionCall && !p.thoughtSignature));
 }
 
 function answersToolResults(body) {
@@ -138,6 +145,12 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     try {
       body = JSON.parse(raw);
     } catch {}
+    // Gemini 3 refuses a function call turn whose thought signature is missing (since 2026-01-30).
+    if (url.pathname.includes('/models/gemini-3') && unsignedCall(body)) {
+      received.push({ path: url.pathname + url.search, headers: req.headers, body });
+      res.writeHead(400, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ error: { code: 400, message: 'Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly.', status: 'INVALID_ARGUMENT' } }));
+    }
     let answer = req.method === 'POST' ? route(url.pathname, body) : null;
     if (!answer) {
       res.statusCode = 404;

@@ -122,7 +122,7 @@ TEST_CASE("/v1/messages to other providers: thinking as reasoning effort, output
   FakeHost host({}, ALL_KEYS);
   host.replies.push_back(gw::testing::openaiReply(R"({"city":"Paris"})"));
   auto res = host.request("POST", "/v1/messages",
-                          R"({"model":"gpt-4o-mini","max_tokens":512,"thinking":{"type":"enabled","budget_tokens":2000},)"
+                          R"({"model":"o4-mini","max_tokens":512,"thinking":{"type":"enabled","budget_tokens":2000},)"
                           R"("output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"city":{"type":"string"}}}}},)"
                           R"("messages":[{"role":"user","content":"A city?"},{"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"sig"},{"type":"text","text":"Paris?"}]},{"role":"user","content":"As JSON."}]})");
   REQUIRE(res.status == 200);

@@ -34,6 +34,8 @@ struct ChatRequest {
   std::string firstImagePath;            // e.g. messages[1].content[0]; empty: no images
   bool hasTools = false;
   bool wantsJson = false;                // response_format json_object / json_schema
+  std::string reasoningEffort;           // reasoning_effort: none … xhigh; empty: the model's default
+  uint32_t reasoningEffortNode = 0;      // its value node (dropped for models that do not reason)
   std::string lastUserText;              // for the demo upstream
 };
 

@@ -31,6 +31,8 @@ struct Choice {
   bool hasContent = false;
   std::vector<ToolCall> toolCalls;
   std::string finishReason;  // OpenAI vocabulary: stop, length, tool_calls, content_filter
+  std::string reasoning;           // thinking text or summary, where the provider gives it
+  std::string reasoningSignature;  // the provider's signature over it (Anthropic), to send back with it
 };
 
 struct Completion {
@@ -49,6 +51,11 @@ class ChunkSink {
   virtual void toolCall(int choice, int index, std::string_view id, std::string_view name) = 0;
   virtual void toolArguments(int choice, int index, std::string_view delta) = 0;
   virtual void finish(int choice, std::string_view reason) = 0;
+  // Reasoning (thinking, thought summaries), before the answer it led to,
+  // and the provider's signature over it. Sinks without a place for it
+  // leave it out.
+  virtual void reasoning(int, std::string_view) {}
+  virtual void reasoningSignature(int, std::string_view) {}
 };
 
 // Decodes one upstream stream format; fed arbitrary byte slices.
@@ -71,6 +78,8 @@ class CompletionRecorder : public ChunkSink {
   void toolCall(int choice, int index, std::string_view id, std::string_view name) override;
   void toolArguments(int choice, int index, std::string_view delta) override;
   void finish(int choice, std::string_view reason) override;
+  void reasoning(int choice, std::string_view delta) override;
+  void reasoningSignature(int choice, std::string_view signature) override;
   Completion& completion() { return completion_; }
 
  private:
@@ -98,6 +107,14 @@ class TeeSink : public ChunkSink {
     a_.finish(choice, reason);
     b_.finish(choice, reason);
   }
+  void reasoning(int choice, std::string_view delta) override {
+    a_.reasoning(choice, delta);
+    b_.reasoning(choice, delta);
+  }
+  void reasoningSignature(int choice, std::string_view signature) override {
+    a_.reasoningSignature(choice, signature);
+    b_.reasoningSignature(choice, signature);
+  }
 
  private:
   ChunkSink& a_;
@@ -122,6 +139,9 @@ class OutputCounter : public ChunkSink {
     if (validChoice(choice)) finished_[choice] = true;
     next_.finish(choice, reason);
   }
+  // Reasoning is output too (billed as such): it counts toward the cut-off.
+  void reasoning(int choice, std::string_view delta) override { count(choice, delta), next_.reasoning(choice, delta); }
+  void reasoningSignature(int choice, std::string_view signature) override { next_.reasoningSignature(choice, signature); }
   int64_t tokens() const;
   // Ends every choice that is still open as `length`.
   void cut();

@@ -75,6 +75,7 @@ enum Capability : uint32_t {
   CAP_JSON = 4,
   CAP_STREAMING = 8,
   CAP_EMBEDDINGS = 16,
+  CAP_REASONING = 32,  // thinks before answering; takes an effort (README: Reasoning)
 };
 
 // Prices in micro-USD per 1M tokens (USD per 1M × 10^6): integers, so a

@@ -136,11 +136,12 @@ void readModel(const View& row, size_t index, Config& c, Validator& v) {
     m.capabilities = 0;
     for (const View& cap : caps.elements()) {
       uint32_t bit = 0;
-      for (uint32_t b = 1; b <= CAP_EMBEDDINGS; b <<= 1)
+      for (uint32_t b = 1; b <= CAP_REASONING; b <<= 1)
         if (cap.isString() && cap.tape().stringEquals(cap.node(), capabilityNames(b)[0])) bit = b;
       if (bit == 0)
         return v.fail(p + ".capabilities",
-                      "expected values among \"vision\", \"tools\", \"json\", \"streaming\", \"embeddings\"");
+                      "expected values among \"vision\", \"tools\", \"json\", \"streaming\", \"embeddings\", "
+                      "\"reasoning\"");
       m.capabilities |= bit;
     }
   }
@@ -202,7 +203,7 @@ const char* wireFormatName(WireFormat f) {
 std::vector<std::string_view> capabilityNames(uint32_t caps) {
   static constexpr std::pair<uint32_t, std::string_view> NAMES[] = {
       {CAP_VISION, "vision"}, {CAP_TOOLS, "tools"}, {CAP_JSON, "json"}, {CAP_STREAMING, "streaming"},
-      {CAP_EMBEDDINGS, "embeddings"}};
+      {CAP_EMBEDDINGS, "embeddings"}, {CAP_REASONING, "reasoning"}};
   std::vector<std::string_view> out;
   for (const auto& [bit, name] : NAMES)
     if (caps & bit) out.push_back(name);
