@@ -167,12 +167,21 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
 
   uint32_t messages = t.find(root, "messages");
   std::string system = parts::systemText(t, messages);
-  // Anthropic has no JSON mode: the instruction goes into the system prompt.
+  // JSON answers: the model's own structured output where it has one; else
+  // a forced tool taking the schema (its input is the answer), or, beside
+  // the client's own tools, the instruction in the system prompt.
   uint32_t format = t.find(root, "response_format");
+  uint32_t schema = t.find(t.find(format, "json_schema"), "schema");
+  const std::string_view schemaText = present(t, schema) ? t.raw(schema) : std::string_view(R"({"type":"object"})");
+  enum class Json { No, Native, Tool, Instruction } jsonMode = Json::No;
   if (req.wantsJson) {
+    if (target.model != nullptr && target.model->has(CAP_STRUCTURED_OUTPUTS)) jsonMode = Json::Native;
+    else if (!req.hasTools && budget == 0) jsonMode = Json::Tool;  // thinking refuses a forced tool
+    else jsonMode = Json::Instruction;
+  }
+  if (jsonMode == Json::Instruction) {
     if (!system.empty()) system += "\n\n";
     system += "Respond with a single valid JSON object and nothing else.";
-    uint32_t schema = t.find(t.find(format, "json_schema"), "schema");
     if (present(t, schema)) system += " It must conform to this JSON schema: " + std::string(t.raw(schema));
   }
   if (!system.empty()) w.field("system", system);
@@ -191,7 +200,15 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   if (budget > 0) w.key("thinking").beginObject().field("type", "enabled").field("budget_tokens", budget).endObject();
   uint32_t stop = t.find(root, "stop");
   if (present(t, stop)) parts::writeStringList(w.key("stop_sequences"), t, stop);
-  writeTools(w, t, root);
+  if (jsonMode == Json::Tool) {
+    w.key("tools").beginArray().beginObject().field("name", JSON_TOOL);
+    w.field("description", "Give the answer as this tool's input.").key("input_schema").raw(schemaText).endObject().endArray();
+    w.key("tool_choice").beginObject().field("type", "tool").field("name", JSON_TOOL).endObject();
+  } else {
+    writeTools(w, t, root);
+  }
+  if (jsonMode == Json::Native)
+    w.key("output_config").beginObject().key("format").beginObject().field("type", "json_schema").key("schema").raw(schemaText).endObject().endObject();
   std::string user = str(t, root, "user");
   if (!user.empty()) w.key("metadata").beginObject().field("user_id", user).endObject();
   if (req.stream) w.field("stream", true);
@@ -231,6 +248,10 @@ bool Codec::decode(std::string_view body, const ProviderConfig&, Completion& out
     } else if (t.stringEquals(type, "thinking")) {
       choice.reasoning += str(t, block, "thinking");
       choice.reasoningSignature = str(t, block, "signature");
+    } else if (t.stringEquals(type, "tool_use") && t.stringEquals(t.find(block, "name"), JSON_TOOL)) {
+      uint32_t input = t.find(block, "input");
+      choice.content += input != 0 ? t.raw(input) : std::string_view("{}");
+      choice.hasContent = true;
     } else if (t.stringEquals(type, "tool_use")) {
       ToolCall call;
       call.id = str(t, block, "id");
@@ -241,6 +262,8 @@ bool Codec::decode(std::string_view body, const ProviderConfig&, Completion& out
     }
   }
   choice.finishReason = std::string(finishReason(str(t, root, "stop_reason")));
+  // The JSON tool's call is the answer, not a call for the client to make.
+  if (choice.finishReason == "tool_calls" && choice.toolCalls.empty()) choice.finishReason = "stop";
   out.choices.push_back(std::move(choice));
   readUsage(t, t.find(root, "usage"), out.usage);
   return true;
@@ -283,7 +306,10 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
       if (index < 0 || index > 4096) continue;
       if (static_cast<size_t>(index) >= blocks_.size()) blocks_.resize(index + 1);
       uint32_t block = t.find(root, "content_block");
-      if (t.stringEquals(t.find(block, "type"), "tool_use")) {
+      if (t.stringEquals(t.find(block, "type"), "tool_use") && t.stringEquals(t.find(block, "name"), JSON_TOOL)) {
+        blocks_[index] = {false, 0, true};
+        jsonAnswer_ = true;
+      } else if (t.stringEquals(t.find(block, "type"), "tool_use")) {
         blocks_[index] = {true, tools_++};
         sink.toolCall(0, blocks_[index].toolIndex, str(t, block, "id"), str(t, block, "name"));
       } else if (t.stringEquals(t.find(block, "type"), "thinking")) {
@@ -300,6 +326,10 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
       if (t.stringEquals(deltaType, "text_delta")) {
         sink.text(0, str(t, delta, "text"));
       } else if (t.stringEquals(deltaType, "input_json_delta") && index >= 0 &&
+                 static_cast<size_t>(index) < blocks_.size() && blocks_[index].json) {
+        std::string partial = str(t, delta, "partial_json");
+        if (!partial.empty()) sink.text(0, partial);
+      } else if (t.stringEquals(deltaType, "input_json_delta") && index >= 0 &&
                  static_cast<size_t>(index) < blocks_.size() && blocks_[index].tool) {
         std::string partial = str(t, delta, "partial_json");
         if (!partial.empty()) sink.toolArguments(0, blocks_[index].toolIndex, partial);
@@ -308,7 +338,9 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
       else if (t.stringEquals(deltaType, "signature_delta")) sink.reasoningSignature(0, str(t, delta, "signature"));
     } else if (type == "message_delta") {
       std::string stop = str(t, t.find(root, "delta"), "stop_reason");
-      if (!stop.empty()) sink.finish(0, finishReason(stop));
+      std::string_view reason = finishReason(stop);
+      if (reason == "tool_calls" && tools_ == 0 && jsonAnswer_) reason = "stop";  // the JSON tool's input was the answer
+      if (!stop.empty()) sink.finish(0, reason);
       readUsage(t, t.find(root, "usage"), usage_);
     } else if (type == "message_stop") {
       stopped_ = true;

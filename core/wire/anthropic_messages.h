@@ -10,6 +10,10 @@
 
 namespace gw::anthropic_messages {
 
+// The tool a JSON answer is asked for through, on models without
+// structured outputs; its input comes back as the answer's text.
+constexpr std::string_view JSON_TOOL = "json_output";
+
 // Anthropic stop_reason -> OpenAI finish_reason, and back.
 std::string_view finishReason(std::string_view stopReason);
 std::string_view stopReason(std::string_view finishReason);
@@ -47,9 +51,11 @@ class EventDecoder : public SseStreamDecoder {
   struct Block {
     bool tool = false;
     int toolIndex = 0;
+    bool json = false;  // the JSON tool's input: the answer's text
   };
   std::vector<Block> blocks_;  // by Anthropic content block index
   int tools_ = 0;
+  bool jsonAnswer_ = false;
   bool stopped_ = false;
 };
 

@@ -38,11 +38,22 @@ const ANTHROPIC_REQUEST = REQUEST.replace('"gpt-4o-mini"', '"claude-sonnet-4-5"'
 const ANTHROPIC_ANSWER = readFileSync(ROOT + 'tests/fixtures/anthropic/message.json', 'utf8');
 const anthropicAnswer = () => ({ status: 200, headers: { 'content-type': 'application/json' }, chunks: [ANTHROPIC_ANSWER] });
 
+// The same conversation on the Responses API (its messages as input items,
+// the system prompt as instructions, not stored), to OpenAI and to Claude.
+const chat1k = JSON.parse(REQUEST);
+const RESPONSES_REQUEST = JSON.stringify({
+  model: chat1k.model,
+  instructions: chat1k.messages.find((m) => m.role === 'system')?.content,
+  input: chat1k.messages.filter((m) => m.role !== 'system'),
+  store: false,
+});
+const RESPONSES_ANTHROPIC_REQUEST = RESPONSES_REQUEST.replace('"gpt-4o-mini"', '"claude-sonnet-4-5"');
+
 // The whole session, and the part of it spent in the ledger (which runs in
 // the tenant's Durable Object, not in the request's isolate): both medians.
-function wasmCoreMicros(which, request = REQUEST, answer = undefined) {
+function wasmCoreMicros(which, request = REQUEST, answer = undefined, path = '/v1/chat/completions') {
   const { core } = loadCore(which, { secrets: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY'] });
-  const env = envelope('POST', '/v1/chat/completions');
+  const env = envelope('POST', path);
   for (let i = 0; i < 3000; i++) drive(core, env, request, answer);
   let inLedger = 0;
   const apply = core.ledgerApply.bind(core);
@@ -131,7 +142,13 @@ const dashboardGzip = ['index.html', 'app.js', 'app.css'].reduce(
   (n, f) => n + gzipSync(readFileSync(new URL(`../../build/assets/dashboard/${f}`, import.meta.url)), { level: 9 }).length,
   0,
 );
-const micros = { clang: wasmCoreMicros('clang'), emscripten: wasmCoreMicros('emscripten'), anthropic: wasmCoreMicros('clang', ANTHROPIC_REQUEST, anthropicAnswer) };
+const micros = {
+  clang: wasmCoreMicros('clang'),
+  emscripten: wasmCoreMicros('emscripten'),
+  anthropic: wasmCoreMicros('clang', ANTHROPIC_REQUEST, anthropicAnswer),
+  responses: wasmCoreMicros('clang', RESPONSES_REQUEST, undefined, '/v1/responses'),
+  responsesAnthropic: wasmCoreMicros('clang', RESPONSES_ANTHROPIC_REQUEST, anthropicAnswer, '/v1/responses'),
+};
 const ledger = ledgerMicros('clang');
 const native = JSON.parse(execFileSync(ROOT + 'build/native/gw_bench_native', ['30']).toString()).native_us_per_request;
 
@@ -170,6 +187,8 @@ const rows = [
   ['core µs per 1 KB chat request, wasm clang (incl. JS marshalling): request isolate / with the ledger', both(micros.clang), '≤ 20 µs'],
   ['core µs per 1 KB chat request, wasm Emscripten: request isolate / with the ledger', both(micros.emscripten), '≤ 20 µs'],
   ['core µs per 1 KB chat request translated to Anthropic and back, wasm clang: request isolate / with the ledger', both(micros.anthropic), ''],
+  ['core µs per 1 KB Responses request to OpenAI (translated to chat), wasm clang: request isolate / with the ledger', both(micros.responses), ''],
+  ['core µs per 1 KB Responses request translated to Anthropic and back, wasm clang: request isolate / with the ledger', both(micros.responsesAnthropic), ''],
   ['ledger µs per metered request (reserve + settle, in the Durable Object), wasm clang', ledger.toFixed(2), ''],
   [`one connection, ${SEQUENTIAL_REQUESTS} requests in turn: p50 ms, bare / gateway`, `${seqBare.p50.toFixed(2)} / ${seqGateway.p50.toFixed(2)}`, ''],
   ['auth + limits on a warm key, mean ms (gateway\'s Server-Timing: auth / ledger reserve)', `${(seqGateway.auth + seqGateway.ledger).toFixed(2)} (${seqGateway.auth.toFixed(2)} / ${seqGateway.ledger.toFixed(2)})`, ''],

@@ -257,7 +257,7 @@ describe('/api/v1/ai/generate and /api/v1/ai/models', () => {
     const sonnet = data.find((m) => m.id === 'claude-sonnet-4-5');
     assert.equal(sonnet.available, true);
     assert.equal(sonnet.recommended, true);
-    assert.deepEqual(sonnet.capabilities, ['vision', 'tools', 'json', 'streaming', 'reasoning']);
+    assert.deepEqual(sonnet.capabilities, ['vision', 'tools', 'json', 'streaming', 'reasoning', 'structured_outputs']);
     assert.equal(sonnet.pricing.input, 3);
     const together = data.find((m) => m.provider === 'together');
     assert.equal(together.available, false);

@@ -76,6 +76,7 @@ enum Capability : uint32_t {
   CAP_STREAMING = 8,
   CAP_EMBEDDINGS = 16,
   CAP_REASONING = 32,  // thinks before answering; takes an effort (README: Reasoning)
+  CAP_STRUCTURED_OUTPUTS = 64,  // constrains its answer to a JSON schema itself (Anthropic: output_config.format)
 };
 
 // Prices in micro-USD per 1M tokens (USD per 1M × 10^6): integers, so a

@@ -136,12 +136,12 @@ void readModel(const View& row, size_t index, Config& c, Validator& v) {
     m.capabilities = 0;
     for (const View& cap : caps.elements()) {
       uint32_t bit = 0;
-      for (uint32_t b = 1; b <= CAP_REASONING; b <<= 1)
+      for (uint32_t b = 1; b <= CAP_STRUCTURED_OUTPUTS; b <<= 1)
         if (cap.isString() && cap.tape().stringEquals(cap.node(), capabilityNames(b)[0])) bit = b;
       if (bit == 0)
         return v.fail(p + ".capabilities",
                       "expected values among \"vision\", \"tools\", \"json\", \"streaming\", \"embeddings\", "
-                      "\"reasoning\"");
+                      "\"reasoning\", \"structured_outputs\"");
       m.capabilities |= bit;
     }
   }
@@ -203,7 +203,8 @@ const char* wireFormatName(WireFormat f) {
 std::vector<std::string_view> capabilityNames(uint32_t caps) {
   static constexpr std::pair<uint32_t, std::string_view> NAMES[] = {
       {CAP_VISION, "vision"}, {CAP_TOOLS, "tools"}, {CAP_JSON, "json"}, {CAP_STREAMING, "streaming"},
-      {CAP_EMBEDDINGS, "embeddings"}, {CAP_REASONING, "reasoning"}};
+      {CAP_EMBEDDINGS, "embeddings"}, {CAP_REASONING, "reasoning"},
+      {CAP_STRUCTURED_OUTPUTS, "structured_outputs"}};
   std::vector<std::string_view> out;
   for (const auto& [bit, name] : NAMES)
     if (caps & bit) out.push_back(name);
