@@ -170,3 +170,18 @@ TEST_CASE("/v1/messages/count_tokens: Anthropic's own count for Anthropic models
   CHECK(parse(res.body)["type"] == "error");
   CHECK(parse(res.body)["error"]["param"] == "messages");
 }
+
+TEST_CASE("/v1/messages: the cache keys on the body as sent, so what the translation leaves out still tells requests apart") {
+  FakeHost host({{"AI_CACHE_ENABLED", "true"}}, ALL_KEYS);
+  auto ask = [&](const std::string& document) {
+    host.replies.push_back(reply("anthropic/message.json"));
+    return host.request("POST", "/v1/messages",
+                        R"({"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":[)"
+                        R"({"type":"document","source":{"type":"text","media_type":"text/plain","data":")" + document +
+                            R"("}},{"type":"text","text":"Summarise it."}]}]})");
+  };
+  CHECK(ask("first report").headers["x-aigw-cache"] == "MISS");
+  CHECK(ask("second report").headers["x-aigw-cache"] == "MISS");  // another document: another answer
+  CHECK(ask("first report").headers["x-aigw-cache"] == "HIT");
+  CHECK(host.fetches.size() == 2);
+}

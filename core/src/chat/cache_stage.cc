@@ -33,7 +33,8 @@ void ChatPipeline::lookup(Session& s) {
   // The demo answers for providers without a key: its answers must never
   // be served once the provider is configured.
   const std::string_view provider = answersFromDemo() ? std::string_view("demo") : target_.provider->id;
-  cacheKey_ = cache::key({cacheScope_, provider, target_.upstream, "chat", &req_.tape});
+  cacheKey_ = cache::key({cacheScope_, provider, target_.upstream, cacheEndpoint_,
+                          cacheKeyRequest_ != nullptr ? cacheKeyRequest_ : &req_.tape});
   cacheStorageKey_ = cache::storageKey(cacheScope_, cacheKey_);
   if (cache_.mode == cache::Mode::Refresh) return reserve(s);  // a fresh answer, stored for the next request
   cache::Entry e;

@@ -58,6 +58,10 @@ class ChatPipeline : public Handler {
   virtual bool keepsAnswers() const { return false; }
   virtual void onAnswer(Session&, const Completion&, const CallSummary&) {}
   bool useCache_ = true;  // the generate API's useCache
+  // What the cache key covers: the chat request, unless the endpoint sends
+  // more than it translates (/v1/messages to Anthropic) and keys on its own body.
+  std::string_view cacheEndpoint_ = "chat";
+  const json::Tape* cacheKeyRequest_ = nullptr;
   std::string echo_;      // CallSummary::echo, when the dialect repeats request parameters
 
  private:
