@@ -1,6 +1,7 @@
 // Fuzzes what a client controls, through whole sessions on a small host that
-// answers KV, ledger and D1 effects like the worker: chat, messages, generate and
-// embeddings bodies under a user key; the admin, quota and budget endpoints
+// answers KV, ledger and D1 effects like the worker: chat, messages, responses,
+// count_tokens, generate and embeddings bodies under a user key; stored
+// responses (KV answering with the input); the admin, quota and budget endpoints
 // under admin keys; preferences and routing by them and the cache admin API
 // (D1 answering with the input); cache entries (KV answering with the
 // input); the credential header itself; plus the envelope, effect
@@ -78,6 +79,10 @@ const Route ROUTES[] = {
     {"POST", "/api/ai-gateway/models", "", ADMIN_KEY},
     {"PUT", "/api/ai-gateway/models/gpt-4o", "", ADMIN_KEY},
     {"PUT", "/api/ai-gateway/config", "", ADMIN_KEY},
+    {"POST", "/v1/responses", "", USER_KEY},
+    {"POST", "/v1/messages/count_tokens", "", USER_KEY},
+    {"GET", "/v1/responses/resp_0123456789abcdef01234567", "", USER_KEY},
+    {"GET", "/v1/responses/resp_0123456789abcdef01234567/input_items", "", USER_KEY},
     {"POST", "/v1/chat/completions", "", nullptr},
 };
 constexpr size_t ROUTE_COUNT = sizeof(ROUTES) / sizeof(ROUTES[0]);
@@ -147,8 +152,8 @@ void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply)
     for (uint32_t e = t.firstChild(effects); e != 0; e = t.nextSibling(effects, e)) {
       const std::string type = t.stringAt(e, "type"), key = t.stringAt(e, "key");
       const int64_t id = t.integerAt(e, "id", -1);
-      if (type == "kv_get" && key.rfind("cache:", 0) == 0) {
-        // A cache entry: the input stands for whatever KV holds there.
+      if (type == "kv_get" && (key.rfind("cache:", 0) == 0 || key.rfind("resp:", 0) == 0)) {
+        // A cache entry or a stored response: the input stands for whatever KV holds there.
         g.feed(sid, meta(id, "kv_result", ",\"found\":true"), reply);
       } else if (type == "kv_get") {
         auto it = stores.kv.find(key);

@@ -14,6 +14,7 @@
 #include "gw/json_tape.h"
 #include "gw/sse.h"
 #include "dialects/anthropic_messages.h"
+#include "dialects/openai_responses.h"
 #include "wire/anthropic_messages.h"
 #include "wire/gemini_generate.h"
 #include "wire/openai_chat.h"
@@ -21,7 +22,7 @@
 namespace {
 
 const gw::chat::Dialect* const DIALECTS[] = {&gw::chat::openAiDialect(), &gw::anthropic_dialect::dialect(),
-                                             &gw::generate_dialect::dialect()};
+                                             &gw::generate_dialect::dialect(), &gw::openai_responses::dialect()};
 
 gw::chat::CallSummary summaryFor(const gw::StreamDecoder& d) {
   gw::chat::CallSummary s;
