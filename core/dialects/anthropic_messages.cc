@@ -383,12 +383,9 @@ ApiError reasoningAndFormat(json::Writer& w, const Tape& t, uint32_t root) {
 ApiError translateRequest(std::string_view body, std::string& out, std::string& nativeOnly) {
   nativeOnly.clear();
   Tape t;
-  if (!t.parse(body)) return unreadableBody(t.error());
+  uint32_t model = 0;
+  if (ApiError e = parts::readModelRequest(body, t, model)) return e;
   const uint32_t root = t.root();
-  if (t.kind(root) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
-  uint32_t model = t.find(root, "model");
-  if (!present(t, model)) return missingParameter("model");
-  if (t.kind(model) != Kind::String) return invalidType("model", "a string", "another value");
   uint32_t maxTokens = t.find(root, "max_tokens");
   int64_t limit = 0;
   if (!present(t, maxTokens)) return missingParameter("max_tokens");

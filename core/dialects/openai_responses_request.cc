@@ -397,12 +397,9 @@ std::string previousResponseId(std::string_view body) {
 
 ApiError translateRequest(std::string_view body, const Previous* previous, const StoredItems* stored, Translation& out) {
   Tape t;
-  if (!t.parse(body)) return unreadableBody(t.error());
+  uint32_t model = 0;
+  if (ApiError e = parts::readModelRequest(body, t, model)) return e;
   const uint32_t root = t.root();
-  if (t.kind(root) != Kind::Object) return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
-  uint32_t model = t.find(root, "model");
-  if (!present(t, model)) return missingParameter("model");
-  if (t.kind(model) != Kind::String || t.rawString(model).empty()) return invalidType("model", "a non-empty string", "another value");
   uint32_t input = t.find(root, "input");
   if (!present(t, input)) return missingParameter("input");
   if (t.kind(input) != Kind::String && t.kind(input) != Kind::Array)

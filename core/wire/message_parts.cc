@@ -6,6 +6,17 @@ using json::Kind;
 
 bool present(const json::Tape& t, uint32_t v) { return v != 0 && t.kind(v) != Kind::Null; }
 
+ApiError readModelRequest(std::string_view body, json::Tape& t, uint32_t& model) {
+  if (!t.parse(body)) return unreadableBody(t.error());
+  if (t.kind(t.root()) != json::Kind::Object)
+    return invalidRequest("The request body must be a JSON object.", "", "invalid_json");
+  model = t.find(t.root(), "model");
+  if (!present(t, model)) return missingParameter("model");
+  if (t.kind(model) != json::Kind::String || t.rawString(model).empty())
+    return invalidType("model", "a non-empty string", "another value");
+  return {};
+}
+
 std::string str(const json::Tape& t, uint32_t obj, std::string_view key) { return t.stringAt(obj, key); }
 
 std::string systemText(const json::Tape& t, uint32_t messages) {

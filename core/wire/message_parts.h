@@ -13,6 +13,10 @@ namespace gw::parts {
 
 // Present and not null.
 bool present(const json::Tape& t, uint32_t v);
+
+// A client dialect's body: a JSON object naming its model (a non-empty
+// string). Parses into `t` and finds `model`, or says what is wrong.
+ApiError readModelRequest(std::string_view body, json::Tape& t, uint32_t& model);
 // The string member `key` of object `obj` (0 is the root), or "" when absent,
 // null or not a string.
 std::string str(const json::Tape& t, uint32_t obj, std::string_view key);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { z } from 'zod';
-import { startFakeUpstream } from '../support/fake_upstream.js';
+import { providerBindings, startFakeUpstream } from '../support/fake_upstream.js';
 import { startGateway } from '../support/gateway.js';
 
 const MODELS = ['gpt-4o-mini', 'claude-sonnet-4-5', 'gemini-2.5-flash'];
@@ -17,15 +17,7 @@ let openai;
 
 before(async () => {
   upstream = await startFakeUpstream();
-  gw = await startGateway({
-    OPENAI_API_KEY: 'sk-openai-e2e',
-    OPENAI_BASE_URL: upstream.url,
-    ANTHROPIC_API_KEY: 'sk-ant-e2e',
-    ANTHROPIC_BASE_URL: upstream.url,
-    GEMINI_API_KEY: 'gemini-e2e-key',
-    GEMINI_BASE_URL: upstream.base + '/v1beta',
-    AI_GATEWAY_MAX_RETRIES: '0',
-  });
+  gw = await startGateway(providerBindings(upstream));
   openai = createOpenAI({ baseURL: gw.url + '/v1', apiKey: gw.key });
 });
 

@@ -9,7 +9,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { generateObject, generateText } from 'ai';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { z } from 'zod';
-import { startFakeUpstream } from '../support/fake_upstream.js';
+import { providerBindings, startFakeUpstream } from '../support/fake_upstream.js';
 import { startGateway } from '../support/gateway.js';
 
 let upstream;
@@ -19,15 +19,7 @@ let aiAnthropic;
 
 before(async () => {
   upstream = await startFakeUpstream();
-  gw = await startGateway({
-    OPENAI_API_KEY: 'sk-openai-e2e',
-    OPENAI_BASE_URL: upstream.url,
-    ANTHROPIC_API_KEY: 'sk-ant-e2e',
-    ANTHROPIC_BASE_URL: upstream.url,
-    GEMINI_API_KEY: 'gemini-e2e-key',
-    GEMINI_BASE_URL: upstream.base + '/v1beta',
-    AI_GATEWAY_MAX_RETRIES: '0',
-  });
+  gw = await startGateway(providerBindings(upstream));
   anthropic = new Anthropic({ apiKey: gw.key, baseURL: gw.url, maxRetries: 0 });
   aiAnthropic = createAnthropic({ baseURL: gw.url + '/v1', apiKey: gw.key });
 });

@@ -103,6 +103,20 @@ function completion(model, content) {
   };
 }
 
+// The bindings that send OpenAI, Anthropic and Gemini to this upstream, with
+// no retries (a test's scripted failure is answered as it is).
+export function providerBindings(upstream) {
+  return {
+    OPENAI_API_KEY: 'sk-openai-e2e',
+    OPENAI_BASE_URL: upstream.url,
+    ANTHROPIC_API_KEY: 'sk-ant-e2e',
+    ANTHROPIC_BASE_URL: upstream.url,
+    GEMINI_API_KEY: 'gemini-e2e-key',
+    GEMINI_BASE_URL: upstream.base + '/v1beta',
+    AI_GATEWAY_MAX_RETRIES: '0',
+  };
+}
+
 export async function startFakeUpstream({ port = 0 } = {}) {
   const script = [];
   const received = [];
