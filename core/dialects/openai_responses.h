@@ -43,10 +43,6 @@ using StoredItems = std::map<std::string, std::string_view, std::less<>>;
 // not make): item ids carry their response's hex (msg_<hex>, fc_<hex>_<n>).
 std::string responseIdOfItem(std::string_view itemId);
 
-// previous_response_id of a Responses request ("" when none or not a string:
-// translateRequest reports that).
-std::string previousResponseId(std::string_view body);
-
 // Validates a Responses request (naming the bad field as OpenAI does, e.g.
 // input[2].call_id) and translates it, after the previous conversation when
 // there is one.

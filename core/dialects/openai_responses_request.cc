@@ -389,12 +389,6 @@ std::string responseIdOfItem(std::string_view itemId) {
   return "resp_" + std::string(hex);
 }
 
-std::string previousResponseId(std::string_view body) {
-  Tape t;
-  if (!t.parse(body) || t.kind(t.root()) != Kind::Object) return {};
-  return str(t, t.root(), "previous_response_id");
-}
-
 ApiError translateRequest(std::string_view body, const Previous* previous, const StoredItems* stored, Translation& out) {
   Tape t;
   uint32_t model = 0;

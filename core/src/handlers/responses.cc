@@ -28,7 +28,7 @@ class Responses : public chat::ChatPipeline {
     std::set<std::string> ids;
     json::Tape t;
     if (t.parse(s.body()) && t.kind(t.root()) == Kind::Object) {
-      previous_.id = openai_responses::previousResponseId(s.body());
+      previous_.id = t.stringAt(t.root(), "previous_response_id");
       if (!previous_.id.empty() && previous_.id.size() <= 128) ids.insert(previous_.id);
       uint32_t input = t.find(t.root(), "input");
       if (input != 0 && t.kind(input) == Kind::Array)
