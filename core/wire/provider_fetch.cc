@@ -21,4 +21,13 @@ FetchSpec providerFetch(const ProviderConfig& p, bool stream) {
   return f;
 }
 
+void setHeaders(FetchSpec& f, const Headers& headers) {
+  for (const auto& header : headers) {
+    bool replaced = false;
+    for (auto& own : f.headers)
+      if (own.first == header.first) own.second = header.second, replaced = true;
+    if (!replaced) f.headers.push_back(header);
+  }
+}
+
 }  // namespace gw

@@ -15,4 +15,8 @@ ApiError providerNotConfigured(const ProviderConfig& p);
 // headers, and the key by name for the host to inject.
 FetchSpec providerFetch(const ProviderConfig& p, bool stream);
 
+// Sets `headers` over the fetch's own (a client's anthropic-version over
+// the catalog's), replacing those of the same name.
+void setHeaders(FetchSpec& f, const Headers& headers);
+
 }  // namespace gw

@@ -43,11 +43,7 @@ void UpstreamAttempt::send(Session& s, int64_t delayMs) {
   FetchSpec f = providerFetch(p, stream_);
   f.url = request_->url;
   f.body = request_->body;
-  for (const auto& header : request_->headers) {
-    auto same = std::find_if(f.headers.begin(), f.headers.end(), [&](const auto& h) { return h.first == header.first; });
-    if (same != f.headers.end()) same->second = header.second;
-    else f.headers.push_back(header);
-  }
+  setHeaders(f, request_->headers);
   f.delayMs = delayMs;
   const int64_t remaining = deadlineMs_ - s.nowMs() - delayMs;
   int64_t perAttempt = p.timeoutMs > 0 ? p.timeoutMs : c.requestTimeoutMs;

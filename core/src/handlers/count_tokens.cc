@@ -76,12 +76,7 @@ class CountTokens : public Handler {
     FetchSpec f = providerFetch(p, false);
     f.url = endpointUrl(p, target_.upstream, "messages/count_tokens");
     f.body = std::move(up.body);
-    for (auto& [name, value] : up.headers) {
-      bool replaced = false;
-      for (auto& h : f.headers)
-        if (h.first == name) h.second = value, replaced = true;
-      if (!replaced) f.headers.emplace_back(name, value);
-    }
+    setHeaders(f, up.headers);
     f.timeoutMs = p.timeoutMs > 0 ? p.timeoutMs : s.config().requestTimeoutMs;
     s.record().attempts = 1;
     s.fetchWhole(f, 1 << 16, [this](Session& s, const FetchOutcome& o) {
