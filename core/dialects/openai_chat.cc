@@ -21,6 +21,14 @@ void writeUsage(json::Writer& w, const Usage& u) {
   w.endObject();
 }
 
+// Signed reasoning (Anthropic's thinking) as thinking_blocks, the field
+// OpenAI-format gateways use for it: a client that sends the message back
+// as it got it keeps the block Anthropic wants in a tool loop.
+void writeThinkingBlocks(json::Writer& w, std::string_view thinking, std::string_view signature) {
+  w.key("thinking_blocks").beginArray().beginObject().field("type", "thinking").field("thinking", thinking);
+  w.field("signature", signature).endObject().endArray();
+}
+
 class OpenAiChunkWriter : public StreamWriter {
  public:
   OpenAiChunkWriter(const CallSummary& start, bool clientWantsUsage) : clientWantsUsage_(clientWantsUsage) {
@@ -64,6 +72,15 @@ class OpenAiChunkWriter : public StreamWriter {
     w.field("reasoning_content", delta);
     close(w);
     outputBytes_ += delta.size();
+    if (choice == 0) thinking_ += delta;
+  }
+  // The signature closes the thinking: the whole block, for the client to echo (thinking_blocks).
+  void reasoningSignature(int choice, std::string_view signature) override {
+    if (choice != 0 || signature.empty()) return;
+    json::Writer w = open(choice);
+    writeThinkingBlocks(w, thinking_, signature);
+    close(w);
+    thinking_.clear();
   }
   void end(const CallSummary& summary) override {
     if (clientWantsUsage_) {
@@ -103,6 +120,7 @@ class OpenAiChunkWriter : public StreamWriter {
   }
 
   std::string prefix_;  // the chunk object's opening fields, without the closing brace
+  std::string thinking_;  // choice 0's reasoning since its last signature
   std::bitset<MAX_CHOICES> roleSent_;
   bool clientWantsUsage_;
 };
@@ -140,6 +158,7 @@ std::string renderOpenAiCompletion(const Completion& c, const CallSummary& summa
     else w.null();
     w.key("refusal").null();
     if (!choice.reasoning.empty()) w.field("reasoning_content", choice.reasoning);
+    if (!choice.reasoningSignature.empty()) writeThinkingBlocks(w, choice.reasoning, choice.reasoningSignature);
     if (!choice.toolCalls.empty()) {
       w.key("tool_calls").beginArray();
       for (const auto& call : choice.toolCalls) {

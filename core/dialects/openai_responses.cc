@@ -296,7 +296,7 @@ class ResponsesDialect : public chat::Dialect {
 }  // namespace
 
 std::string storedResponse(std::string_view response, std::string_view conversation, const Completion& answer,
-                           std::string_view input) {
+                           std::string_view input, std::string_view native) {
   std::string out = "{\"response\":";
   out += response;
   out += ",\"conversation\":";
@@ -307,6 +307,12 @@ std::string storedResponse(std::string_view response, std::string_view conversat
   json::Writer w(out);
   w.beginObject().field("role", "assistant");
   const Choice* choice = answer.choices.empty() ? nullptr : &answer.choices[0];
+  // Signed thinking stays with its turn (a tool loop on Claude needs it
+  // back); a native answer's is the provider's own, for its own store.
+  if (choice != nullptr && !choice->reasoningSignature.empty() && native.empty()) {
+    w.key("thinking_blocks").beginArray().beginObject().field("type", "thinking").field("thinking", choice->reasoning);
+    w.field("signature", choice->reasoningSignature).endObject().endArray();
+  }
   if (choice == nullptr || choice->toolCalls.empty() || !choice->content.empty()) w.field("content", choice ? choice->content : "");
   else w.key("content").null();
   if (choice != nullptr && !choice->toolCalls.empty()) {
@@ -320,6 +326,10 @@ std::string storedResponse(std::string_view response, std::string_view conversat
   w.endObject();
   out += "],\"input\":";
   out += input.empty() ? "[]" : input;
+  if (!native.empty()) {
+    out += ",\"native\":";
+    json::appendEscaped(out, native);
+  }
   out += '}';
   return out;
 }

@@ -34,6 +34,11 @@ struct Translation {
   std::string input;         // this request's input items, as a JSON array
   bool store = true;
   std::string previousId;    // previous_response_id, when the request names one
+  int64_t maxOutput = 0;     // max_output_tokens, when set
+  // The first built-in tool or tool item (web search, …): what only OpenAI's
+  // own Responses API takes, as the 400 any other provider's request gets.
+  // The chat translation leaves them out.
+  ApiError nativeOnly;
 };
 
 // Output items of stored responses by item id (their JSON), for the
@@ -48,9 +53,11 @@ std::string responseIdOfItem(std::string_view itemId);
 // there is one.
 ApiError translateRequest(std::string_view body, const Previous* previous, const StoredItems* stored, Translation& out);
 
-// A stored response: the response object, and the conversation and input it came from.
+// A stored response: the response object, and the conversation and input
+// it came from; `native`, the provider that answered it on its own
+// Responses API (and keeps it too), or empty.
 std::string storedResponse(std::string_view response, std::string_view conversation, const Completion& answer,
-                           std::string_view input);
+                           std::string_view input, std::string_view native = {});
 
 const chat::Dialect& dialect();
 

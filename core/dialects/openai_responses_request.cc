@@ -28,6 +28,27 @@ bool isBuiltinTool(std::string_view type) {
   return false;
 }
 
+// Items the built-in tools leave in a conversation.
+bool isBuiltinItem(std::string_view type) {
+  for (std::string_view t : {"web_search_call", "file_search_call", "computer_call", "computer_call_output",
+                             "code_interpreter_call", "image_generation_call", "local_shell_call",
+                             "local_shell_call_output", "shell_call", "shell_call_output", "mcp_call", "mcp_list_tools",
+                             "mcp_approval_request", "mcp_approval_response", "custom_tool_call",
+                             "custom_tool_call_output", "apply_patch_call", "apply_patch_call_output"})
+    if (type == t) return true;
+  return false;
+}
+
+// What only OpenAI's own Responses API runs: kept as the error a request
+// sent to any other provider gets (the first such field), and left out of
+// the chat translation.
+void noteNativeOnly(ApiError& nativeOnly, std::string_view what, const std::string& param) {
+  if (nativeOnly) return;
+  nativeOnly = invalidRequest("The built-in " + std::string(what) +
+                                  " runs only on OpenAI's own Responses API; this model's provider cannot run it.",
+                              param, "unsupported_tool");
+}
+
 // The text of an item's content (a string, or its text parts), for roles
 // whose chat message takes text only.
 ApiError textOf(const Tape& t, uint32_t content, const std::string& path, std::string& out) {
@@ -113,7 +134,8 @@ ApiError userParts(json::Writer& w, const Tape& t, uint32_t content, const std::
 // function calls that follow it) is held until something else comes.
 class Messages {
  public:
-  Messages(json::Writer& w, const Tape& t, const StoredItems* stored) : w_(w), t_(&t), stored_(stored) {}
+  Messages(json::Writer& w, const Tape& t, const StoredItems* stored, ApiError& nativeOnly)
+      : w_(w), t_(&t), stored_(stored), nativeOnly_(nativeOnly) {}
   // The calls of the conversation a previous response left, which outputs here may answer.
   void knowCalls(const Tape& conversation) {
     for (uint32_t m = conversation.firstChild(conversation.root()); m != 0; m = conversation.nextSibling(conversation.root(), m)) {
@@ -132,10 +154,12 @@ class Messages {
     if (type == "message") return message(item, path);
     if (type == "function_call") return functionCall(item, path);
     if (type == "function_call_output") return functionOutput(item, path);
-    // Reasoning the client sends back: providers that keep reasoning state
-    // get it from their own answer; nothing in a chat request carries it.
-    if (type == "reasoning") return {};
+    if (type == "reasoning") return reasoning(item, path);
     if (type == "item_reference") return reference(item, path);
+    if (isBuiltinItem(type)) {
+      noteNativeOnly(nativeOnly_, "tool item '" + type + "'", path + ".type");
+      return {};
+    }
     return invalidValue(path + ".type", "input items of type '" + type +
                                             "' are not supported; expected 'message', 'function_call', "
                                             "'function_call_output' or 'reasoning'.");
@@ -157,6 +181,30 @@ class Messages {
     ApiError e = this->item(referenced.root(), path);
     t_ = outer;
     return e;
+  }
+
+  // Reasoning sent back. What the gateway answered in translation (its own
+  // item ids) carries the provider's signature as encrypted_content
+  // (Anthropic's): it goes back as the thinking its turn began with, which
+  // a tool loop on Claude needs. Other reasoning (OpenAI's own, encrypted
+  // for OpenAI) means nothing to another provider and is left out.
+  ApiError reasoning(uint32_t item, const std::string& path) {
+    uint32_t summary = t_->find(item, "summary");
+    if (present(*t_, summary) && t_->kind(summary) != Kind::Array) return invalidType(path + ".summary", "an array", "another value");
+    std::string text;
+    uint32_t i = 0;
+    for (uint32_t part = summary != 0 ? t_->firstChild(summary) : 0; part != 0; part = t_->nextSibling(summary, part), ++i) {
+      uint32_t partText = t_->find(part, "text");
+      if (!present(*t_, partText) || t_->kind(partText) != Kind::String) return missingParameter(at(path + ".summary", i) + ".text");
+      if (!text.empty()) text += "\n\n";
+      text += t_->string(partText);
+    }
+    const std::string signature = str(*t_, item, "encrypted_content");
+    if (signature.empty() || responseIdOfItem(str(*t_, item, "id")).empty()) return {};
+    if (assistantOpen_) flush();  // it begins the next turn
+    thinking_ = std::move(text);
+    signature_ = signature;
+    return {};
   }
 
   ApiError message(uint32_t item, const std::string& path) {
@@ -224,8 +272,16 @@ class Messages {
   }
 
   void flush() {
-    if (!assistantOpen_) return;
+    if (!assistantOpen_) {
+      signature_.clear();  // reasoning with no turn after it
+      return;
+    }
     w_.beginObject().field("role", "assistant");
+    if (!signature_.empty()) {
+      w_.key("thinking_blocks").beginArray().beginObject().field("type", "thinking").field("thinking", thinking_);
+      w_.field("signature", signature_).endObject().endArray();
+      signature_.clear();
+    }
     if (calls_.empty() || !assistantText_.empty()) w_.field("content", assistantText_);
     else w_.key("content").null();
     if (!calls_.empty()) {
@@ -251,16 +307,19 @@ class Messages {
   json::Writer& w_;
   const Tape* t_;  // the tape of the item being read (a stored item's own, for a reference)
   const StoredItems* stored_;
+  ApiError& nativeOnly_;
   std::string assistantText_;
+  std::string thinking_, signature_;  // the reasoning the next assistant turn began with
   std::vector<Call> calls_;
   bool assistantOpen_ = false;
   bool any_ = false;
   std::set<std::string> callIds_;
 };
 
-// tools: function tools (the flat shape) as chat tools; a built-in tool is
-// a 400 naming it, for no provider behind a chat request can run it.
-ApiError tools(json::Writer& w, const Tape& t, uint32_t list, const std::set<std::string>* allowed) {
+// tools: function tools (the flat shape) as chat tools; built-in tools are
+// left out (noted as native only), for no provider behind a chat request
+// can run them.
+ApiError tools(json::Writer& w, const Tape& t, uint32_t list, const std::set<std::string>* allowed, ApiError& nativeOnly) {
   if (t.kind(list) != Kind::Array) return invalidType("tools", "an array", "another value");
   if (t.node(list).count == 0) return {};
   w.key("tools").beginArray();
@@ -269,11 +328,10 @@ ApiError tools(json::Writer& w, const Tape& t, uint32_t list, const std::set<std
     const std::string p = at("tools", i);
     if (t.kind(tool) != Kind::Object) return invalidType(p, "an object", "another value");
     std::string type = str(t, tool, "type");
-    if (isBuiltinTool(type))
-      return invalidRequest("The built-in tool '" + type +
-                                "' cannot run here: the gateway sends this request to a model through the chat "
-                                "API, where only function tools exist.",
-                            p + ".type", "unsupported_tool");
+    if (isBuiltinTool(type)) {
+      noteNativeOnly(nativeOnly, "tool '" + type + "'", p + ".type");
+      continue;
+    }
     if (type != "function") return invalidValue(p + ".type", "expected 'function', not '" + type + "'.");
     uint32_t name = t.find(tool, "name");
     if (!present(t, name)) return missingParameter(p + ".name");
@@ -297,7 +355,8 @@ ApiError tools(json::Writer& w, const Tape& t, uint32_t list, const std::set<std
 
 // tool_choice: the modes pass; {type:function,name} names one;
 // {type:allowed_tools} narrows the tools and keeps its mode.
-ApiError toolChoice(json::Writer& w, const Tape& t, uint32_t choice, std::set<std::string>& allowed, bool& narrowed) {
+ApiError toolChoice(json::Writer& w, const Tape& t, uint32_t choice, std::set<std::string>& allowed, bool& narrowed,
+                    ApiError& nativeOnly) {
   if (t.kind(choice) == Kind::String) {
     if (!t.stringEquals(choice, "auto") && !t.stringEquals(choice, "none") && !t.stringEquals(choice, "required"))
       return invalidValue("tool_choice", "expected 'auto', 'none', 'required' or an object.");
@@ -323,9 +382,10 @@ ApiError toolChoice(json::Writer& w, const Tape& t, uint32_t choice, std::set<st
     w.field("tool_choice", mode);
     return {};
   }
-  if (isBuiltinTool(type))
-    return invalidRequest("The built-in tool '" + type + "' cannot run here; only function tools can be chosen.",
-                          "tool_choice.type", "unsupported_tool");
+  if (isBuiltinTool(type)) {
+    noteNativeOnly(nativeOnly, "tool '" + type + "'", "tool_choice.type");
+    return {};
+  }
   return invalidValue("tool_choice.type", "expected 'function' or 'allowed_tools'.");
 }
 
@@ -381,11 +441,16 @@ ApiError number(const Tape& t, uint32_t root, const char* key, json::Writer& cha
 }  // namespace
 
 std::string responseIdOfItem(std::string_view itemId) {
+  // <prefix>_<24 hex>, then nothing or _<index>: OpenAI's own ids are longer.
   const size_t underscore = itemId.find('_');
   if (underscore == std::string_view::npos || underscore > 4 || itemId.size() < underscore + 1 + 24) return {};
   std::string_view hex = itemId.substr(underscore + 1, 24);
   for (char c : hex)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return {};
+  std::string_view rest = itemId.substr(underscore + 1 + 24);
+  if (!rest.empty() && (rest.size() < 2 || rest[0] != '_' || rest.size() > 6)) return {};
+  for (char c : rest.substr(rest.empty() ? 0 : 1))
+    if (c < '0' || c > '9') return {};
   return "resp_" + std::string(hex);
 }
 
@@ -422,7 +487,7 @@ ApiError translateRequest(std::string_view body, const Previous* previous, const
   if (previous != nullptr && previous->conversation.size() > 2) {
     cw.raw(previous->conversation.substr(1, previous->conversation.size() - 2));
   }
-  Messages messages(cw, t, stored);
+  Messages messages(cw, t, stored, out.nativeOnly);
   Tape earlier;
   if (previous != nullptr && earlier.parse(previous->conversation) && earlier.kind(earlier.root()) == Kind::Array)
     messages.knowCalls(earlier);
@@ -437,7 +502,10 @@ ApiError translateRequest(std::string_view body, const Previous* previous, const
     for (uint32_t item = t.firstChild(input); item != 0; item = t.nextSibling(input, item), ++i)
       if (ApiError err = messages.item(item, at("input", i))) return err;
     messages.flush();
-    if (!messages.any() && previous == nullptr) return invalidValue("input", "expected at least one user or assistant message.");
+    if (!messages.any() && previous == nullptr) {
+      if (out.nativeOnly) return out.nativeOnly;
+      return invalidValue("input", "expected at least one user or assistant message.");
+    }
     out.input = std::string(t.raw(input));
   }
   cw.endArray();
@@ -464,6 +532,7 @@ ApiError translateRequest(std::string_view body, const Previous* previous, const
     if (!t.isInteger(maxOutput, &limit) || limit < 16)
       return invalidValue("max_output_tokens", "expected an integer of at least 16.");
     w.field("max_completion_tokens", limit);
+    out.maxOutput = limit;
     e.integer(limit);
   } else {
     e.null();
@@ -543,7 +612,7 @@ ApiError translateRequest(std::string_view body, const Previous* previous, const
   uint32_t choice = t.find(root, "tool_choice");
   e.key("tool_choice");
   if (present(t, choice)) {
-    if (ApiError err = toolChoice(w, t, choice, allowed, narrowed)) return err;
+    if (ApiError err = toolChoice(w, t, choice, allowed, narrowed, out.nativeOnly)) return err;
     e.raw(t.raw(choice));
   } else {
     e.string("auto");
@@ -551,7 +620,7 @@ ApiError translateRequest(std::string_view body, const Previous* previous, const
   uint32_t list = t.find(root, "tools");
   e.key("tools");
   if (present(t, list)) {
-    if (ApiError err = tools(w, t, list, narrowed ? &allowed : nullptr)) return err;
+    if (ApiError err = tools(w, t, list, narrowed ? &allowed : nullptr, out.nativeOnly)) return err;
     e.raw(t.raw(list));
   } else {
     e.beginArray().endArray();

@@ -113,6 +113,31 @@ ApiError checkContent(const Tape& t, uint32_t content, const std::string& path, 
   return {};
 }
 
+// An assistant message's thinking_blocks: the Anthropic thinking (with its
+// signature) the gateway's answer carried, echoed back so a tool loop keeps it.
+ApiError checkThinkingBlocks(const Tape& t, uint32_t blocks, const std::string& path) {
+  if (isNull(t, blocks)) return {};
+  if (t.kind(blocks) != Kind::Array) return invalidType(path, "an array", kindName(t, blocks));
+  uint32_t i = 0;
+  for (uint32_t b = t.firstChild(blocks); b != 0; b = t.nextSibling(blocks, b), ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    if (t.kind(b) != Kind::Object) return invalidType(at, "an object", kindName(t, b));
+    uint32_t type = t.find(b, "type");
+    const bool redacted = t.stringEquals(type, "redacted_thinking");
+    if (!redacted && !t.stringEquals(type, "thinking"))
+      return invalidValue(at + ".type", "expected 'thinking' or 'redacted_thinking'.");
+    static constexpr const char* THINKING[] = {"thinking", "signature"};
+    static constexpr const char* REDACTED[] = {"data"};
+    for (size_t n = 0; n < (redacted ? 1 : 2); ++n) {
+      const std::string key = redacted ? REDACTED[n] : THINKING[n];
+      uint32_t v = t.find(b, key);
+      if (v == 0) return missingParameter(at + "." + key);
+      if (t.kind(v) != Kind::String) return invalidType(at + "." + key, "a string", kindName(t, v));
+    }
+  }
+  return {};
+}
+
 ApiError checkMessage(const Tape& t, uint32_t msg, uint32_t index, ChatRequest& out) {
   const std::string path = "messages[" + std::to_string(index) + "]";
   if (t.kind(msg) != Kind::Object) return invalidType(path, "an object", kindName(t, msg));
@@ -149,6 +174,7 @@ ApiError checkMessage(const Tape& t, uint32_t msg, uint32_t index, ChatRequest& 
           return invalidType(callPath + ".function.name", "a string", kindName(t, fnName));
       }
     }
+    if (ApiError e = checkThinkingBlocks(t, t.find(msg, "thinking_blocks"), path + ".thinking_blocks")) return e;
     if (isNull(t, content)) {
       if (!hasCalls && isNull(t, t.find(msg, "refusal"))) return missingParameter(path + ".content");
       return {};

@@ -30,7 +30,20 @@ ApiError writeUserContent(json::Writer& w, const Tape& t, uint32_t content, cons
       });
 }
 
-ApiError writeMessages(json::Writer& w, const Tape& t, uint32_t messages) {
+// The thinking an assistant turn began with (the gateway's chat answers
+// carry it as thinking_blocks), first in the turn as Anthropic requires.
+void writeThinking(json::Writer& w, const Tape& t, uint32_t message) {
+  uint32_t blocks = t.find(message, "thinking_blocks");
+  if (!present(t, blocks) || t.kind(blocks) != Kind::Array) return;
+  for (uint32_t b = t.firstChild(blocks); b != 0; b = t.nextSibling(blocks, b)) {
+    if (t.stringEquals(t.find(b, "type"), "redacted_thinking"))
+      w.beginObject().field("type", "redacted_thinking").field("data", str(t, b, "data")).endObject();
+    else
+      w.beginObject().field("type", "thinking").field("thinking", str(t, b, "thinking")).field("signature", str(t, b, "signature")).endObject();
+  }
+}
+
+ApiError writeMessages(json::Writer& w, const Tape& t, uint32_t messages, bool thinking) {
   parts::RoleRuns runs(w, "content");
   uint32_t index = 0;
   for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m), ++index) {
@@ -49,6 +62,7 @@ ApiError writeMessages(json::Writer& w, const Tape& t, uint32_t messages) {
       w.field("content", parts::text(t, content)).endObject();
     } else {  // assistant
       runs.open("assistant");
+      if (thinking) writeThinking(w, t, m);
       std::string text = parts::text(t, content);
       if (!text.empty()) w.beginObject().field("type", "text").field("text", text).endObject();
       ApiError e = parts::forEachToolCall(t, m, path, [&](const std::string& id, const std::string& name,
@@ -132,9 +146,9 @@ namespace {
 
 // The thinking budget reasoning_effort stands for on a model that thinks (the
 // README's table), within max_tokens; 0: no thinking. Anthropic refuses
-// thinking with a forced tool, and a tool loop's last assistant turn would
-// have to start with the thinking block the chat client never saw: both
-// are sent without.
+// thinking with a forced tool, and a tool loop's last assistant turn must
+// start with the thinking block it was answered with: without one (a client
+// that did not echo thinking_blocks), both are sent without thinking.
 int64_t thinkingBudget(const ChatRequest& req, const Target& target, int64_t maxTokens) {
   if (target.model == nullptr || !target.model->has(CAP_REASONING)) return 0;
   const std::string& e = req.reasoningEffort;
@@ -147,7 +161,9 @@ int64_t thinkingBudget(const ChatRequest& req, const Target& target, int64_t max
   uint32_t messages = t.find(t.root(), "messages"), lastAssistant = 0;
   for (uint32_t m = t.firstChild(messages); m != 0; m = t.nextSibling(messages, m))
     if (t.stringEquals(t.find(m, "role"), "assistant")) lastAssistant = m;
-  if (lastAssistant != 0 && present(t, t.find(lastAssistant, "tool_calls"))) return 0;
+  if (lastAssistant != 0 && present(t, t.find(lastAssistant, "tool_calls")) &&
+      !present(t, t.find(lastAssistant, "thinking_blocks")))
+    return 0;
   return budget;
 }
 
@@ -187,7 +203,7 @@ ApiError Codec::encode(const ChatRequest& req, const Target& target, const Confi
   if (!system.empty()) w.field("system", system);
 
   w.key("messages").beginArray();
-  if (ApiError e = writeMessages(w, t, messages)) return e;
+  if (ApiError e = writeMessages(w, t, messages, budget > 0)) return e;
   w.endArray();
 
   uint32_t temperature = t.find(root, "temperature");

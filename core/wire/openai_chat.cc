@@ -66,6 +66,22 @@ bool carriesUsageObject(std::string_view data) {
   return false;
 }
 
+// Removes the member named `key` from object `obj`, with its comma.
+void dropMember(const json::Tape& t, uint32_t obj, std::string_view key, std::vector<Edit>& edits) {
+  uint32_t prevEnd = 0;
+  for (uint32_t k = t.firstChild(obj); k != 0;) {
+    const uint32_t v = k + 1;
+    const uint32_t next = t.nextSibling(obj, v);
+    if (t.stringEquals(k, key)) {
+      if (prevEnd != 0) edits.push_back({prevEnd, t.node(v).end, ""});
+      else edits.push_back({t.node(k).begin, next != 0 ? t.node(next).begin : t.node(v).end, ""});
+      return;
+    }
+    prevEnd = t.node(v).end;
+    k = next;
+  }
+}
+
 }  // namespace
 
 std::string encodeRequest(const ChatRequest& req, const Target& target, const Config& c) {
@@ -121,6 +137,12 @@ std::string encodeRequest(const ChatRequest& req, const Target& target, const Co
       k = next;
     }
   }
+
+  // Anthropic's thinking, echoed in the gateway's own thinking_blocks, is
+  // for Anthropic only: no OpenAI-compatible API takes it.
+  const uint32_t messages = t.find(root, "messages");
+  for (uint32_t m = messages != 0 ? t.firstChild(messages) : 0; m != 0; m = t.nextSibling(messages, m))
+    if (t.find(m, "thinking_blocks") != 0) dropMember(t, m, "thinking_blocks", edits);
 
   if (req.stream && quirks.streamUsage && !droppedStreamOptions) {
     // Usage is always requested upstream so every stream can be priced.

@@ -24,12 +24,11 @@ struct UpstreamRequest {
   Headers headers;  // over the catalog's fixed headers (a client's own anthropic-version, anthropic-beta)
 };
 
-class ChatCodec {
+// What reads a provider's answers: whole responses, streams fed arbitrary
+// byte slices, and its errors.
+class AnswerCodec {
  public:
-  virtual ~ChatCodec() = default;
-  // A 4xx when the request uses something the provider cannot express.
-  virtual ApiError encode(const ChatRequest& req, const Target& target, const Config& c,
-                          UpstreamRequest& out) const = 0;
+  virtual ~AnswerCodec() = default;
   // `p` is the provider answering: its response quirks (catalog data) say
   // where it puts what the format's own fields would hold, and its id is
   // named in the errors.
@@ -38,6 +37,14 @@ class ChatCodec {
   virtual ApiError mapError(int status, std::string_view body, const ProviderConfig& p) const = 0;
   // The response header carrying the provider's request id.
   virtual const char* requestIdHeader() const { return "x-request-id"; }
+};
+
+// A wire format the chat pipeline can send any chat request in.
+class ChatCodec : public AnswerCodec {
+ public:
+  // A 4xx when the request uses something the provider cannot express.
+  virtual ApiError encode(const ChatRequest& req, const Target& target, const Config& c,
+                          UpstreamRequest& out) const = 0;
 };
 
 // What every SSE-speaking provider's stream decoder holds: the framing, the

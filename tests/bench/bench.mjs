@@ -48,11 +48,15 @@ const RESPONSES_REQUEST = JSON.stringify({
   store: false,
 });
 const RESPONSES_ANTHROPIC_REQUEST = RESPONSES_REQUEST.replace('"gpt-4o-mini"', '"claude-sonnet-4-5"');
+// OpenAI answers on its own Responses API (not translated); Groq has only chat (translated to it).
+const RESPONSES_ANSWER = readFileSync(ROOT + 'tests/fixtures/openai/responses_response.json', 'utf8');
+const responsesAnswer = () => ({ status: 200, headers: { 'content-type': 'application/json' }, chunks: [RESPONSES_ANSWER] });
+const RESPONSES_CHAT_REQUEST = RESPONSES_REQUEST.replace('"gpt-4o-mini"', '"llama-3.1-8b-instant"');
 
 // The whole session, and the part of it spent in the ledger (which runs in
 // the tenant's Durable Object, not in the request's isolate): both medians.
 function wasmCoreMicros(which, request = REQUEST, answer = undefined, path = '/v1/chat/completions') {
-  const { core } = loadCore(which, { secrets: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY'] });
+  const { core } = loadCore(which, { secrets: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GROQ_API_KEY'] });
   const env = envelope('POST', path);
   for (let i = 0; i < 3000; i++) drive(core, env, request, answer);
   let inLedger = 0;
@@ -146,7 +150,8 @@ const micros = {
   clang: wasmCoreMicros('clang'),
   emscripten: wasmCoreMicros('emscripten'),
   anthropic: wasmCoreMicros('clang', ANTHROPIC_REQUEST, anthropicAnswer),
-  responses: wasmCoreMicros('clang', RESPONSES_REQUEST, undefined, '/v1/responses'),
+  responses: wasmCoreMicros('clang', RESPONSES_REQUEST, responsesAnswer, '/v1/responses'),
+  responsesChat: wasmCoreMicros('clang', RESPONSES_CHAT_REQUEST, undefined, '/v1/responses'),
   responsesAnthropic: wasmCoreMicros('clang', RESPONSES_ANTHROPIC_REQUEST, anthropicAnswer, '/v1/responses'),
 };
 const ledger = ledgerMicros('clang');
@@ -187,7 +192,8 @@ const rows = [
   ['core µs per 1 KB chat request, wasm clang (incl. JS marshalling): request isolate / with the ledger', both(micros.clang), '≤ 20 µs'],
   ['core µs per 1 KB chat request, wasm Emscripten: request isolate / with the ledger', both(micros.emscripten), '≤ 20 µs'],
   ['core µs per 1 KB chat request translated to Anthropic and back, wasm clang: request isolate / with the ledger', both(micros.anthropic), ''],
-  ['core µs per 1 KB Responses request to OpenAI (translated to chat), wasm clang: request isolate / with the ledger', both(micros.responses), ''],
+  ['core µs per 1 KB Responses request to OpenAI (not translated: its own Responses API), wasm clang: request isolate / with the ledger', both(micros.responses), ''],
+  ['core µs per 1 KB Responses request to Groq (translated to chat and back), wasm clang: request isolate / with the ledger', both(micros.responsesChat), ''],
   ['core µs per 1 KB Responses request translated to Anthropic and back, wasm clang: request isolate / with the ledger', both(micros.responsesAnthropic), ''],
   ['ledger µs per metered request (reserve + settle, in the Durable Object), wasm clang', ledger.toFixed(2), ''],
   [`one connection, ${SEQUENTIAL_REQUESTS} requests in turn: p50 ms, bare / gateway`, `${seqBare.p50.toFixed(2)} / ${seqGateway.p50.toFixed(2)}`, ''],

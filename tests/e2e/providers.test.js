@@ -299,6 +299,24 @@ describe('reasoning across providers through the chat API', () => {
     const sent = (await upstream.requests()).at(-1).body;
     assert.ok(sent.contents[1].parts.some((p) => p.functionCall && p.thoughtSignature), 'the call went back signed');
   });
+
+  test('a Claude tool loop with thinking through the openai client: the message sent back as it came keeps the thinking', async () => {
+    await upstream.reset();
+    const tools = [WEATHER_TOOL];
+    const messages = [{ role: 'user', content: 'Weather in Paris?' }];
+    const ask = (list) => openai.chat.completions.create({ model: 'claude-sonnet-4-5', max_tokens: 4000, reasoning_effort: 'low', messages: list, tools });
+    const first = await ask(messages);
+    const message = first.choices[0].message;
+    assert.equal(message.tool_calls[0].function.name, 'get_weather');
+    assert.equal(message.thinking_blocks[0].type, 'thinking');
+    assert.ok(message.thinking_blocks[0].signature);
+    // The usual loop: the assistant message appended whole, then the tool's result.
+    const second = await ask([...messages, message, { role: 'tool', tool_call_id: message.tool_calls[0].id, content: '18C' }]);
+    assert.ok(second.choices[0].message.content.length > 0);
+    const sent = (await upstream.requests()).at(-1).body;
+    assert.equal(sent.thinking.type, 'enabled', 'thinking stayed on (the fake Anthropic refuses a tool turn without its thinking)');
+    assert.deepEqual(sent.messages[1].content[0], message.thinking_blocks[0]);
+  });
 });
 
 async function anthropicThinking() {

@@ -18,6 +18,7 @@
 #include "wire/anthropic_messages.h"
 #include "wire/gemini_generate.h"
 #include "wire/openai_chat.h"
+#include "wire/openai_responses.h"
 
 namespace {
 
@@ -90,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   throughEveryWriter<gw::anthropic_messages::EventDecoder>(input, cut, fail);
   throughEveryWriter<gw::gemini_generate::EventDecoder>(input, cut, fail);
   throughEveryWriter<gw::openai_chat::ChunkDecoder>(input, cut, fail);
+  throughEveryWriter<gw::responses_wire::EventDecoder>(input, cut, fail);
 
   gw::SseDecoder decoder(4096);
   std::vector<gw::SseEvent> events;

@@ -1,6 +1,8 @@
 // A scriptable upstream for tests and benchmarks. Speaks OpenAI
-// (POST /v1/chat/completions, /v1/embeddings), Anthropic (POST /v1/messages,
-// thinking blocks with signatures when thinking is enabled; /count_tokens)
+// (POST /v1/chat/completions, /v1/embeddings, and the Responses API with its
+// stored responses: fake_responses.js), Anthropic (POST /v1/messages,
+// thinking blocks with signatures when thinking is enabled, refusing a
+// thinking request whose last tool-use turn lost its thinking; /count_tokens)
 // and Gemini (POST /v1beta/models/{m}:generateContent, :streamGenerateContent,
 // :embedContent), answering from the shared fixtures (JSON and SSE; requests
 // with tools get the tool-call fixtures, unless their last turn already
@@ -17,6 +19,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createResponses } from './fake_responses.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const fixture = (name) => readFileSync(FIXTURES + name, 'utf8');
@@ -33,9 +36,12 @@ function route(pathname, body) {
   }
   if (pathname === '/v1/embeddings')
     return { kind: 'embeddings', body };
+  if (pathname === '/v1/responses') return { kind: 'responses' };
   if (pathname === '/v1/messages/count_tokens') return { kind: 'fixture', json: { input_tokens: 42 } };
   if (pathname === '/v1/messages' && body.thinking?.type === 'enabled' && !tools)
     return { kind: 'fixture', stream: body.stream, file: `anthropic/${body.stream ? 'stream_thinking.sse' : 'message_thinking.json'}` };
+  if (pathname === '/v1/messages' && body.thinking?.type === 'enabled' && !body.stream)
+    return { kind: 'fixture', file: 'anthropic/message_thinking_tool_use.json' };
   if (pathname === '/v1/messages')
     return { kind: 'fixture', stream: body.stream, file: `anthropic/${body.stream ? (tools ? 'stream_tool_use.sse' : 'stream.sse') : tools ? 'message_tool_use.json' : 'message.json'}` };
   const gemini = pathname.match(/^\/v1beta\/models\/[^:]+:(\w+)$/);
@@ -55,6 +61,12 @@ function route(pathname, body) {
 
 function unsignedCall(body) {
   return (body.contents ?? []).some((c) => c?.role === 'model' && (c.parts ?? []).some((p) => p?.functionCall && !p.thoughtSignature));
+}
+
+function thinkingMissing(body) {
+  const assistant = (body.messages ?? []).filter((m) => m?.role === 'assistant').at(-1);
+  const blocks = Array.isArray(assistant?.content) ? assistant.content : [];
+  return blocks.some((b) => b?.type === 'tool_use') && !['thinking', 'redacted_thinking'].includes(blocks[0]?.type);
 }
 
 function answersToolResults(body) {
@@ -126,6 +138,7 @@ export async function startFakeUpstream({ port = 0 } = {}) {
   const draw = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const sockets = new Set();
   const held = []; // streams waiting for POST /__release
+  const responses = createResponses();
   const server = http.createServer(async (req, res) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
@@ -165,6 +178,12 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       res.writeHead(400, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ error: { code: 400, message: 'Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly.', status: 'INVALID_ARGUMENT' } }));
     }
+    // Anthropic refuses thinking when the last assistant turn's tool use does not start with its thinking.
+    if (url.pathname === '/v1/messages' && body.thinking?.type === 'enabled' && thinkingMissing(body)) {
+      received.push({ path: url.pathname + url.search, headers: req.headers, body });
+      res.writeHead(400, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block.' } }));
+    }
     let answer = req.method === 'POST' ? route(url.pathname, body) : null;
     if (!answer) {
       res.statusCode = 404;
@@ -189,6 +208,16 @@ export async function startFakeUpstream({ port = 0 } = {}) {
         if (step.chunk_delay_ms) await new Promise((r) => setTimeout(r, step.chunk_delay_ms));
         res.write(piece);
       }
+      return res.end();
+    }
+    if (answer.kind === 'responses') {
+      const result = responses.answer(body, step.text);
+      if (!result.events) {
+        res.writeHead(result.status, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(result.json));
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      for (const event of result.events) res.write(event);
       return res.end();
     }
     if (step.text !== undefined && !body.stream && answer.kind !== 'embeddings') {

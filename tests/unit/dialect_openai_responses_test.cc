@@ -52,7 +52,7 @@ TEST_CASE("/v1/responses: items, tools and text.format translate to the chat req
 TEST_CASE("/v1/responses: a whole answer from any provider is a response object") {
   FakeHost host({}, ALL_KEYS);
   host.replies.push_back(gw::testing::openaiReply("Hello!", 20, 4));
-  auto res = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"Hi","instructions":"Be kind.","metadata":{"a":"b"}})");
+  auto res = host.request("POST", "/v1/responses", R"({"model":"llama-3.1-8b-instant","input":"Hi","instructions":"Be kind.","metadata":{"a":"b"}})");
   REQUIRE(res.status == 200);
   json sent = parse(host.fetches.at(0).body);
   CHECK(sent["messages"][0] == json::parse(R"({"role":"system","content":"Be kind."})"));
@@ -62,7 +62,7 @@ TEST_CASE("/v1/responses: a whole answer from any provider is a response object"
   CHECK(body["object"] == "response");
   CHECK(body["id"].get<std::string>().rfind("resp_", 0) == 0);
   CHECK(body["status"] == "completed");
-  CHECK(body["model"] == "gpt-4o-mini");
+  CHECK(body["model"] == "llama-3.1-8b-instant");
   CHECK(body["instructions"] == "Be kind.");
   CHECK(body["metadata"] == json::parse(R"({"a":"b"})"));
   CHECK(body["incomplete_details"].is_null());
@@ -76,7 +76,7 @@ TEST_CASE("/v1/responses: a whole answer from any provider is a response object"
   CHECK(body["output"][0]["content"][0]["annotations"] == json::array());
   CHECK(body["usage"] == json::parse(R"({"input_tokens":20,"input_tokens_details":{"cached_tokens":0},"output_tokens":4,
                                          "output_tokens_details":{"reasoning_tokens":0},"total_tokens":24})"));
-  CHECK(res.headers["x-aigw-provider"] == "openai");
+  CHECK(res.headers["x-aigw-provider"] == "groq");
 
   // Anthropic's tool use: function_call items with the call id and arguments.
   host.replies.push_back(reply("anthropic/message_tool_use.json"));
@@ -102,7 +102,7 @@ TEST_CASE("/v1/responses: a length stop is status incomplete with its reason") {
   REQUIRE(at != std::string::npos);
   r.chunks[0].replace(at, 6, "\"length\"");
   host.replies.push_back(r);
-  auto res = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"A story","max_output_tokens":16})");
+  auto res = host.request("POST", "/v1/responses", R"({"model":"llama-3.1-8b-instant","input":"A story","max_output_tokens":16})");
   REQUIRE(res.status == 200);
   json body = parse(res.body);
   CHECK(body["status"] == "incomplete");
@@ -193,35 +193,36 @@ TEST_CASE("/v1/responses: bad input is a 400 naming the field, and nothing is se
     const char* param;
   };
   const Case cases[] = {
-      {R"({"model":"gpt-4o-mini"})", "input"},
+      {R"({"model":"llama-3.1-8b-instant"})", "input"},
       {R"({"input":"Hi"})", "model"},
-      {R"({"model":"gpt-4o-mini","input":[{"type":"computer_call","id":"x"}]})", "input[0].type"},
-      {R"({"model":"gpt-4o-mini","input":[{"role":"user","content":"a"},{"type":"function_call_output","call_id":"call_9","output":"x"}]})",
+      {R"({"model":"llama-3.1-8b-instant","input":[{"type":"computer_call","id":"x"}]})", "input[0].type"},
+      {R"({"model":"llama-3.1-8b-instant","input":[{"role":"user","content":"a"},{"type":"function_call_output","call_id":"call_9","output":"x"}]})",
        "input[1].call_id"},
-      {R"({"model":"gpt-4o-mini","input":[{"role":"user","content":[{"type":"input_audio"}]}]})", "input[0].content[0].type"},
-      {R"({"model":"gpt-4o-mini","input":[{"role":"user","content":[{"type":"input_image","file_id":"file-1"}]}]})",
+      {R"({"model":"llama-3.1-8b-instant","input":[{"role":"user","content":[{"type":"input_audio"}]}]})", "input[0].content[0].type"},
+      {R"({"model":"llama-3.1-8b-instant","input":[{"role":"user","content":[{"type":"input_image","file_id":"file-1"}]}]})",
        "input[0].content[0].file_id"},
-      {R"({"model":"gpt-4o-mini","input":[{"role":"robot","content":"x"}]})", "input[0].role"},
-      {R"({"model":"gpt-4o-mini","input":"Hi","tools":[{"type":"web_search"}]})", "tools[0].type"},
-      {R"({"model":"gpt-4o-mini","input":"Hi","tools":[{"type":"function"}]})", "tools[0].name"},
-      {R"({"model":"gpt-4o-mini","input":"Hi","text":{"format":{"type":"json_schema","schema":{}}}})", "text.format.name"},
-      {R"({"model":"gpt-4o-mini","input":"Hi","reasoning":{"effort":"extreme"}})", "reasoning.effort"},
-      {R"({"model":"gpt-4o-mini","input":"Hi","max_output_tokens":2})", "max_output_tokens"},
-      {R"({"model":"gpt-4o-mini","input":"Hi","temperature":"hot"})", "temperature"},
-      {R"({"model":"gpt-4o-mini","input":"Hi","background":true})", "background"},
-      {R"({"model":"gpt-4o-mini","input":"Hi","metadata":{"a":1}})", "metadata"},
-      {R"({"model":"gpt-4o-mini","input":[]})", "input"},
+      {R"({"model":"llama-3.1-8b-instant","input":[{"role":"robot","content":"x"}]})", "input[0].role"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","tools":[{"type":"web_search"}]})", "tools[0].type"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","tools":[{"type":"function"}]})", "tools[0].name"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","text":{"format":{"type":"json_schema","schema":{}}}})", "text.format.name"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","reasoning":{"effort":"extreme"}})", "reasoning.effort"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","max_output_tokens":2})", "max_output_tokens"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","temperature":"hot"})", "temperature"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","background":true})", "background"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","metadata":{"a":1}})", "metadata"},
+      {R"({"model":"llama-3.1-8b-instant","input":[]})", "input"},
   };
   for (const Case& c : cases) {
     INFO(c.body);
     auto res = host.request("POST", "/v1/responses", c.body);
+    INFO(res.body);
     CHECK(res.status == 400);
     json err = parse(res.body);
     CHECK(err["error"]["param"] == c.param);
     CHECK(err["error"]["type"] == "invalid_request_error");
   }
   // Too many items.
-  std::string many = R"({"model":"gpt-4o-mini","input":[)";
+  std::string many = R"({"model":"llama-3.1-8b-instant","input":[)";
   for (uint32_t i = 0; i <= gw::openai_responses::MAX_INPUT_ITEMS; ++i) many += std::string(i ? "," : "") + R"({"role":"user","content":"a"})";
   many += "]}";
   auto res = host.request("POST", "/v1/responses", many);
@@ -287,16 +288,16 @@ TEST_CASE("/v1/responses: stored responses continue on any provider, are read an
   auto foreign = host.request("GET", "/v1/responses/" + id, "", {{"authorization", other}});
   CHECK(foreign.status == 404);
   CHECK(parse(foreign.body)["error"]["code"] == "not_found");
-  auto foreignTurn = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"hi","previous_response_id":")" + id + R"("})",
+  auto foreignTurn = host.request("POST", "/v1/responses", R"({"model":"llama-3.1-8b-instant","input":"hi","previous_response_id":")" + id + R"("})",
                                   {{"authorization", other}});
   CHECK(foreignTurn.status == 400);
   CHECK(parse(foreignTurn.body)["error"]["param"] == "previous_response_id");
-  auto unknown = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"hi","previous_response_id":"resp_nope"})");
+  auto unknown = host.request("POST", "/v1/responses", R"({"model":"llama-3.1-8b-instant","input":"hi","previous_response_id":"resp_nope"})");
   CHECK(unknown.status == 400);
   CHECK(parse(unknown.body)["error"]["code"] == "previous_response_not_found");
   // An output for a call no turn made is still refused.
   auto orphan = host.request("POST", "/v1/responses",
-                             R"({"model":"gpt-4o-mini","previous_response_id":")" + id +
+                             R"({"model":"llama-3.1-8b-instant","previous_response_id":")" + id +
                                  R"(","input":[{"type":"function_call_output","call_id":"call_zzz","output":"x"}]})");
   CHECK(orphan.status == 400);
   CHECK(parse(orphan.body)["error"]["param"] == "input[0].call_id");
@@ -311,7 +312,7 @@ TEST_CASE("/v1/responses: stored responses continue on any provider, are read an
   // store: false keeps nothing.
   const size_t before = host.kv.size();
   host.replies.push_back(gw::testing::openaiReply("ok"));
-  auto unstored = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"hi","store":false})");
+  auto unstored = host.request("POST", "/v1/responses", R"({"model":"llama-3.1-8b-instant","input":"hi","store":false})");
   REQUIRE(unstored.status == 200);
   CHECK(parse(unstored.body)["store"] == false);
   CHECK(host.request("GET", "/v1/responses/" + parse(unstored.body)["id"].get<std::string>()).status == 404);
@@ -323,7 +324,7 @@ TEST_CASE("/v1/responses: a streamed answer is stored as its final response") {
   FakeHost host({}, ALL_KEYS);
   host.replies.push_back(reply("openai/chat_stream.sse"));
   host.replies.back().headers = {{"content-type", "text/event-stream"}};
-  auto res = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":"Hi","stream":true})");
+  auto res = host.request("POST", "/v1/responses", R"({"model":"llama-3.1-8b-instant","input":"Hi","stream":true})");
   REQUIRE(res.status == 200);
   std::vector<Event> ev = events(res.body);
   REQUIRE(ev.back().type == "response.completed");
@@ -351,7 +352,7 @@ TEST_CASE("/v1/responses: item_reference inputs are read from the tenant's store
   // As the AI SDK sends a second turn: the question again, the call by reference, its output.
   host.replies.push_back(gw::testing::openaiReply("It is 18C."));
   auto second = host.request("POST", "/v1/responses",
-                             R"({"model":"gpt-4o-mini","input":[)" + question + R"(,{"type":"item_reference","id":")" +
+                             R"({"model":"llama-3.1-8b-instant","input":[)" + question + R"(,{"type":"item_reference","id":")" +
                                  call["id"].get<std::string>() + R"("},{"type":"function_call_output","call_id":")" +
                                  call["call_id"].get<std::string>() + R"(","output":"18C"}]})");
   REQUIRE(second.status == 200);
@@ -362,10 +363,10 @@ TEST_CASE("/v1/responses: item_reference inputs are read from the tenant's store
   CHECK(sent["messages"][2]["role"] == "tool");
 
   auto unknown = host.request("POST", "/v1/responses",
-                              R"({"model":"gpt-4o-mini","input":[{"type":"item_reference","id":"fc_0123456789abcdef01234567"}]})");
+                              R"({"model":"llama-3.1-8b-instant","input":[{"type":"item_reference","id":"fc_0123456789abcdef01234567"}]})");
   CHECK(unknown.status == 400);
   CHECK(parse(unknown.body)["error"]["param"] == "input[0].id");
-  auto foreignShape = host.request("POST", "/v1/responses", R"({"model":"gpt-4o-mini","input":[{"type":"item_reference","id":"rs_x"}]})");
+  auto foreignShape = host.request("POST", "/v1/responses", R"({"model":"llama-3.1-8b-instant","input":[{"type":"item_reference","id":"rs_x"}]})");
   CHECK(foreignShape.status == 400);
   CHECK(parse(foreignShape.body)["error"]["param"] == "input[0].id");
 }

@@ -155,3 +155,108 @@ TEST_CASE("an OpenAI-compatible provider's reasoning field becomes an Anthropic 
   CHECK(m["content"][0] == json::parse(R"({"type":"thinking","thinking":"Two and two make four.","signature":""})"));
   CHECK(m["content"][1]["text"] == "4");
 }
+
+TEST_CASE("a chat client's tool loop on Claude keeps its thinking: thinking_blocks out, echoed back, sent first") {
+  FakeHost host({}, ALL_KEYS);
+  const std::string tools = R"("tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}])";
+  host.replies.push_back(reply("anthropic/message_thinking_tool_use.json"));
+  auto first = host.chat(R"({"model":"claude-sonnet-4-5","max_tokens":4000,"reasoning_effort":"low",)" + tools +
+                         R"(,"messages":[{"role":"user","content":"Weather in Paris?"}]})");
+  REQUIRE(first.status == 200);
+  json message = parse(first.body)["choices"][0]["message"];
+  CHECK(message["thinking_blocks"] == json::parse(R"([{"type":"thinking","thinking":"The user wants the weather in Paris; I should call get_weather.",
+                                                      "signature":"EuYBCkQYAiJAthinkingtoolsignature0123456789abcdefABCDEF=="}])"));
+  REQUIRE(message["tool_calls"].size() == 1);
+
+  // The client sends the message back as it got it, with the tool's result.
+  json second = json::parse(R"({"model":"claude-sonnet-4-5","max_tokens":4000,"reasoning_effort":"low",)" + tools + "}");
+  second["messages"] = json::array({json::parse(R"({"role":"user","content":"Weather in Paris?"})"), message,
+                                    {{"role", "tool"}, {"tool_call_id", message["tool_calls"][0]["id"]}, {"content", "18C"}}});
+  host.replies.push_back(reply("anthropic/message_thinking.json"));
+  auto loop = host.chat(second.dump());
+  INFO(loop.body);
+  REQUIRE(loop.status == 200);
+  json sent = parse(host.fetches.back().body);
+  CHECK(sent["thinking"]["budget_tokens"] == 2048);  // thinking stays on through the loop
+  json assistant = sent["messages"][1];
+  REQUIRE(assistant["role"] == "assistant");
+  CHECK(assistant["content"][0] == json::parse(R"({"type":"thinking","thinking":"The user wants the weather in Paris; I should call get_weather.",
+                                                   "signature":"EuYBCkQYAiJAthinkingtoolsignature0123456789abcdefABCDEF=="})"));
+  CHECK(assistant["content"][1]["type"] == "tool_use");
+
+  // Without the block (a client that kept only content and tool_calls) the turn goes without thinking, as Anthropic requires.
+  second["messages"][1].erase("thinking_blocks");
+  host.replies.push_back(reply("anthropic/message.json"));
+  REQUIRE(host.chat(second.dump()).status == 200);
+  sent = parse(host.fetches.back().body);
+  CHECK_FALSE(sent.contains("thinking"));
+  CHECK(sent["messages"][1]["content"][0]["type"] == "tool_use");
+}
+
+TEST_CASE("thinking_blocks are checked, and never reach an OpenAI-compatible provider") {
+  FakeHost host({}, ALL_KEYS);
+  auto bad = host.chat(R"({"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"a"},
+                          {"role":"assistant","content":"b","thinking_blocks":[{"type":"thought","thinking":"x","signature":"y"}]},
+                          {"role":"user","content":"c"}]})");
+  CHECK(bad.status == 400);
+  CHECK(parse(bad.body)["error"]["param"] == "messages[1].thinking_blocks[0].type");
+  auto unsigned_ = host.chat(R"({"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"a"},
+                                {"role":"assistant","content":"b","thinking_blocks":[{"type":"thinking","thinking":"x"}]}]})");
+  INFO(unsigned_.body);
+  CHECK(parse(unsigned_.body)["error"]["param"] == "messages[1].thinking_blocks[0].signature");
+  CHECK(host.fetches.empty());
+  host.replies.push_back(gw::testing::openaiReply("ok"));
+  REQUIRE(host.chat(R"({"model":"llama-3.1-8b-instant","messages":[{"role":"user","content":"a"},
+                        {"role":"assistant","thinking_blocks":[{"type":"thinking","thinking":"x","signature":"y"}],"content":"b"},
+                        {"role":"user","content":"c"}]})").status == 200);
+  json sent = parse(host.fetches.back().body);
+  CHECK(sent["messages"][1] == json::parse(R"({"role":"assistant","content":"b"})"));
+}
+
+TEST_CASE("Responses on Claude: a stored conversation and reasoning items keep the thinking a tool loop needs") {
+  FakeHost host({}, ALL_KEYS);
+  const std::string tools = R"("tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}])";
+  host.replies.push_back(reply("anthropic/message_thinking_tool_use.json"));
+  auto first = host.request("POST", "/v1/responses",
+                            R"({"model":"claude-sonnet-4-5","max_output_tokens":4000,"reasoning":{"effort":"low"},)" + tools +
+                                R"(,"input":"Weather in Paris?"})");
+  REQUIRE(first.status == 200);
+  json one = parse(first.body);
+  REQUIRE(one["output"][0]["type"] == "reasoning");
+  CHECK(one["output"][0]["encrypted_content"] == "EuYBCkQYAiJAthinkingtoolsignature0123456789abcdefABCDEF==");
+  const std::string callId = one["output"][1]["call_id"];
+  const json thinking = json::parse(R"({"type":"thinking","thinking":"The user wants the weather in Paris; I should call get_weather.",
+                                        "signature":"EuYBCkQYAiJAthinkingtoolsignature0123456789abcdefABCDEF=="})");
+  const std::string output = R"({"type":"function_call_output","call_id":")" + callId + R"(","output":"18C"})";
+
+  // By previous_response_id: the stored conversation kept the thinking.
+  host.replies.push_back(reply("anthropic/message_thinking.json"));
+  REQUIRE(host.request("POST", "/v1/responses",
+                       R"({"model":"claude-sonnet-4-5","max_output_tokens":4000,"reasoning":{"effort":"low"},)" + tools +
+                           R"(,"previous_response_id":")" + one["id"].get<std::string>() + R"(","input":[)" + output + "]}")
+              .status == 200);
+  json sent = parse(host.fetches.back().body);
+  CHECK(sent["thinking"]["budget_tokens"] == 2048);
+  CHECK(sent["messages"][1]["content"][0] == thinking);
+
+  // By sending the output items back (the openai SDK's loop): the reasoning item is the thinking.
+  json input = json::array({json::parse(R"({"role":"user","content":"Weather in Paris?"})")});
+  for (auto& item : one["output"]) input.push_back(item);
+  input.push_back(json::parse(output));
+  json again = json::parse(R"({"model":"claude-sonnet-4-5","max_output_tokens":4000,"reasoning":{"effort":"low"},)" + tools + "}");
+  again["input"] = input;
+  host.replies.push_back(reply("anthropic/message_thinking.json"));
+  REQUIRE(host.request("POST", "/v1/responses", again.dump()).status == 200);
+  sent = parse(host.fetches.back().body);
+  CHECK(sent["thinking"]["budget_tokens"] == 2048);
+  CHECK(sent["messages"][1]["content"][0] == thinking);
+
+  // OpenAI's own reasoning (its ids, its encryption) is nothing Claude can take: left out.
+  again["input"][1]["id"] = "rs_68c1f2a4aa11bb22cc33dd44ee55ff6600112233445566778";
+  again["input"][1]["encrypted_content"] = "gAAAAABopenai";
+  host.replies.push_back(reply("anthropic/message.json"));
+  REQUIRE(host.request("POST", "/v1/responses", again.dump()).status == 200);
+  sent = parse(host.fetches.back().body);
+  CHECK_FALSE(sent.contains("thinking"));
+  CHECK(sent["messages"][1]["content"][0]["type"] == "tool_use");
+}

@@ -1,6 +1,7 @@
 // The wire-format fixtures on both built modules: Anthropic and Gemini
 // answers and streams (each stream split at every byte offset) reach an
-// OpenAI client identically to the native layer, priced from the registry.
+// OpenAI client identically to the native layer, priced from the registry;
+// OpenAI's Responses stream reaches a Responses client as it came.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -61,5 +62,24 @@ for (const which of Object.keys(MODULES)) {
         assert.equal(core.liveSessions(), 0);
       });
     }
+
+    test("a Responses stream from OpenAI's own Responses API goes as it came at every split, priced", () => {
+      const { core } = loadCore(which, { secrets: SECRETS });
+      const stream = fixture('openai/responses_stream.sse');
+      const bytes = new TextEncoder().encode(stream);
+      const body = JSON.stringify({ model: 'o4-mini', input: 'Weather in SF?', stream: true, store: false });
+      for (let cut = 0; cut <= bytes.length; cut += 5) {
+        const res = drive(core, envelope('POST', '/v1/responses'), body, () => ({
+          status: 200,
+          headers: { 'content-type': 'text/event-stream' },
+          chunks: [bytes.slice(0, cut), bytes.slice(cut)],
+        }));
+        assert.equal(res.status, 200);
+        assert.ok(res.body.startsWith(stream), `split at ${cut}`);
+        // o4-mini: 56 new input tokens at $1.10/M, 64 cached at $0.275/M, 90 output (64 of them reasoning) at $4.40/M.
+        assert.equal(res.body.slice(stream.length), ': x-aigw-cost-usd=0.0004752 x-aigw-cost-brl=0.00256608\n\n', `split at ${cut}`);
+      }
+      assert.equal(core.liveSessions(), 0);
+    });
   });
 }

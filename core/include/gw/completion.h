@@ -69,6 +69,9 @@ class StreamDecoder {
   virtual bool complete() const = 0;
   virtual const Usage& usage() const = 0;
   virtual const ApiError& error() const = 0;
+  // The whole answer object the stream ended with, where the format sends
+  // one (the Responses API's response.completed); empty otherwise.
+  virtual std::string_view document() const { return {}; }
 };
 
 // Records decoded events into a Completion.

@@ -51,6 +51,7 @@ struct ProviderConfig {
   std::string apiVersion;         // azure: the api-version query parameter
   bool requiresBaseUrl = false;   // self-hosted servers with no public default
   bool selfHosted = false;        // any model name may be routed to it, at no cost
+  bool responsesApi = false;      // serves POST /responses itself (OpenAI): Responses clients' requests go as they came
   bool enabled = true;
   bool keyPresent = false;         // the secret exists in the host (value never seen)
   bool baseUrlOverridden = false;  // <ID>_BASE_URL set

@@ -98,7 +98,7 @@ void ChatPipeline::serveHit(Session& s, const cache::Entry& e) {
   Headers h = commonHeaders(s);
   h.emplace_back("x-aigw-cache-age", std::to_string(std::max<int64_t>(0, (s.nowMs() - e.createdMs) / 1000)));
   respondWhole(s, answer, sum, std::move(h));
-  onAnswer(s, answer, sum);
+  onAnswer(s, answer, sum, {});
   cache::countHit(s, cacheScope_, cacheKey_, e);
   s.finish(200, "ok");
 }

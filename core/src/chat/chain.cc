@@ -130,10 +130,11 @@ ApiError ChatPipeline::startTarget(Session& s) {
     s.record().failedAttempts.push_back({id, "circuit_open", e.message});
     return e;
   }
-  codec_ = &chatCodec(target_.provider->format);
   upstream_ = UpstreamRequest{};
-  native_ = false;
-  ApiError encoded = encodeRequest(s, target_, upstream_, native_);
+  const AnswerCodec* nativeCodec = nullptr;
+  ApiError encoded = encodeRequest(s, target_, upstream_, nativeCodec);
+  native_ = nativeCodec != nullptr;
+  codec_ = native_ ? nativeCodec : &chatCodec(target_.provider->format);
   // A forwarded OpenAI stream the cache will keep is decoded (to record it)
   // instead; a native one is decoded beside the forwarding.
   passthrough_ = native_ || (dialect_.openAiPassthrough() && target_.provider->format == WireFormat::OpenAiChat &&

@@ -62,9 +62,8 @@ ApiError checkModelAllowed(const Principal& p, std::string_view requested, const
                    "model_not_allowed");
 }
 
-ApiError ChatPipeline::encodeRequest(Session& s, const Target& target, UpstreamRequest& out, bool& native) {
-  native = false;
-  return codec_->encode(req_, target, s.config(), out);
+ApiError ChatPipeline::encodeRequest(Session& s, const Target& target, UpstreamRequest& out, const AnswerCodec*&) {
+  return chatCodec(target.provider->format).encode(req_, target, s.config(), out);
 }
 
 ApiError ChatPipeline::translateRequest(Session&, std::string&, bool& useTranslated) {
@@ -272,7 +271,14 @@ void ChatPipeline::finishSuccess(Session& s) {
     const bool read = codec_->decode(body, *target_.provider, answer);
     price(s, answer.usage, read ? outputBytes(answer) : body.size());
     addCostHeaders(s, h);
-    if (read) storeAnswer(s, answer);
+    if (read) {
+      storeAnswer(s, answer);
+      if (keepsAnswers()) {
+        CallSummary sum = summary(s);
+        if (!answer.choices.empty()) sum.finishReason = answer.choices[0].finishReason;
+        onAnswer(s, answer, sum, body);
+      }
+    }
     s.respondJson(attempt_.status(), body, h);
     return s.finish(attempt_.status(), "ok");
   }
@@ -304,7 +310,7 @@ void ChatPipeline::finishSuccess(Session& s) {
   if (!completion.choices.empty()) sum.finishReason = completion.choices[0].finishReason;
   addCostHeaders(s, h);
   storeAnswer(s, completion);
-  onAnswer(s, completion, sum);
+  onAnswer(s, completion, sum, {});
   s.respondJson(200, dialect_.renderCompletion(completion, sum), h);
   s.finish(200, "ok");
 }
@@ -318,7 +324,7 @@ void ChatPipeline::finishStream(Session& s) {
   s.respondChunk(out_);
   if (const Completion* answer = relay_->recorded()) {
     storeAnswer(s, *answer);
-    onAnswer(s, *answer, sum);
+    onAnswer(s, *answer, sum, native_ ? relay_->nativeDocument() : std::string_view());
   }
   s.respondEnd();
   s.finish(200, "ok");
@@ -422,7 +428,7 @@ void ChatPipeline::answerFromDemo(Session& s) {
   CallSummary sum = summary(s);
   sum.finishReason = "stop";
   storeAnswer(s, completion);
-  onAnswer(s, completion, sum);
+  onAnswer(s, completion, sum, {});
   respondWhole(s, completion, sum, commonHeaders(s));
   s.finish(200, "ok");
 }

@@ -50,13 +50,16 @@ class ChatPipeline : public Handler {
   const char* apiType() const override { return "chat_completion"; }
   // Writes the request for `target`. An endpoint whose clients speak the
   // target's own format sends it their request as it came and sets
-  // `native` (the answer then goes back as it came too); the default
-  // encodes the chat request in the target's wire format.
-  virtual ApiError encodeRequest(Session& s, const Target& target, UpstreamRequest& out, bool& native);
+  // `native` to the codec that reads the answer (which then goes back as
+  // it came too); the default encodes the chat request in the target's
+  // wire format.
+  virtual ApiError encodeRequest(Session& s, const Target& target, UpstreamRequest& out, const AnswerCodec*& native);
   // Endpoints that keep answers (stored responses) get each whole answer
-  // as the client received it, a replayed stream's or a cache hit's too.
+  // as the client received it, a replayed stream's or a cache hit's too;
+  // `native` is the provider's own answer object when it went to the client
+  // as it came (empty otherwise).
   virtual bool keepsAnswers() const { return false; }
-  virtual void onAnswer(Session&, const Completion&, const CallSummary&) {}
+  virtual void onAnswer(Session&, const Completion&, const CallSummary&, std::string_view /*native*/) {}
   bool useCache_ = true;  // the generate API's useCache
   // What the cache key covers: the chat request, unless the endpoint sends
   // more than it translates (/v1/messages to Anthropic) and keys on its own body.
@@ -142,7 +145,7 @@ class ChatPipeline : public Handler {
   std::string translated_;
   ChatRequest req_;
   Target target_;
-  const ChatCodec* codec_ = nullptr;
+  const AnswerCodec* codec_ = nullptr;
   bool passthrough_ = false;     // the current target's answer goes to the client as it came
   bool native_ = false;          // ...because the client spoke the target's own format (encodeRequest)
   bool demo_ = false;            // the demo answered

@@ -20,7 +20,7 @@ class ContentBytes : public ChunkSink {
 
 }  // namespace
 
-StreamRelay::StreamRelay(const Dialect& dialect, const ChatCodec& codec, const ProviderConfig& provider,
+StreamRelay::StreamRelay(const Dialect& dialect, const AnswerCodec& codec, const ProviderConfig& provider,
                          const CallSummary& start, bool clientWantsUsage, Mode mode, bool record)
     : dialect_(dialect), clientWantsUsage_(clientWantsUsage) {
   if (mode == Mode::ForwardOpenAi) {

@@ -23,7 +23,7 @@ class StreamRelay {
  public:
   enum class Mode { Render, ForwardOpenAi, ForwardNative };
   // `record`: keep the answer (the cache, stored responses).
-  StreamRelay(const Dialect& dialect, const ChatCodec& codec, const ProviderConfig& provider, const CallSummary& start,
+  StreamRelay(const Dialect& dialect, const AnswerCodec& codec, const ProviderConfig& provider, const CallSummary& start,
               bool clientWantsUsage, Mode mode, bool record);
 
   enum class Fed { More, Complete, Failed };
@@ -47,6 +47,8 @@ class StreamRelay {
   void fail(const ApiError& e, std::string& out);
   // The answer as recorded, when recording.
   const Completion* recorded() const { return recorder_ ? &recorder_->completion() : nullptr; }
+  // ForwardNative: the answer object the provider's stream ended with, if its format has one.
+  std::string_view nativeDocument() const { return decoder_ ? decoder_->document() : std::string_view(); }
 
  private:
   void drain(std::string& out);

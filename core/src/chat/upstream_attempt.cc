@@ -22,7 +22,7 @@ std::string headerValue(const json::Tape& t, uint32_t headers, std::string_view 
 }  // namespace
 
 void UpstreamAttempt::start(Session& s, const Target& target, const std::string& targetId, TargetHealth& health,
-                            const UpstreamRequest& request, const ChatCodec& codec, bool stream, int64_t deadlineMs,
+                            const UpstreamRequest& request, const AnswerCodec& codec, bool stream, int64_t deadlineMs,
                             size_t targetsLeft) {
   target_ = &target;
   targetId_ = &targetId;

@@ -29,7 +29,7 @@ class UpstreamAttempt : private FetchObserver {
   // Starts on a target: the first attempt, sent now. `targetsLeft` counts it
   // and those after it in the chain.
   void start(Session& s, const Target& target, const std::string& targetId, TargetHealth& health,
-             const UpstreamRequest& request, const ChatCodec& codec, bool stream, int64_t deadlineMs, size_t targetsLeft);
+             const UpstreamRequest& request, const AnswerCodec& codec, bool stream, int64_t deadlineMs, size_t targetsLeft);
   // Another attempt at the same target after a backoff (the provider's
   // Retry-After when it fits); false when none is left in the budget or the
   // deadline.
@@ -61,7 +61,7 @@ class UpstreamAttempt : private FetchObserver {
   const Target* target_ = nullptr;
   const std::string* targetId_ = nullptr;  // the pipeline's chain holds it
   const UpstreamRequest* request_ = nullptr;
-  const ChatCodec* codec_ = nullptr;
+  const AnswerCodec* codec_ = nullptr;
   TargetHealth* health_ = nullptr;  // the instance's map never drops entries
   bool stream_ = false;
   int64_t deadlineMs_ = 0;

@@ -61,6 +61,7 @@ void readProvider(const View& row, size_t index, Config& c, Validator& v) {
     if (other.id == pc.id) return v.fail(p + ".id", "duplicate provider id '" + pc.id + "'");
   v.boolean(row, "requires_base_url", p, pc.requiresBaseUrl);
   v.boolean(row, "self_hosted", p, pc.selfHosted);
+  v.boolean(row, "responses_api", p, pc.responsesApi);
   v.boolean(row, "enabled", p, pc.enabled);
   if (!pc.builtinDemo) {
     v.string(row, "base_url", p, pc.baseUrl, !pc.requiresBaseUrl);

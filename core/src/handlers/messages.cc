@@ -45,9 +45,9 @@ class Messages : public chat::ChatPipeline {
     }
     return e;
   }
-  ApiError encodeRequest(Session& s, const Target& target, UpstreamRequest& out, bool& native) override {
+  ApiError encodeRequest(Session& s, const Target& target, UpstreamRequest& out, const AnswerCodec*& native) override {
     if (target.provider->format == WireFormat::AnthropicMessages) {
-      native = true;
+      native = &chatCodec(WireFormat::AnthropicMessages);
       return anthropic_messages::encodeNative(s.body(), s.request().header("anthropic-version"),
                                               s.request().header("anthropic-beta"), target, out);
     }

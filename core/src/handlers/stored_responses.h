@@ -14,4 +14,14 @@ inline std::string storedResponseKey(std::string_view tenant, std::string_view i
   return key;
 }
 
+// Which stored response has an output item a provider named itself (its
+// own ids do not name their response, as the gateway's do).
+inline std::string storedItemKey(std::string_view tenant, std::string_view itemId) {
+  std::string key = "ritem:";
+  key += tenant;
+  key += ':';
+  key += itemId;
+  return key;
+}
+
 }  // namespace gw::handlers
