@@ -68,6 +68,24 @@ describe('Anthropic clients get the whole Messages API', () => {
     assert.deepEqual(sent.body.messages[1].content[0], { type: 'thinking', thinking: 'I should call the tool.', signature: 'sig-abc' });
   });
 
+  test('@anthropic-ai/sdk: a tool loop with thinking on Gemini 3 and on OpenAI, the history sent back as the SDK keeps it', async () => {
+    const tools = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { location: { type: 'string' } } } }];
+    for (const model of ['gemini-3-pro-preview', 'gpt-4o-mini']) {
+      const ask = (messages) => anthropic.messages.create({ model, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 2048 }, tools, messages });
+      const question = { role: 'user', content: 'Weather in Paris?' };
+      const first = await ask([question]);
+      const use = first.content.find((b) => b.type === 'tool_use');
+      assert.equal(use?.name, 'get_weather', model);
+      if (model.startsWith('gemini')) assert.equal(first.content[0].type, 'thinking', `${model}: Gemini's thoughts as a thinking block`);
+      // Gemini 3 refuses a call turn without its thought signature: it travels in the tool_use id.
+      const second = await ask([question, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: '18C' }] }]);
+      assert.ok(second.content.some((b) => b.type === 'text' && b.text.length > 0), model);
+      const sent = await lastSent();
+      assert.ok(JSON.stringify(sent.body).includes('18C'), model);
+      if (model.startsWith('gemini')) assert.ok(sent.body.contents[1].parts.some((p) => p.functionCall && p.thoughtSignature), model);
+    }
+  });
+
   test('@anthropic-ai/sdk: count tokens, Anthropic\'s count for Claude and an estimate for others', async () => {
     const counted = await anthropic.messages.countTokens({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hello' }] });
     assert.equal(counted.input_tokens, 42);
