@@ -35,6 +35,10 @@ struct Translation {
   bool store = true;
   std::string previousId;    // previous_response_id, when the request names one
   int64_t maxOutput = 0;     // max_output_tokens, when set
+  // The client's field each chat message came from (instructions,
+  // previous_response_id, input[i]), so an error a provider's encoding
+  // names in chat terms (messages[2].content[0]) names what the client sent.
+  std::vector<std::string> origins;
   // The first built-in tool or tool item (web search, …): what only OpenAI's
   // own Responses API takes, as the 400 any other provider's request gets.
   // The chat translation leaves them out.
@@ -52,6 +56,9 @@ std::string responseIdOfItem(std::string_view itemId);
 // input[2].call_id) and translates it, after the previous conversation when
 // there is one.
 ApiError translateRequest(std::string_view body, const Previous* previous, const StoredItems* stored, Translation& out);
+
+// `e` with its param (and message) in the request's terms: messages[n] as the field it came from.
+ApiError inClientTerms(ApiError e, const Translation& t);
 
 // A stored response: the response object, and the conversation and input
 // it came from; `native`, the provider that answered it on its own

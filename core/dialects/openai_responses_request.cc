@@ -28,6 +28,18 @@ bool isBuiltinTool(std::string_view type) {
   return false;
 }
 
+// What `include` may ask for (OpenAI's list). Translated answers always
+// carry reasoning's encrypted content (the provider's signature); the
+// others concern built-in tools and logprobs, which only OpenAI gives.
+bool isIncludable(const Tape& t, uint32_t v) {
+  for (std::string_view name : {"reasoning.encrypted_content", "message.output_text.logprobs", "file_search_call.results",
+                                "web_search_call.results", "web_search_call.action.sources",
+                                "message.input_image.image_url", "computer_call_output.output.image_url",
+                                "code_interpreter_call.outputs"})
+    if (t.stringEquals(v, name)) return true;
+  return false;
+}
+
 // Items the built-in tools leave in a conversation.
 bool isBuiltinItem(std::string_view type) {
   for (std::string_view t : {"web_search_call", "file_search_call", "computer_call", "computer_call_output",
@@ -217,11 +229,12 @@ class Messages {
       if (ApiError e = textOf(*t_, content, path + ".content", text)) return e;
       if (!calls_.empty()) flush();
       assistantText_ += text;
-      assistantOpen_ = true;
+      openTurn(path);
       return {};
     }
     flush();
     if (t_->stringEquals(role, "user")) {
+      origins_.push_back(path);
       w_.beginObject().field("role", "user").key("content");
       if (ApiError e = userParts(w_, *t_, content, path + ".content")) return e;
       w_.endObject();
@@ -231,6 +244,7 @@ class Messages {
     if (t_->stringEquals(role, "system") || t_->stringEquals(role, "developer")) {
       std::string text;
       if (ApiError e = textOf(*t_, content, path + ".content", text)) return e;
+      origins_.push_back(path);
       w_.beginObject().field("role", str(*t_, item, "role")).field("content", text).endObject();
       return {};
     }
@@ -251,7 +265,7 @@ class Messages {
     call.arguments = t_->string(args);
     callIds_.insert(call.id);
     calls_.push_back(std::move(call));
-    assistantOpen_ = true;
+    openTurn(path);
     return {};
   }
 
@@ -267,6 +281,7 @@ class Messages {
     std::string text;
     if (ApiError e = textOf(*t_, output, path + ".output", text)) return e;
     flush();
+    origins_.push_back(path);
     w_.beginObject().field("role", "tool").field("tool_call_id", t_->string(id)).field("content", text).endObject();
     return {};
   }
@@ -276,6 +291,7 @@ class Messages {
       signature_.clear();  // reasoning with no turn after it
       return;
     }
+    origins_.push_back(turnPath_);
     w_.beginObject().field("role", "assistant");
     if (!signature_.empty()) {
       w_.key("thinking_blocks").beginArray().beginObject().field("type", "thinking").field("thinking", thinking_);
@@ -299,8 +315,14 @@ class Messages {
     any_ = true;
   }
   bool any() const { return any_; }
+  // The input path each message written came from, in order.
+  std::vector<std::string>& origins() { return origins_; }
 
  private:
+  void openTurn(const std::string& path) {
+    if (!assistantOpen_) turnPath_ = path;
+    assistantOpen_ = true;
+  }
   struct Call {
     std::string id, name, arguments;
   };
@@ -310,6 +332,8 @@ class Messages {
   ApiError& nativeOnly_;
   std::string assistantText_;
   std::string thinking_, signature_;  // the reasoning the next assistant turn began with
+  std::string turnPath_;                // the item that opened the assistant turn
+  std::vector<std::string> origins_;
   std::vector<Call> calls_;
   bool assistantOpen_ = false;
   bool any_ = false;
@@ -440,6 +464,25 @@ ApiError number(const Tape& t, uint32_t root, const char* key, json::Writer& cha
 
 }  // namespace
 
+ApiError inClientTerms(ApiError e, const Translation& t) {
+  constexpr std::string_view PREFIX = "messages[";
+  if (e.param.compare(0, PREFIX.size(), PREFIX) != 0) return e;
+  const size_t close = e.param.find(']');
+  size_t index = 0;
+  for (size_t i = PREFIX.size(); i < close; ++i) {
+    if (e.param[i] < '0' || e.param[i] > '9' || index > 1000000) return e;
+    index = index * 10 + static_cast<size_t>(e.param[i] - '0');
+  }
+  if (close == std::string::npos || index >= t.origins.size()) return e;
+  const std::string chatParam = e.param;
+  // A message's own parts keep their path under the item (input[i].content[j]); others name the field alone.
+  const bool item = t.origins[index].rfind("input[", 0) == 0;
+  e.param = t.origins[index] + (item ? chatParam.substr(close + 1) : "");
+  for (size_t at = e.message.find(chatParam); at != std::string::npos; at = e.message.find(chatParam, at + e.param.size()))
+    e.message.replace(at, chatParam.size(), e.param);
+  return e;
+}
+
 std::string responseIdOfItem(std::string_view itemId) {
   // <prefix>_<24 hex>, then nothing or _<index>: OpenAI's own ids are longer.
   const size_t underscore = itemId.find('_');
@@ -489,9 +532,16 @@ ApiError translateRequest(std::string_view body, const Previous* previous, const
   }
   Messages messages(cw, t, stored, out.nativeOnly);
   Tape earlier;
-  if (previous != nullptr && earlier.parse(previous->conversation) && earlier.kind(earlier.root()) == Kind::Array)
+  uint32_t earlierMessages = 0;
+  if (previous != nullptr && earlier.parse(previous->conversation) && earlier.kind(earlier.root()) == Kind::Array) {
     messages.knowCalls(earlier);
+    earlierMessages = earlier.node(earlier.root()).count;
+  }
+  // Where each chat message came from, for errors raised in chat terms.
+  if (present(t, t.find(root, "instructions"))) out.origins.emplace_back("instructions");
+  out.origins.insert(out.origins.end(), earlierMessages, "previous_response_id");
   if (t.kind(input) == Kind::String) {
+    out.origins.emplace_back("input");
     cw.beginObject().field("role", "user").key("content").raw(t.raw(input)).endObject();
     json::Writer iw(out.input);
     iw.beginArray().beginObject().field("type", "message").field("role", "user").key("content").beginArray();
@@ -502,6 +552,7 @@ ApiError translateRequest(std::string_view body, const Previous* previous, const
     for (uint32_t item = t.firstChild(input); item != 0; item = t.nextSibling(input, item), ++i)
       if (ApiError err = messages.item(item, at("input", i))) return err;
     messages.flush();
+    out.origins.insert(out.origins.end(), messages.origins().begin(), messages.origins().end());
     if (!messages.any() && previous == nullptr) {
       if (out.nativeOnly) return out.nativeOnly;
       return invalidValue("input", "expected at least one user or assistant message.");
@@ -643,6 +694,10 @@ ApiError translateRequest(std::string_view body, const Previous* previous, const
 
   uint32_t include = t.find(root, "include");
   if (present(t, include) && t.kind(include) != Kind::Array) return invalidType("include", "an array of strings", "another value");
+  uint32_t n = 0;
+  for (uint32_t v = present(t, include) ? t.firstChild(include) : 0; v != 0; v = t.nextSibling(include, v), ++n)
+    if (!isIncludable(t, v))
+      return invalidValue(at("include", n), "expected one of OpenAI's include values, e.g. 'reasoning.encrypted_content'.");
   // The gateway's own fallback list passes to the pipeline.
   uint32_t models = t.find(root, "models");
   if (present(t, models)) w.key("models").raw(t.raw(models));

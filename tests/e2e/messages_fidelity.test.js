@@ -111,26 +111,34 @@ describe('Anthropic clients get the whole Messages API', () => {
 });
 
 describe('@ai-sdk/anthropic through the gateway', () => {
-  test('generateObject on Claude: the schema reaches Anthropic and the object parses', async () => {
-    await upstream.script([{ text: '{"city":"Rome","population":2800000}' }]);
-    const { object } = await generateObject({
-      model: aiAnthropic('claude-sonnet-4-5'),
-      schema: z.object({ city: z.string(), population: z.number() }),
-      prompt: 'A city.',
-    });
-    assert.deepEqual(object, { city: 'Rome', population: 2800000 });
-    assert.ok(JSON.stringify((await lastSent()).body).includes('population'));
+  test('generateObject on Claude, OpenAI and Gemini: the schema reaches the provider and the object parses', async () => {
+    for (const model of ['claude-sonnet-4-5', 'gpt-4o-mini', 'gemini-2.5-flash']) {
+      await upstream.script([{ text: '{"city":"Rome","population":2800000}' }]);
+      const { object } = await generateObject({
+        model: aiAnthropic(model),
+        schema: z.object({ city: z.string(), population: z.number() }),
+        prompt: 'A city.',
+      });
+      assert.deepEqual(object, { city: 'Rome', population: 2800000 }, model);
+      assert.ok(JSON.stringify((await lastSent()).body).includes('population'), model);
+    }
   });
 
-  test('thinking through provider options comes back as reasoning', async () => {
-    const result = await generateText({
-      model: aiAnthropic('claude-sonnet-4-5'),
-      prompt: '27 * 453?',
-      maxOutputTokens: 4096,
-      providerOptions: { anthropic: { thinking: { type: 'enabled', budgetTokens: 2048 } } },
-    });
+  test('thinking through provider options comes back as reasoning; on OpenAI and Gemini it is their reasoning effort', async () => {
+    const ask = (model) =>
+      generateText({
+        model: aiAnthropic(model),
+        prompt: '27 * 453?',
+        maxOutputTokens: 4096,
+        providerOptions: { anthropic: { thinking: { type: 'enabled', budgetTokens: 2048 } } },
+      });
+    const result = await ask('claude-sonnet-4-5');
     assert.equal(result.text, '27 * 453 = 12,231.');
     assert.ok(result.reasoningText?.includes('12231'));
     assert.deepEqual((await lastSent()).body.thinking, { type: 'enabled', budget_tokens: 2048 });
+    assert.ok((await ask('o4-mini')).text.length > 0);
+    assert.equal((await lastSent()).body.reasoning_effort, 'low');
+    assert.ok((await ask('gemini-2.5-flash')).text.length > 0);
+    assert.equal((await lastSent()).body.generationConfig.thinkingConfig.thinkingBudget, 1024);
   });
 });

@@ -104,6 +104,22 @@ function textAnswer(pathname, model, text) {
   return completion(model, text);
 }
 
+// The one function a request forces: OpenAI's tool_choice, or Gemini's mode ANY with one allowed name.
+function forcedFunction(body) {
+  if (body.tool_choice?.type === 'function') return body.tool_choice.function?.name;
+  const config = body.toolConfig?.functionCallingConfig;
+  if (config?.mode === 'ANY' && config.allowedFunctionNames?.length === 1) return config.allowedFunctionNames[0];
+  return null;
+}
+
+function forcedCall(pathname, model, name, args) {
+  if (pathname.startsWith('/v1beta/'))
+    return { candidates: [{ content: { parts: [{ functionCall: { name, args: JSON.parse(args) } }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 8, candidatesTokenCount: 5, totalTokenCount: 13 } };
+  const answer = toolCompletion(model);
+  answer.choices[0].message.tool_calls[0].function = { name, arguments: args };
+  return answer;
+}
+
 function completion(model, content) {
   return {
     id: 'chatcmpl-fake',
@@ -222,7 +238,9 @@ export async function startFakeUpstream({ port = 0 } = {}) {
     }
     if (step.text !== undefined && !body.stream && answer.kind !== 'embeddings') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify(textAnswer(url.pathname, body.model, step.text)));
+      // A request forcing one function gets the call, the text as its arguments (how a JSON tool answers).
+      const forced = forcedFunction(body);
+      return res.end(JSON.stringify(forced ? forcedCall(url.pathname, body.model, forced, step.text) : textAnswer(url.pathname, body.model, step.text)));
     }
     if (answer.kind === 'fixture') {
       if (answer.stream) {

@@ -211,6 +211,7 @@ TEST_CASE("/v1/responses: bad input is a 400 naming the field, and nothing is se
       {R"({"model":"llama-3.1-8b-instant","input":"Hi","background":true})", "background"},
       {R"({"model":"llama-3.1-8b-instant","input":"Hi","metadata":{"a":1}})", "metadata"},
       {R"({"model":"llama-3.1-8b-instant","input":[]})", "input"},
+      {R"({"model":"llama-3.1-8b-instant","input":"Hi","include":["reasoning.encrypted_content","everything"]})", "include[1]"},
   };
   for (const Case& c : cases) {
     INFO(c.body);
@@ -369,4 +370,19 @@ TEST_CASE("/v1/responses: item_reference inputs are read from the tenant's store
   auto foreignShape = host.request("POST", "/v1/responses", R"({"model":"llama-3.1-8b-instant","input":[{"type":"item_reference","id":"rs_x"}]})");
   CHECK(foreignShape.status == 400);
   CHECK(parse(foreignShape.body)["error"]["param"] == "input[0].id");
+}
+
+TEST_CASE("/v1/responses: an error a provider's encoding raises in chat terms names the client's input item") {
+  FakeHost host({}, ALL_KEYS);
+  auto res = host.request("POST", "/v1/responses",
+                          R"({"model":"claude-sonnet-4-5","instructions":"Be brief.","input":[
+                              {"role":"user","content":"Hello"},
+                              {"role":"user","content":[{"type":"input_text","text":"Read this"},
+                                {"type":"input_file","filename":"a.pdf","file_data":"data:application/pdf;base64,JVBERi0="}]}]})");
+  INFO(res.body);
+  REQUIRE(res.status == 400);
+  json err = parse(res.body)["error"];
+  CHECK(err["param"] == "input[1].content[1].type");
+  CHECK(err["message"].get<std::string>().find("messages[") == std::string::npos);
+  CHECK(host.fetches.empty());
 }

@@ -461,7 +461,7 @@ void ChatPipeline::respondWhole(Session& s, const Completion& c, const CallSumma
 void ChatPipeline::finishWithError(Session& s, const ApiError& e, const Headers& extra) {
   phase_ = Phase::Done;
   // Refused before the common headers apply: still say what the cache did.
-  s.respond(e.status, "application/json", dialect_.renderError(e),
+  s.respond(e.status, "application/json", renderError(e),
             extra.empty() ? Headers{{"x-aigw-cache", s.record().cacheStatus}} : extra);
   s.finish(e.status, e.code.empty() ? e.type : e.code, e);
 }

@@ -78,6 +78,10 @@ class Responses : public chat::ChatPipeline {
     return ChatPipeline::encodeRequest(s, target, out, native);
   }
   const char* apiType() const override { return "responses"; }
+  // Errors a provider's encoding raised in chat terms name what the client sent.
+  std::string renderError(const ApiError& e) const override {
+    return ChatPipeline::renderError(openai_responses::inClientTerms(e, t_));
+  }
   bool keepsAnswers() const override { return t_.store; }
   void onAnswer(Session& s, const Completion& c, const chat::CallSummary& sum, std::string_view native) override {
     if (!t_.store || c.choices.empty()) return;
