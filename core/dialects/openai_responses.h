@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gw/api_error.h"
+#include "gw/json_tape.h"
 #include "dialects/dialect.h"
 
 namespace gw::openai_responses {
@@ -54,8 +55,8 @@ std::string responseIdOfItem(std::string_view itemId);
 
 // Validates a Responses request (naming the bad field as OpenAI does, e.g.
 // input[2].call_id) and translates it, after the previous conversation when
-// there is one.
-ApiError translateRequest(std::string_view body, const Previous* previous, const StoredItems* stored, Translation& out);
+// there is one. `body` is the client's, as parts::readModelRequest read it.
+ApiError translateRequest(const json::Tape& body, const Previous* previous, const StoredItems* stored, Translation& out);
 
 // `e` with its param (and message) in the request's terms: messages[n] as the field it came from.
 ApiError inClientTerms(ApiError e, const Translation& t);

@@ -497,11 +497,9 @@ std::string responseIdOfItem(std::string_view itemId) {
   return "resp_" + std::string(hex);
 }
 
-ApiError translateRequest(std::string_view body, const Previous* previous, const StoredItems* stored, Translation& out) {
-  Tape t;
-  uint32_t model = 0;
-  if (ApiError e = parts::readModelRequest(body, t, model)) return e;
+ApiError translateRequest(const Tape& t, const Previous* previous, const StoredItems* stored, Translation& out) {
   const uint32_t root = t.root();
+  const uint32_t model = t.find(root, "model");
   uint32_t input = t.find(root, "input");
   if (!present(t, input)) return missingParameter("input");
   if (t.kind(input) != Kind::String && t.kind(input) != Kind::Array)

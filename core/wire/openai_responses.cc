@@ -137,10 +137,9 @@ bool EventDecoder::feed(std::string_view bytes, ChunkSink& sink) {
   return ok;
 }
 
-ApiError encodeNative(std::string_view clientBody, const Target& target, int64_t maxOutput, UpstreamRequest& out) {
-  Tape t;
-  uint32_t model = 0;
-  if (ApiError e = parts::readModelRequest(clientBody, t, model)) return e;
+void encodeNative(const Tape& t, const Target& target, int64_t maxOutput, UpstreamRequest& out) {
+  const std::string_view clientBody = t.text();
+  const uint32_t model = t.find(t.root(), "model");
   out.url = endpointUrl(*target.provider, target.upstream, "responses");
   const json::Node& span = t.node(model);
   out.body.assign(clientBody.substr(0, span.begin));
@@ -157,7 +156,6 @@ ApiError encodeNative(std::string_view clientBody, const Target& target, int64_t
       out.body.insert(out.body.find('{') + 1, "\"max_output_tokens\":" + limit + ",");
     }
   }
-  return {};
 }
 
 bool readResponse(const Tape& t, uint32_t response, Completion& out) {

@@ -14,10 +14,10 @@
 
 namespace gw::responses_wire {
 
-// The client's body for `target`: model renamed to the upstream's, and
-// max_output_tokens set to `maxOutput` when the client set none (the ledger
-// holds that much; a budget must not pass it).
-ApiError encodeNative(std::string_view clientBody, const Target& target, int64_t maxOutput, UpstreamRequest& out);
+// The client's body (read by parts::readModelRequest) for `target`: model
+// renamed to the upstream's, and max_output_tokens set to `maxOutput` when
+// the client set none (the ledger holds that much; a budget must not pass it).
+void encodeNative(const json::Tape& clientBody, const Target& target, int64_t maxOutput, UpstreamRequest& out);
 
 // Reads a `response` object (the whole answer, or the one a stream ends
 // with) into `out`; false when it is not one.

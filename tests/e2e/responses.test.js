@@ -184,6 +184,12 @@ describe('the openai client on /v1/responses', () => {
     assert.equal(sent.path, '/v1/messages');
     assert.ok(JSON.stringify(sent.body).includes(call.call_id));
     assert.ok(JSON.stringify(sent.body).includes('temp_c'));
+    // Deleting it deletes OpenAI's copy too.
+    assert.equal((await openai.responses.delete(first.id))?.deleted ?? true, true);
+    const deleted = (await upstream.requests()).at(-1);
+    assert.equal(deleted.method, 'DELETE');
+    assert.equal(deleted.path, `/v1/responses/${first.id}`);
+    await assert.rejects(openai.responses.retrieve(first.id), (err) => err instanceof OpenAI.NotFoundError);
   });
 
   test('a Gemini 3 tool loop on the Responses API keeps the thought signature Gemini demands', async () => {

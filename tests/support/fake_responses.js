@@ -92,6 +92,12 @@ export function createResponses() {
   }
 
   return {
+    // DELETE /v1/responses/{id}, as OpenAI answers it.
+    remove(id) {
+      if (!stored.delete(id)) return { status: 404, json: { error: { message: `Response with id '${id}' not found.`, type: 'invalid_request_error', param: null, code: null } } };
+      return { status: 200, json: { id, object: 'response.deleted', deleted: true } };
+    },
+    has: (id) => stored.has(id),
     // { status, json } for a whole answer, or { status: 200, events } for a stream.
     answer(body, text) {
       const result = respond(body, text);

@@ -200,6 +200,12 @@ export async function startFakeUpstream({ port = 0 } = {}) {
       res.writeHead(400, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block.' } }));
     }
+    if (req.method === 'DELETE' && url.pathname.startsWith('/v1/responses/')) {
+      received.push({ path: url.pathname, method: 'DELETE', headers: req.headers, body });
+      const result = responses.remove(url.pathname.slice('/v1/responses/'.length));
+      res.writeHead(result.status, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(result.json));
+    }
     let answer = req.method === 'POST' ? route(url.pathname, body) : null;
     if (!answer) {
       res.statusCode = 404;

@@ -38,7 +38,10 @@ std::vector<std::string> typesOf(const std::vector<Event>& ev) {
 
 TEST_CASE("/v1/responses: items, tools and text.format translate to the chat request (golden)") {
   gw::openai_responses::Translation t;
-  gw::ApiError e = gw::openai_responses::translateRequest(fixture("responses/request_items.json"), nullptr, nullptr, t);
+  const std::string body = fixture("responses/request_items.json");
+  gw::json::Tape tape;
+  REQUIRE(tape.parse(body));
+  gw::ApiError e = gw::openai_responses::translateRequest(tape, nullptr, nullptr, t);
   REQUIRE_FALSE(e);
   CHECK(parse(t.chat) == parse(fixture("responses/request_items.chat.json")));
   CHECK(parse("{" + t.echo + "}") == parse(fixture("responses/request_items.echo.json")));

@@ -96,25 +96,32 @@ TEST_CASE("openai_responses wire: a length stop, a failed response and an error 
   CHECK(error->error().message.find("Slow down") != std::string::npos);
 }
 
+namespace {
+std::string encoded(const std::string& body, const gw::Target& target, int64_t maxOutput) {
+  gw::json::Tape t;
+  REQUIRE(t.parse(body));
+  gw::UpstreamRequest out;
+  gw::responses_wire::encodeNative(t, target, maxOutput, out);
+  CHECK(out.url == "https://api.openai.com/v1/responses");
+  return out.body;
+}
+}  // namespace
+
 TEST_CASE("openai_responses wire: the body goes as sent, the model renamed and the output held to the reservation") {
   gw::ProviderConfig p = openaiProvider();
   p.baseUrl = "https://api.openai.com/v1";
   gw::Target target;
   target.provider = &p;
   target.upstream = "gpt-4o-mini-2024-07-18";
-  gw::UpstreamRequest out;
-  REQUIRE_FALSE(gw::responses_wire::encodeNative(
-      R"({"model":"gpt-4o-mini","input":"Hi","tools":[{"type":"web_search"}],"include":["reasoning.encrypted_content"]})",
-      target, 4096, out));
-  CHECK(out.url == "https://api.openai.com/v1/responses");
-  CHECK(parse(out.body) == parse(R"({"max_output_tokens":4096,"model":"gpt-4o-mini-2024-07-18","input":"Hi",
+  CHECK(parse(encoded(R"({"model":"gpt-4o-mini","input":"Hi","tools":[{"type":"web_search"}],"include":["reasoning.encrypted_content"]})",
+                      target, 4096)) == parse(R"({"max_output_tokens":4096,"model":"gpt-4o-mini-2024-07-18","input":"Hi",
                                     "tools":[{"type":"web_search"}],"include":["reasoning.encrypted_content"]})"));
-  REQUIRE_FALSE(gw::responses_wire::encodeNative(R"({"input":"Hi","max_output_tokens":null,"model":"m"})", target, 512, out));
-  CHECK(parse(out.body) == parse(R"({"input":"Hi","max_output_tokens":512,"model":"gpt-4o-mini-2024-07-18"})"));
-  REQUIRE_FALSE(gw::responses_wire::encodeNative(R"({"model":"m","max_output_tokens":null})", target, 512, out));
-  CHECK(parse(out.body) == parse(R"({"model":"gpt-4o-mini-2024-07-18","max_output_tokens":512})"));
-  REQUIRE_FALSE(gw::responses_wire::encodeNative(R"({"model":"m","max_output_tokens":64})", target, 512, out));
-  CHECK(parse(out.body) == parse(R"({"model":"gpt-4o-mini-2024-07-18","max_output_tokens":64})"));
+  CHECK(parse(encoded(R"({"input":"Hi","max_output_tokens":null,"model":"m"})", target, 512)) ==
+        parse(R"({"input":"Hi","max_output_tokens":512,"model":"gpt-4o-mini-2024-07-18"})"));
+  CHECK(parse(encoded(R"({"model":"m","max_output_tokens":null})", target, 512)) ==
+        parse(R"({"model":"gpt-4o-mini-2024-07-18","max_output_tokens":512})"));
+  CHECK(parse(encoded(R"({"model":"m","max_output_tokens":64})", target, 512)) ==
+        parse(R"({"model":"gpt-4o-mini-2024-07-18","max_output_tokens":64})"));
 }
 
 TEST_CASE("/v1/responses on an OpenAI model: OpenAI's own Responses API, the answer as it came, priced and stored") {
@@ -230,4 +237,34 @@ TEST_CASE("/v1/responses: built-in tools reach OpenAI and are a 400 naming the t
   CHECK(host.fetches.back().url == "https://api.openai.com/v1/chat/completions");
   CHECK(parse(second.body)["output_text"].is_null());  // the gateway's own rendering
   CHECK(parse(second.body)["output"][0]["content"][0]["text"] == "Again");
+}
+
+TEST_CASE("/v1/responses: deleting a response OpenAI keeps too deletes it there first") {
+  FakeHost host({}, ALL_KEYS);
+  host.replies.push_back(reply("openai/responses_response.json"));
+  REQUIRE(host.request("POST", "/v1/responses", R"({"model":"o4-mini","input":"Weather in SF?"})").status == 200);
+  const std::string id = "resp_68c1f2a3b4c5d6e7f8091a2b3c4d5e6f7a8b9c0d1e2f3a4b";
+
+  // OpenAI failing: nothing is deleted, so the client can retry.
+  host.replies.push_back(gw::testing::openaiReply("unused"));
+  host.replies.back().status = 500;
+  auto failed = host.request("DELETE", "/v1/responses/" + id);
+  CHECK(failed.status == 502);
+  CHECK(parse(failed.body)["error"]["code"] == "upstream_delete_failed");
+  CHECK(host.request("GET", "/v1/responses/" + id).status == 200);
+
+  host.replies.push_back(gw::testing::openaiReply("unused"));
+  host.replies.back().chunks = {R"({"id":")" + id + R"(","object":"response.deleted","deleted":true})"};
+  auto deleted = host.request("DELETE", "/v1/responses/" + id);
+  CHECK(deleted.status == 200);
+  CHECK(host.fetches.back().method == "DELETE");
+  CHECK(host.fetches.back().url == "https://api.openai.com/v1/responses/" + id);
+  CHECK(host.request("GET", "/v1/responses/" + id).status == 404);
+
+  // One the gateway answered in translation is the gateway's alone.
+  host.replies.push_back(reply("anthropic/message.json"));
+  auto claude = host.request("POST", "/v1/responses", R"({"model":"claude-sonnet-4-5","input":"Hi"})");
+  const size_t before = host.fetches.size();
+  CHECK(host.request("DELETE", "/v1/responses/" + parse(claude.body)["id"].get<std::string>()).status == 200);
+  CHECK(host.fetches.size() == before);
 }

@@ -14,6 +14,7 @@
 #include "gw/json_writer.h"
 #include "handlers.h"
 #include "stored_responses.h"
+#include "wire/message_parts.h"
 #include "wire/openai_responses.h"
 
 namespace gw::handlers {
@@ -31,8 +32,10 @@ class Responses : public chat::ChatPipeline {
 
   void start(Session& s) override {
     std::set<std::string> ids;
-    json::Tape t;
-    if (t.parse(s.body()) && t.kind(t.root()) == Kind::Object) {
+    uint32_t model = 0;
+    read_ = parts::readModelRequest(s.body(), body_, model);
+    const json::Tape& t = body_;
+    if (!read_) {
       previous_.id = t.stringAt(t.root(), "previous_response_id");
       if (!previous_.id.empty() && previous_.id.size() <= 128) ids.insert(previous_.id);
       uint32_t input = t.find(t.root(), "input");
@@ -55,16 +58,17 @@ class Responses : public chat::ChatPipeline {
   }
 
  protected:
-  ApiError translateRequest(Session& s, std::string& translated, bool& useTranslated) override {
+  ApiError translateRequest(Session&, std::string& translated, bool& useTranslated) override {
     useTranslated = true;
-    ApiError e = openai_responses::translateRequest(s.body(), previous_.conversation.empty() ? nullptr : &previous_,
+    if (read_) return read_;
+    ApiError e = openai_responses::translateRequest(body_, previous_.conversation.empty() ? nullptr : &previous_,
                                                     &items_, t_);
     translated = std::move(t_.chat);
     echo_ = t_.echo;
     maxOutput_ = t_.maxOutput;
     // Built-in tools are not in the translation: such requests are cached on the body as sent.
-    if (!e && t_.nativeOnly && clientBody_.parse(s.body())) {
-      cacheKeyRequest_ = &clientBody_;
+    if (!e && t_.nativeOnly) {
+      cacheKeyRequest_ = &body_;
       cacheEndpoint_ = "responses";
     }
     return e;
@@ -72,7 +76,8 @@ class Responses : public chat::ChatPipeline {
   ApiError encodeRequest(Session& s, const Target& target, UpstreamRequest& out, const AnswerCodec*& native) override {
     if (continuesNatively(target.provider->id) && target.provider->responsesApi) {
       native = &responses_wire::codec();
-      return responses_wire::encodeNative(s.body(), target, reservedFor(s, target), out);
+      responses_wire::encodeNative(body_, target, reservedFor(s, target), out);
+      return {};
     }
     if (t_.nativeOnly) return t_.nativeOnly;
     return ChatPipeline::encodeRequest(s, target, out, native);
@@ -192,8 +197,9 @@ class Responses : public chat::ChatPipeline {
   std::vector<std::string> lookups_;          // ...of them, the provider's own, still to look up
   std::string previousNative_;                // the provider that answered the previous response natively
   std::set<std::string> referencedNative_;    // ...and those of the referenced items
-  bool referencesForeign_ = false;
-  json::Tape clientBody_;            // a referenced item the gateway answered in translation
+  bool referencesForeign_ = false;            // a referenced item the gateway answered in translation
+  json::Tape body_;                           // the client's body, read once
+  ApiError read_;                             // ...or why it cannot be
   int64_t maxOutput_ = 0;                     // max_output_tokens, when the client set it
 };
 

@@ -1,5 +1,7 @@
 // GET /v1/responses/{id}, DELETE /v1/responses/{id} and
 // GET /v1/responses/{id}/input_items: the caller's tenant's stored responses.
+// Deleting one a provider answered on its own Responses API deletes it
+// there too.
 #include <algorithm>
 
 #include "admin_common.h"
@@ -8,6 +10,8 @@
 #include "gw/json_writer.h"
 #include "handlers.h"
 #include "stored_responses.h"
+#include "wire/provider_fetch.h"
+#include "wire/wire_format.h"
 
 namespace gw::handlers {
 
@@ -30,14 +34,12 @@ class StoredResponse : public Handler {
       json::Tape t;
       if (!r.ok || !t.parse(r.data) || t.kind(t.root()) != json::Kind::Object) return notFound(s);
       if (what_ == Read::Delete) {
-        return s.kvDelete(key_, [this](Session& s, const EffectResult& r) {
-          if (!r.ok) return fail(s, serverError(503, "The response could not be deleted; retry shortly.", "server_error",
-                                                "storage_unavailable"));
-          std::string body;
-          json::Writer(body).beginObject().field("id", id_).field("object", "response.deleted").field("deleted", true).endObject();
-          s.respondJson(200, body);
-          s.finish(200, "ok");
-        });
+        // A response the provider keeps too (answered on its own Responses
+        // API) is deleted there first, so a failure there leaves it here to retry.
+        const ProviderConfig* native = s.config().provider(t.stringAt(t.root(), "native"));
+        if (native != nullptr && native->responsesApi && native->configured() && !native->builtinDemo && plainId())
+          return deleteAt(s, *native);
+        return deleteHere(s);
       }
       const uint32_t member = t.find(t.root(), what_ == Read::Response ? "response" : "input");
       if (member == 0) return notFound(s);
@@ -51,6 +53,36 @@ class StoredResponse : public Handler {
   }
 
  private:
+  void deleteAt(Session& s, const ProviderConfig& p) {
+    FetchSpec f = providerFetch(p, false);
+    f.method = "DELETE";
+    f.url = endpointUrl(p, "", "responses/" + id_);
+    f.timeoutMs = p.timeoutMs > 0 ? p.timeoutMs : s.config().requestTimeoutMs;
+    s.fetchWhole(f, 1 << 16, [this, provider = p.id](Session& s, const FetchOutcome& o) {
+      // Gone there already (expired, deleted) is as good as deleted.
+      if (o.ok() || o.status == 404) return deleteHere(s);
+      fail(s, serverError(502, "The response could not be deleted at provider '" + provider + "' (" +
+                                   (o.status != 0 ? "HTTP " + std::to_string(o.status) : std::string(o.reason)) +
+                                   "); it is kept, retry shortly.",
+                          "upstream_error", "upstream_delete_failed"));
+    });
+  }
+  // Ids are the provider's own ([A-Za-z0-9_-]): anything else is not put in its URL.
+  bool plainId() const {
+    for (char c : id_)
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+    return true;
+  }
+  void deleteHere(Session& s) {
+    s.kvDelete(key_, [this](Session& s, const EffectResult& r) {
+      if (!r.ok) return fail(s, serverError(503, "The response could not be deleted; retry shortly.", "server_error",
+                                            "storage_unavailable"));
+      std::string body;
+      json::Writer(body).beginObject().field("id", id_).field("object", "response.deleted").field("deleted", true).endObject();
+      s.respondJson(200, body);
+      s.finish(200, "ok");
+    });
+  }
   // The input items as OpenAI lists them: newest first unless ?order=asc.
   std::string inputList(const json::Tape& t, uint32_t items) const {
     std::vector<uint32_t> order;
