@@ -76,6 +76,9 @@ int32_t gw_env_names(const uint8_t* config, uint32_t config_len, uint8_t** out_p
   w.endArray().key("digests").beginArray();
   if (names.ok())
     for (const auto& n : names.value().digests) w.string(n);
+  w.endArray().key("bindings").beginArray();
+  if (names.ok())
+    for (const auto& n : names.value().bindings) w.string(n);
   w.endArray().endObject();
   int32_t st = publish(out_ptr, out_len);
   if (st != GW_OK) return st;

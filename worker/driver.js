@@ -235,6 +235,9 @@ class SessionDriver {
       case 'd1_exec':
         this.d1(effect);
         break;
+      case 'queue_send':
+        this.queueSend(effect);
+        break;
       case 'log':
         console.log(JSON.stringify({ level: effect.level, request_id: effect.request_id, ...effect.record }));
         break;
@@ -324,6 +327,20 @@ class SessionDriver {
         this.feed({ id: effect.id, type: 'd1_result', ok: false, message: 'database unavailable' }, null);
       },
     );
+  }
+
+  // One message to a queue, past the response; should the send fail, the
+  // statement the core gave in its place runs instead.
+  queueSend(effect) {
+    const queue = this.env[effect.binding];
+    const fallback = () => runSql(this.env[effect.fallback.binding], effect.fallback.sql, effect.fallback.params);
+    const call = (queue ? queue.send(JSON.stringify(effect.message), { contentType: 'text' }) : Promise.reject(new Error('no queue binding'))).catch(
+      (err) => {
+        console.error(JSON.stringify({ level: 'error', event: 'queue_error', binding: effect.binding, message: String(err?.message ?? err) }));
+        return fallback();
+      },
+    );
+    this.ctx?.waitUntil?.(call.catch((err) => logD1Error(err)));
   }
 
   async startFetch(effect, body) {
@@ -468,9 +485,11 @@ function drive(host, envelope, bytes, env, ctx, signal) {
   return driver.response;
 }
 
-// Runs the core's scheduled job (the cron trigger) as an internal session.
-export async function runJob(host, path, env, ctx) {
-  return drive(host, { method: 'POST', path, headers: {}, ...hostInputs(), internal: true }, null, env, ctx);
+// Runs one of the core's host jobs (the cron trigger, a queue's batch) as an
+// internal session; `body` is the job's input, when it has one.
+export async function runJob(host, path, env, ctx, body = null) {
+  const bytes = body === null ? null : new TextEncoder().encode(body);
+  return drive(host, { method: 'POST', path, headers: {}, ...hostInputs(), internal: true }, bytes, env, ctx);
 }
 
 // Serves one request through the core. `host` is { core, maxBodyBytes, onTrap }.

@@ -40,11 +40,12 @@ async function configure(h, env) {
   const vars = {};
   for (const name of names.vars) if (typeof env[name] === 'string') vars[name] = env[name];
   const secrets = names.secrets.filter((name) => typeof env[name] === 'string' && env[name] !== '');
+  const bindings = (names.bindings ?? []).filter((name) => env[name] != null && typeof env[name] === 'object');
   const digests = {};
   for (const name of names.digests ?? []) {
     if (typeof env[name] === 'string' && env[name] !== '') digests[name] = await sha256Hex(env[name]);
   }
-  const result = h.core.configure(CONFIG_TEXT, { vars, secrets, digests });
+  const result = h.core.configure(CONFIG_TEXT, { vars, secrets, digests, bindings });
   if (!result.ok) console.error(JSON.stringify({ level: 'error', event: 'invalid_config', error: result.error }));
   h.maxBodyBytes = result.max_body_bytes;
   h.configured = true;
@@ -75,5 +76,16 @@ export default {
     const failed = await ready(env);
     if (failed) return;
     ctx.waitUntil(runJob(host, '/internal/cron', env, ctx));
+  },
+
+  // wrangler.toml [[queues.consumers]]: usage rows (and, later, those the
+  // dead-letter queue kept), written to D1 by the core in one statement. The
+  // batch is acknowledged only once written; else it is delivered again.
+  async queue(batch, env, ctx) {
+    const failed = await ready(env);
+    if (failed) return batch.retryAll();
+    const response = await runJob(host, '/internal/queue/usage', env, ctx, JSON.stringify(batch.messages.map((m) => m.body)));
+    if (response.status === 200) batch.ackAll();
+    else batch.retryAll();
   },
 };

@@ -159,6 +159,15 @@ void Session::d1Detached(std::string_view sql, std::string_view params) {
   outbox_.endEffect();
 }
 
+void Session::queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackSql,
+                                std::string_view fallbackParams) {
+  json::Writer w = outbox_.beginEffect("queue_send");
+  w.field("binding", binding).key("message").raw(message);
+  w.key("fallback").beginObject().field("binding", D1_BINDING).field("sql", fallbackSql).key("params").raw(fallbackParams);
+  w.endObject();
+  outbox_.endEffect();
+}
+
 void Session::onConfigOverride(bool found, std::string_view value) {
   readingConfig_ = false;
   state_.refreshInFlight = false;

@@ -6,14 +6,27 @@ namespace gw {
 
 namespace {
 
-#define GW_USAGE_ROW                                                                                            \
+#define GW_USAGE_COLUMNS                                                                                        \
   " INTO gateway_usage_logs (request_id, created_at, tenant_id, user_id, agent_id, key_id, "                        \
   "conversation_id, api_type, provider, model, upstream_model, input_tokens, output_tokens, cached_tokens, "       \
   "usage_estimated, cost_usd_pico, cost_brl_pico, latency_ms, ttft_ms, status, stream, error_class, error_message, " \
-  "cache_status, attempts, route) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  "cache_status, attempts, route)"
+#define GW_USAGE_ROW GW_USAGE_COLUMNS " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 constexpr std::string_view INSERT_ROW = "INSERT OR REPLACE" GW_USAGE_ROW;
 constexpr std::string_view INSERT_ABANDONED_ROW = "INSERT OR IGNORE" GW_USAGE_ROW;
+// Many rows in one statement, whatever their number: one parameter, a JSON
+// array of rows (each the parameters of INSERT_ROW), read by json_each. A
+// row delivered twice replaces itself.
+#define GW_COLUMN(i) "json_extract(value, '$[" #i "]')"
+constexpr std::string_view INSERT_BATCH =
+    "INSERT OR REPLACE" GW_USAGE_COLUMNS " SELECT " GW_COLUMN(0) ", " GW_COLUMN(1) ", " GW_COLUMN(2) ", " GW_COLUMN(3) ", "
+    GW_COLUMN(4) ", " GW_COLUMN(5) ", " GW_COLUMN(6) ", " GW_COLUMN(7) ", " GW_COLUMN(8) ", " GW_COLUMN(9) ", "
+    GW_COLUMN(10) ", " GW_COLUMN(11) ", " GW_COLUMN(12) ", " GW_COLUMN(13) ", " GW_COLUMN(14) ", " GW_COLUMN(15) ", "
+    GW_COLUMN(16) ", " GW_COLUMN(17) ", " GW_COLUMN(18) ", " GW_COLUMN(19) ", " GW_COLUMN(20) ", " GW_COLUMN(21) ", "
+    GW_COLUMN(22) ", " GW_COLUMN(23) ", " GW_COLUMN(24) ", " GW_COLUMN(25) " FROM json_each(?)";
+#undef GW_COLUMN
 #undef GW_USAGE_ROW
+#undef GW_USAGE_COLUMNS
 
 constexpr size_t MAX_TEXT = 500;  // error messages and names are cut to this
 
@@ -60,8 +73,14 @@ std::string rowParams(const Session& s, const Outcome& o, bool charged, int64_t 
 
 void recordUsage(Session& s, int status, std::string_view errorClass, std::string_view errorMessage) {
   if (s.principal().tenantId.empty()) return;  // refused before it belonged to anyone
-  s.d1Detached(INSERT_ROW, rowParams(s, {status, errorClass, errorMessage}, true, s.nowMs() - s.openedMs()));
+  const std::string params = rowParams(s, {status, errorClass, errorMessage}, true, s.nowMs() - s.openedMs());
+  // Through the queue, its consumer writes rows in batches (usageBatchSql);
+  // the row itself is the message, and the fallback should the send fail.
+  if (s.config().usageQueue) s.queueSendDetached(USAGE_QUEUE_BINDING, params, INSERT_ROW, params);
+  else s.d1Detached(INSERT_ROW, params);
 }
+
+std::string_view usageBatchSql() { return INSERT_BATCH; }
 
 std::string abandonedRowParams(const Session& s, int64_t holdMs) {
   const Outcome abandoned{500, "abandoned",

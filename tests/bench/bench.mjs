@@ -155,6 +155,26 @@ const micros = {
   responsesAnthropic: wasmCoreMicros('clang', RESPONSES_ANTHROPIC_REQUEST, anthropicAnswer, '/v1/responses'),
 };
 const ledger = ledgerMicros('clang');
+
+// What 100 metered requests cost the tenant's ledger and D1, counted from the
+// core's effects: ledger calls, and D1 statements (each usage row its own
+// without the queue; with it, the consumer writes a batch of up to 100 rows
+// in one statement).
+function storageCalls(bindings) {
+  const { core } = loadCore('clang', { bindings });
+  const env = envelope('POST', '/v1/chat/completions');
+  let ledgerCalls = 0, statements = 0, queued = 0;
+  for (let i = 0; i < 100; i++) {
+    for (const type of drive(core, env, REQUEST).effects) {
+      if (type === 'ledger') ledgerCalls++;
+      if (type === 'd1_exec') statements++;
+      if (type === 'queue_send') queued++;
+    }
+  }
+  return { ledgerCalls, statements: statements + Math.ceil(queued / 100) };
+}
+const storageDirect = storageCalls([]);
+const storageQueued = storageCalls(['USAGE_QUEUE']);
 const native = JSON.parse(execFileSync(ROOT + 'build/native/gw_bench_native', ['30']).toString()).native_us_per_request;
 
 const upstream = await startFakeUpstream();
@@ -196,6 +216,8 @@ const rows = [
   ['core µs per 1 KB Responses request to Groq (translated to chat and back), wasm clang: request isolate / with the ledger', both(micros.responsesChat), ''],
   ['core µs per 1 KB Responses request translated to Anthropic and back, wasm clang: request isolate / with the ledger', both(micros.responsesAnthropic), ''],
   ['ledger µs per metered request (reserve + settle, in the Durable Object), wasm clang', ledger.toFixed(2), ''],
+  ['ledger Durable Object calls per 100 requests (ample headroom)', String(storageQueued.ledgerCalls), '≤ 2'],
+  ['D1 statements per 100 requests: usage rows direct / through the usage queue', `${storageDirect.statements} / ${storageQueued.statements}`, '≤ 2'],
   [`one connection, ${SEQUENTIAL_REQUESTS} requests in turn: p50 ms, bare / gateway`, `${seqBare.p50.toFixed(2)} / ${seqGateway.p50.toFixed(2)}`, ''],
   ['auth + limits on a warm key, mean ms (gateway\'s Server-Timing: auth / ledger reserve)', `${(seqGateway.auth + seqGateway.ledger).toFixed(2)} (${seqGateway.auth.toFixed(2)} / ${seqGateway.ledger.toFixed(2)})`, ''],
   [`bare pass-through worker: req/s, p50 / p99 ms (${CONNECTIONS} conns, ${LOAD_SECONDS}s)`, `${viaBare.rps.toFixed(0)}, ${viaBare.p50} / ${viaBare.p99}`, ''],

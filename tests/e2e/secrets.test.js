@@ -93,7 +93,10 @@ test('no response, log line, D1 row or KV value contains a provider key', async 
   for (const path of ['/api/v1/ai/health?history=true', '/api/v1/ai/admin/providers', '/api/v1/ai/models', '/metrics',
     '/api/v1/ai/metrics?tenantId=acme', '/api/ai-gateway/cache?tenantId=acme', '/api/v1/ai/admin/tenants/acme'])
     await call('GET', path, undefined, ADMIN_KEY);
-  await new Promise((r) => setTimeout(r, 500)); // rows and stores written after the responses
+  // Rows and stores are written after the responses (usage rows through the queue, batched each second).
+  for (let i = 0; i < 100 && (await gw.sql('SELECT COUNT(*) AS n FROM gateway_usage_logs'))[0].n < 7; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 500));
 
   const kv = await gw.kv();
   const stored = [];

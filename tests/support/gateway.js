@@ -1,5 +1,5 @@
 // Starts the deploy bundle (wrangler deploy --dry-run output) in miniflare
-// with real KV and the ledger Durable Object, bound to 127.0.0.1, for the
+// with real KV, the usage queue and the ledger Durable Object, bound to 127.0.0.1, for the
 // end-to-end tests and the bench. Unless told otherwise it sets
 // ADMIN_API_KEY, creates tenant "acme" and a user key for it (gw.key) with
 // limits high enough that tests about other things never meet them, and
@@ -21,7 +21,16 @@ export const GENEROUS = {
 
 export async function startGateway(
   bindings = {},
-  { script = 'build/deploy/index.js', quiet = true, persist = null, key = true, limits = GENEROUS, logs = null, assets = true } = {},
+  {
+    script = 'build/deploy/index.js',
+    quiet = true,
+    persist = null,
+    key = true,
+    limits = GENEROUS,
+    logs = null,
+    assets = true,
+    queues = true,
+  } = {},
 ) {
   const mf = new Miniflare({
     workers: [
@@ -33,6 +42,16 @@ export async function startGateway(
         compatibilityDate: '2025-09-01',
         compatibilityFlags: ['enable_request_signal'],
         kvNamespaces: ['GATEWAY_KV'],
+        // As wrangler.toml has them, with a 1 s batch window (rows reach D1 within about a second).
+        ...(queues
+          ? {
+              queueProducers: { USAGE_QUEUE: 'gateway-usage' },
+              queueConsumers: {
+                'gateway-usage': { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: 'gateway-usage-dlq' },
+                'gateway-usage-dlq': { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 },
+              },
+            }
+          : {}),
         durableObjects: { LEDGER: 'Ledger' },
         d1Databases: { DB: DB_ID },
         // The dashboard, routed as wrangler.toml's [assets] routes it: /dashboard

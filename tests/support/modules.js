@@ -34,11 +34,11 @@ const GENEROUS = {
   AI_QUOTA_MONTHLY_SPEND_LIMIT: '1000000',
 };
 
-export function loadCore(which, { vars = {}, secrets = ['OPENAI_API_KEY'] } = {}) {
+export function loadCore(which, { vars = {}, secrets = ['OPENAI_API_KEY'], bindings = [] } = {}) {
   const module = new WebAssembly.Module(readFileSync(MODULES[which]));
   const core = new GatewayCore(module);
   // The cache is on only where a test turns it on (others repeat identical requests).
-  const env = { vars: { ...GENEROUS, AI_CACHE_ENABLED: 'false', ...vars }, secrets, digests: { ADMIN_API_KEY: sha256(ADMIN_KEY) } };
+  const env = { vars: { ...GENEROUS, AI_CACHE_ENABLED: 'false', ...vars }, secrets, digests: { ADMIN_API_KEY: sha256(ADMIN_KEY) }, bindings };
   const result = core.configure(CONFIG_TEXT, env);
   // What the worker's KV and ledger Durable Object would hold.
   core.testKv = new Map([[`key:${sha256(TEST_KEY)}`, TEST_KEY_RECORD]]);

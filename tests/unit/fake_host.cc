@@ -122,7 +122,8 @@ std::string SqlDatabase::query(const std::string& sql, const std::string& params
   return std::string(t.raw(t.find(t.root(), "rows")));
 }
 
-FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::string> secrets, std::string config) {
+FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::string> secrets, std::string config,
+                   std::vector<std::string> bindings) {
   if (config.empty()) config = bundledConfig();
   // Tests about other things repeat identical requests: the cache is on
   // only where a test turns it on.
@@ -134,7 +135,9 @@ FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::str
   w.endObject().key("secrets").beginArray();
   for (const auto& s : secrets) w.string(s);
   w.endArray().key("digests").beginObject().field("ADMIN_API_KEY", sha256Hex(ADMIN_KEY));
-  w.field("METRICS_TOKEN", sha256Hex(METRICS_TOKEN)).endObject().endObject();
+  w.field("METRICS_TOKEN", sha256Hex(METRICS_TOKEN)).endObject().key("bindings").beginArray();
+  for (const auto& b : bindings) w.string(b);
+  w.endArray().endObject();
   configureStatus = gateway.configure(config, env);
   kv["tenant:acme"] = R"({"id":"acme","name":"Acme","created_at":1700000000000})";
   kv["key:" + sha256Hex(TEST_KEY)] =
@@ -320,6 +323,16 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
             if (!d1Down) d1->run(result.stringAt(st, "sql"), std::string(result.raw(result.find(st, "params"))), r, err);
           }
         if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
+      } else if (type == "queue_send") {
+        const uint32_t fallback = b.tape.find(e, "fallback");
+        if (queueDown) {
+          std::string result, error;
+          const std::string sql = str(b.tape, fallback, "sql");
+          d1Statements.push_back(sql);
+          if (!d1Down) d1->run(sql, std::string(b.tape.raw(b.tape.find(fallback, "params"))), result, error);
+        } else {
+          queues[str(b.tape, e, "binding")].emplace_back(b.tape.raw(b.tape.find(e, "message")));
+        }
       } else if (type == "d1_exec") {
         const std::string sql = str(b.tape, e, "sql");
         const std::string params(b.tape.raw(b.tape.find(e, "params")));

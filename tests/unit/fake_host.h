@@ -87,7 +87,7 @@ class SqlDatabase {
 class FakeHost {
  public:
   explicit FakeHost(std::map<std::string, std::string> vars = {}, std::vector<std::string> secrets = {"OPENAI_API_KEY"},
-                    std::string config = "");
+                    std::string config = "", std::vector<std::string> bindings = {});
 
   HttpResponse request(const std::string& method, const std::string& path, const std::string& body = "",
                        std::map<std::string, std::string> headers = {});
@@ -107,6 +107,8 @@ class FakeHost {
   std::unique_ptr<SqlDatabase> d1 = std::make_unique<SqlDatabase>();
   bool d1Down = false;
   std::vector<std::string> d1Statements;       // every statement run, in order
+  std::map<std::string, std::vector<std::string>> queues;  // binding -> the messages sent to it, in order
+  bool queueDown = false;                      // sends fail: the host runs each message's fallback statement
   std::deque<ScriptedReply> replies;
   std::map<std::string, ScriptedReply> urlReplies;  // by URL (or url_secret): answers every fetch of it, before `replies`
   std::vector<FetchCall> fetches;

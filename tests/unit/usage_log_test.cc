@@ -5,6 +5,7 @@
 #include "fake_host.h"
 #include "gw/nlohmann.h"
 #include "gw/periods.h"
+#include "gw/usage_log.h"
 
 using gw::testing::FakeHost;
 using gw::testing::ScriptedReply;
@@ -339,4 +340,61 @@ TEST_CASE("LOG_PROMPT_MAX_BYTES cuts the logged prompt") {
   auto logged = cut.chat(HELLO);
   REQUIRE(logged.logs.size() == 1);
   CHECK(json::parse(logged.logs[0])["prompt"] == "Say");
+}
+
+TEST_CASE("with the usage queue bound, rows go through it and its consumer writes a batch in one statement") {
+  FakeHost h({}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
+  for (int i = 0; i < 3; ++i) {
+    h.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+    REQUIRE(h.chat(HELLO).status == 200);
+  }
+  // Nothing written per request: three messages, each a row.
+  CHECK(rows(h).empty());
+  REQUIRE(h.queues["USAGE_QUEUE"].size() == 3);
+  for (const std::string& m : h.queues["USAGE_QUEUE"]) CHECK(json::parse(m).size() == gw::USAGE_ROW_VALUES);
+
+  // The consumer's batch (strings, as the queue hands them over), delivered twice, a bad message among them.
+  json batch = json::array();
+  for (const std::string& m : h.queues["USAGE_QUEUE"]) batch.push_back(m);
+  batch.push_back("not a row");
+  h.internal = true;
+  const size_t statements = h.d1Statements.size();
+  auto written = h.request("POST", "/internal/queue/usage", batch.dump());
+  REQUIRE(written.status == 200);
+  CHECK(json::parse(written.body) == json::parse(R"({"written":3,"dropped":1})"));
+  CHECK(h.d1Statements.size() == statements + 1);  // one statement for the batch
+  REQUIRE(h.request("POST", "/internal/queue/usage", batch.dump()).status == 200);
+  json r = rows(h);
+  REQUIRE(r.size() == 3);  // once each, delivered twice
+  CHECK(r[0]["tenant_id"] == "acme");
+  CHECK(r[0]["input_tokens"] == 9);
+  CHECK(r[0]["output_tokens"] == 3);
+  CHECK(r[0]["status"] == 200);
+  CHECK(r[0]["ttft_ms"].is_null());
+  CHECK(r[0]["cost_usd_pico"].get<int64_t>() > 0);
+
+  // D1 down: the host must deliver the batch again (and nothing is written).
+  h.d1Down = true;
+  auto down = h.request("POST", "/internal/queue/usage", batch.dump());
+  CHECK(down.status == 503);
+  h.d1Down = false;
+
+  // The consumer is the host's job only.
+  h.internal = false;
+  CHECK(h.request("POST", "/internal/queue/usage", batch.dump()).status == 404);
+}
+
+TEST_CASE("a usage row whose queue send fails is written directly, as without the queue") {
+  FakeHost h({}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
+  h.queueDown = true;
+  h.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+  REQUIRE(h.chat(HELLO).status == 200);
+  CHECK(h.queues["USAGE_QUEUE"].empty());
+  REQUIRE(rows(h).size() == 1);
+  // Without the binding, as before: one statement per request.
+  FakeHost plain;
+  plain.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+  REQUIRE(plain.chat(HELLO).status == 200);
+  CHECK(plain.queues.empty());
+  CHECK(rows(plain).size() == 1);
 }

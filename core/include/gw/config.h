@@ -160,6 +160,9 @@ struct Config {
   int64_t logPromptMaxBytes = 2000;  // LOG_PROMPT_MAX_BYTES: ...cut to this many bytes
   int64_t requestTimeoutMs = 30000;
   int64_t responsesRetentionDays = 30;  // how long a stored response (POST /v1/responses) is kept
+  // The host has the USAGE_QUEUE binding (a Cloudflare Queue): usage rows go
+  // through it, written to D1 in batches by its consumer (README: Usage rows).
+  bool usageQueue = false;
   int64_t firstByteTimeoutMs = 0;       // 0: only the request timeout applies
   int64_t streamIdleTimeoutMs = 30000;  // a stream silent this long ends with an error event
   int64_t maxRetries = 2;
@@ -191,10 +194,14 @@ struct Config {
 
 // Environment as the host hands it over: plain variables with values, and
 // only the *names* of the secrets that are set.
+// The queue usage rows go through when the host has it (wrangler.toml [[queues.producers]]).
+inline constexpr const char* USAGE_QUEUE_BINDING = "USAGE_QUEUE";
+
 struct Environment {
   std::map<std::string, std::string, std::less<>> vars;
   std::set<std::string, std::less<>> secrets;
   std::map<std::string, std::string, std::less<>> digests;  // secret name -> SHA-256 hex of its value
+  std::set<std::string, std::less<>> bindings;               // platform bindings present (queues)
 };
 
 // Variable and secret names the config reads, for the host to collect.
@@ -202,6 +209,7 @@ struct EnvNames {
   std::vector<std::string> vars;
   std::vector<std::string> secrets;
   std::vector<std::string> digests;  // secrets the core checks callers against, by digest only
+  std::vector<std::string> bindings;  // platform bindings whose presence changes what the core does
 };
 
 // debug 0, info 1, warn 2, error 3; -1 for anything else.

@@ -210,6 +210,10 @@ class Session {
   // A statement nobody waits for (usage counters): the host runs it after
   // the response.
   void d1Detached(std::string_view sql, std::string_view params);
+  // Sends `message` (JSON) to the queue bound as `binding`, past the
+  // response; should the send fail, the host runs the statement instead.
+  void queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackSql,
+                         std::string_view fallbackParams);
   // Starts the handler after the access stage admitted the request.
   void admit();
   // What the request did so far; the handler fills it.

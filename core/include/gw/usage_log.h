@@ -26,4 +26,11 @@ void recordUsage(Session& s, int status, std::string_view errorClass, std::strin
 std::string abandonedRowParams(const Session& s, int64_t holdMs);
 std::string_view insertAbandonedRowSql();
 
+// Rows that came through the usage queue (each the parameters of one row's
+// INSERT, as recordUsage sent them) as one statement: its one parameter is
+// the JSON array of the rows.
+std::string_view usageBatchSql();
+// The parameters of one row hold this many values.
+constexpr uint32_t USAGE_ROW_VALUES = 26;
+
 }  // namespace gw

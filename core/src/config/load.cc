@@ -112,10 +112,12 @@ Result<Environment> parseEnvironment(std::string_view text) {
   };
   strings("vars", [&env](std::string k, std::string v) { env.vars.emplace(std::move(k), std::move(v)); });
   strings("digests", [&env](std::string k, std::string v) { env.digests.emplace(std::move(k), std::move(v)); });
-  const uint32_t secrets = doc.find(doc.root(), "secrets");
-  if (secrets != 0 && doc.kind(secrets) == Kind::Array)
-    for (uint32_t e = doc.firstChild(secrets); e != 0; e = doc.nextSibling(secrets, e))
-      if (doc.kind(e) == Kind::String) env.secrets.insert(doc.string(e));
+  for (auto [key, into] : {std::pair{"secrets", &env.secrets}, std::pair{"bindings", &env.bindings}}) {
+    const uint32_t list = doc.find(doc.root(), key);
+    if (list != 0 && doc.kind(list) == Kind::Array)
+      for (uint32_t e = doc.firstChild(list); e != 0; e = doc.nextSibling(list, e))
+        if (doc.kind(e) == Kind::String) into->insert(doc.string(e));
+  }
   return env;
 }
 

@@ -257,6 +257,7 @@ void applySettingSecrets(const Environment& env, Config& c) {
     c.access.metricsTokenDigest = metrics->second;
   // A secret because it carries a token; only whether it is set matters here.
   c.alerts.webhookSet = env.secrets.count("GATEWAY_ALERT_WEBHOOK_URL") > 0;
+  c.usageQueue = env.bindings.count(USAGE_QUEUE_BINDING) > 0;
 }
 
 void settingEnvNames(EnvNames& names) {
@@ -264,6 +265,7 @@ void settingEnvNames(EnvNames& names) {
     if (*s.env != 0) names.vars.emplace_back(s.env);
   names.digests = {"ADMIN_API_KEY", "METRICS_TOKEN"};
   names.secrets = {"GATEWAY_ALERT_WEBHOOK_URL"};
+  names.bindings = {USAGE_QUEUE_BINDING};
 }
 
 }  // namespace config

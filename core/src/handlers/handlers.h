@@ -48,6 +48,8 @@ std::unique_ptr<Handler> getTenant(std::string id);
 std::unique_ptr<Handler> quota(std::string userId, bool reset);
 std::unique_ptr<Handler> budgetConfig(const std::string& method);
 std::unique_ptr<Handler> budgetUsage();
+// POST /internal/queue/usage: a batch of the usage queue, written to D1 (host jobs only)
+std::unique_ptr<Handler> usageQueue();
 std::unique_ptr<Handler> cron();
 // GET /api/v1/ai/metrics
 std::unique_ptr<Handler> metrics();

@@ -38,6 +38,7 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/ai-gateway/models", "POST", handlers::createRegistryModel},
       {"/api/budget/current-usage", "GET", handlers::budgetUsage},
       {"/internal/cron", "POST", handlers::cron},
+      {"/internal/queue/usage", "POST", handlers::usageQueue},
   };
   std::string allowed;
   for (const auto& r : ROUTES) {
