@@ -10,6 +10,9 @@
 //                 abandoned_row}  (the usage row's parameters, written should the hold expire)
 //   settle       {request_id, key, user, tokens, usd, brl}
 //   release      {request_id}
+//   lease        {lease_id, key, user, key_limits, user_defaults, requests, tokens, usd, brl,
+//                 min_tokens, min_usd, min_brl, ttl_ms, report?}  (a credit lease: see ledger.cc)
+//   lease_report {lease_id, requests, tokens, usd, brl}
 //   hit          {key, user, key_limits, user_defaults, hits, tokens_saved, usd_saved}  (cache hits, counted after them)
 //   set_tenant   {enabled?, limits?}         set_quota {user, limits}    reset_quota {user}
 //   budget_set   {budget}                    budget_delete {id?}         (no id: all)

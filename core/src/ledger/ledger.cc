@@ -205,18 +205,27 @@ std::string invalidOp(std::string_view message) {
 
 constexpr std::string_view OK = R"({"ok":true})";
 
+void addSpend(State& s, std::string_view key, std::string_view user, int64_t tokens, int64_t usd, int64_t brl,
+              int64_t now);
+
 // Drops reservations whose request can no longer settle (the worker that
 // held them died); their request counts stay, their holds go.
 // Each still ends as a usage row (abandoned), which the host writes.
+// A lease that was never reported (its isolate vanished) is charged in
+// full: what it admitted is unknown, and at most all of it, so budgets
+// stay exact; its credit then leaves the in-flight sums.
 bool expireReservations(State& s, int64_t now) {
   size_t before = s.reservations.size();
+  std::vector<Reservation> unreported;
   s.reservations.erase(std::remove_if(s.reservations.begin(), s.reservations.end(),
-                                      [&s, now](Reservation& r) {
+                                      [&s, &unreported, now](Reservation& r) {
                                         if (r.expiresMs > now) return false;
                                         if (!r.abandonedRow.empty()) s.abandonedRows.push_back(std::move(r.abandonedRow));
+                                        if (r.lease) unreported.push_back(std::move(r));
                                         return true;
                                       }),
                        s.reservations.end());
+  for (const Reservation& r : unreported) addSpend(s, r.key, r.user, r.tokens, r.usd, r.brl, now);
   return s.reservations.size() != before;
 }
 
@@ -429,7 +438,7 @@ Step settle(State& s, const Tape& op, int64_t now) {
   const std::string id = op.stringAt(op.root(), "request_id");
   const int64_t tokens = amountAt(op, "tokens"), usd = amountAt(op, "usd"), brl = amountAt(op, "brl");
   std::string key = op.stringAt(op.root(), "key"), user = op.stringAt(op.root(), "user");
-  auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return r.id == id; });
+  auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return !r.lease && r.id == id; });
   if (it != s.reservations.end()) {
     key = it->key, user = it->user;
     // Tokens were counted at the reserved worst case in the minute they were
@@ -448,11 +457,198 @@ Step settle(State& s, const Tape& op, int64_t now) {
 
 Step release(State& s, const Tape& op) {
   const std::string id = op.stringAt(op.root(), "request_id");
-  auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return r.id == id; });
+  auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return !r.lease && r.id == id; });
   if (it == s.reservations.end()) return {false, R"({"ok":true,"released":false})"};
   undoRequest(s, *it);
   s.reservations.erase(it);
   return {true, R"({"ok":true,"released":true})"};
+}
+
+// ---- credit leases ----------------------------------------------------------
+//
+// A lease is a block of requests, tokens and money an isolate admits
+// requests against by itself, for a short time. The ledger grants only what
+// every scope (key, user, tenant limits and budgets) has left after what is
+// spent and what is held, so the sum of all grants never passes a limit.
+// Its requests count in the windows of the moment it is granted (so it
+// ends with them: at the minute's end when a per-minute limit applies, at
+// the day's or month's end for those quotas); its amounts are in flight
+// until it is reported (spend recorded, unused requests given back) or it
+// expires unreported (charged in full).
+
+constexpr int64_t UNLIMITED = MAX_AMOUNT;
+constexpr int64_t DEFAULT_LEASE_MS = 30000, MAX_LEASE_MS = 300000, MAX_LEASE_REQUESTS = 100000;
+
+struct Room {
+  int64_t requests = UNLIMITED, tokens = UNLIMITED, usd = UNLIMITED, brl = UNLIMITED;
+};
+
+void narrow(int64_t& room, int64_t limit, int64_t used) {
+  if (limit >= 0) room = std::min(room, std::max<int64_t>(0, limit - used));
+}
+
+int64_t heldIn(const State& s, std::string_view account) {
+  int64_t held = 0;
+  for (const auto& r : s.reservations)
+    if (reservationIn(r, account)) held += r.usd;
+  return held;
+}
+
+// What is left for new holds across the three scopes and the budgets that pause.
+Room roomFor(const State& s, const Scope (&scopes)[3], const std::string_view (&names)[3], std::string_view user) {
+  Room room;
+  for (size_t i = 0; i < 3; ++i) {
+    const Account& a = *scopes[i].account;
+    const QuotaLimits& l = scopes[i].limits;
+    narrow(room.requests, l.rpm, a.minuteRequests);
+    narrow(room.requests, l.dailyRequests, a.dayRequests);
+    narrow(room.requests, l.monthlyRequests, a.monthRequests);
+    narrow(room.tokens, l.tpm, a.minuteTokens);
+    if (l.monthlySpendPico >= 0) narrow(room.usd, l.monthlySpendPico, a.monthUsd + heldIn(s, names[i]));
+  }
+  for (const auto& b : s.budgets) {
+    if (!budgetApplies(b.budget, user) || !b.budget.pauseAtLimit) continue;
+    const int64_t used = b.used + budgetInFlight(s, b.budget);
+    int64_t& dimension = b.budget.type == BudgetType::Tokens ? room.tokens : b.budget.type == BudgetType::Usd ? room.usd : room.brl;
+    narrow(dimension, b.budget.limit, used);
+  }
+  return room;
+}
+
+// When a lease granted now must end: its requests are counted in the
+// current windows of every limit that applies.
+int64_t leaseEnd(const Scope (&scopes)[3], int64_t now, int64_t ttl) {
+  int64_t end = now + ttl;
+  for (const Scope& sc : scopes) {
+    const QuotaLimits& l = sc.limits;
+    if (l.rpm >= 0 || l.tpm >= 0) end = std::min(end, floorTo(now, MS_PER_MINUTE) + MS_PER_MINUTE);
+    if (l.dailyRequests >= 0) end = std::min(end, periodBounds(Period::Daily, now).endMs);
+    if (l.monthlyRequests >= 0 || l.monthlySpendPico >= 0) end = std::min(end, periodBounds(Period::Monthly, now).endMs);
+  }
+  return end;
+}
+
+// Ends a lease: what it served is spent, the requests it did not serve
+// leave the windows they were counted in, its holds go.
+void endLease(State& s, std::vector<Reservation>::iterator it, const Tape& report, uint32_t at, int64_t now, bool& over) {
+  Reservation r = std::move(*it);
+  s.reservations.erase(it);
+  auto spent = [&](std::string_view key, int64_t granted) {
+    const int64_t v = std::clamp<int64_t>(report.integerAt(at, key), 0, MAX_AMOUNT);
+    over = over || v > granted;
+    return std::min(v, granted);
+  };
+  const int64_t served = spent("requests", r.requests), tokens = spent("tokens", r.tokens);
+  const int64_t usd = spent("usd", r.usd), brl = spent("brl", r.brl);
+  const int64_t unused = r.requests - served;
+  for (const std::string& name : {std::string(TENANT), userAccount(r.user), keyAccount(r.key)}) {
+    Account& a = s.touch(name);
+    if (a.minute == floorTo(r.atMs, MS_PER_MINUTE)) {
+      a.minuteRequests = std::max<int64_t>(0, a.minuteRequests - unused);
+      a.minuteTokens = std::max<int64_t>(0, a.minuteTokens - r.tokens + tokens);
+    }
+    if (a.day == periodBounds(Period::Daily, r.atMs).startMs) a.dayRequests = std::max<int64_t>(0, a.dayRequests - unused);
+    if (a.month == periodBounds(Period::Monthly, r.atMs).startMs) {
+      a.monthRequests = std::max<int64_t>(0, a.monthRequests - unused);
+      a.totalRequests = std::max<int64_t>(0, a.totalRequests - unused);
+    }
+  }
+  addSpend(s, r.key, r.user, tokens, usd, brl, now);
+}
+
+void writeLease(json::Writer& w, const Reservation& r) {
+  w.key("lease").beginObject().field("id", r.id).field("requests", r.requests).field("tokens", r.tokens);
+  w.field("usd", r.usd).field("brl", r.brl).field("expires_ms", r.expiresMs).endObject();
+}
+
+// lease_report {lease_id, requests, tokens, usd, brl}: what a lease served.
+// One the ledger no longer holds (it expired, and was charged in full) changes nothing.
+Step leaseReport(State& s, const Tape& op, uint32_t at, int64_t now) {
+  const std::string id = op.stringAt(at, "lease_id");
+  auto it = std::find_if(s.reservations.begin(), s.reservations.end(),
+                         [&](const Reservation& r) { return r.lease && r.id == id; });
+  if (it == s.reservations.end()) return {false, R"({"ok":true,"known":false})"};
+  bool over = false;
+  endLease(s, it, op, at, now, over);
+  // A report past its grant is cut to it (a correct isolate never admits past it).
+  return {true, over ? R"({"ok":true,"over":true})" : std::string(OK)};
+}
+
+// lease {lease_id, key, user, key_limits, user_defaults, requests, tokens,
+// usd, brl (asked), min_tokens, min_usd, min_brl (one request's worst
+// case), ttl_ms, report?}: grants what is left, up to what was asked; the
+// report of the lease it replaces goes first, in the same call.
+Step lease(State& s, const Tape& op, int64_t now) {
+  const uint32_t root = op.root();
+  const std::string id = op.stringAt(root, "lease_id"), key = op.stringAt(root, "key"), user = op.stringAt(root, "user");
+  if (id.empty() || key.empty()) return {false, invalidOp("lease needs lease_id and key")};
+  bool reported = false;
+  if (uint32_t report = op.find(root, "report"); report != 0 && op.kind(report) == Kind::Object)
+    reported = leaseReport(s, op, report, now).mutated;
+  if (!s.enabled)
+    return {reported, failure(503, "service_unavailable", "tenant_disabled", "Serving is switched off for this tenant.")};
+  if (s.revoked.count(key)) return {reported, failure(401, "invalid_request_error", "invalid_api_key", "revoked")};
+  for (const auto& r : s.reservations)
+    if (r.lease && r.id == id) {
+      std::string out;
+      json::Writer w(out);
+      w.beginObject().field("ok", true).field("duplicate", true);
+      writeLease(w, r);
+      w.endObject();
+      return {reported, std::move(out)};
+    }
+  Account& keyAcc = s.touch(keyAccount(key));
+  Account& userAcc = s.touch(userAccount(user));
+  Account& tenant = s.touch(TENANT);
+  keyAcc.user = user;
+  keyAcc.limits = readQuotaLimitsWire(op, op.find(root, "key_limits"));
+  s.userDefaults = readQuotaLimitsWire(op, op.find(root, "user_defaults"));
+  userAcc.limits = userLimits(s, user, s.userDefaults);
+  for (Account* a : {&keyAcc, &userAcc, &tenant}) roll(*a, now);
+  for (auto& b : s.budgets)
+    if (budgetApplies(b.budget, user)) roll(b, now);
+  const Scope scopes[3] = {{&keyAcc, keyAcc.limits}, {&userAcc, userAcc.limits}, {&tenant, s.tenantLimits}};
+  const std::string keyName = keyAccount(key), userName = userAccount(user);
+  const std::string_view scopeNames[3] = {keyName, userName, TENANT};
+
+  const Room room = roomFor(s, scopes, scopeNames, user);
+  Reservation r;
+  r.id = id, r.key = key, r.user = user, r.lease = true, r.atMs = now;
+  r.requests = std::min(std::clamp<int64_t>(op.integerAt(root, "requests", 1), 1, MAX_LEASE_REQUESTS), room.requests);
+  r.tokens = std::min(amountAt(op, "tokens"), room.tokens);
+  r.usd = std::min(amountAt(op, "usd"), room.usd);
+  r.brl = std::min(amountAt(op, "brl"), room.brl);
+  const int64_t minTokens = amountAt(op, "min_tokens"), minUsd = amountAt(op, "min_usd"), minBrl = amountAt(op, "min_brl");
+  if (r.requests < 1 || r.tokens < minTokens || r.usd < minUsd || r.brl < minBrl) {
+    // Less is left than one request's worst case: admission goes back to
+    // the ledger, request by request, whose refusal says what ran out.
+    std::string out;
+    json::Writer w(out);
+    Denial d;
+    for (size_t i = 0; i < 3 && !d.status; ++i)
+      d = checkAccount(s, scopeNames[i], *scopes[i].account, scopes[i].limits, minTokens, minUsd, now);
+    for (auto& b : s.budgets)
+      if (!d.status && budgetApplies(b.budget, user)) d = checkBudget(s, b, budgetAmount(b.budget.type, minTokens, minUsd, minBrl), now);
+    if (!d.status) d = deny("insufficient_quota", "insufficient_quota", "Too little is left to lease.", 0);
+    beginFailure(w, d.status, d.type, d.code, d.message).field("retry_after_ms", d.retryAfterMs).field("lease", false);
+    writeRate(w, scopes, now);
+    w.endObject();
+    return {reported, std::move(out)};
+  }
+  const int64_t ttl = std::clamp<int64_t>(op.integerAt(root, "ttl_ms", DEFAULT_LEASE_MS), 1000, MAX_LEASE_MS);
+  r.expiresMs = leaseEnd(scopes, now, ttl);
+  for (Account* a : {&keyAcc, &userAcc, &tenant}) {
+    a->minuteRequests += r.requests, a->dayRequests += r.requests, a->monthRequests += r.requests;
+    a->totalRequests += r.requests, a->minuteTokens += r.tokens;
+  }
+  std::string out;
+  json::Writer w(out);
+  w.beginObject().field("ok", true);
+  writeLease(w, r);
+  writeRate(w, scopes, now);
+  w.endObject();
+  s.reservations.push_back(std::move(r));
+  return {true, std::move(out)};
 }
 
 void writeAmount(json::Writer& w, std::string_view key, BudgetType t, int64_t amount) {
@@ -686,6 +882,8 @@ Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
   if (name == "settle") return settle(s, op, now);
   if (name == "hit") return hit(s, op, now);
   if (name == "release") return release(s, op);
+  if (name == "lease") return lease(s, op, now);
+  if (name == "lease_report") return leaseReport(s, op, op.root(), now);
   if (name == "set_tenant") return setTenant(s, op, now);
   if (name == "set_quota") return setQuota(s, op);
   if (name == "reset_quota") return resetQuota(s, op);

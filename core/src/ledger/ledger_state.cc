@@ -106,6 +106,8 @@ State readState(std::string_view text) {
                     t.integerAt(v, "tokens"), t.integerAt(v, "usd"),    t.integerAt(v, "brl"),
                     t.integerAt(v, "at"),     t.integerAt(v, "expires"), {}};
       if (uint32_t row = t.find(v, "row"); row != 0 && t.kind(row) == Kind::Array) r.abandonedRow = t.raw(row);
+      r.requests = t.integerAt(v, "n", 1);
+      r.lease = t.kind(t.find(v, "lease")) == Kind::True;
       if (!r.id.empty()) s.reservations.push_back(std::move(r));
     });
     eachIn(t, m, "alerts", [&](uint32_t v) {
@@ -152,6 +154,7 @@ std::string metaEntry(const State& s) {
     w.beginObject().field("id", r.id).field("key", r.key).field("user", r.user).field("tokens", r.tokens)
         .field("usd", r.usd).field("brl", r.brl).field("at", r.atMs).field("expires", r.expiresMs);
     if (!r.abandonedRow.empty()) w.key("row").raw(r.abandonedRow);
+    if (r.lease) w.field("lease", true).field("n", r.requests);
     w.endObject();
   }
   w.endArray().key("alerts").beginArray();

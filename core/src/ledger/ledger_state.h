@@ -30,10 +30,14 @@ struct BudgetState {
   std::vector<int64_t> alerted;  // thresholds already announced this period
 };
 
+// A hold: one request's worst case (reserve), or a credit lease: a block of
+// `requests` and amounts an isolate admits requests against itself (lease).
 struct Reservation {
   std::string id, key, user;
   int64_t tokens = 0, usd = 0, brl = 0, atMs = 0, expiresMs = 0;
   std::string abandonedRow;  // the usage row's parameters (a JSON array) should the request never end
+  int64_t requests = 1;      // requests it counted (a lease's block)
+  bool lease = false;
 };
 
 // A threshold crossing waiting to be posted to the budget webhook.
