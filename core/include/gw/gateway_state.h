@@ -77,6 +77,26 @@ struct HitCount {
   std::string keyLimits;  // ledger: the key's limits, as its op carries them
 };
 
+// A credit lease this instance holds from its tenant's ledger: requests of
+// one key and user are admitted against it, and settled into it, with no
+// ledger call (README: Credit leases). It is reported to the ledger (what
+// it served and spent) once it is used up or near its end and nothing
+// admitted against it is still running.
+struct HeldLease {
+  std::string id;
+  int64_t requests = 0, tokens = 0, usd = 0, brl = 0;  // what is left to admit
+  int64_t served = 0, spentTokens = 0, spentUsd = 0, spentBrl = 0;  // what it admitted and settled
+  int64_t running = 0;  // admitted, not settled yet
+  int64_t granted = 0;  // requests granted
+  int64_t expiresMs = 0;
+};
+struct LeaseScope {
+  std::vector<HeldLease> held;
+  bool asking = false;      // a lease call is out
+  int64_t nextAsk = 4;      // requests to ask for: twice what the last lease served
+  int64_t seq = 0;          // this instance's lease count, for their ids
+};
+
 // What this instance knows of one routing target ("provider/model"): its
 // circuit breaker, when the record other instances publish for it was last
 // read, and its recent latency for the `latency` policy.
@@ -122,6 +142,7 @@ struct GatewayState {
   std::map<std::string, HotEntry, std::less<>> hotEntries;  // by cache storage key
   size_t hotBytes = 0;
   std::map<std::string, HitCount, std::less<>> ledgerHits;  // by "tenant\nkey\nuser"
+  std::map<std::string, LeaseScope, std::less<>> leases;    // by "tenant\nkey\nuser" (AccessConfig::creditLeases)
   std::map<std::string, HitCount, std::less<>> entryHits;   // by "scope\nkey"
   int64_t hitsFlushedMs = 0;
   // Sessions another session's input gave work to; the next poll names them

@@ -1,0 +1,56 @@
+// End to end: credit leases on (AI_GATEWAY_CREDIT_LEASES). Requests after the
+// first are admitted in the isolate against a lease from the tenant's
+// ledger Durable Object; limits still hold exactly under concurrency.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { providerBindings, startFakeUpstream } from '../support/fake_upstream.js';
+import { startGateway } from '../support/gateway.js';
+
+let upstream;
+let gw;
+
+before(async () => {
+  upstream = await startFakeUpstream();
+  gw = await startGateway({ ...providerBindings(upstream), AI_GATEWAY_CREDIT_LEASES: 'true' });
+});
+
+after(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+
+test('200 concurrent requests against a quota with room for exactly 10: at most 10 served', async () => {
+  const created = await gw.admin('POST', '/api/v1/ai/admin/keys', { tenantId: 'acme', userId: 'bob' });
+  const { key } = await created.json();
+  const set = await gw.admin('PUT', '/api/v1/ai/admin/quotas/bob', { tenantId: 'acme', limits: { dailyRequests: 10 } });
+  assert.equal(set.status, 200);
+  const openai = new OpenAI({ apiKey: key, baseURL: gw.url + '/v1', maxRetries: 0 });
+  // A few first, in turn, so the isolate holds a lease when the burst comes.
+  let served = 0;
+  for (let i = 0; i < 3; i++) {
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
+    served++;
+  }
+  const burst = await Promise.allSettled(
+    Array.from({ length: 200 }, () => openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] })),
+  );
+  served += burst.filter((r) => r.status === 'fulfilled').length;
+  const refused = burst.filter((r) => r.status === 'rejected');
+  assert.ok(served <= 10, `served ${served}`);
+  assert.ok(served >= 3);
+  for (const r of refused) assert.equal(r.reason.status, 429);
+  const upstreamCalls = (await upstream.requests()).filter((r) => r.path === '/v1/chat/completions').length;
+  assert.ok(upstreamCalls <= 10, `the provider was called ${upstreamCalls} times`);
+});
+
+test('after the first request the isolate admits against its lease: no ledger wait on the way', async () => {
+  const openai = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0 });
+  const timings = [];
+  for (let i = 0; i < 8; i++) {
+    const { response } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    timings.push(response.headers.get('server-timing'));
+  }
+  assert.match(timings[0], /ledger;dur=/, 'the first waits for the ledger');
+  assert.ok(timings.slice(1).some((t) => !/ledger;dur=/.test(t)), `later ones are admitted in the isolate: ${timings.join(' | ')}`);
+});
