@@ -54,3 +54,25 @@ test('after the first request the isolate admits against its lease: no ledger wa
   assert.match(timings[0], /ledger;dur=/, 'the first waits for the ledger');
   assert.ok(timings.slice(1).some((t) => !/ledger;dur=/.test(t)), `later ones are admitted in the isolate: ${timings.join(' | ')}`);
 });
+
+test('a revoked key is refused within a lease lifetime (30 s), as the README promises', async () => {
+  const created = await gw.admin('POST', '/api/v1/ai/admin/keys', { tenantId: 'acme', userId: 'carol' });
+  const { key, id } = await created.json();
+  const openai = new OpenAI({ apiKey: key, baseURL: gw.url + '/v1', maxRetries: 0 });
+  const ask = () => openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
+  for (let i = 0; i < 3; i++) await ask(); // the isolate now holds a lease for this key
+  assert.equal((await gw.admin('DELETE', `/api/v1/ai/admin/keys/${id}`)).status, 200);
+  const revokedAt = Date.now();
+  let refusedAfter = null;
+  while (Date.now() - revokedAt < 40000) {
+    try {
+      await ask();
+    } catch (err) {
+      assert.equal(err.status, 401);
+      refusedAfter = Date.now() - revokedAt;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(refusedAfter !== null && refusedAfter <= 32000, `refused after ${refusedAfter} ms`);
+});

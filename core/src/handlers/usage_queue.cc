@@ -20,6 +20,9 @@ using json::Kind;
 class UsageQueue : public Handler {
  public:
   Access access() const override { return Access::Public; }
+  // Writing rows needs no settings: the job never starts (or waits on) a
+  // config refresh, which concurrent requests would then serve around.
+  bool needsConfig() const override { return false; }
 
   void start(Session& s) override {
     if (!s.request().internal)
