@@ -10,8 +10,8 @@ import { HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { Agent, run, setDefaultOpenAIClient, setTracingDisabled, tool as agentTool } from '@openai/agents';
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { providerBindings, startFakeUpstream } from '../support/fake_upstream.js';
-import { startGateway } from '../support/gateway.js';
+import { providerBindings } from '../support/fake_upstream.js';
+import { startStack, stopStack } from '../support/stack.js';
 
 const MODELS = ['gpt-4o-mini', 'claude-sonnet-4-5', 'gemini-2.5-flash'];
 const WEATHER = { name: 'get_weather', description: 'Current weather', schema: z.object({ location: z.string() }) };
@@ -20,14 +20,9 @@ let upstream;
 let gw;
 
 before(async () => {
-  upstream = await startFakeUpstream();
-  gw = await startGateway(providerBindings(upstream));
+  ({ upstream, gw } = await startStack((url, up) => providerBindings(up)));
 });
-
-after(async () => {
-  await gw?.close();
-  await upstream?.close();
-});
+after(() => stopStack({ upstream, gw }));
 
 const chatModel = (model) =>
   new ChatOpenAI({ model, apiKey: gw.key, configuration: { baseURL: gw.url + '/v1' }, useResponsesApi: true, maxRetries: 0 });

@@ -4,21 +4,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { providerBindings, startFakeUpstream } from '../support/fake_upstream.js';
-import { startGateway } from '../support/gateway.js';
+import { providerBindings } from '../support/fake_upstream.js';
+import { startStack, stopStack } from '../support/stack.js';
 
 let upstream;
 let gw;
 
 before(async () => {
-  upstream = await startFakeUpstream();
-  gw = await startGateway({ ...providerBindings(upstream), AI_GATEWAY_CREDIT_LEASES: 'true' });
+  ({ upstream, gw } = await startStack((url, up) => ({ ...providerBindings(up), AI_GATEWAY_CREDIT_LEASES: 'true' })));
 });
-
-after(async () => {
-  await gw?.close();
-  await upstream?.close();
-});
+after(() => stopStack({ upstream, gw }));
 
 test('200 concurrent requests against a quota with room for exactly 10: at most 10 served', async () => {
   const created = await gw.admin('POST', '/api/v1/ai/admin/keys', { tenantId: 'acme', userId: 'bob' });

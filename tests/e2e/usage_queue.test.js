@@ -3,24 +3,17 @@
 // consumer that fails while D1 cannot take them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
-import { providerBindings, startFakeUpstream } from '../support/fake_upstream.js';
-import { startGateway } from '../support/gateway.js';
+import { providerBindings } from '../support/fake_upstream.js';
+import { startStack, stopStack } from '../support/stack.js';
 
 let upstream;
 let gw;
 let openai;
 
 before(async () => {
-  upstream = await startFakeUpstream();
-  gw = await startGateway(providerBindings(upstream));
-  openai = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0 });
+  ({ upstream, gw, client: openai } = await startStack((url, up) => providerBindings(up)));
 });
-
-after(async () => {
-  await gw?.close();
-  await upstream?.close();
-});
+after(() => stopStack({ upstream, gw }));
 
 async function rowsFor(conversation, expected, tries = 150) {
   let rows = [];

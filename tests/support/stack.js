@@ -4,11 +4,12 @@ import OpenAI from 'openai';
 import { startFakeUpstream } from './fake_upstream.js';
 import { startGateway } from './gateway.js';
 
-// `bindings(url)`: the gateway's bindings, given the upstream's base URL.
+// `bindings(url, upstream)`: the gateway's bindings, given the upstream's
+// base URL (and the upstream, for providerBindings).
 export async function startStack(bindings, { clientOptions = {}, ...gatewayOptions } = {}) {
   const upstream = await startFakeUpstream();
   try {
-    const gw = await startGateway(bindings(upstream.url), gatewayOptions);
+    const gw = await startGateway(bindings(upstream.url, upstream), gatewayOptions);
     const client = new OpenAI({ apiKey: gw.key, baseURL: gw.url + '/v1', maxRetries: 0, ...clientOptions });
     return { upstream, gw, client };
   } catch (err) {
