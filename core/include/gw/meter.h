@@ -51,7 +51,6 @@ class Meter {
   // After a request ends: reports leases that are done, asks for the next
   // one when none has room (the call outlives the response, not the request path).
   void tendLeases(Session& s, const Worst& worst);
-  std::string leaseScope(const Session& s) const;
   // The lease this request was admitted against, while this instance holds it.
   HeldLease* heldLease(Session& s) const;
 

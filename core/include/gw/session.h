@@ -112,6 +112,9 @@ struct Principal {
   // The ledger account a request counts against: its user, or one shared
   // account for keys bound to no user (service keys).
   std::string accountUser() const { return userId.empty() ? "_service" : userId; }
+  // What the isolate keeps per tenant, key and account user (cache hits to
+  // count, credit leases): "<tenant>\n<key>\n<user>".
+  std::string ledgerScope() const { return tenantId + "\n" + keyId + "\n" + accountUser(); }
 };
 
 // An endpoint. Handlers react to the session's inputs and answer through it.

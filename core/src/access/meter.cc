@@ -41,13 +41,8 @@ void writeReport(json::Writer& w, const HeldLease& l) {
 
 }  // namespace
 
-std::string Meter::leaseScope(const Session& s) const {
-  const Principal& p = s.principal();
-  return p.tenantId + "\n" + p.keyId + "\n" + p.accountUser();
-}
-
 bool Meter::admitFromLease(Session& s, const Worst& worst) {
-  auto scope = s.state().leases.find(leaseScope(s));
+  auto scope = s.state().leases.find(s.principal().ledgerScope());
   if (scope == s.state().leases.end()) return false;
   for (HeldLease& l : scope->second.held) {
     if (!hasRoom(l, worst, s.nowMs())) continue;
@@ -61,7 +56,7 @@ bool Meter::admitFromLease(Session& s, const Worst& worst) {
 
 void Meter::tendLeases(Session& s, const Worst& worst) {
   if (!s.config().access.creditLeases) return;
-  const std::string name = leaseScope(s);
+  const std::string name = s.principal().ledgerScope();
   LeaseScope& scope = s.state().leases[name];
   const std::string& tenant = s.principal().tenantId;
   // Leases that cannot admit the next request like this one, with nothing
@@ -240,7 +235,7 @@ int64_t Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
 
 HeldLease* Meter::heldLease(Session& s) const {
   if (lease_.empty()) return nullptr;
-  auto scope = s.state().leases.find(leaseScope(s));
+  auto scope = s.state().leases.find(s.principal().ledgerScope());
   if (scope == s.state().leases.end()) return nullptr;
   for (HeldLease& l : scope->second.held)
     if (l.id == lease_) return &l;

@@ -53,8 +53,7 @@ void forget(GatewayState& st, std::string_view storageKey, bool prefix) {
 
 void countHit(Session& s, std::string_view scope, std::string_view key, const Entry& e) {
   const Principal& p = s.principal();
-  std::string account = p.tenantId + "\n" + p.keyId + "\n" + p.accountUser();
-  HitCount& forLedger = s.state().ledgerHits[account];
+  HitCount& forLedger = s.state().ledgerHits[p.ledgerScope()];
   if (forLedger.keyLimits.empty()) {
     json::Writer w(forLedger.keyLimits);
     writeQuotaLimitsWire(w, s.config().access.keyDefaults.overlay(p.limits));

@@ -158,7 +158,6 @@ class Responses : public chat::ChatPipeline {
     for (uint32_t item = t.firstChild(output); item != 0; item = t.nextSibling(output, item)) {
       std::string itemId = t.stringAt(item, "id");
       if (itemId.empty()) continue;
-      if (referenced_.count(itemId) != 0 && native.empty()) referencesForeign_ = true;
       if (referenced_.count(itemId) != 0) referencedNative_.insert(native);
       items_.emplace(std::move(itemId), t.raw(item));
     }
@@ -167,7 +166,6 @@ class Responses : public chat::ChatPipeline {
   // it continues or refers to is that provider's own, kept there too.
   bool continuesNatively(const std::string& provider) const {
     if (!previous_.id.empty() && previousNative_ != provider) return false;
-    if (referencesForeign_) return false;
     for (const std::string& p : referencedNative_)
       if (p != provider) return false;
     return true;
@@ -196,8 +194,7 @@ class Responses : public chat::ChatPipeline {
   std::set<std::string> referenced_;          // the item ids the input refers to
   std::vector<std::string> lookups_;          // ...of them, the provider's own, still to look up
   std::string previousNative_;                // the provider that answered the previous response natively
-  std::set<std::string> referencedNative_;    // ...and those of the referenced items
-  bool referencesForeign_ = false;            // a referenced item the gateway answered in translation
+  std::set<std::string> referencedNative_;    // ...and those of the referenced items ("": the gateway's own)
   json::Tape body_;                           // the client's body, read once
   ApiError read_;                             // ...or why it cannot be
   int64_t maxOutput_ = 0;                     // max_output_tokens, when the client set it

@@ -71,6 +71,14 @@ bool reservationIn(const Reservation& r, std::string_view account) {
   return account.substr(0, 4) == "key:" && account.substr(4) == r.key;
 }
 
+// USD held for `account` by requests in flight and credit leases.
+int64_t heldIn(const State& s, std::string_view account) {
+  int64_t held = 0;
+  for (const auto& r : s.reservations)
+    if (reservationIn(r, account)) held += r.usd;
+  return held;
+}
+
 struct Denial {
   int status = 0;
   std::string code, type, message;
@@ -119,9 +127,7 @@ Denial checkAccount(const State& s, std::string_view name, const Account& a, con
                     std::to_string(l.monthlyRequests) + " per month).",
                 monthEnd - now);
   if (l.monthlySpendPico >= 0) {
-    int64_t reserved = 0;
-    for (const auto& r : s.reservations)
-      if (reservationIn(r, name)) reserved += r.usd;
+    const int64_t reserved = heldIn(s, name);
     if (a.monthUsd + reserved + usd > l.monthlySpendPico)
       return deny("insufficient_quota", "insufficient_quota",
                   "Monthly spend limit reached for " + scopeLabel(name) + ": USD " + formatPico(l.monthlySpendPico) +
@@ -258,18 +264,20 @@ void addSpend(State& s, std::string_view key, std::string_view user, int64_t tok
   }
 }
 
-void undoRequest(State& s, const Reservation& r) {
+// Takes `requests` and `tokens` of a hold back out of the windows they were
+// counted in (those still current): a released request, a lease's unused part.
+void uncount(State& s, const Reservation& r, int64_t requests, int64_t tokens) {
   for (const std::string& name : {std::string(TENANT), userAccount(r.user), keyAccount(r.key)}) {
     if (!s.accounts.count(name)) continue;
     Account& a = s.touch(name);
     if (a.minute == floorTo(r.atMs, MS_PER_MINUTE)) {
-      a.minuteRequests = std::max<int64_t>(0, a.minuteRequests - 1);
-      a.minuteTokens = std::max<int64_t>(0, a.minuteTokens - r.tokens);
+      a.minuteRequests = std::max<int64_t>(0, a.minuteRequests - requests);
+      a.minuteTokens = std::max<int64_t>(0, a.minuteTokens - tokens);
     }
-    if (a.day == periodBounds(Period::Daily, r.atMs).startMs) a.dayRequests = std::max<int64_t>(0, a.dayRequests - 1);
+    if (a.day == periodBounds(Period::Daily, r.atMs).startMs) a.dayRequests = std::max<int64_t>(0, a.dayRequests - requests);
     if (a.month == periodBounds(Period::Monthly, r.atMs).startMs) {
-      a.monthRequests = std::max<int64_t>(0, a.monthRequests - 1);
-      a.totalRequests = std::max<int64_t>(0, a.totalRequests - 1);
+      a.monthRequests = std::max<int64_t>(0, a.monthRequests - requests);
+      a.totalRequests = std::max<int64_t>(0, a.totalRequests - requests);
     }
   }
 }
@@ -348,6 +356,25 @@ std::string snapshotOf(const State& s, int64_t now) {
 
 // ---- operations -------------------------------------------------------------
 
+// The key's, its user's and the tenant's accounts for an op that counts a
+// request (reserve, hit, lease): the limits it carries recorded, rolled to
+// now. A refusal after this leaves only these derived updates, which the
+// next such op recomputes: not worth a write.
+struct Accounts {
+  Account& key;
+  Account& user;
+  Account& tenant;
+};
+Accounts accountsFor(State& s, const Tape& op, const std::string& key, const std::string& user, int64_t now) {
+  Accounts a{s.touch(keyAccount(key)), s.touch(userAccount(user)), s.touch(TENANT)};
+  a.key.user = user;
+  a.key.limits = readQuotaLimitsWire(op, op.find(op.root(), "key_limits"));
+  s.userDefaults = readQuotaLimitsWire(op, op.find(op.root(), "user_defaults"));
+  a.user.limits = userLimits(s, user, s.userDefaults);
+  for (Account* acc : {&a.key, &a.user, &a.tenant}) roll(*acc, now);
+  return a;
+}
+
 // Whether an op changed the state (so the host must store it) and its result.
 struct Step {
   bool mutated = true;
@@ -365,16 +392,7 @@ Step reserve(State& s, const Tape& op, int64_t now) {
   const int64_t tokens = amountAt(op, "tokens"), usd = amountAt(op, "usd"), brl = amountAt(op, "brl");
 
   const Scopes names{keyAccount(key), userAccount(user)};
-  Account& keyAcc = s.touch(names.key);
-  Account& userAcc = s.touch(names.user);
-  Account& tenant = s.touch(TENANT);
-  // A refusal below leaves only these derived updates (period rolls, the
-  // limits last seen), which the next reserve recomputes: not worth a write.
-  keyAcc.user = user;
-  keyAcc.limits = readQuotaLimitsWire(op, op.find(op.root(), "key_limits"));
-  s.userDefaults = readQuotaLimitsWire(op, op.find(op.root(), "user_defaults"));
-  userAcc.limits = userLimits(s, user, s.userDefaults);
-  for (Account* a : {&keyAcc, &userAcc, &tenant}) roll(*a, now);
+  auto [keyAcc, userAcc, tenant] = accountsFor(s, op, key, user, now);
   const Scope scopes[3] = {{&keyAcc, keyAcc.limits}, {&userAcc, userAcc.limits}, {&tenant, s.tenantLimits}};
   const std::string_view scopeNames[3] = {names.key, names.user, names.tenant};
 
@@ -419,15 +437,8 @@ Step hit(State& s, const Tape& op, int64_t now) {
   if (key.empty()) return {false, invalidOp("hit needs key")};
   const int64_t tokens = amountAt(op, "tokens_saved"), usd = amountAt(op, "usd_saved");
   const int64_t hits = std::clamp<int64_t>(op.integerAt(op.root(), "hits", 1), 1, 1000000000);
-  Account& keyAcc = s.touch(keyAccount(key));
-  Account& userAcc = s.touch(userAccount(user));
-  Account& tenant = s.touch(TENANT);
-  keyAcc.user = user;
-  keyAcc.limits = readQuotaLimitsWire(op, op.find(op.root(), "key_limits"));
-  s.userDefaults = readQuotaLimitsWire(op, op.find(op.root(), "user_defaults"));
-  userAcc.limits = userLimits(s, user, s.userDefaults);
+  auto [keyAcc, userAcc, tenant] = accountsFor(s, op, key, user, now);
   for (Account* a : {&keyAcc, &userAcc, &tenant}) {
-    roll(*a, now);
     a->minuteRequests += hits, a->dayRequests += hits, a->monthRequests += hits, a->totalRequests += hits;
     a->cacheHits += hits, a->savedTokens += tokens, a->savedUsd += usd;
   }
@@ -459,7 +470,7 @@ Step release(State& s, const Tape& op) {
   const std::string id = op.stringAt(op.root(), "request_id");
   auto it = std::find_if(s.reservations.begin(), s.reservations.end(), [&](const Reservation& r) { return !r.lease && r.id == id; });
   if (it == s.reservations.end()) return {false, R"({"ok":true,"released":false})"};
-  undoRequest(s, *it);
+  uncount(s, *it, 1, it->tokens);
   s.reservations.erase(it);
   return {true, R"({"ok":true,"released":true})"};
 }
@@ -485,13 +496,6 @@ struct Room {
 
 void narrow(int64_t& room, int64_t limit, int64_t used) {
   if (limit >= 0) room = std::min(room, std::max<int64_t>(0, limit - used));
-}
-
-int64_t heldIn(const State& s, std::string_view account) {
-  int64_t held = 0;
-  for (const auto& r : s.reservations)
-    if (reservationIn(r, account)) held += r.usd;
-  return held;
 }
 
 // What is left for new holds across the three scopes and the budgets that pause.
@@ -540,19 +544,7 @@ void endLease(State& s, std::vector<Reservation>::iterator it, const Tape& repor
   };
   const int64_t served = spent("requests", r.requests), tokens = spent("tokens", r.tokens);
   const int64_t usd = spent("usd", r.usd), brl = spent("brl", r.brl);
-  const int64_t unused = r.requests - served;
-  for (const std::string& name : {std::string(TENANT), userAccount(r.user), keyAccount(r.key)}) {
-    Account& a = s.touch(name);
-    if (a.minute == floorTo(r.atMs, MS_PER_MINUTE)) {
-      a.minuteRequests = std::max<int64_t>(0, a.minuteRequests - unused);
-      a.minuteTokens = std::max<int64_t>(0, a.minuteTokens - r.tokens + tokens);
-    }
-    if (a.day == periodBounds(Period::Daily, r.atMs).startMs) a.dayRequests = std::max<int64_t>(0, a.dayRequests - unused);
-    if (a.month == periodBounds(Period::Monthly, r.atMs).startMs) {
-      a.monthRequests = std::max<int64_t>(0, a.monthRequests - unused);
-      a.totalRequests = std::max<int64_t>(0, a.totalRequests - unused);
-    }
-  }
+  uncount(s, r, r.requests - served, r.tokens - tokens);
   addSpend(s, r.key, r.user, tokens, usd, brl, now);
 }
 
@@ -597,14 +589,7 @@ Step lease(State& s, const Tape& op, int64_t now) {
       w.endObject();
       return {reported, std::move(out)};
     }
-  Account& keyAcc = s.touch(keyAccount(key));
-  Account& userAcc = s.touch(userAccount(user));
-  Account& tenant = s.touch(TENANT);
-  keyAcc.user = user;
-  keyAcc.limits = readQuotaLimitsWire(op, op.find(root, "key_limits"));
-  s.userDefaults = readQuotaLimitsWire(op, op.find(root, "user_defaults"));
-  userAcc.limits = userLimits(s, user, s.userDefaults);
-  for (Account* a : {&keyAcc, &userAcc, &tenant}) roll(*a, now);
+  auto [keyAcc, userAcc, tenant] = accountsFor(s, op, key, user, now);
   for (auto& b : s.budgets)
     if (budgetApplies(b.budget, user)) roll(b, now);
   const Scope scopes[3] = {{&keyAcc, keyAcc.limits}, {&userAcc, userAcc.limits}, {&tenant, s.tenantLimits}};
