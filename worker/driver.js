@@ -238,6 +238,9 @@ class SessionDriver {
       case 'queue_send':
         this.queueSend(effect);
         break;
+      case 'schedule':
+        this.schedule(effect);
+        break;
       case 'log':
         console.log(JSON.stringify({ level: effect.level, request_id: effect.request_id, ...effect.record }));
         break;
@@ -341,6 +344,17 @@ class SessionDriver {
       },
     );
     this.ctx?.waitUntil?.(call.catch((err) => logD1Error(err)));
+  }
+
+  // A host job the core wants run later (a credit lease's report when it
+  // stops admitting): a timer in this request's context, kept alive for it.
+  schedule(effect) {
+    const job = new Promise((resolve) => setTimeout(resolve, effect.delay_ms)).then(() =>
+      runJob(this.host, effect.path, this.env, this.ctx),
+    );
+    this.ctx?.waitUntil?.(
+      job.catch((err) => console.error(JSON.stringify({ level: 'error', event: 'job_error', path: effect.path, message: String(err?.message ?? err) }))),
+    );
   }
 
   async startFetch(effect, body) {

@@ -1,5 +1,7 @@
 #include "gw/session.h"
 
+#include <algorithm>
+
 #include "gw/cors.h"
 #include "gw/json_writer.h"
 #include "access/authenticate.h"
@@ -165,6 +167,12 @@ void Session::queueSendDetached(std::string_view binding, std::string_view messa
   w.field("binding", binding).key("message").raw(message);
   w.key("fallback").beginObject().field("binding", D1_BINDING).field("sql", fallbackSql).key("params").raw(fallbackParams);
   w.endObject();
+  outbox_.endEffect();
+}
+
+void Session::scheduleJob(std::string_view path, int64_t delayMs) {
+  json::Writer w = outbox_.beginEffect("schedule");
+  w.field("path", path).field("delay_ms", std::max<int64_t>(0, delayMs));
   outbox_.endEffect();
 }
 

@@ -206,8 +206,27 @@ std::string meta(uint32_t id, const char* type, int64_t now, const std::string& 
 
 }  // namespace
 
+void FakeHost::runDueJobs() {
+  if (runningJobs) return;
+  runningJobs = true;
+  for (;;) {
+    auto due = std::min_element(jobs.begin(), jobs.end(),
+                                [](const ScheduledJob& a, const ScheduledJob& b) { return a.atMs < b.atMs; });
+    if (due == jobs.end() || due->atMs > nowMs) break;
+    const std::string path = due->path;
+    jobs.erase(due);
+    const bool wasInternal = internal;
+    internal = true;
+    request("POST", path);
+    internal = wasInternal;
+    ++jobsRun;
+  }
+  runningJobs = false;
+}
+
 HttpResponse FakeHost::request(const std::string& method, const std::string& path, const std::string& body,
                                std::map<std::string, std::string> headers) {
+  runDueJobs();
   HttpResponse res;
   std::string envelope;
   json::Writer w(envelope);
@@ -323,6 +342,8 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
             if (!d1Down) d1->run(result.stringAt(st, "sql"), std::string(result.raw(result.find(st, "params"))), r, err);
           }
         if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
+      } else if (type == "schedule") {
+        jobs.push_back({nowMs + b.tape.integerAt(e, "delay_ms"), str(b.tape, e, "path")});
       } else if (type == "queue_send") {
         const uint32_t fallback = b.tape.find(e, "fallback");
         if (queueDown) {

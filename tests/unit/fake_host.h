@@ -92,6 +92,17 @@ class FakeHost {
   HttpResponse request(const std::string& method, const std::string& path, const std::string& body = "",
                        std::map<std::string, std::string> headers = {});
   HttpResponse chat(const std::string& body) { return request("POST", "/v1/chat/completions", body); }
+  // Runs the host jobs the core scheduled whose time (nowMs) has come, as
+  // the worker's timers would; every request runs them first.
+  void runDueJobs();
+
+  struct ScheduledJob {
+    int64_t atMs = 0;
+    std::string path;
+  };
+  std::vector<ScheduledJob> jobs;  // scheduled, not run yet
+  int jobsRun = 0;
+  bool runningJobs = false;
 
   Gateway gateway;
   GwStatus configureStatus;

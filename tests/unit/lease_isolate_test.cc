@@ -1,8 +1,9 @@
-// Credit leases in the isolate (AI_GATEWAY_CREDIT_LEASES): after the first
-// request the isolate holds a lease and admits the next ones with no ledger
-// call; it reports a used-up lease and asks for the next after a response;
-// near a budget it falls back to the ledger per request, and the budget is
-// never passed.
+// Credit leases in the isolate (on by default): once a key's requests come
+// at a pace, the isolate holds a lease and admits them with no ledger call;
+// the next lease is asked for before the held one runs out, carrying the
+// reports of the used-up ones; a lease's leftover returns to the ledger when
+// it stops admitting, even with no request after it; near a budget
+// admission is per request again, and the budget is never passed.
 #include <catch2/catch.hpp>
 
 #include "fake_host.h"
@@ -21,40 +22,62 @@ int count(const FakeHost& h, const std::string& op) {
   return n;
 }
 
+std::vector<json> ops(const FakeHost& h, const std::string& op) {
+  std::vector<json> out;
+  for (const std::string& o : h.ledgerOps)
+    if (json j = json::parse(o, nullptr, false); j.value("op", "") == op) out.push_back(j);
+  return out;
+}
+
+int64_t reportedRequests(const FakeHost& h) {
+  int64_t n = 0;
+  for (const std::string& o : h.ledgerOps) {
+    json j = json::parse(o, nullptr, false);
+    for (const json& r : j.value("reports", json::array())) n += r["requests"].get<int64_t>();
+  }
+  return n;
+}
+
+json usage(FakeHost& h) { return json::parse(h.request("GET", "/api/budget/current-usage").body, nullptr, false); }
+
 }  // namespace
 
-TEST_CASE("with credit leases, requests after the first are admitted in the isolate, and the lease is reported") {
-  FakeHost h(gw::testing::Vars{{"AI_GATEWAY_CREDIT_LEASES", "true"}});
-  h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
-  REQUIRE(h.chat(HELLO).status == 200);
-  // The first goes to the ledger, and the lease is asked for after it.
-  CHECK(count(h, "reserve") == 1);
-  CHECK(count(h, "settle") == 1);
-  REQUIRE(count(h, "lease") == 1);
-  for (int i = 0; i < 3; ++i) {
+TEST_CASE("with credit leases, requests at a pace are admitted in the isolate, and every lease is reported") {
+  FakeHost h;
+  for (int i = 0; i < 2; ++i) {
     h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
     REQUIRE(h.chat(HELLO).status == 200);
   }
-  // Four requests of the first lease (it asks for 4): no ledger call on their way.
-  CHECK(count(h, "reserve") == 1);
-  CHECK(count(h, "settle") == 1);
-  h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
-  REQUIRE(h.chat(HELLO).status == 200);
-  // The lease is used up: the next one is asked for (twice the pace), its
-  // report riding in the same call.
-  REQUIRE(count(h, "lease") == 2);
-  json next;
-  for (const std::string& o : h.ledgerOps)
-    if (json j = json::parse(o); j["op"] == "lease") next = j;
-  CHECK(next["requests"] == 8);
-  CHECK(next["report"]["requests"] == 4);
-  CHECK(next["report"]["tokens"] == 4 * 12);
+  // A key's first request goes to the ledger alone; the second, close
+  // behind it, is too, and a lease is asked for after it.
+  CHECK(count(h, "reserve") == 2);
+  REQUIRE(count(h, "lease") == 1);
+  const int64_t granted = ops(h, "lease")[0]["requests"];
+  CHECK(granted >= 4);
+  for (int i = 0; i < 60; ++i) {
+    h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
+    REQUIRE(h.chat(HELLO).status == 200);
+  }
+  // Sixty more with no per-request ledger call: each next lease was asked
+  // for before the held one ran out, the used-up ones' reports riding along.
+  CHECK(count(h, "reserve") == 2);
+  CHECK(count(h, "settle") == 2);
+  CHECK(count(h, "lease") >= 2);
+  CHECK(count(h, "lease") <= 8);
   CHECK(count(h, "lease_report") == 0);
-  json usage = json::parse(h.request("GET", "/api/budget/current-usage").body, nullptr, false);
-  CHECK(usage["tenant"]["dailyRequests"].get<int64_t>() >= 5);
+  for (const json& ask : ops(h, "lease")) CHECK(ask["grace_ms"].get<int64_t>() > 60000);
+  // When the last lease stops admitting, the report job returns what it did
+  // not use, with no request after it.
+  h.nowMs += 30000;
+  h.runDueJobs();
+  CHECK(h.jobsRun >= 1);
+  CHECK(reportedRequests(h) == 60);
+  json u = usage(h);
+  CHECK(u["tenant"]["dailyRequests"] == 62);
+  CHECK(u["inFlightRequests"] == 0);
 
-  // Off by default: every request is reserved and settled by the ledger.
-  FakeHost plain;
+  // Off: every request is reserved and settled by the ledger.
+  FakeHost plain(gw::testing::Vars{{"AI_GATEWAY_CREDIT_LEASES", "false"}});
   for (int i = 0; i < 3; ++i) {
     plain.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
     REQUIRE(plain.chat(HELLO).status == 200);
@@ -63,8 +86,58 @@ TEST_CASE("with credit leases, requests after the first are admitted in the isol
   CHECK(count(plain, "lease") == 0);
 }
 
+TEST_CASE("leased answers carry the x-ratelimit headers the ledger's window gives, counting down") {
+  FakeHost h;
+  const std::string key =
+      json::parse(h.request("POST", "/api/v1/ai/admin/keys", R"({"tenantId":"acme","limits":{"rpm":50}})",
+                            gw::testing::adminHeaders())
+                      .body)["key"];
+  std::vector<int> remaining;
+  for (int i = 0; i < 12; ++i) {
+    gw::testing::HttpResponse r =
+        h.request("POST", "/v1/chat/completions", HELLO, {{"authorization", "Bearer " + key}});
+    REQUIRE(r.status == 200);
+    CHECK(r.headers["x-ratelimit-limit-requests"] == "50");
+    remaining.push_back(std::stoi(r.headers["x-ratelimit-remaining-requests"]));
+  }
+  CHECK(count(h, "lease") >= 1);
+  // One isolate alone: exactly what is left of the minute, leased or not.
+  for (int i = 0; i < 12; ++i) CHECK(remaining[i] == 49 - i);
+}
+
+TEST_CASE("sparse requests are not leased, and a lease's leftover is never charged as spend") {
+  FakeHost h;
+  REQUIRE(h.request("POST", "/api/budget/config",
+                    R"({"tenantId":"acme","type":"USD","limit":1,"period":"daily","pauseAtLimit":true})",
+                    gw::testing::adminHeaders())
+              .status == 201);
+  // One request a minute: each is reserved at the ledger, none leased.
+  for (int i = 0; i < 3; ++i) {
+    h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
+    REQUIRE(h.chat(HELLO).status == 200);
+    h.nowMs += 60000;
+  }
+  CHECK(count(h, "lease") == 0);
+  // A burst, then silence: the lease asked for during it is reported by the
+  // job, and the budget holds exactly what was served.
+  for (int i = 0; i < 5; ++i) {
+    h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
+    REQUIRE(h.chat(HELLO).status == 200);
+  }
+  REQUIRE(count(h, "lease") >= 1);
+  h.nowMs += 29000;
+  h.runDueJobs();
+  h.nowMs += 600000;  // long past any hold's expiry
+  h.request("POST", "/internal/cron");
+  const std::string body = h.request("GET", "/api/budget/current-usage").body;
+  json rows = json::parse(h.d1->query("SELECT SUM(cost_usd_pico) AS spent FROM gateway_usage_logs"));
+  const int64_t spent = rows[0]["spent"].get<int64_t>();
+  CHECK(spent == 8 * 3150000);
+  CHECK(body.find("\"used\":" + gw::formatPico(spent) + ",") != std::string::npos);
+}
+
 TEST_CASE("with credit leases a USD budget is still never passed: near it, admission is per request again") {
-  FakeHost h(gw::testing::Vars{{"AI_GATEWAY_CREDIT_LEASES", "true"}});
+  FakeHost h;
   REQUIRE(h.request("POST", "/api/budget/config",
                     R"({"tenantId":"acme","type":"USD","limit":0.0002,"period":"daily","pauseAtLimit":true})",
                     gw::testing::adminHeaders())
@@ -83,9 +156,34 @@ TEST_CASE("with credit leases a USD budget is still never passed: near it, admis
   // Every lease ends: reported, or (its isolate gone) charged in full at expiry.
   h.nowMs += 120000;
   h.request("POST", "/internal/cron");
-  json usage = json::parse(h.request("GET", "/api/budget/current-usage").body, nullptr, false);
-  REQUIRE(usage["budgets"].size() == 1);
-  CHECK(usage["budgets"][0]["percentage"].get<double>() <= 100.0);
+  json u = usage(h);
+  REQUIRE(u["budgets"].size() == 1);
+  CHECK(u["budgets"][0]["percentage"].get<double>() <= 100.0);
   json rows = json::parse(h.d1->query("SELECT SUM(cost_usd_pico) AS spent FROM gateway_usage_logs WHERE status = 200"));
   CHECK(rows[0]["spent"].get<int64_t>() <= 200000000);  // what was served never passed the budget (0.0002 USD)
+}
+
+TEST_CASE("a client cannot run the lease report job") {
+  FakeHost h;
+  CHECK(h.request("POST", "/internal/leases/report").status == 404);
+}
+
+TEST_CASE("a usage read counts what this isolate's leases served so far") {
+  FakeHost h;
+  for (int i = 0; i < 7; ++i) {
+    h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
+    REQUIRE(h.chat(HELLO).status == 200);
+  }
+  REQUIRE(count(h, "lease") >= 1);
+  json u = usage(h);
+  CHECK(u["tenant"]["dailyRequests"] == 7);
+  CHECK(u["tenant"]["totalTokens"] == 7 * 12);
+  // Reads again and the lease's end change nothing: reports are cumulative.
+  CHECK(usage(h)["tenant"]["totalTokens"] == 7 * 12);
+  h.nowMs += 30000;
+  h.runDueJobs();
+  json after = usage(h);
+  CHECK(after["tenant"]["dailyRequests"] == 7);
+  CHECK(after["tenant"]["totalTokens"] == 7 * 12);
+  CHECK(after["inFlightRequests"] == 0);
 }

@@ -177,3 +177,48 @@ TEST_CASE("leases on simulated time: random isolates, renewals, crashes and expi
   CHECK(s.budgetUsed() <= BUDGET_TOKENS);
   CHECK(refusals > 0);  // the budget was reached: the run went near the limit
 }
+
+TEST_CASE("leases: holds wait grace_ms past the admission end for the report; reports come in batches") {
+  Sim s;
+  s.op({{"op", "budget_set"},
+        {"budget", {{"id", "tok"}, {"type", "tokens"}, {"limit", 1000}, {"period", "daily"}, {"pause", true}}}});
+  json a = s.base("lease", "L1");
+  a.update({{"requests", 5}, {"tokens", 500}, {"min_tokens", WORST_TOKENS}, {"ttl_ms", 10000}, {"grace_ms", 120000}});
+  REQUIRE(s.op(a)["lease"]["expires_ms"] == START + 10000);  // it admits until then
+  json b = s.base("lease", "L2");
+  b.update({{"requests", 5}, {"tokens", 200}, {"min_tokens", WORST_TOKENS}, {"ttl_ms", 10000}});
+  REQUIRE(s.op(b)["ok"] == true);
+  // Past L1's admission end a request it admitted last is still running:
+  // the ledger still holds the lease, and its report is what counts.
+  s.now += 60000;
+  s.op({{"op", "tick"}});
+  CHECK(s.inFlight() == 1);  // L2 (no grace) expired and was charged in full
+  CHECK(s.budgetUsed() == 200);
+  json report = s.op({{"op", "lease_report"},
+                      {"reports", json::array({{{"lease_id", "L1"}, {"requests", 2}, {"tokens", 30}},
+                                               {{"lease_id", "L2"}, {"requests", 1}, {"tokens", 10}}})}});
+  CHECK(report["known"] == false);  // L2 was no longer held
+  CHECK(s.budgetUsed() == 230);
+  CHECK(s.inFlight() == 0);
+}
+
+TEST_CASE("leases end at a budget's next alert threshold, so the alert is not held back") {
+  Sim s;
+  s.op({{"op", "budget_set"},
+        {"budget",
+         {{"id", "tok"}, {"type", "tokens"}, {"limit", 1000}, {"period", "daily"}, {"pause", false}, {"thresholds", {50}}}}});
+  json a = s.base("lease", "L1");
+  a.update({{"requests", 10}, {"tokens", 1000}, {"min_tokens", WORST_TOKENS}});
+  json g = s.op(a);
+  REQUIRE(g["ok"] == true);
+  CHECK(g["lease"]["tokens"] == 500);
+  // Its report crosses the threshold: the alert is raised then.
+  json renew = s.base("lease", "L2");
+  renew.update({{"requests", 10}, {"tokens", 1000}, {"min_tokens", WORST_TOKENS},
+                {"report", {{"lease_id", "L1"}, {"requests", 5}, {"tokens", 500}}}});
+  json g2 = s.op(renew);
+  INFO(g2.dump());
+  REQUIRE(g2["ok"] == true);
+  CHECK(g2["lease"]["tokens"] == 1000);  // past the last threshold, a budget that does not pause holds nothing back
+  CHECK(s.op({{"op", "get"}})["pendingAlerts"] == 1);
+}

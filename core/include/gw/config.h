@@ -133,7 +133,8 @@ struct AccessConfig {
   std::string metricsTokenDigest;  // SHA-256 of METRICS_TOKEN (GET /metrics only); empty: not set
   int64_t keyCacheMs = 30000;  // how long an instance trusts a key record it read
   int64_t snapshotCacheMs = 1000;  // how long it trusts a tenant's quota snapshot (the ledger still judges)
-  bool creditLeases = false;  // AI_GATEWAY_CREDIT_LEASES: admit against leases held in the isolate (README: Credit leases)
+  bool creditLeases = true;  // AI_GATEWAY_CREDIT_LEASES: admit against leases held in the isolate (README: Credit leases)
+  int64_t creditLeaseMs = 30000;  // AI_GATEWAY_CREDIT_LEASE_MS: how long a lease admits (a revocation reaches leased requests within it)
   // every user's quota unless PUT /admin/quotas/:userId says otherwise (10 USD a month)
   QuotaLimits userDefaults{.dailyRequests = 1000, .monthlyRequests = 10000, .monthlySpendPico = 10000000000000};
   QuotaLimits keyDefaults{.rpm = 600, .tpm = 1000000};  // every key's rate limits unless the key says otherwise

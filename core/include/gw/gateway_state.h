@@ -79,22 +79,32 @@ struct HitCount {
 
 // A credit lease this instance holds from its tenant's ledger: requests of
 // one key and user are admitted against it, and settled into it, with no
-// ledger call (README: Credit leases). It is reported to the ledger (what
-// it served and spent) once it is used up or near its end and nothing
-// admitted against it is still running.
+// ledger call (README: Credit leases). Once it can admit no more and
+// nothing admitted against it is still running it is done, and its report
+// (what it served and spent) goes to the ledger with the next lease asked
+// for, or alone by the time the lease ends.
+struct LeaseRate {
+  bool known = false;
+  int64_t limit = 0, remaining = 0, resetAtMs = 0;  // the ledger's window at the grant, the lease's own requests counted
+};
 struct HeldLease {
   std::string id;
   int64_t requests = 0, tokens = 0, usd = 0, brl = 0;  // what is left to admit
   int64_t served = 0, spentTokens = 0, spentUsd = 0, spentBrl = 0;  // what it admitted and settled
   int64_t running = 0;  // admitted, not settled yet
   int64_t granted = 0;  // requests granted
-  int64_t expiresMs = 0;
+  int64_t admitUntilMs = 0;  // admits until then, a little before the ledger's end of it
+  LeaseRate rateRequests, rateTokens;  // for x-ratelimit-* on what it admits
 };
 struct LeaseScope {
+  std::string tenant;
   std::vector<HeldLease> held;
-  bool asking = false;      // a lease call is out
-  int64_t nextAsk = 4;      // requests to ask for: twice what the last lease served
-  int64_t seq = 0;          // this instance's lease count, for their ids
+  std::vector<HeldLease> done;  // reports not sent yet
+  bool asking = false;          // a lease call is out
+  int64_t seq = 0;              // this instance's lease count, for their ids
+  int64_t noAskUntilMs = 0;     // the ledger refused a lease: per request until then
+  int64_t lastEndMs = -1;       // when a request of this scope last ended here
+  int64_t paceStartMs = 0, paceCount = 0, lastPaceCount = 0;  // requests ended per lease life
 };
 
 // What this instance knows of one routing target ("provider/model"): its
@@ -116,6 +126,12 @@ inline void addSample(double& ewma, double sample) { ewma = ewma == 0 ? sample :
 // What providers used beyond what the ledger held for them (they ignored
 // the max_tokens they were sent): not charged, so no limit or budget is
 // passed, but counted, so the operator sees it (GET /metrics).
+// How this instance admitted metered requests, and the leases it asked for.
+struct AdmissionCounts {
+  int64_t viaLease = 0, viaLedger = 0;
+  int64_t leasesGranted = 0, leasesRefused = 0;
+};
+
 struct OvershootCounts {
   int64_t requests = 0;
   int64_t tokens = 0;
@@ -152,6 +168,7 @@ struct GatewayState {
   MoveFunction<void(uint32_t session, const std::string* entry)> landFlight;
   uint64_t roundRobin = 0;                                           // advanced per routed request
   OvershootCounts overshoot;
+  AdmissionCounts admissions;
   int64_t breakersListedMs = 0;  // health last read every shared breaker record
 
   // A ledger answer that carries a new snapshot refreshes this instance's

@@ -11,12 +11,14 @@
 //   settle       {request_id, key, user, tokens, usd, brl}
 //   release      {request_id}
 //   lease        {lease_id, key, user, key_limits, user_defaults, requests, tokens, usd, brl,
-//                 min_tokens, min_usd, min_brl, ttl_ms, report?}  (a credit lease: see ledger.cc)
-//   lease_report {lease_id, requests, tokens, usd, brl}
+//                 min_tokens, min_usd, min_brl, ttl_ms, grace_ms?, report?, reports?}  (a credit lease: see ledger.cc)
+//   lease_report {lease_id, requests, tokens, usd, brl} or {reports: [...]}
 //   hit          {key, user, key_limits, user_defaults, hits, tokens_saved, usd_saved}  (cache hits, counted after them)
 //   set_tenant   {enabled?, limits?}         set_quota {user, limits}    reset_quota {user}
 //   budget_set   {budget}                    budget_delete {id?}         (no id: all)
-//   revoke       {key}                       usage {user?, all_users?}   get {}
+//   revoke       {key}                       usage {user?, all_users?, progress?}   get {progress?}
+//   (progress: [{lease_id, requests, tokens, usd, brl}], what the reader's leases served so far;
+//   every lease report is cumulative since its grant)
 //   tick         {}                          alerts_sent {seqs: [...]}
 // Results: {"ok":true, ...} or {"ok":false,"status","type","code","message",
 // "retry_after_ms"}; any result may carry "alerts" (to post to the budget

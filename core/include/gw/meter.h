@@ -16,7 +16,6 @@
 namespace gw {
 
 class Session;
-struct HeldLease;
 
 struct Worst {
   int64_t tokens = 0;  // prompt estimate + max output: what the TPM limit holds
@@ -46,14 +45,6 @@ class Meter {
   void addHeaders(Headers& h) const;
 
  private:
-  // Admission against a lease this instance holds; false when none has room.
-  bool admitFromLease(Session& s, const Worst& worst);
-  // After a request ends: reports leases that are done, asks for the next
-  // one when none has room (the call outlives the response, not the request path).
-  void tendLeases(Session& s, const Worst& worst);
-  // The lease this request was admitted against, while this instance holds it.
-  HeldLease* heldLease(Session& s) const;
-
   bool holding_ = false;
   std::string lease_;  // the lease it was admitted against ("" for a ledger hold)
   Worst held_;

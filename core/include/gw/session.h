@@ -217,6 +217,9 @@ class Session {
   // response; should the send fail, the host runs the statement instead.
   void queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackSql,
                          std::string_view fallbackParams);
+  // Asks the host to run the host job at `path` (POST, no body) in `delayMs`;
+  // nothing is fed back and the session does not stay open for it.
+  void scheduleJob(std::string_view path, int64_t delayMs);
   // Starts the handler after the access stage admitted the request.
   void admit();
   // What the request did so far; the handler fills it.

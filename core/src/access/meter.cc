@@ -1,6 +1,7 @@
 #include "gw/meter.h"
 
 #include "authenticate.h"
+#include "leases.h"
 
 #include <algorithm>
 
@@ -11,115 +12,7 @@
 
 namespace gw {
 
-namespace {
-
 using json::Kind;
-
-// A lease: how long the ledger is asked to grant it for, and how close to
-// its end it stops admitting (so what it admits settles before it expires).
-constexpr int64_t LEASE_MS = 30000, LEASE_MARGIN_MS = 2000;
-constexpr int64_t MIN_LEASE_REQUESTS = 4, MAX_LEASE_REQUESTS = 256;
-
-bool hasRoom(const HeldLease& l, const Worst& w, int64_t now) {
-  return l.expiresMs - LEASE_MARGIN_MS > now && l.requests >= 1 && l.tokens >= w.tokens && l.usd >= w.cost.picoUsd &&
-         l.brl >= w.cost.picoBrl;
-}
-
-void writeLimits(json::Writer& w, const Session& s) {
-  const Principal& p = s.principal();
-  const AccessConfig& cfg = s.config().access;
-  w.field("key", p.keyId).field("user", p.accountUser()).key("key_limits");
-  writeQuotaLimitsWire(w, cfg.keyDefaults.overlay(p.limits));
-  w.key("user_defaults");
-  writeQuotaLimitsWire(w, cfg.userDefaults);
-}
-
-void writeReport(json::Writer& w, const HeldLease& l) {
-  w.field("lease_id", l.id).field("requests", l.served).field("tokens", l.spentTokens).field("usd", l.spentUsd);
-  w.field("brl", l.spentBrl);
-}
-
-}  // namespace
-
-bool Meter::admitFromLease(Session& s, const Worst& worst) {
-  auto scope = s.state().leases.find(s.principal().ledgerScope());
-  if (scope == s.state().leases.end()) return false;
-  for (HeldLease& l : scope->second.held) {
-    if (!hasRoom(l, worst, s.nowMs())) continue;
-    --l.requests, l.tokens -= worst.tokens, l.usd -= worst.cost.picoUsd, l.brl -= worst.cost.picoBrl;
-    ++l.running;
-    lease_ = l.id;
-    return true;
-  }
-  return false;
-}
-
-void Meter::tendLeases(Session& s, const Worst& worst) {
-  if (!s.config().access.creditLeases) return;
-  const std::string name = s.principal().ledgerScope();
-  LeaseScope& scope = s.state().leases[name];
-  const std::string& tenant = s.principal().tenantId;
-  // Leases that cannot admit the next request like this one, with nothing
-  // running: reported (an expired one was charged in full; its report would change nothing).
-  bool room = false;
-  std::vector<HeldLease> done;
-  for (auto it = scope.held.begin(); it != scope.held.end();) {
-    if (hasRoom(*it, worst, s.nowMs())) {
-      room = true;
-      ++it;
-      continue;
-    }
-    if (it->running > 0) {
-      ++it;
-      continue;
-    }
-    scope.nextAsk = std::clamp<int64_t>(2 * it->served, MIN_LEASE_REQUESTS, MAX_LEASE_REQUESTS);
-    if (it->expiresMs > s.nowMs()) done.push_back(std::move(*it));
-    it = scope.held.erase(it);
-  }
-  const bool ask = !room && !scope.asking;
-  // One report rides with the next lease's call; any other goes alone.
-  for (size_t i = ask ? 1 : 0; i < done.size(); ++i) {
-    std::string op;
-    json::Writer w(op);
-    w.beginObject().field("op", "lease_report");
-    writeReport(w, done[i]);
-    w.endObject();
-    s.ledgerDetached(tenant, op);
-  }
-  if (!ask) return;
-  // The next lease, sized to this instance's pace, asked for after the
-  // response: requests until it lands are admitted by the ledger one by one.
-  scope.asking = true;
-  const int64_t n = scope.nextAsk;
-  std::string op;
-  json::Writer w(op);
-  w.beginObject().field("op", "lease").field("lease_id", s.requestId() + "-" + std::to_string(++scope.seq));
-  writeLimits(w, s);
-  w.field("requests", n).field("tokens", n * worst.tokens).field("usd", n * worst.cost.picoUsd);
-  w.field("brl", n * worst.cost.picoBrl).field("min_tokens", worst.tokens).field("min_usd", worst.cost.picoUsd);
-  w.field("min_brl", worst.cost.picoBrl).field("ttl_ms", LEASE_MS);
-  if (!done.empty()) {
-    w.key("report").beginObject();
-    writeReport(w, done[0]);
-    w.endObject();
-  }
-  w.endObject();
-  s.ledger(tenant, op, [name](Session& s, const EffectResult& r) {
-    LeaseScope& scope = s.state().leases[name];
-    scope.asking = false;
-    json::Tape t;
-    if (!r.ok || !t.parse(r.data) || t.kind(t.root()) != Kind::Object) return;
-    const uint32_t lease = t.find(t.root(), "lease");
-    if (t.kind(t.find(t.root(), "ok")) != Kind::True || lease == 0 || t.kind(lease) != Kind::Object) return;
-    HeldLease l;
-    l.id = t.stringAt(lease, "id");
-    l.requests = l.granted = t.integerAt(lease, "requests");
-    l.tokens = t.integerAt(lease, "tokens"), l.usd = t.integerAt(lease, "usd"), l.brl = t.integerAt(lease, "brl");
-    l.expiresMs = t.integerAt(lease, "expires_ms");
-    if (!l.id.empty()) scope.held.push_back(std::move(l));
-  });
-}
 
 Worst worstCase(const Price& price, size_t promptBytes, size_t messages, int64_t maxOutput, int64_t usdBrlRateMicro) {
   Worst w;
@@ -149,8 +42,20 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   const Principal& p = s.principal();
   const AccessConfig& cfg = s.config().access;
   held_ = worst;
-  if (cfg.creditLeases && admitFromLease(s, worst)) {
+  if (HeldLease* l = cfg.creditLeases ? leases::admit(s, worst) : nullptr) {
+    lease_ = l->id;
+    // The rate the ledger counted at the grant, with what this lease has not admitted yet.
+    if ((hasRequests_ = l->rateRequests.known)) {
+      limitRequests_ = l->rateRequests.limit, remainingRequests_ = l->rateRequests.remaining + l->requests;
+      resetRequestsMs_ = std::max<int64_t>(0, l->rateRequests.resetAtMs - s.nowMs());
+    }
+    if ((hasTokens_ = l->rateTokens.known)) {
+      limitTokens_ = l->rateTokens.limit, remainingTokens_ = l->rateTokens.remaining + l->tokens;
+      resetTokensMs_ = std::max<int64_t>(0, l->rateTokens.resetAtMs - s.nowMs());
+    }
     authMs_ = s.admittedMs() - s.openedMs();
+    ledgerMs_ = 0;  // admitted with no ledger wait
+    ++s.state().admissions.viaLease;
     holding_ = true;
     return done(s, ApiError{});
   }
@@ -185,6 +90,7 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
     }
     uint32_t ok = t.find(root, "ok");
     if (ok != 0 && t.kind(ok) == Kind::True) {
+      ++s.state().admissions.viaLedger;
       holding_ = true;
       return done(s, ApiError{});
     }
@@ -214,13 +120,13 @@ int64_t Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
     o.tokens += overTokens;
     o.picoUsd += actual.picoUsd - chargedUsd;
   }
-  if (HeldLease* l = heldLease(s)) {
+  if (HeldLease* l = leases::find(s, lease_)) {
     // Settled into the lease: what it spent is reported with it, the rest of the hold is its again.
     --l->running, ++l->served;
     l->spentTokens += chargedTokens, l->spentUsd += chargedUsd, l->spentBrl += chargedBrl;
     l->tokens += held_.tokens - chargedTokens, l->usd += held_.cost.picoUsd - chargedUsd;
     l->brl += held_.cost.picoBrl - chargedBrl;
-    tendLeases(s, held_);
+    leases::tend(s, held_);
     return overTokens;
   }
   std::string op;
@@ -229,34 +135,25 @@ int64_t Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
   w.field("user", s.principal().accountUser()).field("tokens", chargedTokens).field("usd", chargedUsd);
   w.field("brl", chargedBrl).endObject();
   s.ledgerDetached(s.principal().tenantId, op);
-  tendLeases(s, held_);
+  leases::tend(s, held_);
   return overTokens;
-}
-
-HeldLease* Meter::heldLease(Session& s) const {
-  if (lease_.empty()) return nullptr;
-  auto scope = s.state().leases.find(s.principal().ledgerScope());
-  if (scope == s.state().leases.end()) return nullptr;
-  for (HeldLease& l : scope->second.held)
-    if (l.id == lease_) return &l;
-  return nullptr;
 }
 
 void Meter::release(Session& s) {
   if (!holding_) return;
   holding_ = false;
-  if (HeldLease* l = heldLease(s)) {
+  if (HeldLease* l = leases::find(s, lease_)) {
     // Never sent: the lease has it back.
     --l->running, ++l->requests;
     l->tokens += held_.tokens, l->usd += held_.cost.picoUsd, l->brl += held_.cost.picoBrl;
-    tendLeases(s, held_);
+    leases::tend(s, held_);
     return;
   }
   std::string op;
   json::Writer w(op);
   w.beginObject().field("op", "release").field("request_id", s.requestId()).endObject();
   s.ledgerDetached(s.principal().tenantId, op);
-  tendLeases(s, held_);
+  leases::tend(s, held_);
 }
 
 void Meter::addHeaders(Headers& h) const {

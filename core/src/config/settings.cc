@@ -126,6 +126,8 @@ constexpr Setting SETTINGS[] = {
     {.key = "responses_retention_days", .env = "AI_GATEWAY_RESPONSES_RETENTION_DAYS", .min = 1, .max = 365,
      .field = GW_INT(responsesRetentionDays)},
     {.key = "credit_leases", .env = "AI_GATEWAY_CREDIT_LEASES", .type = T::Boolean, .field = GW_BOOL(access.creditLeases)},
+    {.key = "credit_lease_ms", .env = "AI_GATEWAY_CREDIT_LEASE_MS", .min = 3000, .max = 300000,
+     .field = GW_INT(access.creditLeaseMs)},
     // Set by the deployment only: they change what the operator sees or
     // who may call, not something an admin key should switch.
     {.env = "LOG_LEVEL", .type = T::Choice, .expected = "debug, info, warn or error", .choice = &LOG_LEVEL},

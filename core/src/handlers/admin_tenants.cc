@@ -5,6 +5,7 @@
 //   POST /api/v1/ai/admin/quotas/:userId/reset {tenantId?}
 // Switching a tenant off keeps its keys, counters and budgets.
 #include "gw/key_record.h"
+#include "../access/leases.h"
 #include "admin_common.h"
 #include "gw/json_writer.h"
 #include "handlers.h"
@@ -73,7 +74,7 @@ class GetTenant : public Handler {
     std::string tenant;
     if (ApiError e = tenantFor(s, id_, tenant)) return s.respondError(e);
     requireTenant(s, tenant, [tenant](Session& s) {
-      ledgerCall(s, tenant, R"({"op":"get"})", [tenant](Session& s, std::string_view result) {
+      ledgerCall(s, tenant, leases::readOp("get", s.state(), tenant), [tenant](Session& s, std::string_view result) {
         s.respondJson(200, ledgerView(result, {{"id", tenant}, {"object", "tenant"}}));
       });
     });

@@ -5,6 +5,7 @@
 //   GET    /api/budget/current-usage?tenantId=&userId=
 // Changing budgets needs an admin key; any key of the tenant may read them,
 // and a user key sees its own user's usage.
+#include "../access/leases.h"
 #include "admin_common.h"
 #include "gw/json_writer.h"
 #include "gw/limits.h"
@@ -33,7 +34,7 @@ class BudgetConfig : public Handler {
     if (ApiError e = tenantFor(s, queryParam(s.request().query, "tenantId"), tenant_)) return s.respondError(e);
     if (method_ == "GET") {
       return requireTenant(s, tenant_, [this](Session& s) {
-        ledgerCall(s, tenant_, R"({"op":"get"})", [this](Session& s, std::string_view result) {
+        ledgerCall(s, tenant_, leases::readOp("get", s.state(), tenant_), [this](Session& s, std::string_view result) {
           json::Tape t;
           t.parse(result);
           uint32_t budgets = t.find(t.root(), "budgets");
@@ -127,6 +128,7 @@ class CurrentUsage : public Handler {
     w.beginObject().field("op", "usage").field("user", user).field("all_users", p.admin && user.empty());
     w.key("user_defaults");
     writeQuotaLimitsWire(w, s.config().access.userDefaults);
+    leases::writeProgress(w, s.state(), tenant_);
     w.endObject();
     requireTenant(s, tenant_, [this](Session& s) {
       ledgerCall(s, tenant_, op_, [this](Session& s, std::string_view result) {

@@ -50,6 +50,8 @@ std::unique_ptr<Handler> budgetConfig(const std::string& method);
 std::unique_ptr<Handler> budgetUsage();
 // POST /internal/queue/usage: a batch of the usage queue, written to D1 (host jobs only)
 std::unique_ptr<Handler> usageQueue();
+// POST /internal/leases/report: reports credit leases that stopped admitting (host jobs only)
+std::unique_ptr<Handler> leaseReport();
 std::unique_ptr<Handler> cron();
 // GET /api/v1/ai/metrics
 std::unique_ptr<Handler> metrics();

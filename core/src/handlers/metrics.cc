@@ -217,6 +217,18 @@ class Prometheus : public Analytics {
            "\n# HELP aigw_stream_output_cut_total Streams ended as length once past their reservation, this instance.\n"
            "# TYPE aigw_stream_output_cut_total counter\naigw_stream_output_cut_total " +
            std::to_string(o.streamsCut) + "\n";
+    const AdmissionCounts& a = s.state().admissions;
+    int64_t held = 0;
+    for (const auto& scope : s.state().leases) held += static_cast<int64_t>(scope.second.held.size());
+    out += "# HELP aigw_admissions_total Metered requests admitted by this instance: against a credit lease it holds, or by the ledger.\n"
+           "# TYPE aigw_admissions_total counter\naigw_admissions_total{via=\"lease\"} " +
+           std::to_string(a.viaLease) + "\naigw_admissions_total{via=\"ledger\"} " + std::to_string(a.viaLedger) +
+           "\n# HELP aigw_credit_leases_total Credit leases this instance asked for, by the ledger's answer.\n"
+           "# TYPE aigw_credit_leases_total counter\naigw_credit_leases_total{result=\"granted\"} " +
+           std::to_string(a.leasesGranted) + "\naigw_credit_leases_total{result=\"refused\"} " +
+           std::to_string(a.leasesRefused) +
+           "\n# HELP aigw_credit_leases_held Credit leases this instance holds now.\n"
+           "# TYPE aigw_credit_leases_held gauge\naigw_credit_leases_held " + std::to_string(held) + "\n";
     s.respond(200, "text/plain; version=0.0.4; charset=utf-8", out);
   }
 };

@@ -39,6 +39,7 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/budget/current-usage", "GET", handlers::budgetUsage},
       {"/internal/cron", "POST", handlers::cron},
       {"/internal/queue/usage", "POST", handlers::usageQueue},
+      {"/internal/leases/report", "POST", handlers::leaseReport},
   };
   std::string allowed;
   for (const auto& r : ROUTES) {

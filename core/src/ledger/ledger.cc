@@ -75,7 +75,7 @@ bool reservationIn(const Reservation& r, std::string_view account) {
 int64_t heldIn(const State& s, std::string_view account) {
   int64_t held = 0;
   for (const auto& r : s.reservations)
-    if (reservationIn(r, account)) held += r.usd;
+    if (reservationIn(r, account)) held += r.heldUsd();
   return held;
 }
 
@@ -140,7 +140,7 @@ Denial checkAccount(const State& s, std::string_view name, const Account& a, con
 int64_t budgetInFlight(const State& s, const Budget& b) {
   int64_t reserved = 0;
   for (const auto& r : s.reservations)
-    if (budgetApplies(b, r.user)) reserved += budgetAmount(b.type, r.tokens, r.usd, r.brl);
+    if (budgetApplies(b, r.user)) reserved += budgetAmount(b.type, r.heldTokens(), r.heldUsd(), r.heldBrl());
   return reserved;
 }
 
@@ -231,7 +231,7 @@ bool expireReservations(State& s, int64_t now) {
                                         return true;
                                       }),
                        s.reservations.end());
-  for (const Reservation& r : unreported) addSpend(s, r.key, r.user, r.tokens, r.usd, r.brl, now);
+  for (const Reservation& r : unreported) addSpend(s, r.key, r.user, r.heldTokens(), r.heldUsd(), r.heldBrl(), now);
   return s.reservations.size() != before;
 }
 
@@ -489,6 +489,7 @@ Step release(State& s, const Tape& op) {
 
 constexpr int64_t UNLIMITED = MAX_AMOUNT;
 constexpr int64_t DEFAULT_LEASE_MS = 30000, MAX_LEASE_MS = 300000, MAX_LEASE_REQUESTS = 100000;
+constexpr int64_t MAX_LEASE_GRACE_MS = 3600000;
 
 struct Room {
   int64_t requests = UNLIMITED, tokens = UNLIMITED, usd = UNLIMITED, brl = UNLIMITED;
@@ -511,10 +512,17 @@ Room roomFor(const State& s, const Scope (&scopes)[3], const std::string_view (&
     if (l.monthlySpendPico >= 0) narrow(room.usd, l.monthlySpendPico, a.monthUsd + heldIn(s, names[i]));
   }
   for (const auto& b : s.budgets) {
-    if (!budgetApplies(b.budget, user) || !b.budget.pauseAtLimit) continue;
+    if (!budgetApplies(b.budget, user)) continue;
     const int64_t used = b.used + budgetInFlight(s, b.budget);
     int64_t& dimension = b.budget.type == BudgetType::Tokens ? room.tokens : b.budget.type == BudgetType::Usd ? room.usd : room.brl;
-    narrow(dimension, b.budget.limit, used);
+    if (b.budget.pauseAtLimit) narrow(dimension, b.budget.limit, used);
+    // A lease ends at the next alert threshold: the report that crosses it
+    // comes with the next ask, so the alert is not held back by the lease.
+    for (int64_t pct : b.budget.alertThresholds) {
+      if (std::find(b.alerted.begin(), b.alerted.end(), pct) != b.alerted.end()) continue;
+      const auto at = static_cast<int64_t>((static_cast<__int128>(pct) * b.budget.limit + 99) / 100);
+      narrow(dimension, at, used);
+    }
   }
   return room;
 }
@@ -532,38 +540,84 @@ int64_t leaseEnd(const Scope (&scopes)[3], int64_t now, int64_t ttl) {
   return end;
 }
 
+// Records a lease's report (what it served and spent since it was granted,
+// cumulative): the part not recorded before is spent.
+void recordProgress(State& s, Reservation& r, const Tape& report, uint32_t at, int64_t now, bool& over) {
+  auto upTo = [&](std::string_view key, int64_t granted, int64_t reported) {
+    const int64_t v = std::clamp<int64_t>(report.integerAt(at, key), 0, MAX_AMOUNT);
+    over = over || v > granted;
+    return std::max(reported, std::min(v, granted));
+  };
+  const int64_t served = upTo("requests", r.requests, r.reportedRequests);
+  const int64_t tokens = upTo("tokens", r.tokens, r.reportedTokens), usd = upTo("usd", r.usd, r.reportedUsd);
+  const int64_t brl = upTo("brl", r.brl, r.reportedBrl);
+  addSpend(s, r.key, r.user, tokens - r.reportedTokens, usd - r.reportedUsd, brl - r.reportedBrl, now);
+  r.reportedRequests = served, r.reportedTokens = tokens, r.reportedUsd = usd, r.reportedBrl = brl;
+}
+
 // Ends a lease: what it served is spent, the requests it did not serve
 // leave the windows they were counted in, its holds go.
 void endLease(State& s, std::vector<Reservation>::iterator it, const Tape& report, uint32_t at, int64_t now, bool& over) {
   Reservation r = std::move(*it);
   s.reservations.erase(it);
-  auto spent = [&](std::string_view key, int64_t granted) {
-    const int64_t v = std::clamp<int64_t>(report.integerAt(at, key), 0, MAX_AMOUNT);
-    over = over || v > granted;
-    return std::min(v, granted);
-  };
-  const int64_t served = spent("requests", r.requests), tokens = spent("tokens", r.tokens);
-  const int64_t usd = spent("usd", r.usd), brl = spent("brl", r.brl);
-  uncount(s, r, r.requests - served, r.tokens - tokens);
-  addSpend(s, r.key, r.user, tokens, usd, brl, now);
+  recordProgress(s, r, report, at, now, over);
+  uncount(s, r, r.requests - r.reportedRequests, r.tokens - r.reportedTokens);
+}
+
+// The `progress` an op carries: reports of leases that go on admitting.
+bool applyProgress(State& s, const Tape& op, int64_t now) {
+  const uint32_t list = op.find(op.root(), "progress");
+  if (list == 0 || op.kind(list) != Kind::Array) return false;
+  bool changed = false, over = false;
+  for (uint32_t p = op.firstChild(list); p != 0; p = op.nextSibling(list, p)) {
+    if (op.kind(p) != Kind::Object) continue;
+    const std::string id = op.stringAt(p, "lease_id");
+    for (Reservation& r : s.reservations)
+      if (r.lease && r.id == id) recordProgress(s, r, op, p, now, over), changed = true;
+  }
+  return changed;
 }
 
 void writeLease(json::Writer& w, const Reservation& r) {
   w.key("lease").beginObject().field("id", r.id).field("requests", r.requests).field("tokens", r.tokens);
-  w.field("usd", r.usd).field("brl", r.brl).field("expires_ms", r.expiresMs).endObject();
+  w.field("usd", r.usd).field("brl", r.brl).field("expires_ms", r.admitUntilMs).endObject();
 }
 
-// lease_report {lease_id, requests, tokens, usd, brl}: what a lease served.
-// One the ledger no longer holds (it expired, and was charged in full) changes nothing.
-Step leaseReport(State& s, const Tape& op, uint32_t at, int64_t now) {
+struct Reported {
+  bool mutated = false, known = true, over = false;
+};
+
+// One lease's report {lease_id, requests, tokens, usd, brl}. One the ledger
+// no longer holds (it expired, and was charged in full) changes nothing.
+void reportOne(State& s, const Tape& op, uint32_t at, int64_t now, Reported& out) {
   const std::string id = op.stringAt(at, "lease_id");
   auto it = std::find_if(s.reservations.begin(), s.reservations.end(),
                          [&](const Reservation& r) { return r.lease && r.id == id; });
-  if (it == s.reservations.end()) return {false, R"({"ok":true,"known":false})"};
-  bool over = false;
-  endLease(s, it, op, at, now, over);
+  if (it == s.reservations.end()) {
+    out.known = false;
+    return;
+  }
+  endLease(s, it, op, at, now, out.over);
+  out.mutated = true;
+}
+
+// The reports an op carries: `report` (one) and `reports` (an array of them).
+Reported reportAll(State& s, const Tape& op, uint32_t at, int64_t now) {
+  Reported out;
+  if (uint32_t one = op.find(at, "report"); one != 0 && op.kind(one) == Kind::Object) reportOne(s, op, one, now, out);
+  if (uint32_t many = op.find(at, "reports"); many != 0 && op.kind(many) == Kind::Array)
+    for (uint32_t r = op.firstChild(many); r != 0; r = op.nextSibling(many, r))
+      if (op.kind(r) == Kind::Object) reportOne(s, op, r, now, out);
+  return out;
+}
+
+// lease_report {lease_id, requests, tokens, usd, brl} or {reports: [...]}: what leases served.
+Step leaseReport(State& s, const Tape& op, int64_t now) {
+  Reported r = reportAll(s, op, op.root(), now);
+  if (!op.stringAt(op.root(), "lease_id").empty()) reportOne(s, op, op.root(), now, r);
   // A report past its grant is cut to it (a correct isolate never admits past it).
-  return {true, over ? R"({"ok":true,"over":true})" : std::string(OK)};
+  if (r.over) return {r.mutated, R"({"ok":true,"over":true})"};
+  return {r.mutated, r.known ? std::string(OK) : R"({"ok":true,"known":false})"};
 }
 
 // lease {lease_id, key, user, key_limits, user_defaults, requests, tokens,
@@ -574,9 +628,7 @@ Step lease(State& s, const Tape& op, int64_t now) {
   const uint32_t root = op.root();
   const std::string id = op.stringAt(root, "lease_id"), key = op.stringAt(root, "key"), user = op.stringAt(root, "user");
   if (id.empty() || key.empty()) return {false, invalidOp("lease needs lease_id and key")};
-  bool reported = false;
-  if (uint32_t report = op.find(root, "report"); report != 0 && op.kind(report) == Kind::Object)
-    reported = leaseReport(s, op, report, now).mutated;
+  const bool reported = reportAll(s, op, root, now).mutated;
   if (!s.enabled)
     return {reported, failure(503, "service_unavailable", "tenant_disabled", "Serving is switched off for this tenant.")};
   if (s.revoked.count(key)) return {reported, failure(401, "invalid_request_error", "invalid_api_key", "revoked")};
@@ -621,7 +673,9 @@ Step lease(State& s, const Tape& op, int64_t now) {
     return {reported, std::move(out)};
   }
   const int64_t ttl = std::clamp<int64_t>(op.integerAt(root, "ttl_ms", DEFAULT_LEASE_MS), 1000, MAX_LEASE_MS);
-  r.expiresMs = leaseEnd(scopes, now, ttl);
+  r.admitUntilMs = leaseEnd(scopes, now, ttl);
+  // Requests admitted just before the end may run on: the holds wait this long for the report.
+  r.expiresMs = r.admitUntilMs + std::clamp<int64_t>(op.integerAt(root, "grace_ms", 0), 0, MAX_LEASE_GRACE_MS);
   for (Account* a : {&keyAcc, &userAcc, &tenant}) {
     a->minuteRequests += r.requests, a->dayRequests += r.requests, a->monthRequests += r.requests;
     a->totalRequests += r.requests, a->minuteTokens += r.tokens;
@@ -678,9 +732,20 @@ void writeUsageEntry(json::Writer& w, const BudgetState& b, int64_t reserved, in
 
 void writeAccountUsage(json::Writer& w, const State& s, std::string_view name, const QuotaLimits& l, int64_t now) {
   auto it = s.accounts.find(name);
-  const Account a = it == s.accounts.end() ? Account{} : it->second;
+  Account a = it == s.accounts.end() ? Account{} : it->second;
   const bool today = a.day == periodBounds(Period::Daily, now).startMs;
   const bool thisMonth = a.month == periodBounds(Period::Monthly, now).startMs;
+  // Requests a lease holds count against limits, but are not served
+  // until a report says so.
+  for (const auto& r : s.reservations) {
+    if (!r.lease || !reservationIn(r, name)) continue;
+    const int64_t unserved = r.requests - r.reportedRequests;
+    if (a.day == periodBounds(Period::Daily, r.atMs).startMs) a.dayRequests = std::max<int64_t>(0, a.dayRequests - unserved);
+    if (a.month == periodBounds(Period::Monthly, r.atMs).startMs) {
+      a.monthRequests = std::max<int64_t>(0, a.monthRequests - unserved);
+      a.totalRequests = std::max<int64_t>(0, a.totalRequests - unserved);
+    }
+  }
   w.field("dailyRequests", today ? a.dayRequests : 0).field("monthlyRequests", thisMonth ? a.monthRequests : 0);
   w.field("monthlyTokens", thisMonth ? a.monthTokens : 0);
   w.key("monthlySpendUsd").raw(formatPico(thisMonth ? a.monthUsd : 0));
@@ -868,7 +933,7 @@ Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
   if (name == "hit") return hit(s, op, now);
   if (name == "release") return release(s, op);
   if (name == "lease") return lease(s, op, now);
-  if (name == "lease_report") return leaseReport(s, op, op.root(), now);
+  if (name == "lease_report") return leaseReport(s, op, now);
   if (name == "set_tenant") return setTenant(s, op, now);
   if (name == "set_quota") return setQuota(s, op);
   if (name == "reset_quota") return resetQuota(s, op);
@@ -876,8 +941,15 @@ Step dispatch(State& s, const Tape& op, std::string_view name, int64_t now) {
   if (name == "budget_delete") return budgetDelete(s, op);
   if (name == "alerts_sent") return alertsSent(s, op);
   if (name == "fetched") return fetched(s, op);
-  if (name == "usage") return {false, usage(s, op, now)};
-  if (name == "get") return {false, getState(s, now)};
+  // A read first records the progress of the reader's isolate's leases, so it sees what they served.
+  if (name == "usage") {
+    const bool progressed = applyProgress(s, op, now);
+    return {progressed, usage(s, op, now)};
+  }
+  if (name == "get") {
+    const bool progressed = applyProgress(s, op, now);
+    return {progressed, getState(s, now)};
+  }
   if (name == "revoke") {
     const std::string key = op.stringAt(op.root(), "key");
     const bool added = !key.empty() && s.revoked.insert(key).second;

@@ -108,6 +108,11 @@ State readState(std::string_view text) {
       if (uint32_t row = t.find(v, "row"); row != 0 && t.kind(row) == Kind::Array) r.abandonedRow = t.raw(row);
       r.requests = t.integerAt(v, "n", 1);
       r.lease = t.kind(t.find(v, "lease")) == Kind::True;
+      r.admitUntilMs = t.integerAt(v, "until", r.expiresMs);
+      if (uint32_t rep = t.find(v, "rep"); rep != 0 && t.kind(rep) == Kind::Array) {
+        const std::vector<int64_t> n = t.integersAt(v, "rep");
+        if (n.size() == 4) r.reportedRequests = n[0], r.reportedTokens = n[1], r.reportedUsd = n[2], r.reportedBrl = n[3];
+      }
       if (!r.id.empty()) s.reservations.push_back(std::move(r));
     });
     eachIn(t, m, "alerts", [&](uint32_t v) {
@@ -154,7 +159,12 @@ std::string metaEntry(const State& s) {
     w.beginObject().field("id", r.id).field("key", r.key).field("user", r.user).field("tokens", r.tokens)
         .field("usd", r.usd).field("brl", r.brl).field("at", r.atMs).field("expires", r.expiresMs);
     if (!r.abandonedRow.empty()) w.key("row").raw(r.abandonedRow);
-    if (r.lease) w.field("lease", true).field("n", r.requests);
+    if (r.lease) {
+      w.field("lease", true).field("n", r.requests).field("until", r.admitUntilMs);
+      if (r.reportedRequests || r.reportedTokens || r.reportedUsd || r.reportedBrl)
+        w.key("rep").beginArray().integer(r.reportedRequests).integer(r.reportedTokens).integer(r.reportedUsd)
+            .integer(r.reportedBrl).endArray();
+    }
     w.endObject();
   }
   w.endArray().key("alerts").beginArray();

@@ -38,6 +38,14 @@ struct Reservation {
   std::string abandonedRow;  // the usage row's parameters (a JSON array) should the request never end
   int64_t requests = 1;      // requests it counted (a lease's block)
   bool lease = false;
+  int64_t admitUntilMs = 0;  // a lease admits until then; its holds wait for the report until expiresMs
+  // What a lease's progress reports already recorded as served and spent
+  // (reports are cumulative, so one lost or repeated changes nothing).
+  int64_t reportedRequests = 0, reportedTokens = 0, reportedUsd = 0, reportedBrl = 0;
+  // Still held: the grant less what was reported spent.
+  int64_t heldTokens() const { return tokens - reportedTokens; }
+  int64_t heldUsd() const { return usd - reportedUsd; }
+  int64_t heldBrl() const { return brl - reportedBrl; }
 };
 
 // A threshold crossing waiting to be posted to the budget webhook.
