@@ -4,6 +4,7 @@
 // respond_* effects into the HTTP response.
 import { Status } from '../bindings/gw_abi.js';
 import { concat } from './bytes.js';
+import { QueueBatcher } from './queue_batcher.js';
 import { Redactor } from './redactor.js';
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -332,18 +333,10 @@ class SessionDriver {
     );
   }
 
-  // One message to a queue, past the response; should the send fail, the
-  // statement the core gave in its place runs instead.
+  // One message to a queue, past the response, batched with this turn's
+  // others; should the send fail, the statement the core gave in its place runs instead.
   queueSend(effect) {
-    const queue = this.env[effect.binding];
-    const fallback = () => runSql(this.env[effect.fallback.binding], effect.fallback.sql, effect.fallback.params);
-    const call = (queue ? queue.send(JSON.stringify(effect.message), { contentType: 'text' }) : Promise.reject(new Error('no queue binding'))).catch(
-      (err) => {
-        console.error(JSON.stringify({ level: 'error', event: 'queue_error', binding: effect.binding, message: String(err?.message ?? err) }));
-        return fallback();
-      },
-    );
-    this.ctx?.waitUntil?.(call.catch((err) => logD1Error(err)));
+    this.ctx?.waitUntil?.(queueBatcher.send(this.env, effect));
   }
 
   // A host job the core wants run later (a credit lease's report when it
@@ -455,6 +448,15 @@ class SessionDriver {
     }
   }
 }
+
+// The statements the core gave in place of messages whose batch failed.
+async function queueFallback(env, effects, err) {
+  console.error(JSON.stringify({ level: 'error', event: 'queue_error', binding: effects[0].binding, message: String(err?.message ?? err) }));
+  for (const effect of effects) {
+    await runSql(env[effect.fallback.binding], effect.fallback.sql, effect.fallback.params).catch((e) => logD1Error(e));
+  }
+}
+const queueBatcher = new QueueBatcher(queueFallback);
 
 async function callLedger(env, tenant, op) {
   if (!env.LEDGER) throw new Error('no LEDGER Durable Object binding');

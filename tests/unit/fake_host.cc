@@ -292,26 +292,30 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         lw.endArray().field("complete", true).endObject();
         gateway.feed(session, meta(id, "kv_list_result", nowMs, ",\"ok\":true"), list);
       } else if (type == "ledger") {
+        // The tenant's ledger: this host's, or the one it shares with others (isolates of one deployment).
+        FakeHost& L = ledgerHost ? *ledgerHost : *this;
         std::string op = bodyOf(b, e);
-        ledgerOps.push_back(op);
-        if (ledgerDown) {
+        L.ledgerOps.push_back(op);
+        if (L.ledgerDown) {
           if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":false,\"message\":\"down\""), "");
           continue;
         }
         const std::string tenant = str(b.tape, e, "tenant");
-        auto open = openLedgers.find(tenant);
-        if (open == openLedgers.end())
-          open = openLedgers.emplace(tenant, ledger::Ledger(ledger::storedDocument(ledgers[tenant]))).first;
-        ledger::Outcome out = open->second.apply(op, nowMs);
-        for (auto& [key, value] : out.writes) ledgers[tenant][key] = std::move(value);
+        auto open = L.openLedgers.find(tenant);
+        if (open == L.openLedgers.end())
+          open = L.openLedgers.emplace(tenant, ledger::Ledger(ledger::storedDocument(L.ledgers[tenant]))).first;
+        // A shared ledger keeps one clock, as a Durable Object does: the latest of its callers'.
+        const int64_t ledgerNow = ledgerHost ? (L.nowMs = std::max(L.nowMs, nowMs)) : nowMs;
+        ledger::Outcome out = open->second.apply(op, ledgerNow);
+        for (auto& [key, value] : out.writes) L.ledgers[tenant][key] = std::move(value);
         // The Durable Object writes the KV entries the ledger hands back (its
         // snapshot, for the fast check).
         json::Tape result;
         result.parse(out.result);
         if (uint32_t puts = result.find(result.root(), "kv"); puts != 0 && result.kind(puts) == json::Kind::Array)
           for (uint32_t put = result.firstChild(puts); put != 0; put = result.nextSibling(puts, put)) {
-            kv[result.stringAt(put, "key")] = std::string(result.raw(result.find(put, "value")));
-            ++snapshotWrites;
+            L.kv[result.stringAt(put, "key")] = std::string(result.raw(result.find(put, "value")));
+            ++L.snapshotWrites;
           }
         // It posts what the ledger asks to (budget alerts) and reports back:
         // a scripted reply for the URL's secret answers, else it is not set.
@@ -324,22 +328,22 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
             call.urlSecret = result.stringAt(f, "url_secret");
             call.method = result.stringAt(f, "method");
             call.body = result.stringAt(f, "body");
-            ledgerFetches.push_back(call);
+            L.ledgerFetches.push_back(call);
             rw.beginObject().field("id", result.integerAt(f, "id"));
-            auto scripted = urlReplies.find(call.urlSecret);
-            if (scripted == urlReplies.end()) rw.field("unset", true);
+            auto scripted = L.urlReplies.find(call.urlSecret);
+            if (scripted == L.urlReplies.end()) rw.field("unset", true);
             else rw.field("status", static_cast<int64_t>(scripted->second.status));
             rw.endObject();
           }
           rw.endArray().endObject();
-          for (auto& [key, value] : open->second.apply(report, nowMs).writes) ledgers[tenant][key] = std::move(value);
+          for (auto& [key, value] : open->second.apply(report, ledgerNow).writes) L.ledgers[tenant][key] = std::move(value);
         }
         // And writes the rows of requests whose holds expired.
         if (uint32_t rows = result.find(result.root(), "d1"); rows != 0 && result.kind(rows) == json::Kind::Array)
           for (uint32_t st = result.firstChild(rows); st != 0; st = result.nextSibling(rows, st)) {
             std::string r, err;
-            d1Statements.push_back(result.stringAt(st, "sql"));
-            if (!d1Down) d1->run(result.stringAt(st, "sql"), std::string(result.raw(result.find(st, "params"))), r, err);
+            L.d1Statements.push_back(result.stringAt(st, "sql"));
+            if (!L.d1Down) L.d1->run(result.stringAt(st, "sql"), std::string(result.raw(result.find(st, "params"))), r, err);
           }
         if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
       } else if (type == "schedule") {

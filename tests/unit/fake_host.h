@@ -111,6 +111,7 @@ class FakeHost {
   std::map<std::string, std::map<std::string, std::string>> ledgers;  // tenant -> the Durable Object's stored entries
   std::map<std::string, ledger::Ledger> openLedgers;  // tenant -> the Durable Object's loaded ledger
   std::vector<std::string> ledgerOps;          // every op sent, in order
+  FakeHost* ledgerHost = nullptr;              // another host whose ledgers this one's calls go to (many isolates, one ledger)
   int snapshotWrites = 0;                      // KV mirrors of the ledger's snapshot
   bool autoAuth = true;                        // add TEST_KEY when a request brings no key
   bool internal = false;                       // mark envelopes as host jobs (the cron trigger)

@@ -93,7 +93,7 @@ struct HeldLease {
   int64_t served = 0, spentTokens = 0, spentUsd = 0, spentBrl = 0;  // what it admitted and settled
   int64_t running = 0;  // admitted, not settled yet
   int64_t granted = 0;  // requests granted
-  int64_t admitUntilMs = 0;  // admits until then, a little before the ledger's end of it
+  int64_t admitUntilMs = 0;  // admits until then (the ledger waits grace_ms more for its report)
   LeaseRate rateRequests, rateTokens;  // for x-ratelimit-* on what it admits
 };
 struct LeaseScope {
@@ -103,6 +103,7 @@ struct LeaseScope {
   bool asking = false;          // a lease call is out
   int64_t seq = 0;              // this instance's lease count, for their ids
   int64_t noAskUntilMs = 0;     // the ledger refused a lease: per request until then
+  int64_t askedAheadOfMs = 0;   // the end a lease was last asked for ahead of
   int64_t lastEndMs = -1;       // when a request of this scope last ended here
   int64_t paceStartMs = 0, paceCount = 0, lastPaceCount = 0;  // requests ended per lease life
 };

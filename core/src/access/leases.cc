@@ -13,9 +13,6 @@ namespace {
 
 using json::Kind;
 
-// How close to its end a lease stops admitting, at most (what it admits
-// last is settled while the ledger waits for the report: its grace).
-constexpr int64_t LEASE_MARGIN_MS = 2000;
 // Requests further apart than this are admitted per request: a lease
 // (its ask and its report) would cost more ledger calls than it saves.
 constexpr int64_t PACE_GAP_MS = 10000;
@@ -123,8 +120,8 @@ void onGrant(Session& s, const std::string& name, const EffectResult& r) {
     l.id = t.stringAt(lease, "id");
     l.requests = l.granted = t.integerAt(lease, "requests");
     l.tokens = t.integerAt(lease, "tokens"), l.usd = t.integerAt(lease, "usd"), l.brl = t.integerAt(lease, "brl");
-    const int64_t leaseMs = s.config().access.creditLeaseMs;
-    l.admitUntilMs = t.integerAt(lease, "expires_ms") - std::min(LEASE_MARGIN_MS, leaseMs / 10);
+    // It admits to its end: what it admits last is settled while the ledger waits for the report (grace_ms).
+    l.admitUntilMs = t.integerAt(lease, "expires_ms");
     const uint32_t rate = t.find(t.root(), "rate");
     l.rateRequests = readRate(t, rate, "requests", now);
     l.rateTokens = readRate(t, rate, "tokens", now);
@@ -210,15 +207,18 @@ void tend(Session& s, const Worst& worst) {
   // The next lease is asked for once the held ones are down to a quarter
   // of a grant, or stop admitting within a sixth of a lease's life: it
   // lands before they run out.
-  int64_t room = 0, granted = 0;
-  bool endingSoon = true;
+  // (once per end: a window's end, the minute's say, cuts the next one short too).
+  int64_t room = 0, granted = 0, lastEnd = 0;
   for (const HeldLease& l : scope.held) {
     if (!hasRoom(l, worst, now)) continue;
-    room += l.requests, granted = std::max(granted, l.granted);
-    endingSoon = endingSoon && l.admitUntilMs - now <= leaseMs / 6;
+    room += l.requests, granted = std::max(granted, l.granted), lastEnd = std::max(lastEnd, l.admitUntilMs);
   }
+  const bool endingSoon = room > 0 && lastEnd - now <= leaseMs / 6 && lastEnd > scope.askedAheadOfMs;
   const bool low = room == 0 || room <= granted / 4 || endingSoon;
-  if (low && !scope.asking && now >= scope.noAskUntilMs && (steady || room > 0)) return ask(s, name, scope, worst);
+  if (low && !scope.asking && now >= scope.noAskUntilMs && (steady || room > 0)) {
+    if (endingSoon) scope.askedAheadOfMs = lastEnd;
+    return ask(s, name, scope, worst);
+  }
   flushUnbacked(s, scope);
 }
 

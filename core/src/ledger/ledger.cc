@@ -649,13 +649,23 @@ Step lease(State& s, const Tape& op, int64_t now) {
   const std::string_view scopeNames[3] = {keyName, userName, TENANT};
 
   const Room room = roomFor(s, scopes, scopeNames, user);
+  const int64_t ttl = std::clamp<int64_t>(op.integerAt(root, "ttl_ms", DEFAULT_LEASE_MS), 1000, MAX_LEASE_MS);
+  const int64_t end = leaseEnd(scopes, now, ttl);
+  const int64_t minTokens = amountAt(op, "min_tokens"), minUsd = amountAt(op, "min_usd"), minBrl = amountAt(op, "min_brl");
+  // A lease cut short by a window's end is asked for in proportion (what
+  // was asked is sized for the whole ttl), never below one request.
+  auto forLife = [&](int64_t asked, int64_t least) {
+    if (end - now >= ttl) return asked;
+    const auto part = static_cast<int64_t>((static_cast<__int128>(asked) * (end - now) + ttl - 1) / ttl);
+    return std::max(part, std::min(asked, least));
+  };
   Reservation r;
   r.id = id, r.key = key, r.user = user, r.lease = true, r.atMs = now;
-  r.requests = std::min(std::clamp<int64_t>(op.integerAt(root, "requests", 1), 1, MAX_LEASE_REQUESTS), room.requests);
-  r.tokens = std::min(amountAt(op, "tokens"), room.tokens);
-  r.usd = std::min(amountAt(op, "usd"), room.usd);
-  r.brl = std::min(amountAt(op, "brl"), room.brl);
-  const int64_t minTokens = amountAt(op, "min_tokens"), minUsd = amountAt(op, "min_usd"), minBrl = amountAt(op, "min_brl");
+  r.requests =
+      std::min(forLife(std::clamp<int64_t>(op.integerAt(root, "requests", 1), 1, MAX_LEASE_REQUESTS), 1), room.requests);
+  r.tokens = std::min(forLife(amountAt(op, "tokens"), minTokens), room.tokens);
+  r.usd = std::min(forLife(amountAt(op, "usd"), minUsd), room.usd);
+  r.brl = std::min(forLife(amountAt(op, "brl"), minBrl), room.brl);
   if (r.requests < 1 || r.tokens < minTokens || r.usd < minUsd || r.brl < minBrl) {
     // Less is left than one request's worst case: admission goes back to
     // the ledger, request by request, whose refusal says what ran out.
@@ -672,8 +682,7 @@ Step lease(State& s, const Tape& op, int64_t now) {
     w.endObject();
     return {reported, std::move(out)};
   }
-  const int64_t ttl = std::clamp<int64_t>(op.integerAt(root, "ttl_ms", DEFAULT_LEASE_MS), 1000, MAX_LEASE_MS);
-  r.admitUntilMs = leaseEnd(scopes, now, ttl);
+  r.admitUntilMs = end;
   // Requests admitted just before the end may run on: the holds wait this long for the report.
   r.expiresMs = r.admitUntilMs + std::clamp<int64_t>(op.integerAt(root, "grace_ms", 0), 0, MAX_LEASE_GRACE_MS);
   for (Account* a : {&keyAcc, &userAcc, &tenant}) {
