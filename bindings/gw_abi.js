@@ -1,10 +1,10 @@
-// JS half of the gateway ABI (version 6; spec in bindings/ABI.md, C half in
+// JS half of the gateway ABI (version 7; spec in bindings/ABI.md, C half in
 // gw_abi.h). Marshals strings and bytes in and out of the module's memory.
 // Works unchanged in workerd and Node, for either toolchain's module.
 
 import STATUS_CODES from './status_codes.json' with { type: 'json' };
 
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 // The status codes, from the one list the C side is generated from too.
 export const Status = Object.freeze(Object.fromEntries(STATUS_CODES.codes.map((c) => [c.js, c.code])));
@@ -98,7 +98,7 @@ export class GatewayCore {
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
     sink.memory = this.memory;
-    if (typeof this.exports.gw_abi_version_6 !== 'function' || this.exports.gw_abi_version_6() !== ABI_VERSION) {
+    if (typeof this.exports.gw_abi_version_7 !== 'function' || this.exports.gw_abi_version_7() !== ABI_VERSION) {
       throw new Error(`gateway module does not implement ABI version ${ABI_VERSION}`);
     }
     this.exports._initialize?.();
@@ -144,7 +144,7 @@ export class GatewayCore {
     return this.withInputs(meta, data, (mp, ml, dp, dl) => this.exports.gw_session_feed(session, mp, ml, dp, dl));
   }
 
-  // Drains the session's effects: { status, effects, done, wake, body(effect) }.
+  // Drains the session's effects: { status, effects, done, wake, body(effect, field = 'body') }.
   // Bodies are copied out, so they outlive the next call into the core.
   poll(session) {
     const status = this.exports.gw_session_poll(session, this.outPair, this.outPair + 4);
@@ -158,7 +158,10 @@ export class GatewayCore {
       effects: header.effects,
       done: header.done,
       wake: header.wake ?? [],
-      body: (effect) => (effect.body ? blob.subarray(effect.body[0], effect.body[0] + effect.body[1]) : new Uint8Array(0)),
+      body: (effect, field = 'body') => {
+        const at = effect[field];
+        return at ? blob.subarray(at[0], at[0] + at[1]) : new Uint8Array(0);
+      },
     };
   }
 

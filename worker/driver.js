@@ -10,6 +10,7 @@ import { Redactor } from './redactor.js';
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 const KEEP_ALIVE_MS = 600_000;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 export function errorResponse(status, message, code, requestId) {
   const body = JSON.stringify({ error: { message, type: 'server_error', param: null, code } });
@@ -237,13 +238,13 @@ class SessionDriver {
         this.d1(effect);
         break;
       case 'queue_send':
-        this.queueSend(effect);
+        this.queueSend(effect, batch.body(effect), batch.body(effect, 'fallback'));
         break;
       case 'schedule':
         this.schedule(effect);
         break;
       case 'log':
-        console.log(JSON.stringify({ level: effect.level, request_id: effect.request_id, ...effect.record }));
+        console.log(decoder.decode(batch.body(effect)));
         break;
       default:
         console.error(JSON.stringify({ level: 'error', event: 'unknown_effect', type: effect.type }));
@@ -335,8 +336,8 @@ class SessionDriver {
 
   // One message to a queue, past the response, batched with this turn's
   // others; should the send fail, the statement the core gave in its place runs instead.
-  queueSend(effect) {
-    this.ctx?.waitUntil?.(queueBatcher.send(this.env, effect));
+  queueSend(effect, message, fallback) {
+    this.ctx?.waitUntil?.(queueBatcher.send(this.env, effect.binding, decoder.decode(message), fallback.slice()));
   }
 
   // A host job the core wants run later (a credit lease's report when it
@@ -449,11 +450,13 @@ class SessionDriver {
   }
 }
 
-// The statements the core gave in place of messages whose batch failed.
-async function queueFallback(env, effects, err) {
-  console.error(JSON.stringify({ level: 'error', event: 'queue_error', binding: effects[0].binding, message: String(err?.message ?? err) }));
-  for (const effect of effects) {
-    await runSql(env[effect.fallback.binding], effect.fallback.sql, effect.fallback.params).catch((e) => logD1Error(e));
+// The statements the core gave in place of messages whose batch failed
+// ({binding, sql, params} each, as JSON bytes).
+async function queueFallback(env, binding, fallbacks, err) {
+  console.error(JSON.stringify({ level: 'error', event: 'queue_error', binding, message: String(err?.message ?? err) }));
+  for (const bytes of fallbacks) {
+    const { binding: db, sql, params } = JSON.parse(decoder.decode(bytes));
+    await runSql(env[db], sql, params).catch((e) => logD1Error(e));
   }
 }
 const queueBatcher = new QueueBatcher(queueFallback);

@@ -163,10 +163,15 @@ void Session::d1Detached(std::string_view sql, std::string_view params) {
 
 void Session::queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackSql,
                                 std::string_view fallbackParams) {
+  // The message and its fallback travel as bytes: the host sends the one as
+  // it is and reads the other only should the send fail.
   json::Writer w = outbox_.beginEffect("queue_send");
-  w.field("binding", binding).key("message").raw(message);
-  w.key("fallback").beginObject().field("binding", D1_BINDING).field("sql", fallbackSql).key("params").raw(fallbackParams);
-  w.endObject();
+  w.field("binding", binding);
+  outbox_.body(w, message);
+  scratch_.clear();
+  json::Writer(scratch_).beginObject().field("binding", D1_BINDING).field("sql", fallbackSql).key("params").raw(fallbackParams)
+      .endObject();
+  outbox_.body(w, scratch_, "fallback");
   outbox_.endEffect();
 }
 
@@ -408,8 +413,16 @@ void Session::abortFetch(uint32_t id) {
 
 void Session::log(std::string_view level, std::string_view record) {
   if (config_ && logLevelOf(level) < config_->logLevel) return;  // below LOG_LEVEL
+  // The whole line, level and request id first, then the record's members:
+  // the host writes it as it is, parsing nothing.
+  scratch_.clear();
+  json::Writer(scratch_).beginObject().field("level", level).field("request_id", requestId_).endObject();
+  scratch_.pop_back();
+  if (record.size() > 2 && record.front() == '{') scratch_.append(",").append(record.substr(1));
+  else scratch_.push_back('}');
   json::Writer w = outbox_.beginEffect("log");
-  w.field("level", level).field("request_id", requestId_).key("record").raw(record);
+  w.field("level", level);
+  outbox_.body(w, scratch_);
   outbox_.endEffect();
 }
 

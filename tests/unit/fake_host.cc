@@ -189,8 +189,8 @@ int64_t num(const json::Tape& t, uint32_t obj, const char* key) {
   return out;
 }
 
-std::string bodyOf(const Batch& b, uint32_t effect) {
-  uint32_t range = b.tape.find(effect, "body");
+std::string bodyOf(const Batch& b, uint32_t effect, std::string_view field = "body") {
+  uint32_t range = b.tape.find(effect, field);
   if (range == 0) return {};
   uint32_t off = b.tape.firstChild(range);
   uint32_t len = b.tape.nextSibling(range, off);
@@ -275,7 +275,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
       } else if (type == "respond_end") {
         res.completed = true;
       } else if (type == "log") {
-        res.logs.push_back(std::string(b.tape.raw(b.tape.find(e, "record"))));
+        res.logs.push_back(bodyOf(b, e));  // the whole line: level, request_id and the record's members
       } else if (type == "kv_put") {
         kv[str(b.tape, e, "key")] = bodyOf(b, e);
         kvTtl[str(b.tape, e, "key")] = b.tape.integerAt(e, "expiration_ttl", 0);
@@ -349,14 +349,15 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
       } else if (type == "schedule") {
         jobs.push_back({nowMs + b.tape.integerAt(e, "delay_ms"), str(b.tape, e, "path")});
       } else if (type == "queue_send") {
-        const uint32_t fallback = b.tape.find(e, "fallback");
         if (queueDown) {
+          json::Tape fallback;
+          fallback.parse(bodyOf(b, e, "fallback"));
           std::string result, error;
-          const std::string sql = str(b.tape, fallback, "sql");
+          const std::string sql = fallback.stringAt(fallback.root(), "sql");
           d1Statements.push_back(sql);
-          if (!d1Down) d1->run(sql, std::string(b.tape.raw(b.tape.find(fallback, "params"))), result, error);
+          if (!d1Down) d1->run(sql, std::string(fallback.raw(fallback.find(fallback.root(), "params"))), result, error);
         } else {
-          queues[str(b.tape, e, "binding")].emplace_back(b.tape.raw(b.tape.find(e, "message")));
+          queues[str(b.tape, e, "binding")].push_back(bodyOf(b, e));
         }
       } else if (type == "d1_exec") {
         const std::string sql = str(b.tape, e, "sql");

@@ -26,9 +26,9 @@ class Outbox {
   }
   void endEffect() { effects_.push_back('}'); }
 
-  // Adds a [offset,length] body field referring to `bytes` copied to the blob.
-  void body(json::Writer& w, std::string_view bytes) {
-    w.key("body").beginArray().integer(static_cast<int64_t>(blob_.size())).integer(static_cast<int64_t>(bytes.size()));
+  // Adds a [offset,length] field (`body` unless named) referring to `bytes` copied to the blob.
+  void body(json::Writer& w, std::string_view bytes, std::string_view field = "body") {
+    w.key(field).beginArray().integer(static_cast<int64_t>(blob_.size())).integer(static_cast<int64_t>(bytes.size()));
     w.endArray();
     blob_.append(bytes);
   }

@@ -261,7 +261,7 @@ class Session {
   std::map<uint32_t, FetchRoute> fetches_;
   Principal principal_;
   RequestRecord record_;
-  std::string scratch_;  // a ledger op with its tenant, reused
+  std::string scratch_;  // an effect's text being composed (a ledger op with its tenant, a log line), reused
   uint32_t nextEffectId_ = 1;
   bool readingConfig_ = false;  // this session holds the instance's config refresh
   int64_t nowMs_ = 0;
