@@ -30,6 +30,7 @@ export async function startGateway(
     logs = null,
     assets = true,
     queues = true,
+    inspectorPort = undefined,
   } = {},
 ) {
   const mf = new Miniflare({
@@ -80,6 +81,8 @@ export async function startGateway(
     ...(persist ? { kvPersist: `${persist}/kv`, durableObjectsPersist: `${persist}/do`, d1Persist: `${persist}/d1` } : {}),
     host: '127.0.0.1',
     port: 0,
+    // For profiling by hand (the DevTools protocol on that port); never set by the tests.
+    ...(inspectorPort ? { inspectorPort } : {}),
     // The worker logs one JSON line per request: kept in `logs` when given,
     // else dropped to keep test output readable.
     ...(logs
