@@ -126,7 +126,9 @@ void onGrant(Session& s, const std::string& name, const EffectResult& r) {
     l.rateRequests = readRate(t, rate, "requests", now);
     l.rateTokens = readRate(t, rate, "tokens", now);
     ++s.state().admissions.leasesGranted;
-    if (!l.id.empty()) {
+    // The same grant answered twice (a repeated call) is one lease.
+    const bool known = std::any_of(scope.held.begin(), scope.held.end(), [&](const HeldLease& h) { return h.id == l.id; });
+    if (!l.id.empty() && !known) {
       // When it stops admitting, the report job sends what is left to report.
       s.scheduleJob(REPORT_JOB, l.admitUntilMs - now + 1);
       scope.held.push_back(std::move(l));
