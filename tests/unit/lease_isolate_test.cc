@@ -38,6 +38,14 @@ int64_t reportedRequests(const FakeHost& h) {
   return n;
 }
 
+// A daily USD budget for the tenant that pauses it at `limit`.
+void usdBudget(FakeHost& h, const std::string& limit) {
+  REQUIRE(h.request("POST", "/api/budget/config",
+                    R"({"tenantId":"acme","type":"USD","limit":)" + limit + R"(,"period":"daily","pauseAtLimit":true})",
+                    gw::testing::adminHeaders())
+              .status == 201);
+}
+
 json usage(FakeHost& h) { return json::parse(h.request("GET", "/api/budget/current-usage").body, nullptr, false); }
 
 }  // namespace
@@ -107,10 +115,7 @@ TEST_CASE("leased answers carry the x-ratelimit headers the ledger's window give
 
 TEST_CASE("sparse requests are not leased, and a lease's leftover is never charged as spend") {
   FakeHost h;
-  REQUIRE(h.request("POST", "/api/budget/config",
-                    R"({"tenantId":"acme","type":"USD","limit":1,"period":"daily","pauseAtLimit":true})",
-                    gw::testing::adminHeaders())
-              .status == 201);
+  usdBudget(h, "1");
   // One request a minute: each is reserved at the ledger, none leased.
   for (int i = 0; i < 3; ++i) {
     h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
@@ -138,10 +143,7 @@ TEST_CASE("sparse requests are not leased, and a lease's leftover is never charg
 
 TEST_CASE("with credit leases a USD budget is still never passed: near it, admission is per request again") {
   FakeHost h;
-  REQUIRE(h.request("POST", "/api/budget/config",
-                    R"({"tenantId":"acme","type":"USD","limit":0.0002,"period":"daily","pauseAtLimit":true})",
-                    gw::testing::adminHeaders())
-              .status == 201);
+  usdBudget(h, "0.0002");
   int served = 0, refused = 0;
   for (int i = 0; i < 60; ++i) {
     h.replies.push_back(gw::testing::openaiReply("ok", 9, 50));

@@ -46,6 +46,7 @@ class Meter {
 
  private:
   bool holding_ = false;
+  std::string scope_;  // Principal::ledgerScope(), computed once when credit leases are on
   std::string lease_;  // the lease it was admitted against ("" for a ledger hold)
   Worst held_;
   bool hasRequests_ = false, hasTokens_ = false;

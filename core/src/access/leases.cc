@@ -162,8 +162,8 @@ void ask(Session& s, const std::string& name, LeaseScope& scope, const Worst& wo
 
 }  // namespace
 
-HeldLease* admit(Session& s, const Worst& worst) {
-  auto scope = s.state().leases.find(s.principal().ledgerScope());
+HeldLease* admit(Session& s, std::string_view name, const Worst& worst) {
+  auto scope = s.state().leases.find(name);
   if (scope == s.state().leases.end()) return nullptr;
   for (HeldLease& l : scope->second.held) {
     if (!hasRoom(l, worst, s.nowMs())) continue;
@@ -174,9 +174,9 @@ HeldLease* admit(Session& s, const Worst& worst) {
   return nullptr;
 }
 
-HeldLease* find(Session& s, std::string_view id) {
+HeldLease* find(Session& s, std::string_view name, std::string_view id) {
   if (id.empty()) return nullptr;
-  auto scope = s.state().leases.find(s.principal().ledgerScope());
+  auto scope = s.state().leases.find(name);
   if (scope == s.state().leases.end()) return nullptr;
   for (HeldLease& l : scope->second.held)
     if (l.id == id) return &l;
@@ -191,11 +191,10 @@ bool canAdmit(const GatewayState& state, std::string_view scope, int64_t nowMs) 
   return false;
 }
 
-void tend(Session& s, const Worst& worst) {
+void tend(Session& s, const std::string& name, const Worst& worst) {
   if (!s.config().access.creditLeases) return;
   const int64_t now = s.nowMs(), leaseMs = s.config().access.creditLeaseMs;
   if (s.state().leases.size() > MAX_IDLE_SCOPES) forgetIdle(s.state(), PACE_GAP_MS, now);
-  const std::string name = s.principal().ledgerScope();
   LeaseScope& scope = s.state().leases[name];
   scope.tenant = s.principal().tenantId;
   if (now - scope.paceStartMs >= leaseMs) {

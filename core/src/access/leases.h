@@ -20,17 +20,18 @@ namespace gw::leases {
 // The host job that reports leases whose time is up.
 constexpr std::string_view REPORT_JOB = "/internal/leases/report";
 
-// Admits one request like `worst` against a lease of the session's scope;
-// nullptr when none has room.
-HeldLease* admit(Session& s, const Worst& worst);
-// The lease `id` of the session's scope, while this instance holds it.
-HeldLease* find(Session& s, std::string_view id);
+// `scope` is the session's Principal::ledgerScope(), which its Meter keeps.
+// Admits one request like `worst` against a lease of the scope; nullptr
+// when none has room.
+HeldLease* admit(Session& s, std::string_view scope, const Worst& worst);
+// The lease `id` of the scope, while this instance holds it.
+HeldLease* find(Session& s, std::string_view scope, std::string_view id);
 // Whether the session's scope holds a lease that can still admit a request:
 // the ledger's snapshot then knows less than the lease (it counts the
 // lease's own requests as used).
 bool canAdmit(const GatewayState& state, std::string_view scope, int64_t nowMs);
-// After a request of the session's scope ended (settled or released).
-void tend(Session& s, const Worst& worst);
+// After a request of the scope ended (settled or released).
+void tend(Session& s, const std::string& scope, const Worst& worst);
 // The report job: every scope's leases that can no longer admit and have
 // nothing running are reported.
 void reportDue(Session& s);

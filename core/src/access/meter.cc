@@ -42,7 +42,8 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   const Principal& p = s.principal();
   const AccessConfig& cfg = s.config().access;
   held_ = worst;
-  if (HeldLease* l = cfg.creditLeases ? leases::admit(s, worst) : nullptr) {
+  if (cfg.creditLeases) scope_ = p.ledgerScope();
+  if (HeldLease* l = cfg.creditLeases ? leases::admit(s, scope_, worst) : nullptr) {
     lease_ = l->id;
     // The rate the ledger counted at the grant, with what this lease has not admitted yet.
     if ((hasRequests_ = l->rateRequests.known)) {
@@ -120,13 +121,13 @@ int64_t Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
     o.tokens += overTokens;
     o.picoUsd += actual.picoUsd - chargedUsd;
   }
-  if (HeldLease* l = leases::find(s, lease_)) {
+  if (HeldLease* l = leases::find(s, scope_, lease_)) {
     // Settled into the lease: what it spent is reported with it, the rest of the hold is its again.
     --l->running, ++l->served;
     l->spentTokens += chargedTokens, l->spentUsd += chargedUsd, l->spentBrl += chargedBrl;
     l->tokens += held_.tokens - chargedTokens, l->usd += held_.cost.picoUsd - chargedUsd;
     l->brl += held_.cost.picoBrl - chargedBrl;
-    leases::tend(s, held_);
+    leases::tend(s, scope_, held_);
     return overTokens;
   }
   std::string op;
@@ -135,25 +136,25 @@ int64_t Meter::settle(Session& s, int64_t tokens, const Cost& actual) {
   w.field("user", s.principal().accountUser()).field("tokens", chargedTokens).field("usd", chargedUsd);
   w.field("brl", chargedBrl).endObject();
   s.ledgerDetached(s.principal().tenantId, op);
-  leases::tend(s, held_);
+  if (!scope_.empty()) leases::tend(s, scope_, held_);
   return overTokens;
 }
 
 void Meter::release(Session& s) {
   if (!holding_) return;
   holding_ = false;
-  if (HeldLease* l = leases::find(s, lease_)) {
+  if (HeldLease* l = leases::find(s, scope_, lease_)) {
     // Never sent: the lease has it back.
     --l->running, ++l->requests;
     l->tokens += held_.tokens, l->usd += held_.cost.picoUsd, l->brl += held_.cost.picoBrl;
-    leases::tend(s, held_);
+    leases::tend(s, scope_, held_);
     return;
   }
   std::string op;
   json::Writer w(op);
   w.beginObject().field("op", "release").field("request_id", s.requestId()).endObject();
   s.ledgerDetached(s.principal().tenantId, op);
-  leases::tend(s, held_);
+  if (!scope_.empty()) leases::tend(s, scope_, held_);
 }
 
 void Meter::addHeaders(Headers& h) const {
