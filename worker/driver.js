@@ -244,7 +244,7 @@ class SessionDriver {
         this.schedule(effect);
         break;
       case 'log':
-        console.log(decoder.decode(batch.body(effect)));
+        deferLog(this.ctx, decoder.decode(batch.body(effect)));
         break;
       default:
         console.error(JSON.stringify({ level: 'error', event: 'unknown_effect', type: effect.type }));
@@ -460,6 +460,24 @@ async function queueFallback(env, binding, fallbacks, err) {
   }
 }
 const queueBatcher = new QueueBatcher(queueFallback);
+
+// The core's log lines are written in the turn after the one that answered:
+// a response the same batch resolved goes out first (under `wrangler dev`
+// each console.log is a DevTools message, ~1.5 ms measured). Lines of
+// several sessions share one timer; each keeps its request alive until then.
+const pendingLines = [];
+let linesWritten = null;
+function deferLog(ctx, line) {
+  pendingLines.push(line);
+  linesWritten ??= new Promise((resolve) =>
+    setTimeout(() => {
+      linesWritten = null;
+      for (const l of pendingLines.splice(0)) console.log(l);
+      resolve();
+    }, 0),
+  );
+  ctx?.waitUntil?.(linesWritten);
+}
 
 async function callLedger(env, tenant, op) {
   if (!env.LEDGER) throw new Error('no LEDGER Durable Object binding');

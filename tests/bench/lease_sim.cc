@@ -55,9 +55,9 @@ json run(const Scenario& sc, uint64_t seed) {
     isolates.back()->upstreamLatencyMs = 0;
     isolates.back()->d1Down = true;  // the usage rows are not what is measured
     // Request (and so lease) ids differ across isolates, as random entropy makes them.
-    char prefix[9];
-    std::snprintf(prefix, sizeof prefix, "%08zx", i + 1);
-    isolates.back()->entropy.replace(0, 8, prefix);
+    char prefix[17];
+    std::snprintf(prefix, sizeof prefix, "%08zx", (i + 1) & 0xffffffffu);
+    isolates.back()->entropy.replace(0, 8, prefix, 8);
   }
   // Minute-aligned, as the ledger's per-minute windows are.
   const int64_t start = ledger.nowMs - ledger.nowMs % 60000 + 60000;

@@ -363,6 +363,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         const std::string sql = str(b.tape, e, "sql");
         const std::string params(b.tape.raw(b.tape.find(e, "params")));
         d1Statements.push_back(sql);
+        d1LargestParams = std::max(d1LargestParams, params.size());
         std::string result, error;
         bool ok = !d1Down && d1->run(sql, params, result, error);
         if (d1Down) error = "D1 is down";

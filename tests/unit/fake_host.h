@@ -119,6 +119,7 @@ class FakeHost {
   std::unique_ptr<SqlDatabase> d1 = std::make_unique<SqlDatabase>();
   bool d1Down = false;
   std::vector<std::string> d1Statements;       // every statement run, in order
+  size_t d1LargestParams = 0;                  // the longest parameter list a d1_exec bound (bytes)
   std::map<std::string, std::vector<std::string>> queues;  // binding -> the messages sent to it, in order
   bool queueDown = false;                      // sends fail: the host runs each message's fallback statement
   std::deque<ScriptedReply> replies;

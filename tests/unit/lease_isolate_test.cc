@@ -189,3 +189,35 @@ TEST_CASE("a usage read counts what this isolate's leases served so far") {
   CHECK(after["tenant"]["totalTokens"] == 7 * 12);
   CHECK(after["inFlightRequests"] == 0);
 }
+
+TEST_CASE("reports of a lease call the ledger never answered are sent again: an outage charges nothing unserved") {
+  FakeHost h;
+  usdBudget(h, "10");
+  // Steady requests, the ledger unreachable for a stretch in the middle: the
+  // calls then (asks carrying reports, reports alone) fail.
+  int served = 0;
+  for (int i = 0; i < 400; ++i) {
+    h.ledgerDown = i >= 40 && i < 120;
+    h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
+    served += h.chat(HELLO).status == 200;
+    h.nowMs += 250;
+    h.runDueJobs();
+  }
+  h.ledgerDown = false;
+  CHECK(served > 300);
+  // The last leases end and their report jobs (and any retry) run; then
+  // every hold is long expired.
+  for (int i = 0; i < 8; ++i) {
+    h.nowMs += 10000;
+    h.runDueJobs();
+  }
+  h.nowMs += 600000;
+  h.request("POST", "/internal/cron");
+  json rows = json::parse(h.d1->query("SELECT SUM(cost_usd_pico) AS spent, COUNT(*) AS n FROM gateway_usage_logs WHERE status = 200"));
+  REQUIRE(rows[0]["n"] == served);
+  // What the budget holds is exactly what was served: no lease charged in full.
+  json u = usage(h);
+  REQUIRE(u["budgets"].size() == 1);
+  CHECK(u["budgets"][0]["used"].get<double>() * 1e12 == Approx(rows[0]["spent"].get<double>()));
+  CHECK(u["inFlightRequests"] == 0);
+}

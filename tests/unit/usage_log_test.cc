@@ -384,6 +384,56 @@ TEST_CASE("with the usage queue bound, rows go through it and its consumer write
   CHECK(h.request("POST", "/internal/queue/usage", batch.dump()).status == 404);
 }
 
+TEST_CASE("the usage consumer reads the worker's packed messages (arrays of rows) and splits big batches into statements") {
+  FakeHost h({}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
+  for (int i = 0; i < 4; ++i) {
+    h.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+    REQUIRE(h.chat(HELLO).status == 200);
+  }
+  const auto& sent = h.queues["USAGE_QUEUE"];
+  REQUIRE(sent.size() == 4);
+  // As worker/queue_batcher.js packs them: two rows per message, a bad row inside one pack, one row alone.
+  json batch = json::array({"[" + sent[0] + "," + sent[1] + "]", "[" + sent[2] + ",[1,2,3]]", sent[3], "[]"});
+  h.internal = true;
+  const size_t statements = h.d1Statements.size();
+  auto written = h.request("POST", "/internal/queue/usage", batch.dump());
+  REQUIRE(written.status == 200);
+  CHECK(json::parse(written.body) == json::parse(R"({"written":4,"dropped":2})"));
+  CHECK(h.d1Statements.size() == statements + 1);
+  CHECK(rows(h).size() == 4);
+
+  // Thousands of rows (a full batch of full packs) go in several statements,
+  // each bound string well under D1's 2 MB; every row once.
+  std::string pack = "[";
+  for (int i = 0; i < 100; ++i) {
+    json row = json::parse(sent[0]);
+    row[0] = "req_many_" + std::to_string(i);
+    pack += (i ? "," : "") + row.dump();
+  }
+  pack += "]";
+  json many = json::array();
+  for (int m = 0; m < 30; ++m) {
+    std::string copy = pack;
+    for (size_t at = copy.find("req_many_"); at != std::string::npos; at = copy.find("req_many_", at + 1))
+      copy.replace(at, 9, "req_m" + std::to_string(100 + m) + "_");
+    many.push_back(copy);
+  }
+  const size_t before = h.d1Statements.size();
+  auto big = h.request("POST", "/internal/queue/usage", many.dump());
+  REQUIRE(big.status == 200);
+  CHECK(json::parse(big.body)["written"] == 3000);
+  CHECK(h.d1Statements.size() > before + 1);
+  CHECK(h.d1LargestParams < 1024 * 1024);
+  CHECK(rows(h).size() == 3004);
+
+  // D1 failing part-way: the batch is delivered again, and rewriting replaces.
+  h.d1Down = true;
+  CHECK(h.request("POST", "/internal/queue/usage", many.dump()).status == 503);
+  h.d1Down = false;
+  REQUIRE(h.request("POST", "/internal/queue/usage", many.dump()).status == 200);
+  CHECK(rows(h).size() == 3004);
+}
+
 TEST_CASE("a usage row whose queue send fails is written directly, as without the queue") {
   FakeHost h({}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
   h.queueDown = true;

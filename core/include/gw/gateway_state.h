@@ -104,6 +104,7 @@ struct LeaseScope {
   int64_t seq = 0;              // this instance's lease count, for their ids
   int64_t noAskUntilMs = 0;     // the ledger refused a lease: per request until then
   int64_t askedAheadOfMs = 0;   // the end a lease was last asked for ahead of
+  int64_t retryReportsAtMs = 0; // a call carrying reports failed: they wait for the report job then
   int64_t lastEndMs = -1;       // when a request of this scope last ended here
   int64_t paceStartMs = 0, paceCount = 0, lastPaceCount = 0;  // requests ended per lease life
 };

@@ -22,6 +22,9 @@ constexpr int64_t MIN_LEASE_REQUESTS = 4, MAX_LEASE_REQUESTS = 256;
 constexpr int64_t REFUSED_MIN_MS = 1000, REFUSED_MAX_MS = 10000;
 // Scopes kept per instance before idle ones are forgotten.
 constexpr size_t MAX_IDLE_SCOPES = 4096;
+// Reports of a call that failed (the ledger unreachable) are sent again by
+// the report job this much later, until the ledger stops waiting for them.
+constexpr int64_t REPORT_RETRY_MS = 5000;
 
 bool timeLeft(const HeldLease& l, int64_t now) { return l.admitUntilMs > now; }
 
@@ -75,11 +78,34 @@ void retire(LeaseScope& scope, const Worst* worst, int64_t now) {
   }
 }
 
+// How long past a lease's end the ledger waits for its report (then it
+// charges the lease in full, and a report changes nothing).
+int64_t reportGraceMs(const Session& s) { return s.config().requestTimeoutMs + 60000; }
+
+// Reports a failed call carried wait for another: they ride with the next
+// ask, or the report job sends them shortly (never in the same turn, so a
+// ledger that is down is not called in a loop). Those the ledger no longer
+// waits for are dropped: it charged them in full.
+void requeue(Session& s, const std::string& name, std::vector<HeldLease>&& reports) {
+  auto found = s.state().leases.find(name);
+  if (found == s.state().leases.end()) return;
+  LeaseScope& scope = found->second;
+  const int64_t now = s.nowMs();
+  for (HeldLease& l : reports) {
+    const bool known = std::any_of(scope.done.begin(), scope.done.end(), [&](const HeldLease& d) { return d.id == l.id; });
+    if (!known && l.admitUntilMs + reportGraceMs(s) > now) scope.done.push_back(std::move(l));
+  }
+  if (scope.done.empty() || scope.retryReportsAtMs > now) return;
+  scope.retryReportsAtMs = now + REPORT_RETRY_MS;
+  s.scheduleJob(REPORT_JOB, REPORT_RETRY_MS);
+}
+
 // Pending reports wait to ride with the next ask while a lease with time
 // left (whose end runs the report job) or an ask in flight will carry
-// them; otherwise they go now, in one call.
-void flushUnbacked(Session& s, LeaseScope& scope) {
-  if (scope.done.empty() || scope.asking) return;
+// them; otherwise they go now, in one call (after a failed one, not before
+// its retry is due).
+void flushUnbacked(Session& s, const std::string& name, LeaseScope& scope) {
+  if (scope.done.empty() || scope.asking || s.nowMs() < scope.retryReportsAtMs) return;
   for (const HeldLease& l : scope.held)
     if (timeLeft(l, s.nowMs())) return;
   std::string op;
@@ -87,7 +113,9 @@ void flushUnbacked(Session& s, LeaseScope& scope) {
   w.beginObject().field("op", "lease_report");
   writeReports(w, scope.done);
   w.endObject();
-  s.ledgerDetached(scope.tenant, op);
+  s.ledger(scope.tenant, op, [name, sent = std::move(scope.done)](Session& s, const EffectResult& r) mutable {
+    if (!r.ok) requeue(s, name, std::move(sent));
+  });
   scope.done.clear();
 }
 
@@ -106,7 +134,9 @@ int64_t perLeaseLife(const LeaseScope& scope, int64_t leaseMs, int64_t now) {
   return std::max(scope.lastPaceCount, scope.paceCount * leaseMs / elapsed);
 }
 
-void onGrant(Session& s, const std::string& name, const EffectResult& r) {
+void onGrant(Session& s, const std::string& name, const EffectResult& r, std::vector<HeldLease>&& carried) {
+  // Unanswered, the call may not have reached the ledger: its reports go again.
+  if (!r.ok) requeue(s, name, std::move(carried));
   auto found = s.state().leases.find(name);
   if (found == s.state().leases.end()) return;
   LeaseScope& scope = found->second;
@@ -138,7 +168,7 @@ void onGrant(Session& s, const std::string& name, const EffectResult& r) {
     const int64_t wait = parsed ? t.integerAt(t.root(), "retry_after_ms", REFUSED_MIN_MS) : REFUSED_MIN_MS;
     scope.noAskUntilMs = now + std::clamp(wait, REFUSED_MIN_MS, REFUSED_MAX_MS);
   }
-  flushUnbacked(s, scope);
+  flushUnbacked(s, name, scope);
 }
 
 void ask(Session& s, const std::string& name, LeaseScope& scope, const Worst& worst) {
@@ -153,11 +183,13 @@ void ask(Session& s, const std::string& name, LeaseScope& scope, const Worst& wo
   w.field("brl", n * worst.cost.picoBrl).field("min_tokens", worst.tokens).field("min_usd", worst.cost.picoUsd);
   w.field("min_brl", worst.cost.picoBrl).field("ttl_ms", leaseMs);
   // What it admits last may run as long as any request: the ledger waits that long for the report.
-  w.field("grace_ms", s.config().requestTimeoutMs + 60000);
+  w.field("grace_ms", reportGraceMs(s));
   if (!scope.done.empty()) writeReports(w, scope.done);
   w.endObject();
+  s.ledger(scope.tenant, op, [name, carried = std::move(scope.done)](Session& s, const EffectResult& r) mutable {
+    onGrant(s, name, r, std::move(carried));
+  });
   scope.done.clear();
-  s.ledger(scope.tenant, op, [name](Session& s, const EffectResult& r) { onGrant(s, name, r); });
 }
 
 }  // namespace
@@ -220,14 +252,14 @@ void tend(Session& s, const std::string& name, const Worst& worst) {
     if (endingSoon) scope.askedAheadOfMs = lastEnd;
     return ask(s, name, scope, worst);
   }
-  flushUnbacked(s, scope);
+  flushUnbacked(s, name, scope);
 }
 
 void reportDue(Session& s) {
   const int64_t now = s.nowMs();
   for (auto& entry : s.state().leases) {
     retire(entry.second, nullptr, now);
-    flushUnbacked(s, entry.second);
+    flushUnbacked(s, entry.first, entry.second);
   }
   forgetIdle(s.state(), PACE_GAP_MS, now);
 }

@@ -1,10 +1,13 @@
 // POST /internal/queue/usage: the consumer of the usage queue (a host job,
 // like the cron trigger; anyone else gets a 404). The body is the batch's
 // messages, a JSON array of strings, each one row's parameters as
-// recordUsage sent them. All of them are written in one D1 statement; the
-// answer says whether the host may acknowledge the batch (200) or must have
-// it delivered again (503). A message that is not a row can never be
-// written: it is logged and left out, so it does not hold the batch back.
+// recordUsage sent them, or an array of such rows (the worker packs the rows
+// of a few milliseconds into one message). They are written in as few D1
+// statements as the platform's limits allow, one after another; the answer
+// says whether the host may acknowledge the batch (200) or must have it
+// delivered again (503: rows already written are written again, replacing
+// themselves). A message that is not a row can never be written: it is
+// logged and left out, so it does not hold the batch back.
 #include "admin_common.h"
 #include "gw/json_tape.h"
 #include "gw/json_writer.h"
@@ -30,43 +33,65 @@ class UsageQueue : public Handler {
     json::Tape batch;
     if (!batch.parse(s.body()) || batch.kind(batch.root()) != Kind::Array)
       return fail(s, invalidRequest("The batch must be a JSON array of messages.", "", "invalid_json"));
-    std::string rows = "[";
-    json::Tape row;
+    json::Tape message;
     for (uint32_t m = batch.firstChild(batch.root()); m != 0; m = batch.nextSibling(batch.root(), m)) {
-      const std::string message = batch.kind(m) == Kind::String ? batch.string(m) : std::string(batch.raw(m));
-      if (!isRow(row, message)) {
+      const std::string text = batch.kind(m) == Kind::String ? batch.string(m) : std::string(batch.raw(m));
+      if (!message.parse(text) || message.kind(message.root()) != Kind::Array) {
         ++dropped_;
         continue;
       }
-      if (written_++ > 0) rows += ',';
-      rows += message;
+      const uint32_t root = message.root();
+      const uint32_t first = message.firstChild(root);
+      if (first == 0 || message.kind(first) != Kind::Array) {
+        take(message, root);
+        continue;
+      }
+      for (uint32_t r = first; r != 0; r = message.nextSibling(root, r)) take(message, r);
     }
-    rows += ']';
     if (dropped_ > 0) {
       std::string line;
       json::Writer(line).beginObject().field("event", "usage_queue_message_dropped").field("count", dropped_).endObject();
       s.log("error", line);
     }
-    if (written_ == 0) return done(s);
-    std::string params;
-    json::Writer(params).beginArray().string(rows).endArray();
-    s.d1(usageBatchSql(), params, [this](Session& s, const EffectResult& r) {
-      if (!r.ok)
-        return fail(s, serverError(503, "The usage rows could not be written; the batch is delivered again.",
-                                   "server_error", "storage_unavailable"));
-      done(s);
-    });
+    for (std::string& chunk : chunks_) chunk += ']';
+    writeChunk(s, 0);
   }
 
  private:
+  // D1 binds a string of at most 2 MB; a statement's rows stay well under it.
+  static constexpr size_t MAX_CHUNK_BYTES = 512 * 1024;
+
   // One row's parameters: an array of USAGE_ROW_VALUES scalars, a request id first.
-  static bool isRow(json::Tape& t, std::string_view message) {
-    if (!t.parse(message) || t.kind(t.root()) != Kind::Array || t.node(t.root()).count != USAGE_ROW_VALUES) return false;
-    const uint32_t first = t.firstChild(t.root());
+  static bool isRow(const json::Tape& t, uint32_t row) {
+    if (t.kind(row) != Kind::Array || t.node(row).count != USAGE_ROW_VALUES) return false;
+    const uint32_t first = t.firstChild(row);
     if (t.kind(first) != Kind::String || t.rawString(first).empty()) return false;
-    for (uint32_t v = first; v != 0; v = t.nextSibling(t.root(), v))
+    for (uint32_t v = first; v != 0; v = t.nextSibling(row, v))
       if (t.kind(v) == Kind::Object || t.kind(v) == Kind::Array) return false;
     return true;
+  }
+  void take(const json::Tape& t, uint32_t row) {
+    if (!isRow(t, row)) {
+      ++dropped_;
+      return;
+    }
+    const std::string_view text = t.raw(row);
+    if (chunks_.empty() || chunks_.back().size() + text.size() + 2 > MAX_CHUNK_BYTES) chunks_.emplace_back("[");
+    else chunks_.back() += ',';
+    chunks_.back() += text;
+    ++written_;
+  }
+  // The chunks in turn, each one statement (json_each over its rows).
+  void writeChunk(Session& s, size_t i) {
+    if (i == chunks_.size()) return done(s);
+    std::string params;
+    json::Writer(params).beginArray().string(chunks_[i]).endArray();
+    s.d1(usageBatchSql(), params, [this, i](Session& s, const EffectResult& r) {
+      if (!r.ok)
+        return fail(s, serverError(503, "The usage rows could not be written; the batch is delivered again.",
+                                   "server_error", "storage_unavailable"));
+      writeChunk(s, i + 1);
+    });
   }
   void fail(Session& s, const ApiError& e) {
     s.respondError(e);
@@ -79,6 +104,7 @@ class UsageQueue : public Handler {
     s.finish(200, "ok");
   }
 
+  std::vector<std::string> chunks_;  // "[row,row,...]", each at most MAX_CHUNK_BYTES
   int64_t written_ = 0;
   int64_t dropped_ = 0;
 };
