@@ -216,10 +216,11 @@ const dev = await measureWranglerDev();
 
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
 const NOT_RUN = 'not run (set PORTKEY_DIR)';
-const added = (t) => (t ? `${t.p50.toFixed(2)} (+${(t.p50 - dev.bare.p50).toFixed(2)})` : NOT_RUN);
-const devLatency = () => [dev.bare.p50.toFixed(2), added(dev.gateway), added(dev.gateway_quiet_logs), added(dev.portkey)].join(' / ');
+const signed = (d) => `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(2)}`;
+const added = (t) => (t ? `${t.p50.toFixed(2)} (${signed(t.p50 - dev.bare.p50)})` : NOT_RUN);
+const devLatency = () => [dev.bare.p50.toFixed(2), added(dev.gateway), added(dev.gateway_quiet_logs), added(dev.gateway_quiet_no_router), added(dev.portkey)].join(' / ');
 const ratio = (t) => (t ? `${t.rps.toFixed(0)} (${(t.rps / dev.bare.rps).toFixed(2)})` : NOT_RUN);
-const devThroughput = () => [dev.bare.rps.toFixed(0), ratio(dev.gateway), ratio(dev.gateway_quiet_logs), ratio(dev.portkey)].join(' / ');
+const devThroughput = () => [dev.bare.rps.toFixed(0), ratio(dev.gateway), ratio(dev.gateway_quiet_logs), ratio(dev.gateway_quiet_no_router), ratio(dev.portkey)].join(' / ');
 const both = (m) => `${m.isolate.toFixed(2)} / ${m.whole.toFixed(2)}`;
 const rows = [
   ['module size, clang wasm32-wasi (raw / gzip)', `${kb(sizes.clang.raw)} / ${kb(sizes.clang.gzip)}`, '≤ 150 KB gzip'],
@@ -244,8 +245,8 @@ const rows = [
   [`one connection: p50 ms, bare / gateway (added) / before, per-request ledger (added)`, `${seqBare.p50.toFixed(2)} / ${seqGateway.p50.toFixed(2)} (+${(seqGateway.p50 - seqBare.p50).toFixed(2)}) / ${seqPerRequest.p50.toFixed(2)} (+${(seqPerRequest.p50 - seqBare.p50).toFixed(2)})`, '≤ +0.5 ms'],
   [`one connection, cache hits: p50 ms, bare (calls the upstream) / gateway hit`, `${seqBare.p50.toFixed(2)} / ${seqHit.p50.toFixed(2)}`, ''],
   [`gateway, every request a cache hit: req/s, p50 / p99 ms`, `${viaHits.rps.toFixed(0)}, ${viaHits.p50} / ${viaHits.p99}`, ''],
-  ['under `wrangler dev`, one connection: p50 ms, bare / gateway (added) / gateway, LOG_LEVEL=warn (added) / Portkey (added)', devLatency(), '≤ Portkey\'s added'],
-  ['under `wrangler dev`, 10 connections: req/s (÷ bare), bare / gateway / gateway, LOG_LEVEL=warn / Portkey', devThroughput(), ''],
+  ['under `wrangler dev`, one connection: p50 ms, bare / gateway (added) / gateway, LOG_LEVEL=warn (added) / the same without the asset router (added) / Portkey (added)', devLatency(), '≤ Portkey\'s added'],
+  ['under `wrangler dev`, 10 connections: req/s (÷ bare), bare / gateway / gateway, LOG_LEVEL=warn / the same without the asset router / Portkey', devThroughput(), ''],
 ];
 const table = ['| measure | value | target |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
@@ -300,7 +301,8 @@ core, the ABI or the worker; it rewrites this file.
   response).
 - Under \`wrangler dev\` (\`tests/bench/wrangler_dev.mjs\`): each worker in its own \`wrangler dev\`, as
   \`scripts/dev\` runs the gateway (wrangler.toml as it is: assets router, KV, D1, the ledger, the usage
-  queue); one connection in ${5} alternating rounds of 60 (the median of the rounds' p50), then 10 connections
+  queue) and the same gateway with \`LOG_LEVEL=warn\`, with and without the asset router; one connection in 20
+  alternating rounds of 15 requests (the p50 of each one's 300), then 10 connections
   for 5 s each. Portkey's gateway (its worker from its own repository, \`wrangler dev\` in
   \`PORTKEY_DIR\` after \`npm ci\`; Portkey names the fake upstream with \`x-portkey-custom-host\`) is
   measured when \`PORTKEY_DIR\` is set${process.env.PORTKEY_DIR ? '' : ' (it was not, in this run)'}.

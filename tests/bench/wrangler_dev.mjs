@@ -2,7 +2,7 @@
 // gateway (its metered path, usage rows on) and, when PORTKEY_DIR names a
 // checkout of Portkey's gateway with its npm packages installed, Portkey's
 // worker, all against the same fake upstream. One connection in alternating
-// rounds (p50 of each), then 10 connections for a few seconds each. Exports
+// short rounds (the p50 of all of a target's requests), then 10 connections for a few seconds each. Exports
 // measureWranglerDev() for bench.mjs; run alone it prints the figures.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
@@ -52,12 +52,24 @@ async function startWranglerDev(name, cwd, args) {
   throw new Error(`${name}: wrangler dev did not start:\n${output.slice(-2000)}`);
 }
 
-async function startGateway(name, persist, upstream, extraVars) {
-  execFileSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
+// wrangler.toml without its [assets] section (so without the asset router
+// in front of the worker), written where its relative paths still resolve.
+function apiOnlyConfig() {
+  const text = readFileSync(ROOT + 'wrangler.toml', 'utf8');
+  const path = ROOT + 'build/wrangler.api-only.toml';
+  const assets = text.indexOf('[assets]');
+  const after = text.indexOf('\n[', assets + 1);
+  writeFileSync(path, (text.slice(0, assets) + text.slice(after + 1)).replace('main = "worker/', 'main = "../worker/').replace('migrations_dir = "', 'migrations_dir = "../'));
+  return path;
+}
+
+async function startGateway(name, persist, upstream, extraVars, { apiOnly = false } = {}) {
+  const config = apiOnly ? ['--config', apiOnlyConfig()] : [];
+  execFileSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist, ...config], {
     cwd: ROOT, env: { ...process.env, ...OFFLINE }, stdio: 'ignore',
   });
   const vars = { ...GENEROUS, ADMIN_API_KEY: ADMIN, OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url, AI_CACHE_ENABLED: 'false', ...extraVars };
-  const gateway = await startWranglerDev(name, ROOT, ['--persist-to', persist, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])]);
+  const gateway = await startWranglerDev(name, ROOT, [...config, '--persist-to', persist, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])]);
   try {
     const admin = (method, path, body) =>
       fetch(gateway.url + path, { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -72,8 +84,7 @@ async function startGateway(name, persist, upstream, extraVars) {
   }
 }
 
-async function oneConnection(target, count) {
-  const times = [];
+async function oneConnection(target, count, times = []) {
   for (let i = 0; i < count; i++) {
     const t = performance.now();
     const res = await fetch(target.url + '/v1/chat/completions', { method: 'POST', headers: target.headers, body: REQUEST });
@@ -91,7 +102,7 @@ async function load(target, seconds) {
   return r.requests.average;
 }
 
-export async function measureWranglerDev({ rounds = 5, perRound = 60, loadSeconds = 5, portkeyDir = process.env.PORTKEY_DIR, gatewayVars = {} } = {}) {
+export async function measureWranglerDev({ rounds = 20, perRound = 15, loadSeconds = 5, portkeyDir = process.env.PORTKEY_DIR, gatewayVars = {} } = {}) {
   const upstream = await startFakeUpstream();
   const state = mkdtempSync(tmpdir() + '/aigw-wrangler-dev-');
   const started = [];
@@ -104,13 +115,17 @@ export async function measureWranglerDev({ rounds = 5, perRound = 60, loadSecond
     started.push(bare);
     bare.headers = { 'content-type': 'application/json' };
     // The gateway as scripts/dev runs it (wrangler.toml: KV, D1, the ledger, the usage queue, assets),
-    // and the same with its per-request log line off (LOG_LEVEL=warn): under wrangler dev each
-    // console.log travels to wrangler over DevTools, which a deployed worker does not pay.
+    // the same with its per-request log line off (LOG_LEVEL=warn: under wrangler dev each
+    // console.log travels to wrangler over DevTools, which a deployed worker does not pay), and
+    // that without the asset router (a worker of its own in front of ours under wrangler dev; on
+    // Cloudflare, run_worker_first is decided before any worker runs).
     const gateway = await startGateway('gateway', state + '/gateway', upstream, gatewayVars);
     started.push(gateway);
     const quiet = await startGateway('gateway_quiet_logs', state + '/quiet', upstream, { ...gatewayVars, LOG_LEVEL: 'warn' });
     started.push(quiet);
-    const targets = [bare, gateway, quiet];
+    const apiOnly = await startGateway('gateway_quiet_no_router', state + '/api-only', upstream, { ...gatewayVars, LOG_LEVEL: 'warn' }, { apiOnly: true });
+    started.push(apiOnly);
+    const targets = [bare, gateway, quiet, apiOnly];
     if (portkeyDir && existsSync(portkeyDir + '/node_modules')) {
       const portkey = await startWranglerDev('portkey', portkeyDir, ['--persist-to', state + '/portkey']);
       started.push(portkey);
@@ -120,15 +135,16 @@ export async function measureWranglerDev({ rounds = 5, perRound = 60, loadSecond
     }
     for (const t of targets) {
       await oneConnection(t, 30); // warm
-      t.p50s = [];
+      t.times = [];
     }
-    for (let r = 0; r < rounds; r++) for (const t of targets) t.p50s.push(await oneConnection(t, perRound));
+    // Short rounds in turn, so the machine's drift falls on every target alike.
+    for (let r = 0; r < rounds; r++) for (const t of targets) await oneConnection(t, perRound, t.times);
     for (const t of targets) {
       await load(t, 2); // warm
       t.rps = await load(t, loadSeconds);
     }
     const result = {};
-    for (const t of targets) result[t.name] = { p50: median(t.p50s), rps: t.rps };
+    for (const t of targets) result[t.name] = { p50: median(t.times), rps: t.rps };
     return result;
   } finally {
     for (const t of started) t.stop();
