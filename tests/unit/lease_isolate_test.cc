@@ -221,3 +221,23 @@ TEST_CASE("reports of a lease call the ledger never answered are sent again: an 
   CHECK(u["budgets"][0]["used"].get<double>() * 1e12 == Approx(rows[0]["spent"].get<double>()));
   CHECK(u["inFlightRequests"] == 0);
 }
+
+TEST_CASE("past 4096 lease scopes an isolate forgets the idle ones (swept at most once a second)") {
+  FakeHost h(gw::testing::Vars{{"AI_RATE_LIMIT_RPM", "10000000"}, {"AI_RATE_LIMIT_TPM", "1000000000000"},
+                               {"AI_QUOTA_DAILY_LIMIT", "10000000000"}, {"AI_QUOTA_MONTHLY_LIMIT", "10000000000"},
+                               {"AI_CACHE_ENABLED", "false"}});
+  std::vector<std::string> keys;
+  for (int i = 0; i < 4200; ++i)
+    keys.push_back(json::parse(h.request("POST", "/api/v1/ai/admin/keys", R"({"tenantId":"acme"})", gw::testing::adminHeaders()).body)["key"]);
+  h.upstreamLatencyMs = 0;  // all of them within one instant: none is idle yet
+  for (const std::string& key : keys) {
+    h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
+    REQUIRE(h.request("POST", "/v1/chat/completions", HELLO, {{"authorization", "Bearer " + key}}).status == 200);
+  }
+  CHECK(h.gateway.state().leases.size() == keys.size());
+  // Quiet for longer than the pace window: the next request's sweep forgets them.
+  h.nowMs += 11000;
+  h.replies.push_back(gw::testing::openaiReply("ok", 9, 3));
+  REQUIRE(h.request("POST", "/v1/chat/completions", HELLO, {{"authorization", "Bearer " + keys[0]}}).status == 200);
+  CHECK(h.gateway.state().leases.size() <= 2);
+}

@@ -161,6 +161,7 @@ struct GatewayState {
   size_t hotBytes = 0;
   std::map<std::string, HitCount, std::less<>> ledgerHits;  // by "tenant\nkey\nuser"
   std::map<std::string, LeaseScope, std::less<>> leases;    // by "tenant\nkey\nuser" (AccessConfig::creditLeases)
+  int64_t leasesSweptMs = 0;  // when idle lease scopes were last forgotten
   std::map<std::string, HitCount, std::less<>> entryHits;   // by "scope\nkey"
   int64_t hitsFlushedMs = 0;
   // Sessions another session's input gave work to; the next poll names them

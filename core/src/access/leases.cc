@@ -22,6 +22,7 @@ constexpr int64_t MIN_LEASE_REQUESTS = 4, MAX_LEASE_REQUESTS = 256;
 constexpr int64_t REFUSED_MIN_MS = 1000, REFUSED_MAX_MS = 10000;
 // Scopes kept per instance before idle ones are forgotten.
 constexpr size_t MAX_IDLE_SCOPES = 4096;
+constexpr int64_t SWEEP_EVERY_MS = 1000;
 // Reports of a call that failed (the ledger unreachable) are sent again by
 // the report job this much later, until the ledger stops waiting for them.
 constexpr int64_t REPORT_RETRY_MS = 5000;
@@ -226,7 +227,12 @@ bool canAdmit(const GatewayState& state, std::string_view scope, int64_t nowMs) 
 void tend(Session& s, const std::string& name, const Worst& worst) {
   if (!s.config().access.creditLeases) return;
   const int64_t now = s.nowMs(), leaseMs = s.config().access.creditLeaseMs;
-  if (s.state().leases.size() > MAX_IDLE_SCOPES) forgetIdle(s.state(), PACE_GAP_MS, now);
+  // Past the bound, idle scopes are swept at most once a second: a sweep
+  // walks them all, and every request would otherwise pay for it.
+  if (s.state().leases.size() > MAX_IDLE_SCOPES && now - s.state().leasesSweptMs >= SWEEP_EVERY_MS) {
+    s.state().leasesSweptMs = now;
+    forgetIdle(s.state(), PACE_GAP_MS, now);
+  }
   LeaseScope& scope = s.state().leases[name];
   scope.tenant = s.principal().tenantId;
   if (now - scope.paceStartMs >= leaseMs) {
