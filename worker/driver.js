@@ -334,10 +334,12 @@ class SessionDriver {
     );
   }
 
-  // One message to a queue, past the response, batched with this turn's
-  // others; should the send fail, the statement the core gave in its place runs instead.
+  // One message to a queue, past the response, packed with those of the next
+  // few milliseconds (queue_batcher.js); should the send fail, the statement
+  // the core gave in its place runs instead. (The poll's blob is this batch's
+  // own copy: the fallback's bytes need no other.)
   queueSend(effect, message, fallback) {
-    this.ctx?.waitUntil?.(queueBatcher.send(this.env, effect.binding, decoder.decode(message), fallback.slice()));
+    this.ctx?.waitUntil?.(queueBatcher.send(this.env, effect.binding, decoder.decode(message), fallback));
   }
 
   // A host job the core wants run later (a credit lease's report when it

@@ -43,7 +43,7 @@ void Meter::reserve(Session& s, const Worst& worst, Admitted done) {
   const AccessConfig& cfg = s.config().access;
   held_ = worst;
   if (cfg.creditLeases) scope_ = p.ledgerScope();
-  if (HeldLease* l = cfg.creditLeases ? leases::admit(s, scope_, worst) : nullptr) {
+  if (HeldLease* l = scope_.empty() ? nullptr : leases::admit(s, scope_, worst)) {
     lease_ = l->id;
     // The rate the ledger counted at the grant, with what this lease has not admitted yet.
     if ((hasRequests_ = l->rateRequests.known)) {
