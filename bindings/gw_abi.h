@@ -1,5 +1,5 @@
 /*
- * Edge AI gateway: host ABI, version 7. The spec is bindings/ABI.md; the JS
+ * Edge AI gateway: host ABI, version 8. The spec is bindings/ABI.md; the JS
  * half is bindings/gw_abi.js. Every session call takes the session id first;
  * status codes (GW_*), never exceptions, cross the boundary.
  *
@@ -26,8 +26,8 @@ enum {
 
 #define GW_EXPORT(name) __attribute__((export_name(#name))) name
 
-/* Presence of this export declares ABI version 7; it returns 7. */
-uint32_t GW_EXPORT(gw_abi_version_7)(void);
+/* Presence of this export declares ABI version 8; it returns 8. */
+uint32_t GW_EXPORT(gw_abi_version_8)(void);
 
 void* GW_EXPORT(gw_alloc)(uint32_t size);
 void GW_EXPORT(gw_free)(void* ptr);

@@ -1,10 +1,10 @@
-// JS half of the gateway ABI (version 7; spec in bindings/ABI.md, C half in
+// JS half of the gateway ABI (version 8; spec in bindings/ABI.md, C half in
 // gw_abi.h). Marshals strings and bytes in and out of the module's memory.
 // Works unchanged in workerd and Node, for either toolchain's module.
 
 import STATUS_CODES from './status_codes.json' with { type: 'json' };
 
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 // The status codes, from the one list the C side is generated from too.
 export const Status = Object.freeze(Object.fromEntries(STATUS_CODES.codes.map((c) => [c.js, c.code])));
@@ -66,9 +66,13 @@ class InputBuffer {
     if (this.ptr) this.core.exports.gw_free(this.ptr);
     this.capacity = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
     this.ptr = this.core.exports.gw_alloc(this.capacity);
+    this.view = null;
   }
+  // The same view while the memory has not grown (growing detaches it).
   region() {
-    return new Uint8Array(this.core.memory.buffer, this.ptr, this.capacity);
+    const buffer = this.core.memory.buffer;
+    if (!this.view || this.view.buffer !== buffer) this.view = new Uint8Array(buffer, this.ptr, this.capacity);
+    return this.view;
   }
   // Copies the value in; returns its length in bytes (at this.ptr).
   put(value) {
@@ -91,6 +95,24 @@ class InputBuffer {
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
+// One poll's effects: { status, effects, done, wake } and body(effect, field
+// = 'body'), the bytes an effect's [offset, length] slice names.
+class EffectBatch {
+  constructor(status, header, blob) {
+    this.status = status;
+    this.effects = header.effects;
+    this.done = header.done;
+    this.wake = header.wake ?? [];
+    this.blob = blob;
+  }
+  body(effect, field = 'body') {
+    const at = effect[field];
+    return at ? this.blob.subarray(at[0], at[0] + at[1]) : EMPTY;
+  }
+}
+
 export class GatewayCore {
   constructor(module) {
     const sink = { memory: null };
@@ -98,7 +120,7 @@ export class GatewayCore {
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
     sink.memory = this.memory;
-    if (typeof this.exports.gw_abi_version_7 !== 'function' || this.exports.gw_abi_version_7() !== ABI_VERSION) {
+    if (typeof this.exports.gw_abi_version_8 !== 'function' || this.exports.gw_abi_version_8() !== ABI_VERSION) {
       throw new Error(`gateway module does not implement ABI version ${ABI_VERSION}`);
     }
     this.exports._initialize?.();
@@ -109,10 +131,9 @@ export class GatewayCore {
   }
 
   readOut() {
-    const view = new DataView(this.memory.buffer);
-    const ptr = view.getUint32(this.outPair, true);
-    const len = view.getUint32(this.outPair + 4, true);
-    return new Uint8Array(this.memory.buffer, ptr, len);
+    const buffer = this.memory.buffer;
+    if (!this.outWords || this.outWords.buffer !== buffer) this.outWords = new Uint32Array(buffer, this.outPair, 2);
+    return new Uint8Array(buffer, this.outWords[0], this.outWords[1]);
   }
 
   // Copies two inputs into the module and calls fn(ptrA, lenA, ptrB, lenB).
@@ -144,25 +165,15 @@ export class GatewayCore {
     return this.withInputs(meta, data, (mp, ml, dp, dl) => this.exports.gw_session_feed(session, mp, ml, dp, dl));
   }
 
-  // Drains the session's effects: { status, effects, done, wake, body(effect, field = 'body') }.
-  // Bodies are copied out, so they outlive the next call into the core.
+  // Drains the session's effects: an EffectBatch. Bodies are copied out, so
+  // they outlive the next call into the core.
   poll(session) {
     const status = this.exports.gw_session_poll(session, this.outPair, this.outPair + 4);
-    if (status !== Status.OK) return { status, effects: [], done: true, body: () => new Uint8Array(0) };
+    if (status !== Status.OK) return new EffectBatch(status, { effects: [], done: true }, EMPTY);
     const out = this.readOut();
     const headerLen = out[0] | (out[1] << 8) | (out[2] << 16) | (out[3] << 24);
     const header = JSON.parse(decoder.decode(out.subarray(4, 4 + headerLen)));
-    const blob = out.length > 4 + headerLen ? out.slice(4 + headerLen) : new Uint8Array(0);
-    return {
-      status,
-      effects: header.effects,
-      done: header.done,
-      wake: header.wake ?? [],
-      body: (effect, field = 'body') => {
-        const at = effect[field];
-        return at ? blob.subarray(at[0], at[0] + at[1]) : new Uint8Array(0);
-      },
-    };
+    return new EffectBatch(status, header, out.length > 4 + headerLen ? out.slice(4 + headerLen) : EMPTY);
   }
 
   cancel(session, nowMs) {

@@ -19,9 +19,10 @@ export function errorResponse(status, message, code, requestId) {
   return new Response(body, { status, headers });
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 function hex(bytes) {
   let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  for (const b of bytes) s += HEX[b];
   return s;
 }
 
@@ -92,6 +93,11 @@ class SessionDriver {
     // request's context alive past a client that went away, so what the core
     // does last (settle, the usage row) is not cut off with it.
     this.finished = new Promise((resolve) => (this.markFinished = resolve));
+    // Work that runs past the response (the usage row's send, the log line,
+    // detached ledger and D1 calls, jobs): `finished` waits for it too, so
+    // the request's one waitUntil covers it all (each call into the runtime
+    // costs, and a request makes several of these).
+    this.background = [];
     this.armWake();
   }
 
@@ -138,12 +144,18 @@ class SessionDriver {
     this.finish();
   }
 
+  // Keeps the request alive until `work` settles (see `background`).
+  holdOpen(work) {
+    if (this.closed) this.ctx?.waitUntil?.(work);
+    else this.background.push(work);
+  }
+
   finish() {
     if (this.closed) return;
     this.closed = true;
-    this.markFinished();
+    this.markFinished(this.background.length ? Promise.allSettled(this.background) : undefined);
     this.host.drivers?.delete(this.sid);
-    clearTimeout(this.keepAlive);
+    if (this.keepAlive) clearTimeout(this.keepAlive);
     for (const ac of this.inflight.values()) ac.abort();
     this.inflight.clear();
     if (!this.core.dead) {
@@ -238,13 +250,13 @@ class SessionDriver {
         this.d1(effect);
         break;
       case 'queue_send':
-        this.queueSend(effect, batch.body(effect), batch.body(effect, 'fallback'));
+        this.queueSend(effect, batch.body(effect));
         break;
       case 'schedule':
         this.schedule(effect);
         break;
       case 'log':
-        deferLog(this.ctx, decoder.decode(batch.body(effect)));
+        this.holdOpen(deferLog(decoder.decode(batch.body(effect))));
         break;
       default:
         console.error(JSON.stringify({ level: 'error', event: 'unknown_effect', type: effect.type }));
@@ -305,7 +317,7 @@ class SessionDriver {
   ledger(effect, body) {
     const call = callLedger(this.env, effect.tenant, body);
     if (effect.id === undefined) {
-      this.ctx?.waitUntil?.(call.catch(() => {}));
+      this.holdOpen(call.catch(() => {}));
       return;
     }
     call.then(
@@ -322,7 +334,7 @@ class SessionDriver {
   d1(effect) {
     const call = runSql(this.env[effect.binding], effect.sql, effect.params);
     if (effect.id === undefined) {
-      this.ctx?.waitUntil?.(call.catch((err) => logD1Error(err)));
+      this.holdOpen(call.catch((err) => logD1Error(err)));
       return;
     }
     call.then(
@@ -335,11 +347,11 @@ class SessionDriver {
   }
 
   // One message to a queue, past the response, packed with those of the next
-  // few milliseconds (queue_batcher.js); should the send fail, the statement
-  // the core gave in its place runs instead. (The poll's blob is this batch's
-  // own copy: the fallback's bytes need no other.)
-  queueSend(effect, message, fallback) {
-    this.ctx?.waitUntil?.(queueBatcher.send(this.env, effect.binding, decoder.decode(message), fallback));
+  // few milliseconds (queue_batcher.js); should the send fail, the core's
+  // fallback job (the queue's consumer) runs on the pack instead.
+  queueSend(effect, message) {
+    const onFailure = { host: this.host, ctx: this.ctx, job: effect.fallback_job };
+    this.holdOpen(queueBatcher.send(this.env, effect.binding, decoder.decode(message), onFailure));
   }
 
   // A host job the core wants run later (a credit lease's report when it
@@ -348,7 +360,7 @@ class SessionDriver {
     const job = new Promise((resolve) => setTimeout(resolve, effect.delay_ms)).then(() =>
       runJob(this.host, effect.path, this.env, this.ctx),
     );
-    this.ctx?.waitUntil?.(
+    this.holdOpen(
       job.catch((err) => console.error(JSON.stringify({ level: 'error', event: 'job_error', path: effect.path, message: String(err?.message ?? err) }))),
     );
   }
@@ -398,7 +410,7 @@ class SessionDriver {
         : null;
     let idleTimer = null;
     const armIdle = () => {
-      clearTimeout(idleTimer);
+      if (idleTimer) clearTimeout(idleTimer);
       if (effect.idle_timeout_ms > 0)
         idleTimer = setTimeout(() => {
           stalled = true;
@@ -412,7 +424,7 @@ class SessionDriver {
         body: body.length ? body : undefined,
         signal: ac.signal,
       });
-      clearTimeout(firstByteTimer);
+      if (firstByteTimer) clearTimeout(firstByteTimer);
       firstByteTimer = null;
       if (this.closed) return;
       const responseHeaders = {};
@@ -445,20 +457,22 @@ class SessionDriver {
       const message = scrub.text(String(err?.message ?? err));
       this.feed({ id: effect.id, type: 'fetch_error', reason, message }, null);
     } finally {
+      // Only the timers that were set: each clearTimeout is a runtime call.
       clearTimeout(timer);
-      clearTimeout(firstByteTimer);
-      clearTimeout(idleTimer);
+      if (firstByteTimer) clearTimeout(firstByteTimer);
+      if (idleTimer) clearTimeout(idleTimer);
     }
   }
 }
 
-// The statements the core gave in place of messages whose batch failed
-// ({binding, sql, params} each, as JSON bytes).
-async function queueFallback(env, binding, fallbacks, err) {
+// A pack the queue refused: the core's fallback job (the queue's consumer)
+// writes it, as the queue would have delivered it.
+async function queueFallback(env, binding, body, { host, ctx, job }, err) {
   console.error(JSON.stringify({ level: 'error', event: 'queue_error', binding, message: String(err?.message ?? err) }));
-  for (const bytes of fallbacks) {
-    const { binding: db, sql, params } = JSON.parse(decoder.decode(bytes));
-    await runSql(env[db], sql, params).catch((e) => logD1Error(e));
+  if (!job) return;
+  const response = await runJob(host, job, env, ctx, body);
+  if (response.status !== 200) {
+    console.error(JSON.stringify({ level: 'error', event: 'queue_fallback_failed', binding, job, status: response.status }));
   }
 }
 const queueBatcher = new QueueBatcher(queueFallback);
@@ -466,10 +480,11 @@ const queueBatcher = new QueueBatcher(queueFallback);
 // The core's log lines are written in the turn after the one that answered:
 // a response the same batch resolved goes out first (under `wrangler dev`
 // each console.log is a DevTools message, ~1.5 ms measured). Lines of
-// several sessions share one timer; each keeps its request alive until then.
+// several sessions share one timer; each keeps its request alive until then
+// (the promise returned).
 const pendingLines = [];
 let linesWritten = null;
-function deferLog(ctx, line) {
+function deferLog(line) {
   pendingLines.push(line);
   linesWritten ??= new Promise((resolve) =>
     setTimeout(() => {
@@ -478,7 +493,7 @@ function deferLog(ctx, line) {
       resolve();
     }, 0),
   );
-  ctx?.waitUntil?.(linesWritten);
+  return linesWritten;
 }
 
 async function callLedger(env, tenant, op) {

@@ -4,8 +4,9 @@
 // producer call, one stored message and one delivery for many usage rows
 // (Queues bill per 64 KB message) instead of one each. Every sender keeps
 // its request alive (waitUntil) until the pack is sent, so a row outlives
-// the isolate as before; should the send fail, each message's fallback (the
-// core's bytes) is handed to onFailure.
+// the isolate as before; should the send fail, the pack's text and the
+// fallback given with its messages (the same for one binding) go to
+// onFailure.
 const WINDOW_MS = 20;
 const MAX_MESSAGES = 100;
 // A message may be 128 KB; UTF-8 takes at most three bytes per UTF-16 unit.
@@ -13,8 +14,8 @@ const MAX_UNITS = 40 * 1024;
 
 export class QueueBatcher {
   constructor(onFailure) {
-    this.onFailure = onFailure; // (env, binding, fallbacks, err) => Promise
-    this.pending = new Map(); // binding -> { env, texts, units, fallbacks, done, timer }
+    this.onFailure = onFailure; // (env, binding, body, fallback, err) => Promise
+    this.pending = new Map(); // binding -> { env, texts, units, fallback, done, timer }
   }
 
   // Resolves once the message is sent (or its fallback ran); the caller keeps
@@ -26,14 +27,13 @@ export class QueueBatcher {
       pack = undefined;
     }
     if (!pack) {
-      pack = { env, texts: [], units: 2, fallbacks: [] };
+      pack = { env, texts: [], units: 2, fallback };
       pack.done = new Promise((resolve) => (pack.resolve = resolve));
       pack.timer = setTimeout(() => this.flush(binding, pack), WINDOW_MS);
       this.pending.set(binding, pack);
     }
     pack.texts.push(text);
     pack.units += text.length + 1;
-    pack.fallbacks.push(fallback);
     if (pack.texts.length >= MAX_MESSAGES) this.flush(binding, pack);
     return pack.done;
   }
@@ -45,6 +45,6 @@ export class QueueBatcher {
     const queue = pack.env[binding];
     const body = `[${pack.texts.join(',')}]`;
     const sent = queue ? queue.send(body, { contentType: 'text' }) : Promise.reject(new Error('no queue binding'));
-    pack.resolve(sent.catch((err) => this.onFailure(pack.env, binding, pack.fallbacks, err)));
+    pack.resolve(sent.catch((err) => this.onFailure(pack.env, binding, body, pack.fallback, err)));
   }
 }

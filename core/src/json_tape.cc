@@ -175,12 +175,17 @@ GW_MINSIZE bool Tape::checkUniqueKeys(uint32_t object) {
     if (!nodes_[a].hasEscapes && !nodes_[b].hasEscapes) return rawString(a).compare(rawString(b));
     return string(a).compare(string(b));
   };
+  // Equality alone, lengths first: most keys of an object differ in length.
+  const auto same = [this](uint32_t a, uint32_t b) {
+    if (!nodes_[a].hasEscapes && !nodes_[b].hasEscapes) return rawString(a) == rawString(b);
+    return string(a) == string(b);
+  };
   uint32_t repeated = 0;
   if (nodes_[object].count <= 16) {
     // Small objects (nearly all): pairwise, in place, no allocation.
     for (uint32_t k = nodes_[object + 1 + 1].next; k < stop && repeated == 0; k = nodes_[k + 1].next)
       for (uint32_t j = object + 1; j < k && repeated == 0; j = nodes_[j + 1].next)
-        if (compare(j, k) == 0) repeated = k;
+        if (same(j, k)) repeated = k;
   } else {
     // Large ones sorted (a hostile body must not make this quadratic);
     // stably, so of equal keys the later follows and is the one named.
@@ -189,7 +194,7 @@ GW_MINSIZE bool Tape::checkUniqueKeys(uint32_t object) {
     for (uint32_t k = object + 1; k < stop; k = nodes_[k + 1].next) keys.push_back(k);
     stableSort(keys, [&compare](uint32_t a, uint32_t b) { return compare(a, b) < 0; });
     for (size_t i = 1; i < keys.size(); ++i)
-      if (compare(keys[i - 1], keys[i]) == 0 && (repeated == 0 || keys[i] < repeated)) repeated = keys[i];
+      if (same(keys[i - 1], keys[i]) && (repeated == 0 || keys[i] < repeated)) repeated = keys[i];
   }
   if (repeated == 0) return true;
   fail(nodes_[repeated].begin, "duplicate key");

@@ -161,17 +161,12 @@ void Session::d1Detached(std::string_view sql, std::string_view params) {
   outbox_.endEffect();
 }
 
-void Session::queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackSql,
-                                std::string_view fallbackParams) {
-  // The message and its fallback travel as bytes: the host sends the one as
-  // it is and reads the other only should the send fail.
+void Session::queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackJob) {
+  // The message travels as bytes, sent as it is. Its fallback is the queue's
+  // own consumer, run by the host in its place: nothing per request to build.
   json::Writer w = outbox_.beginEffect("queue_send");
-  w.field("binding", binding);
+  w.field("binding", binding).field("fallback_job", fallbackJob);
   outbox_.body(w, message);
-  scratch_.clear();
-  json::Writer(scratch_).beginObject().field("binding", D1_BINDING).field("sql", fallbackSql).key("params").raw(fallbackParams)
-      .endObject();
-  outbox_.body(w, scratch_, "fallback");
   outbox_.endEffect();
 }
 

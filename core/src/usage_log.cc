@@ -75,8 +75,9 @@ void recordUsage(Session& s, int status, std::string_view errorClass, std::strin
   if (s.principal().tenantId.empty()) return;  // refused before it belonged to anyone
   const std::string params = rowParams(s, {status, errorClass, errorMessage}, true, s.nowMs() - s.openedMs());
   // Through the queue, its consumer writes rows in batches (usageBatchSql);
-  // the row itself is the message, and the fallback should the send fail.
-  if (s.config().usageQueue) s.queueSendDetached(USAGE_QUEUE_BINDING, params, INSERT_ROW, params);
+  // the row itself is the message. Should the send fail, the host runs the
+  // consumer on it at once.
+  if (s.config().usageQueue) s.queueSendDetached(USAGE_QUEUE_BINDING, params, USAGE_QUEUE_JOB);
   else s.d1Detached(INSERT_ROW, params);
 }
 

@@ -11,6 +11,7 @@ import { MODULES, ROOT, drive, envelope, loadCore } from '../support/modules.js'
 import { startFakeUpstream } from '../support/fake_upstream.js';
 import { startGateway } from '../support/gateway.js';
 import { measureWranglerDev } from './wrangler_dev.mjs';
+import { portkeyDir, portkeyHeaders, startPortkey } from './portkey.mjs';
 
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -103,11 +104,13 @@ function ledgerMicros(which) {
   return micros;
 }
 
-async function load(url, key) {
+const bearer = (key) => ({ 'content-type': 'application/json', authorization: `Bearer ${key}` });
+
+async function load(url, key, headers = bearer(key)) {
   const result = await autocannon({
     url: url + '/v1/chat/completions',
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    headers,
     body: REQUEST,
     connections: CONNECTIONS,
     duration: LOAD_SECONDS,
@@ -118,18 +121,15 @@ async function load(url, key) {
 // One connection, one request at a time: end-to-end latency, and for the
 // gateway what auth and the ledger took by its own Server-Timing header
 // (workerd's clock advances with I/O, so these are the I/O waits).
-async function sequential(url, key, count = SEQUENTIAL_REQUESTS) {
+async function sequential(url, key, count = SEQUENTIAL_REQUESTS, headers = bearer(key)) {
   const total = [];
   const timing = { auth: [], ledger: [] };
   let lastCache = null;
   for (let i = 0; i < count; i++) {
     const t = performance.now();
-    const res = await fetch(url + '/v1/chat/completions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: REQUEST,
-    });
+    const res = await fetch(url + '/v1/chat/completions', { method: 'POST', headers, body: REQUEST });
     await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${url}: status ${res.status}`);
     total.push(performance.now() - t);
     lastCache = res.headers.get('x-aigw-cache');
     for (const part of (res.headers.get('server-timing') ?? '').split(',')) {
@@ -196,6 +196,17 @@ const seqGateway = await sequential(gateway.url, gateway.key);
 const viaBare = await load(bare.url, 'none');
 const viaGateway = await load(gateway.url, gateway.key);
 await gateway.close();
+// A peer in the same workerd setup: Portkey's worker, when PORTKEY_DIR names its checkout.
+let seqPortkey = null;
+let viaPortkey = null;
+if (portkeyDir()) {
+  const portkey = await startPortkey(portkeyDir());
+  const headers = portkeyHeaders(upstream);
+  await load(portkey.url, null, headers);
+  seqPortkey = await sequential(portkey.url, null, SEQUENTIAL_REQUESTS, headers);
+  viaPortkey = await load(portkey.url, null, headers);
+  await portkey.close();
+}
 // Before: the same metered path with a ledger reserve and settle per request (no credit leases).
 const perRequest = await startGateway({ OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: upstream.url, AI_GATEWAY_CREDIT_LEASES: 'false' }, API_ONLY);
 await load(perRequest.url, perRequest.key);
@@ -242,7 +253,8 @@ const rows = [
   [`bare pass-through worker: req/s, p50 / p99 ms (${CONNECTIONS} conns, ${LOAD_SECONDS}s)`, `${viaBare.rps.toFixed(0)}, ${viaBare.p50} / ${viaBare.p99}`, ''],
   [`gateway (credit leases, the default): req/s (÷ bare), p50 / p99 ms`, `${viaGateway.rps.toFixed(0)} (${(viaGateway.rps / viaBare.rps).toFixed(2)}), ${viaGateway.p50} / ${viaGateway.p99}`, '≥ 0.8 of bare'],
   [`before: gateway with a ledger call per request (credit_leases false): req/s (÷ bare), p50 / p99 ms`, `${viaPerRequest.rps.toFixed(0)} (${(viaPerRequest.rps / viaBare.rps).toFixed(2)}), ${viaPerRequest.p50} / ${viaPerRequest.p99}`, ''],
-  [`one connection: p50 ms, bare / gateway (added) / before, per-request ledger (added)`, `${seqBare.p50.toFixed(2)} / ${seqGateway.p50.toFixed(2)} (+${(seqGateway.p50 - seqBare.p50).toFixed(2)}) / ${seqPerRequest.p50.toFixed(2)} (+${(seqPerRequest.p50 - seqBare.p50).toFixed(2)})`, '≤ +0.5 ms'],
+  [`Portkey's gateway, same workerd setup: req/s (÷ bare), p50 / p99 ms`, viaPortkey ? `${viaPortkey.rps.toFixed(0)} (${(viaPortkey.rps / viaBare.rps).toFixed(2)}), ${viaPortkey.p50} / ${viaPortkey.p99}` : NOT_RUN, ''],
+  [`one connection: p50 ms, bare / gateway (added) / before, per-request ledger (added) / Portkey (added)`, `${seqBare.p50.toFixed(2)} / ${seqGateway.p50.toFixed(2)} (${signed(seqGateway.p50 - seqBare.p50)}) / ${seqPerRequest.p50.toFixed(2)} (${signed(seqPerRequest.p50 - seqBare.p50)}) / ${seqPortkey ? `${seqPortkey.p50.toFixed(2)} (${signed(seqPortkey.p50 - seqBare.p50)})` : NOT_RUN}`, '≤ +0.5 ms'],
   [`one connection, cache hits: p50 ms, bare (calls the upstream) / gateway hit`, `${seqBare.p50.toFixed(2)} / ${seqHit.p50.toFixed(2)}`, ''],
   [`gateway, every request a cache hit: req/s, p50 / p99 ms`, `${viaHits.rps.toFixed(0)}, ${viaHits.p50} / ${viaHits.p99}`, ''],
   ['under `wrangler dev`, one connection: p50 ms, bare / gateway (added) / gateway, LOG_LEVEL=warn (added) / the same without the asset router (added) / Portkey (added)', devLatency(), '≤ Portkey\'s added'],
@@ -295,7 +307,9 @@ core, the ABI or the worker; it rewrites this file.
 - Load: autocannon on loopback, ${CONNECTIONS} connections for ${LOAD_SECONDS} s each, the gateway (deploy bundle)
   and a bare pass-through worker (\`tests/bench/passthrough_worker.js\`) both in workerd via miniflare,
   against the same fake upstream. Both share the 2 cores with autocannon and the upstream, so absolute
-  figures are low; compare the two rows.
+  figures are low; compare the two rows. With \`PORTKEY_DIR\` set, Portkey's worker (from its own
+  repository, bundled by the same wrangler: \`tests/bench/portkey.mjs\`) is measured the same way, as a
+  peer in the same setup.
 - Cache hits: the same request against a gateway with \`AI_CACHE_ENABLED=true\` after one miss; every
   request is then answered from KV (no ledger wait, no upstream call; the hit is counted after the
   response).

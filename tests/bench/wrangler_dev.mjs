@@ -5,12 +5,13 @@
 // short rounds (the p50 of all of a target's requests), then 10 connections for a few seconds each. Exports
 // measureWranglerDev() for bench.mjs; run alone it prints the figures.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { startFakeUpstream } from '../support/fake_upstream.js';
 import { GENEROUS } from '../support/gateway.js';
+import { portkeyDir as findPortkey, portkeyHeaders } from './portkey.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WRANGLER = ROOT + 'node_modules/.bin/wrangler';
@@ -102,7 +103,7 @@ async function load(target, seconds) {
   return r.requests.average;
 }
 
-export async function measureWranglerDev({ rounds = 20, perRound = 15, loadSeconds = 5, portkeyDir = process.env.PORTKEY_DIR, gatewayVars = {} } = {}) {
+export async function measureWranglerDev({ rounds = 20, perRound = 15, loadSeconds = 5, portkeyDir = findPortkey(), gatewayVars = {} } = {}) {
   const upstream = await startFakeUpstream();
   const state = mkdtempSync(tmpdir() + '/aigw-wrangler-dev-');
   const started = [];
@@ -126,11 +127,10 @@ export async function measureWranglerDev({ rounds = 20, perRound = 15, loadSecon
     const apiOnly = await startGateway('gateway_quiet_no_router', state + '/api-only', upstream, { ...gatewayVars, LOG_LEVEL: 'warn' }, { apiOnly: true });
     started.push(apiOnly);
     const targets = [bare, gateway, quiet, apiOnly];
-    if (portkeyDir && existsSync(portkeyDir + '/node_modules')) {
+    if (portkeyDir) {
       const portkey = await startWranglerDev('portkey', portkeyDir, ['--persist-to', state + '/portkey']);
       started.push(portkey);
-      // Portkey's own way to name the provider and its base URL.
-      portkey.headers = { 'content-type': 'application/json', authorization: 'Bearer bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstream.url };
+      portkey.headers = portkeyHeaders(upstream);
       targets.push(portkey);
     }
     for (const t of targets) {

@@ -140,7 +140,10 @@ export function pollPastStores(core, sid, nowMs = 1700000000000) {
       .filter(isStore)
       .map((e) => storeEffect(core, e, batch.body(e), nowMs))
       .filter(Boolean);
-    if (others.length || !feeds.length) return { ...batch, effects: others };
+    if (others.length || !feeds.length) {
+      batch.effects = others;
+      return batch;
+    }
     for (const f of feeds) core.feed(sid, ...f);
   }
 }

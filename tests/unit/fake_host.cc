@@ -347,15 +347,12 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
           }
         if (id != 0) gateway.feed(session, meta(id, "ledger_result", nowMs, ",\"ok\":true"), out.result);
       } else if (type == "schedule") {
-        jobs.push_back({nowMs + b.tape.integerAt(e, "delay_ms"), str(b.tape, e, "path")});
+        jobs.push_back({nowMs + b.tape.integerAt(e, "delay_ms"), str(b.tape, e, "path"), ""});
       } else if (type == "queue_send") {
         if (queueDown) {
-          json::Tape fallback;
-          fallback.parse(bodyOf(b, e, "fallback"));
-          std::string result, error;
-          const std::string sql = fallback.stringAt(fallback.root(), "sql");
-          d1Statements.push_back(sql);
-          if (!d1Down) d1->run(sql, std::string(fallback.raw(fallback.find(fallback.root(), "params"))), result, error);
+          // The send failed: the worker runs the fallback job on the message,
+          // here once this request is done.
+          queueFallbacks.push_back({0, str(b.tape, e, "fallback_job"), "[" + bodyOf(b, e) + "]"});
         } else {
           queues[str(b.tape, e, "binding")].push_back(bodyOf(b, e));
         }
@@ -457,6 +454,18 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
     if (!didWork) break;  // stuck: nothing to do and not done
   }
   gateway.close(session);
+  if (!runningFallbacks) {
+    runningFallbacks = true;
+    for (size_t i = 0; i < queueFallbacks.size(); ++i) {
+      const ScheduledJob job = queueFallbacks[i];
+      const bool wasInternal = internal;
+      internal = true;
+      queueFallbackStatuses.push_back(request("POST", job.path, job.body).status);
+      internal = wasInternal;
+    }
+    queueFallbacks.clear();
+    runningFallbacks = false;
+  }
   return res;
 }
 

@@ -99,8 +99,12 @@ class FakeHost {
   struct ScheduledJob {
     int64_t atMs = 0;
     std::string path;
+    std::string body;
   };
   std::vector<ScheduledJob> jobs;  // scheduled, not run yet
+  std::vector<ScheduledJob> queueFallbacks;  // fallback jobs of failed queue sends, run as a request ends
+  std::vector<int> queueFallbackStatuses;    // what each fallback job answered
+  bool runningFallbacks = false;
   int jobsRun = 0;
   bool runningJobs = false;
 
@@ -121,7 +125,7 @@ class FakeHost {
   std::vector<std::string> d1Statements;       // every statement run, in order
   size_t d1LargestParams = 0;                  // the longest parameter list a d1_exec bound (bytes)
   std::map<std::string, std::vector<std::string>> queues;  // binding -> the messages sent to it, in order
-  bool queueDown = false;                      // sends fail: the host runs each message's fallback statement
+  bool queueDown = false;                      // sends fail: the host runs the message's fallback job
   std::deque<ScriptedReply> replies;
   std::map<std::string, ScriptedReply> urlReplies;  // by URL (or url_secret): answers every fetch of it, before `replies`
   std::vector<FetchCall> fetches;

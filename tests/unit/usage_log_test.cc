@@ -440,7 +440,17 @@ TEST_CASE("a usage row whose queue send fails is written directly, as without th
   h.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
   REQUIRE(h.chat(HELLO).status == 200);
   CHECK(h.queues["USAGE_QUEUE"].empty());
+  // The core's fallback is the queue's own consumer, run on the message.
+  CHECK(h.queueFallbackStatuses == std::vector<int>{200});
   REQUIRE(rows(h).size() == 1);
+  CHECK(rows(h)[0]["status"] == 200);
+  // With D1 down too, the consumer says so (the worker logs it); nothing is half-written.
+  h.d1Down = true;
+  h.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+  REQUIRE(h.chat(HELLO).status == 200);
+  CHECK(h.queueFallbackStatuses == std::vector<int>{200, 503});
+  h.d1Down = false;
+  CHECK(rows(h).size() == 1);
   // Without the binding, as before: one statement per request.
   FakeHost plain;
   plain.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));

@@ -112,3 +112,44 @@ test('a fault mid-stream ends the stream with the event the core handed over, in
   assert.equal(event.error.type, 'api_error');
   assert.equal(event.error.code, 'gateway_fault');
 });
+
+test('usage rows of concurrent requests travel as one queue message; a refused send runs the consumer on it', async () => {
+  for (const refuse of [false, true]) {
+    const { core } = loadCore('clang', { vars: { OPENAI_BASE_URL: upstream.url }, bindings: ['USAGE_QUEUE'] });
+    const host = { core, maxBodyBytes: 1 << 20, drivers: new Map() };
+    const statements = [];
+    const sent = [];
+    const env = environment(core, statements);
+    env.USAGE_QUEUE = {
+      send: async (body) => {
+        if (refuse) throw new Error('queue unavailable');
+        sent.push(body);
+      },
+    };
+    const pending = [];
+    const ctx = { waitUntil: (p) => pending.push(p) };
+    const chat = () =>
+      serve(host, new Request('http://gateway.test/v1/chat/completions', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      }), env, ctx);
+    const responses = await Promise.all([chat(), chat(), chat()]);
+    assert.deepEqual(responses.map((r) => r.status), [200, 200, 200]);
+    const ids = responses.map((r) => r.headers.get('x-request-id'));
+    await Promise.all(pending);
+    const rowStatements = statements.filter((s) => s.sql.includes('gateway_usage_logs'));
+    if (!refuse) {
+      // One pack: the three rows in one message, nothing written directly.
+      assert.equal(sent.length, 1);
+      assert.deepEqual(JSON.parse(sent[0]).map((row) => row[0]).sort(), [...ids].sort());
+      assert.equal(rowStatements.length, 0);
+    } else {
+      // The consumer wrote the pack in one statement, every row of it.
+      assert.equal(rowStatements.length, 1);
+      assert.match(rowStatements[0].sql, /json_each/);
+      assert.deepEqual(JSON.parse(rowStatements[0].params[0]).map((row) => row[0]).sort(), [...ids].sort());
+    }
+    assert.equal(core.liveSessions?.() ?? 0, 0);
+  }
+});

@@ -52,3 +52,26 @@ test('only a tail that could begin a secret is held back: an event passes at onc
   assert.equal(decoder.decode(r.push(encoder.encode('x sk-'))), 'x ');
   assert.equal(decoder.decode(r.flush()), 'sk-');
 });
+
+test('a secret after broken UTF-8, next to multi-byte text or at the very start is still replaced', () => {
+  const r = new Redactor([KEY, 'ключ-секрет-42']);
+  const around = (bytes) => decoder.decode(r.whole(bytes));
+  const parts = (...xs) => {
+    const chunks = xs.map((x) => (typeof x === 'string' ? encoder.encode(x) : Uint8Array.from(x)));
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) out.set(c, (at += c.length) - c.length);
+    return out;
+  };
+  // A lead byte with no continuation, a stray continuation, a truncated 3-byte sequence before the key.
+  for (const junk of [[0xe2], [0x80], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xff]]) {
+    const out = around(parts('x', junk, KEY, 'y'));
+    assert.ok(!out.includes(KEY) && out.includes('[redacted]'), `after ${junk}`);
+  }
+  assert.equal(around(parts(KEY, ' é')), '[redacted] é');
+  const keepBom = new TextDecoder('utf-8', { ignoreBOM: true });
+  assert.equal(keepBom.decode(r.whole(parts([0xef, 0xbb, 0xbf], 'ключ-секрет-42!'))), '\ufeff[redacted]!');
+  // A near miss passes unchanged and is the very same bytes.
+  const miss = encoder.encode(`{"k":"${KEY.slice(0, -1)}"}`);
+  assert.equal(r.whole(miss), miss);
+});

@@ -198,6 +198,8 @@ struct Config {
 // only the *names* of the secrets that are set.
 // The queue usage rows go through when the host has it (wrangler.toml [[queues.producers]]).
 inline constexpr const char* USAGE_QUEUE_BINDING = "USAGE_QUEUE";
+// The host job that consumes it (a batch of messages as a JSON array).
+inline constexpr const char* USAGE_QUEUE_JOB = "/internal/queue/usage";
 
 struct Environment {
   std::map<std::string, std::string, std::less<>> vars;

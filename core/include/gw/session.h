@@ -214,9 +214,9 @@ class Session {
   // the response.
   void d1Detached(std::string_view sql, std::string_view params);
   // Sends `message` (JSON) to the queue bound as `binding`, past the
-  // response; should the send fail, the host runs the statement instead.
-  void queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackSql,
-                         std::string_view fallbackParams);
+  // response; should the send fail, the host runs the host job at
+  // `fallbackJob` with the message (in an array, as the queue delivers it).
+  void queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackJob);
   // Asks the host to run the host job at `path` (POST, no body) in `delayMs`;
   // nothing is fed back and the session does not stay open for it.
   void scheduleJob(std::string_view path, int64_t delayMs);

@@ -38,7 +38,7 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/ai-gateway/models", "POST", handlers::createRegistryModel},
       {"/api/budget/current-usage", "GET", handlers::budgetUsage},
       {"/internal/cron", "POST", handlers::cron},
-      {"/internal/queue/usage", "POST", handlers::usageQueue},
+      {USAGE_QUEUE_JOB, "POST", handlers::usageQueue},
       {"/internal/leases/report", "POST", handlers::leaseReport},
   };
   std::string allowed;
