@@ -157,7 +157,11 @@ export async function startFakeUpstream({ port = 0 } = {}) {
   const responses = createResponses();
   const server = http.createServer(async (req, res) => {
     let raw = '';
-    for await (const chunk of req) raw += chunk;
+    try {
+      for await (const chunk of req) raw += chunk;
+    } catch {
+      return; // the caller went away before its body ended: nobody to answer
+    }
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/__script' && req.method === 'POST') {
       script.push(...JSON.parse(raw));
