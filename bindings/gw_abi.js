@@ -130,6 +130,9 @@ export class GatewayCore {
     this.dead = false;
   }
 
+  // out_ptr and out_len, read through a view kept while the memory has not
+  // grown (a Uint32Array reads the platform's order: little-endian, as wasm's
+  // memory is, on every host workerd and Node run on).
   readOut() {
     const buffer = this.memory.buffer;
     if (!this.outWords || this.outWords.buffer !== buffer) this.outWords = new Uint32Array(buffer, this.outPair, 2);
