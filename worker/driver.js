@@ -351,7 +351,7 @@ class SessionDriver {
   // fallback job (the queue's consumer) runs on the pack instead.
   queueSend(effect, message) {
     const onFailure = { host: this.host, ctx: this.ctx, job: effect.fallback_job };
-    this.holdOpen(queueBatcher.send(this.env, effect.binding, decoder.decode(message), onFailure));
+    this.holdOpen(queueBatcher.send(this.env, effect.binding, decoder.decode(message), onFailure, effect.pack_ms));
   }
 
   // A host job the core wants run later (a credit lease's report when it

@@ -1,13 +1,13 @@
-// Packs the queue messages that this isolate's sessions send within a few
-// milliseconds into one message per queue binding: a JSON array of them,
-// which the core's consumer reads as their rows. Under load that is one
-// producer call, one stored message and one delivery for many usage rows
-// (Queues bill per 64 KB message) instead of one each. Every sender keeps
+// Packs the queue messages that this isolate's sessions send within the
+// core's window (the first message's pack_ms) into one message per queue
+// binding: a JSON array of them, which the core's consumer reads as their
+// rows. Under load that is one producer call, one stored message and one
+// delivery for many usage rows (Queues bill per 64 KB message) instead of
+// one each. Every sender keeps
 // its request alive (waitUntil) until the pack is sent, so a row outlives
 // the isolate as before; should the send fail, the pack's text and the
 // fallback given with its messages (the same for one binding) go to
 // onFailure.
-const WINDOW_MS = 20;
 const MAX_MESSAGES = 100;
 // A message may be 128 KB; UTF-8 takes at most three bytes per UTF-16 unit.
 const MAX_UNITS = 40 * 1024;
@@ -20,7 +20,7 @@ export class QueueBatcher {
 
   // Resolves once the message is sent (or its fallback ran); the caller keeps
   // its request alive with waitUntil until then.
-  send(env, binding, text, fallback) {
+  send(env, binding, text, fallback, windowMs) {
     let pack = this.pending.get(binding);
     if (pack && pack.units + text.length + 1 > MAX_UNITS) {
       this.flush(binding, pack);
@@ -29,17 +29,17 @@ export class QueueBatcher {
     if (!pack) {
       pack = { env, texts: [], units: 2, fallback };
       pack.done = new Promise((resolve) => (pack.resolve = resolve));
-      pack.timer = setTimeout(() => this.flush(binding, pack), WINDOW_MS);
+      pack.timer = windowMs > 0 ? setTimeout(() => this.flush(binding, pack), windowMs) : null;
       this.pending.set(binding, pack);
     }
     pack.texts.push(text);
     pack.units += text.length + 1;
-    if (pack.texts.length >= MAX_MESSAGES) this.flush(binding, pack);
+    if (pack.texts.length >= MAX_MESSAGES || !pack.timer) this.flush(binding, pack);
     return pack.done;
   }
 
   flush(binding, pack) {
-    clearTimeout(pack.timer);
+    if (pack.timer) clearTimeout(pack.timer);
     if (this.pending.get(binding) !== pack) return;
     this.pending.delete(binding);
     const queue = pack.env[binding];

@@ -161,11 +161,12 @@ void Session::d1Detached(std::string_view sql, std::string_view params) {
   outbox_.endEffect();
 }
 
-void Session::queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackJob) {
+void Session::queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackJob,
+                                int64_t packMs) {
   // The message travels as bytes, sent as it is. Its fallback is the queue's
   // own consumer, run by the host in its place: nothing per request to build.
   json::Writer w = outbox_.beginEffect("queue_send");
-  w.field("binding", binding).field("fallback_job", fallbackJob);
+  w.field("binding", binding).field("fallback_job", fallbackJob).field("pack_ms", packMs);
   outbox_.body(w, message);
   outbox_.endEffect();
 }

@@ -77,7 +77,7 @@ void recordUsage(Session& s, int status, std::string_view errorClass, std::strin
   // Through the queue, its consumer writes rows in batches (usageBatchSql);
   // the row itself is the message. Should the send fail, the host runs the
   // consumer on it at once.
-  if (s.config().usageQueue) s.queueSendDetached(USAGE_QUEUE_BINDING, params, USAGE_QUEUE_JOB);
+  if (s.config().usageQueue) s.queueSendDetached(USAGE_QUEUE_BINDING, params, USAGE_QUEUE_JOB, s.config().usagePackMs);
   else s.d1Detached(INSERT_ROW, params);
 }
 

@@ -349,6 +349,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
       } else if (type == "schedule") {
         jobs.push_back({nowMs + b.tape.integerAt(e, "delay_ms"), str(b.tape, e, "path"), ""});
       } else if (type == "queue_send") {
+        queuePackMs.push_back(b.tape.integerAt(e, "pack_ms", -1));
         if (queueDown) {
           // The send failed: the worker runs the fallback job on the message,
           // here once this request is done.

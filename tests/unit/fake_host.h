@@ -126,6 +126,7 @@ class FakeHost {
   size_t d1LargestParams = 0;                  // the longest parameter list a d1_exec bound (bytes)
   std::map<std::string, std::vector<std::string>> queues;  // binding -> the messages sent to it, in order
   bool queueDown = false;                      // sends fail: the host runs the message's fallback job
+  std::vector<int64_t> queuePackMs;            // the packing window of every queue_send, in order
   std::deque<ScriptedReply> replies;
   std::map<std::string, ScriptedReply> urlReplies;  // by URL (or url_secret): answers every fetch of it, before `replies`
   std::vector<FetchCall> fetches;

@@ -434,6 +434,26 @@ TEST_CASE("the usage consumer reads the worker's packed messages (arrays of rows
   CHECK(rows(h).size() == 3004);
 }
 
+TEST_CASE("the queue send carries the packing window the operator set") {
+  FakeHost h({}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
+  h.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+  REQUIRE(h.chat(HELLO).status == 200);
+  FakeHost slow(Vars{{"AI_GATEWAY_USAGE_PACK_MS", "250"}}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
+  slow.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+  REQUIRE(slow.chat(HELLO).status == 200);
+  FakeHost none(Vars{{"AI_GATEWAY_USAGE_PACK_MS", "0"}}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
+  none.replies.push_back(gw::testing::openaiReply("Hello!", 9, 3));
+  REQUIRE(none.chat(HELLO).status == 200);
+  CHECK(h.queuePackMs == std::vector<int64_t>{20});
+  CHECK(slow.queuePackMs == std::vector<int64_t>{250});
+  CHECK(none.queuePackMs == std::vector<int64_t>{0});
+  // Out of range: the configuration is refused, naming the setting.
+  FakeHost bad(Vars{{"AI_GATEWAY_USAGE_PACK_MS", "5000"}}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
+  auto refused = bad.chat(HELLO);
+  CHECK(refused.status == 500);
+  CHECK(refused.body.find("AI_GATEWAY_USAGE_PACK_MS") != std::string::npos);
+}
+
 TEST_CASE("a usage row whose queue send fails is written directly, as without the queue") {
   FakeHost h({}, {"OPENAI_API_KEY"}, "", {"USAGE_QUEUE"});
   h.queueDown = true;

@@ -114,8 +114,8 @@ test('a fault mid-stream ends the stream with the event the core handed over, in
 });
 
 test('usage rows of concurrent requests travel as one queue message; a refused send runs the consumer on it', async () => {
-  for (const refuse of [false, true]) {
-    const { core } = loadCore('clang', { vars: { OPENAI_BASE_URL: upstream.url }, bindings: ['USAGE_QUEUE'] });
+  for (const [refuse, packMs] of [[false, '20'], [true, '20'], [false, '0']]) {
+    const { core } = loadCore('clang', { vars: { OPENAI_BASE_URL: upstream.url, AI_GATEWAY_USAGE_PACK_MS: packMs }, bindings: ['USAGE_QUEUE'] });
     const host = { core, maxBodyBytes: 1 << 20, drivers: new Map() };
     const statements = [];
     const sent = [];
@@ -139,7 +139,12 @@ test('usage rows of concurrent requests travel as one queue message; a refused s
     const ids = responses.map((r) => r.headers.get('x-request-id'));
     await Promise.all(pending);
     const rowStatements = statements.filter((s) => s.sql.includes('gateway_usage_logs'));
-    if (!refuse) {
+    if (packMs === '0') {
+      // No window: each row its own message.
+      assert.equal(sent.length, 3);
+      assert.deepEqual(sent.map((m) => JSON.parse(m).length), [1, 1, 1]);
+      assert.deepEqual(sent.map((m) => JSON.parse(m)[0][0]).sort(), [...ids].sort());
+    } else if (!refuse) {
       // One pack: the three rows in one message, nothing written directly.
       assert.equal(sent.length, 1);
       assert.deepEqual(JSON.parse(sent[0]).map((row) => row[0]).sort(), [...ids].sort());

@@ -165,6 +165,9 @@ struct Config {
   // The host has the USAGE_QUEUE binding (a Cloudflare Queue): usage rows go
   // through it, written to D1 in batches by its consumer (README: Usage rows).
   bool usageQueue = false;
+  // AI_GATEWAY_USAGE_PACK_MS: how long the host gathers an isolate's usage
+  // rows into one queue message (0: each row its own message).
+  int64_t usagePackMs = 20;
   int64_t firstByteTimeoutMs = 0;       // 0: only the request timeout applies
   int64_t streamIdleTimeoutMs = 30000;  // a stream silent this long ends with an error event
   int64_t maxRetries = 2;

@@ -214,9 +214,11 @@ class Session {
   // the response.
   void d1Detached(std::string_view sql, std::string_view params);
   // Sends `message` (JSON) to the queue bound as `binding`, past the
-  // response; should the send fail, the host runs the host job at
-  // `fallbackJob` with the message (in an array, as the queue delivers it).
-  void queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackJob);
+  // response, packed with the binding's others of the next `packMs`; should
+  // the send fail, the host runs the host job at `fallbackJob` with the
+  // messages (an array, as the queue delivers them).
+  void queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackJob,
+                         int64_t packMs);
   // Asks the host to run the host job at `path` (POST, no body) in `delayMs`;
   // nothing is fed back and the session does not stay open for it.
   void scheduleJob(std::string_view path, int64_t delayMs);

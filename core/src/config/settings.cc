@@ -128,6 +128,7 @@ constexpr Setting SETTINGS[] = {
     {.key = "credit_leases", .env = "AI_GATEWAY_CREDIT_LEASES", .type = T::Boolean, .field = GW_BOOL(access.creditLeases)},
     {.key = "credit_lease_ms", .env = "AI_GATEWAY_CREDIT_LEASE_MS", .min = 3000, .max = 300000,
      .field = GW_INT(access.creditLeaseMs)},
+    {.key = "usage_pack_ms", .env = "AI_GATEWAY_USAGE_PACK_MS", .min = 0, .max = 1000, .field = GW_INT(usagePackMs)},
     // Set by the deployment only: they change what the operator sees or
     // who may call, not something an admin key should switch.
     {.env = "LOG_LEVEL", .type = T::Choice, .expected = "debug, info, warn or error", .choice = &LOG_LEVEL},
