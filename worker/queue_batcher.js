@@ -3,11 +3,10 @@
 // binding: a JSON array of them, which the core's consumer reads as their
 // rows. Under load that is one producer call, one stored message and one
 // delivery for many usage rows (Queues bill per 64 KB message) instead of
-// one each. Every sender keeps
-// its request alive (waitUntil) until the pack is sent, so a row outlives
-// the isolate as before; should the send fail, the pack's text and the
-// fallback given with its messages (the same for one binding) go to
-// onFailure.
+// one each. Every sender keeps its request alive (waitUntil) until the pack
+// is sent, so a row outlives the isolate as before; should the send fail,
+// the pack's text and the fallback given with its messages (the same for
+// one binding) go to onFailure.
 const MAX_MESSAGES = 100;
 // A message may be 128 KB; UTF-8 takes at most three bytes per UTF-16 unit.
 const MAX_UNITS = 40 * 1024;
