@@ -206,6 +206,14 @@ std::string meta(uint32_t id, const char* type, int64_t now, const std::string& 
 
 }  // namespace
 
+HttpResponse FakeHost::runJob(const std::string& path, const std::string& body) {
+  const bool wasInternal = internal;
+  internal = true;
+  HttpResponse res = request("POST", path, body);
+  internal = wasInternal;
+  return res;
+}
+
 void FakeHost::runDueJobs() {
   if (runningJobs) return;
   runningJobs = true;
@@ -215,10 +223,7 @@ void FakeHost::runDueJobs() {
     if (due == jobs.end() || due->atMs > nowMs) break;
     const std::string path = due->path;
     jobs.erase(due);
-    const bool wasInternal = internal;
-    internal = true;
-    request("POST", path);
-    internal = wasInternal;
+    runJob(path, "");
     ++jobsRun;
   }
   runningJobs = false;
@@ -459,10 +464,7 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
     runningFallbacks = true;
     for (size_t i = 0; i < queueFallbacks.size(); ++i) {
       const ScheduledJob job = queueFallbacks[i];
-      const bool wasInternal = internal;
-      internal = true;
-      queueFallbackStatuses.push_back(request("POST", job.path, job.body).status);
-      internal = wasInternal;
+      queueFallbackStatuses.push_back(runJob(job.path, job.body).status);
     }
     queueFallbacks.clear();
     runningFallbacks = false;

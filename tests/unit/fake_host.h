@@ -95,6 +95,8 @@ class FakeHost {
   // Runs the host jobs the core scheduled whose time (nowMs) has come, as
   // the worker's timers would; every request runs them first.
   void runDueJobs();
+  // One host job (an internal POST), as the worker's runJob.
+  HttpResponse runJob(const std::string& path, const std::string& body);
 
   struct ScheduledJob {
     int64_t atMs = 0;
