@@ -6,6 +6,7 @@ import { Status } from '../bindings/gw_abi.js';
 import { concat } from './bytes.js';
 import { QueueBatcher } from './queue_batcher.js';
 import { Redactor } from './redactor.js';
+import * as vault from './vault.js';
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 const KEEP_ALIVE_MS = 600_000;
@@ -255,6 +256,10 @@ class SessionDriver {
       case 'schedule':
         this.schedule(effect);
         break;
+      case 'vault_seal':
+      case 'vault_reseal':
+        this.vaultSeal(effect, batch.body(effect));
+        break;
       case 'log':
         this.holdOpen(deferLog(decoder.decode(batch.body(effect))));
         break;
@@ -274,12 +279,29 @@ class SessionDriver {
   async kvGet(effect) {
     const kv = this.env[effect.binding];
     let value = null;
+    let error;
     try {
-      value = kv ? await kv.get(effect.key, { type: 'arrayBuffer' }) : null;
+      if (!kv) throw new Error(`no KV binding ${effect.binding}`);
+      value = await kv.get(effect.key, { type: 'arrayBuffer' });
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', event: 'kv_error', key: effect.key, message: String(err) }));
+      error = String(err?.message ?? err);
+      console.error(JSON.stringify({ level: 'error', event: 'kv_error', key: effect.key, message: error }));
     }
-    this.feed({ id: effect.id, type: 'kv_result', found: value !== null }, value ? new Uint8Array(value) : null);
+    // `error`: KV failed, which the core tells apart from a key not there.
+    this.feed({ id: effect.id, type: 'kv_result', found: value !== null, error }, value ? new Uint8Array(value) : null);
+  }
+
+  // Seals a provider key for the vault, or seals a sealed one again under
+  // the current master key (worker/vault.js).
+  async vaultSeal(effect, body) {
+    const text = decoder.decode(body);
+    try {
+      const { sealed, keyId } =
+        effect.type === 'vault_seal' ? await vault.seal(this.env, text, effect.context) : await vault.reseal(this.env, text, effect.context);
+      this.feed({ id: effect.id, type: 'vault_result', ok: true, key_id: keyId }, sealed);
+    } catch (err) {
+      this.feed({ id: effect.id, type: 'vault_result', ok: false, message: String(err?.message ?? err) }, null);
+    }
   }
 
   async kvWrite(effect, body) {
@@ -383,9 +405,22 @@ class SessionDriver {
     const secrets = [];
     if (effect.url_secret) secrets.push(url);
     if (effect.auth) {
-      // The only place a provider key is touched: named by the core, read
-      // from the environment here, never passed into the core.
-      const key = this.env[effect.auth.secret];
+      // The only place a provider key is touched: named by the core (or
+      // handed over sealed, from the vault), read from the environment or
+      // opened here, never passed into the core.
+      let key;
+      if (effect.auth.sealed) {
+        try {
+          key = await vault.open(this.env, effect.auth.sealed, effect.auth.context);
+        } catch (err) {
+          this.inflight.delete(effect.id);
+          this.feed({ id: effect.id, type: 'fetch_error', reason: 'credential', message: String(err?.message ?? err) }, null);
+          return;
+        }
+        if (ac.signal.aborted) return;
+      } else {
+        key = this.env[effect.auth.secret];
+      }
       if (typeof key === 'string' && key) {
         secrets.push(key);
         if (effect.auth.style === 'bearer') headers.authorization = `Bearer ${key}`;

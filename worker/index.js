@@ -9,6 +9,7 @@ import modelRegistry from '../config/models.json';
 import { composeConfig } from '../config/compose.js';
 import { GatewayCore } from '../bindings/gw_abi.js';
 import { errorResponse, runJob, serve } from './driver.js';
+import { vaultKeyIds } from './vault.js';
 
 export { Ledger } from './ledger.js';
 
@@ -45,7 +46,8 @@ async function configure(h, env) {
   for (const name of names.digests ?? []) {
     if (typeof env[name] === 'string' && env[name] !== '') digests[name] = await sha256Hex(env[name]);
   }
-  const result = h.core.configure(CONFIG_TEXT, { vars, secrets, digests, bindings });
+  // The vault's master key ids (never the keys): the core stores provider keys only when there is one.
+  const result = h.core.configure(CONFIG_TEXT, { vars, secrets, digests, bindings, vault_key_ids: vaultKeyIds(env) });
   if (!result.ok) console.error(JSON.stringify({ level: 'error', event: 'invalid_config', error: result.error }));
   h.maxBodyBytes = result.max_body_bytes;
   h.configured = true;

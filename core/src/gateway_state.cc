@@ -25,6 +25,23 @@ void GatewayState::install(std::string overrideJson, Config loaded) {
   configStatus = Status::success();
 }
 
+void GatewayState::setGatewayKeys(std::string doc) {
+  vault::Keys keys;
+  if (!vault::parse(doc, keys)) keys.clear();
+  env.gatewayKeys = std::move(keys);
+  gatewayVaultDoc = std::move(doc);
+}
+
+std::shared_ptr<const vault::Keys> GatewayState::cacheTenantKeys(std::string_view tenant, vault::Keys keys,
+                                                                   int64_t nowMs) {
+  constexpr size_t MAX_CACHED_VAULTS = 1024;
+  if (tenantVaults.size() >= MAX_CACHED_VAULTS && tenantVaults.find(tenant) == tenantVaults.end()) tenantVaults.clear();
+  CachedVault& entry = tenantVaults[std::string(tenant)];
+  entry.keys = std::make_shared<const vault::Keys>(std::move(keys));
+  entry.fetchedMs = nowMs;
+  return entry.keys;
+}
+
 bool GatewayState::refreshDue(int64_t nowMs) const {
   if (refreshInFlight || !config) return false;
   if (lastRefreshMs < 0) return true;

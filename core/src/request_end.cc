@@ -25,6 +25,8 @@ void writeLogLine(const Session& s, std::string& line, size_t promptBytes, int s
   w.field("attempts", r.attempts).field("duration_ms", s.nowMs() - s.openedMs()).field("cache", r.cacheStatus);
   if (!r.cacheBypass.empty()) w.field("cache_bypass", r.cacheBypass);
   if (!r.route.empty()) w.field("route", r.route);
+  if (!r.keySource.empty()) w.field("key_source", r.keySource);
+  if (!r.metadata.empty()) w.key("metadata").raw(r.metadata);
   if (!r.failedAttempts.empty()) {
     w.key("failed_attempts").beginArray();
     for (const FailedAttempt& a : r.failedAttempts)

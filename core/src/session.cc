@@ -6,6 +6,8 @@
 #include "gw/json_writer.h"
 #include "access/authenticate.h"
 #include "handlers/config_override.h"
+#include "gw/metadata.h"
+#include "gw/vault.h"
 
 namespace gw {
 
@@ -54,7 +56,19 @@ void Session::begin() {
     // per instance; concurrent sessions keep serving the current config.
     state_.refreshInFlight = true;
     readingConfig_ = true;
-    kvGet(handlers::CONFIG_OVERRIDE_KEY, [](Session& s, const EffectResult& r) { s.onConfigOverride(r.ok, r.data); });
+    configRead_ = std::make_unique<ConfigRead>();
+    configRead_->pending = 2;
+    // A key that is not there reads as empty; a KV failure keeps what serves.
+    kvGet(handlers::CONFIG_OVERRIDE_KEY, [](Session& s, const EffectResult& r) {
+      s.configRead_->overrideRead = r.ok || r.message.empty();
+      if (r.ok) s.configRead_->override = std::string(r.data);
+      if (--s.configRead_->pending == 0) s.onConfigRead();
+    });
+    kvGet(vault::GATEWAY_DOC, [](Session& s, const EffectResult& r) {
+      s.configRead_->vaultRead = r.ok || r.message.empty();
+      if (r.ok) s.configRead_->vault = std::string(r.data);
+      if (--s.configRead_->pending == 0) s.onConfigRead();
+    });
     return;
   }
   startHandler();
@@ -73,7 +87,15 @@ void Session::startHandler() {
 
 void Session::admit() {
   admittedMs_ = nowMs_;
-  if (!ended_) handler_->start(*this);
+  if (ended_) return;
+  // A metered request's labels: refused before anything is spent.
+  if (handler_->apiType() != nullptr) {
+    if (ApiError e = metadata::parse(envelope_.header(metadata::HEADER), record_.metadata)) {
+      respondError(e);
+      return finish(e.status, e.code, e);
+    }
+  }
+  handler_->start(*this);
 }
 
 uint32_t Session::expect(EffectCallback cb) {
@@ -171,18 +193,37 @@ void Session::queueSendDetached(std::string_view binding, std::string_view messa
   outbox_.endEffect();
 }
 
+void Session::vaultSeal(std::string_view key, std::string_view context, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("vault_seal");
+  w.field("id", id).field("context", context);
+  outbox_.body(w, key);
+  outbox_.endEffect();
+}
+
+void Session::vaultReseal(std::string_view sealed, std::string_view context, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("vault_reseal");
+  w.field("id", id).field("context", context);
+  outbox_.body(w, sealed);
+  outbox_.endEffect();
+}
+
 void Session::scheduleJob(std::string_view path, int64_t delayMs) {
   json::Writer w = outbox_.beginEffect("schedule");
   w.field("path", path).field("delay_ms", std::max<int64_t>(0, delayMs));
   outbox_.endEffect();
 }
 
-void Session::onConfigOverride(bool found, std::string_view value) {
+void Session::onConfigRead() {
   readingConfig_ = false;
   state_.refreshInFlight = false;
   state_.lastRefreshMs = nowMs_;
-  std::string_view next = found ? value : std::string_view();
-  if (next != state_.overrideConfig) {
+  std::unique_ptr<ConfigRead> read = std::move(configRead_);
+  const bool vaultChanged = read->vaultRead && read->vault != state_.gatewayVaultDoc;
+  if (vaultChanged) state_.setGatewayKeys(read->vault);
+  const std::string_view next = read->overrideRead ? std::string_view(read->override) : std::string_view(state_.overrideConfig);
+  if (next != state_.overrideConfig || vaultChanged) {
     Status st = state_.rebuild(next);
     if (!st) {
       std::string record;
@@ -211,11 +252,14 @@ bool Session::feed(std::string_view meta, std::string_view data) {
     if (meta_.stringEquals(type, "kv_result")) {
       uint32_t found = meta_.find(root, "found");
       r.ok = found != 0 && meta_.kind(found) == json::Kind::True;
+      if (!r.ok) r.message = meta_.stringAt(root, "error");
     } else if (meta_.stringEquals(type, "kv_done") || meta_.stringEquals(type, "kv_list_result") ||
-               meta_.stringEquals(type, "ledger_result") || meta_.stringEquals(type, "d1_result")) {
+               meta_.stringEquals(type, "ledger_result") || meta_.stringEquals(type, "d1_result") ||
+               meta_.stringEquals(type, "vault_result")) {
       uint32_t ok = meta_.find(root, "ok");
       r.ok = ok != 0 && meta_.kind(ok) == json::Kind::True;
       r.message = meta_.stringAt(root, "message");
+      r.keyId = meta_.stringAt(root, "key_id");
     } else {
       return false;
     }
@@ -384,11 +428,15 @@ uint32_t Session::fetch(const FetchSpec& spec, FetchObserver& to) {
   else w.field("url_secret", spec.urlSecret);
   w.field("method", spec.method);
   writeHeaders(w, spec.headers);
-  if (!spec.authSecret.empty()) {
-    w.key("auth").beginObject().field("secret", spec.authSecret).field("style", spec.authStyle);
+  if (!spec.authSecret.empty() || !spec.authSealed.empty()) {
+    w.key("auth").beginObject();
+    if (spec.authSealed.empty()) w.field("secret", spec.authSecret);
+    else w.field("sealed", spec.authSealed).field("context", spec.authContext);
+    w.field("style", spec.authStyle);
     if (!spec.authHeader.empty()) w.field("header", spec.authHeader);
     w.endObject();
   }
+  if (!spec.keySource.empty()) record_.keySource = spec.keySource;
   if (!spec.body.empty()) outbox_.body(w, spec.body);
   w.field("stream", spec.stream).field("timeout_ms", spec.timeoutMs).field("delay_ms", spec.delayMs);
   if (spec.firstByteTimeoutMs > 0) w.field("first_byte_timeout_ms", spec.firstByteTimeoutMs);

@@ -1,6 +1,7 @@
 #include "gw/usage_log.h"
 
 #include "gw/json_writer.h"
+#include "gw/metadata.h"
 
 namespace gw {
 
@@ -10,8 +11,8 @@ namespace {
   " INTO gateway_usage_logs (request_id, created_at, tenant_id, user_id, agent_id, key_id, "                        \
   "conversation_id, api_type, provider, model, upstream_model, input_tokens, output_tokens, cached_tokens, "       \
   "usage_estimated, cost_usd_pico, cost_brl_pico, latency_ms, ttft_ms, status, stream, error_class, error_message, " \
-  "cache_status, attempts, route)"
-#define GW_USAGE_ROW GW_USAGE_COLUMNS " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  "cache_status, attempts, route, key_source, metadata, detail)"
+#define GW_USAGE_ROW GW_USAGE_COLUMNS " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 constexpr std::string_view INSERT_ROW = "INSERT OR REPLACE" GW_USAGE_ROW;
 constexpr std::string_view INSERT_ABANDONED_ROW = "INSERT OR IGNORE" GW_USAGE_ROW;
 // Many rows in one statement, whatever their number: one parameter, a JSON
@@ -23,7 +24,7 @@ constexpr std::string_view INSERT_BATCH =
     GW_COLUMN(4) ", " GW_COLUMN(5) ", " GW_COLUMN(6) ", " GW_COLUMN(7) ", " GW_COLUMN(8) ", " GW_COLUMN(9) ", "
     GW_COLUMN(10) ", " GW_COLUMN(11) ", " GW_COLUMN(12) ", " GW_COLUMN(13) ", " GW_COLUMN(14) ", " GW_COLUMN(15) ", "
     GW_COLUMN(16) ", " GW_COLUMN(17) ", " GW_COLUMN(18) ", " GW_COLUMN(19) ", " GW_COLUMN(20) ", " GW_COLUMN(21) ", "
-    GW_COLUMN(22) ", " GW_COLUMN(23) ", " GW_COLUMN(24) ", " GW_COLUMN(25) " FROM json_each(?)";
+    GW_COLUMN(22) ", " GW_COLUMN(23) ", " GW_COLUMN(24) ", " GW_COLUMN(25) ", " GW_COLUMN(26) ", " GW_COLUMN(27) ", " GW_COLUMN(28) " FROM json_each(?)";
 #undef GW_COLUMN
 #undef GW_USAGE_ROW
 #undef GW_USAGE_COLUMNS
@@ -40,6 +41,28 @@ struct Outcome {
   std::string_view errorClass, errorMessage;  // empty on success
 };
 
+// The request log's detail: failed attempts and what admission waited for.
+std::string detailOf(const RequestRecord& r) {
+  const int64_t authMs = r.meter.authMs(), ledgerMs = r.meter.ledgerMs();
+  if (r.failedAttempts.empty() && authMs < 0 && ledgerMs < 0) return {};
+  std::string out;
+  json::Writer w(out);
+  w.beginObject();
+  if (!r.failedAttempts.empty()) {
+    w.key("attempts").beginArray();
+    for (const FailedAttempt& a : r.failedAttempts) {
+      w.beginObject().field("target", a.target).field("status", a.status).field("message", std::string_view(a.message).substr(0, 300));
+      if (a.atMs >= 0) w.field("at_ms", a.atMs);
+      w.endObject();
+    }
+    w.endArray();
+  }
+  if (authMs >= 0) w.field("auth_ms", authMs);
+  if (ledgerMs >= 0) w.field("ledger_ms", ledgerMs);
+  w.endObject();
+  return out;
+}
+
 std::string rowParams(const Session& s, const Outcome& o, bool charged, int64_t latencyMs) {
   const Principal& p = s.principal();
   const RequestRecord& r = s.record();
@@ -49,7 +72,11 @@ std::string rowParams(const Session& s, const Outcome& o, bool charged, int64_t 
   optional(w, p.userId);
   optional(w, p.agentId);
   optional(w, p.keyId);
-  optional(w, s.request().header(CONVERSATION_HEADER).substr(0, 128));
+  // The header, else the metadata's own conversation_id.
+  std::string_view conversation = s.request().header(CONVERSATION_HEADER);
+  std::string fromMetadata;
+  if (conversation.empty() && !r.metadata.empty()) conversation = fromMetadata = metadata::member(r.metadata, "conversation_id");
+  optional(w, conversation.substr(0, 128));
   w.string(s.handler().apiType());
   optional(w, r.provider);
   optional(w, r.model);
@@ -65,6 +92,12 @@ std::string rowParams(const Session& s, const Outcome& o, bool charged, int64_t 
   optional(w, o.errorMessage);
   w.string(r.cacheStatus).integer(r.attempts);
   optional(w, r.route);
+  optional(w, r.keySource);
+  if (r.metadata.empty()) w.null();
+  else w.string(r.metadata);
+  const std::string detail = detailOf(r);
+  if (detail.empty()) w.null();
+  else w.string(detail);
   w.endArray();
   return params;
 }

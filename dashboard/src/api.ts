@@ -9,6 +9,7 @@ export class ApiError extends Error {
     public status: number,
     message: string,
     public code: string | null,
+    public param: string | null = null,
   ) {
     super(message);
   }
@@ -46,14 +47,16 @@ export async function call(method: string, path: string, body?: unknown): Promis
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     let code: string | null = null;
+    let param: string | null = null;
     try {
       const err = (await res.json()).error;
       if (err?.message) message = err.message;
       code = err?.code ?? null;
+      param = err?.param ?? null;
     } catch {
       // not JSON: keep the status line
     }
-    throw new ApiError(res.status, message, code);
+    throw new ApiError(res.status, message, code, param);
   }
   return res;
 }

@@ -9,6 +9,7 @@ import { ApiError, getJson, session } from './api';
 import { Analytics } from './pages/analytics';
 import { Cache } from './pages/cache';
 import { Keys } from './pages/keys';
+import { Logs } from './pages/logs';
 import { Models } from './pages/models';
 import { Providers } from './pages/providers';
 import { Setup } from './pages/setup';
@@ -18,6 +19,7 @@ type Who = { root: boolean; tenant: string | null };
 
 const PAGES: { id: string; title: string }[] = [
   { id: 'analytics', title: 'Analytics' },
+  { id: 'logs', title: 'Logs' },
   { id: 'cache', title: 'Cache' },
   { id: 'models', title: 'Models' },
   { id: 'keys', title: 'Keys & budgets' },
@@ -105,6 +107,7 @@ function App() {
   ) : (
     {
       analytics: <Analytics />,
+      logs: <Logs />,
       cache: <Cache />,
       models: <Models />,
       keys: <Keys />,

@@ -59,6 +59,11 @@ const Route ROUTES[] = {
     {"POST", "/api/v1/ai/admin/keys", "", ADMIN_KEY},
     {"POST", "/api/v1/ai/admin/keys", "", TENANT_ADMIN_KEY},
     {"PUT", "/api/v1/ai/admin/tenants/acme", "", ADMIN_KEY},
+    {"PUT", "/api/v1/ai/admin/credentials/openai", "", ADMIN_KEY},
+    {"PUT", "/api/v1/ai/admin/credentials/anthropic", "", TENANT_ADMIN_KEY},
+    {"GET", "/api/v1/ai/admin/credentials", "?tenantId=acme", ADMIN_KEY},
+    {"DELETE", "/api/v1/ai/admin/credentials/openai", "", TENANT_ADMIN_KEY},
+    {"POST", "/api/v1/ai/admin/credentials/rotate", "", ADMIN_KEY},
     {"PUT", "/api/v1/ai/admin/quotas/alice", "", TENANT_ADMIN_KEY},
     {"POST", "/api/v1/ai/admin/quotas/alice/reset", "", ADMIN_KEY},
     {"POST", "/api/budget/config", "", TENANT_ADMIN_KEY},
@@ -112,7 +117,7 @@ gw::Gateway& gateway() {
   static bool configured = false;
   if (!configured) {
     const std::string env = R"({"vars":{},"secrets":["OPENAI_API_KEY","ANTHROPIC_API_KEY","GEMINI_API_KEY","MISTRAL_API_KEY"],)"
-                            R"("digests":{"ADMIN_API_KEY":")" + gw::sha256Hex(ADMIN_KEY) + "\"}}";
+                            R"("vault_key_ids":["k2","k1"],"digests":{"ADMIN_API_KEY":")" + gw::sha256Hex(ADMIN_KEY) + "\"}}";
     g.configure(CONFIG, env);
     configured = true;
   }
@@ -152,8 +157,8 @@ void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply)
     for (uint32_t e = t.firstChild(effects); e != 0; e = t.nextSibling(effects, e)) {
       const std::string type = t.stringAt(e, "type"), key = t.stringAt(e, "key");
       const int64_t id = t.integerAt(e, "id", -1);
-      if (type == "kv_get" && (key.rfind("cache:", 0) == 0 || key.rfind("resp:", 0) == 0)) {
-        // A cache entry or a stored response: the input stands for whatever KV holds there.
+      if (type == "kv_get" && (key.rfind("cache:", 0) == 0 || key.rfind("resp:", 0) == 0 || key.rfind("vault:", 0) == 0)) {
+        // A cache entry, a stored response or a vault document: the input stands for whatever KV holds there.
         g.feed(sid, meta(id, "kv_result", ",\"found\":true"), reply);
       } else if (type == "kv_get") {
         auto it = stores.kv.find(key);
@@ -173,6 +178,9 @@ void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply)
         gw::ledger::Outcome o = it->second.apply(bodyOf(e), 1000);
         if (id >= 0) g.feed(sid, meta(id, "ledger_result", ",\"ok\":true"), o.result);
         else continue;
+      } else if (type == "vault_seal" || type == "vault_reseal") {
+        // The host's sealed text, as opaque to the core as the input.
+        g.feed(sid, meta(id, "vault_result", ",\"ok\":true,\"key_id\":\"k2\""), reply);
       } else if (type == "d1_exec") {
         // D1 answers with the input as its rows document.
         if (id >= 0) g.feed(sid, meta(id, "d1_result", ",\"ok\":true"), reply);

@@ -128,6 +128,13 @@ FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::str
   // Tests about other things repeat identical requests: the cache is on
   // only where a test turns it on.
   vars.emplace("AI_CACHE_ENABLED", "false");
+  if (auto ids = vars.find("GATEWAY_ENCRYPTION_KEY_IDS"); ids != vars.end()) {
+    vaultKeyIds.clear();
+    std::stringstream list(ids->second);
+    for (std::string id; std::getline(list, id, ',');)
+      if (!id.empty()) vaultKeyIds.push_back(id);
+    vars.erase(ids);
+  }
   std::string env;
   json::Writer w(env);
   w.beginObject().key("vars").beginObject();
@@ -137,6 +144,8 @@ FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::str
   w.endArray().key("digests").beginObject().field("ADMIN_API_KEY", sha256Hex(ADMIN_KEY));
   w.field("METRICS_TOKEN", sha256Hex(METRICS_TOKEN)).endObject().key("bindings").beginArray();
   for (const auto& b : bindings) w.string(b);
+  w.endArray().key("vault_key_ids").beginArray();
+  for (const auto& id : vaultKeyIds) w.string(id);
   w.endArray().endObject();
   configureStatus = gateway.configure(config, env);
   kv["tenant:acme"] = R"({"id":"acme","name":"Acme","created_at":1700000000000})";
@@ -198,6 +207,30 @@ std::string bodyOf(const Batch& b, uint32_t effect, std::string_view field = "bo
   b.tape.isInteger(off, &o);
   b.tape.isInteger(len, &l);
   return b.blob.substr(static_cast<size_t>(o), static_cast<size_t>(l));
+}
+
+// The fake vault's sealed form: the key hex-encoded (so never its own text
+// in a store), with the master key id and the context it is bound to.
+std::string fakeSeal(const std::string& key, const std::string& keyId, const std::string& context) {
+  static const char* HEX = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : key) hex += {HEX[c >> 4], HEX[c & 15]};
+  std::string out;
+  json::Writer(out).beginObject().field("v", 1).field("kid", keyId).field("ctx", context).field("fake", hex).endObject();
+  return out;
+}
+
+// Opens a sealed key as the worker would: false when it is bound to
+// another context or sealed under a master key the host does not hold.
+bool fakeOpen(const std::string& sealed, const std::string& context, const std::vector<std::string>& ids,
+              std::string& key) {
+  json::Tape t;
+  if (!t.parse(sealed) || t.stringAt(t.root(), "ctx") != context) return false;
+  if (std::find(ids.begin(), ids.end(), t.stringAt(t.root(), "kid")) == ids.end()) return false;
+  const std::string hex = t.stringAt(t.root(), "fake");
+  key.clear();
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) key.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return true;
 }
 
 std::string meta(uint32_t id, const char* type, int64_t now, const std::string& extra = "") {
@@ -377,6 +410,15 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         if (!ok) mw.field("message", error);
         mw.endObject();
         gateway.feed(session, meta(id, "d1_result", nowMs, "," + m.substr(1, m.size() - 2)), ok ? result : "");
+      } else if (type == "vault_seal" || type == "vault_reseal") {
+        const std::string context = str(b.tape, e, "context");
+        std::string key = bodyOf(b, e);
+        const bool ok = !vaultKeyIds.empty() && (type == "vault_seal" || fakeOpen(key, context, vaultKeyIds, key));
+        const std::string extra = ok ? ",\"ok\":true,\"key_id\":\"" + vaultKeyIds.front() + "\""
+                                     : ",\"ok\":false,\"message\":\"the key could not be opened\"";
+        gateway.feed(session, meta(id, "vault_result", nowMs, extra), ok ? fakeSeal(key, vaultKeyIds.front(), context) : "");
+      } else if (type == "kv_get" && kvDown) {
+        gateway.feed(session, meta(id, "kv_result", nowMs, ",\"found\":false,\"error\":\"KV is down\""), "");
       } else if (type == "kv_get") {
         auto it = kv.find(str(b.tape, e, "key"));
         bool found = it != kv.end();
@@ -395,6 +437,12 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
           call.authSecret = str(b.tape, auth, "secret");
           call.authStyle = str(b.tape, auth, "style");
           call.authHeader = str(b.tape, auth, "header");
+          call.authSealed = str(b.tape, auth, "sealed");
+        }
+        if (!call.authSealed.empty() && !fakeOpen(call.authSealed, str(b.tape, auth, "context"), vaultKeyIds, call.authKey)) {
+          fetches.push_back(call);
+          gateway.feed(session, meta(id, "fetch_error", nowMs, ",\"reason\":\"credential\",\"message\":\"no such master key\""), "");
+          continue;
         }
         call.body = bodyOf(b, e);
         call.stream = b.tape.kind(b.tape.find(e, "stream")) == json::Kind::True;

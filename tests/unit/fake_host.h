@@ -50,6 +50,8 @@ struct FetchCall {
   std::string authSecret;
   std::string authStyle;
   std::string authHeader;
+  std::string authSealed;  // a vault key: what the core sent, and what the host opened it to
+  std::string authKey;
   std::string body;
   bool stream = false;
   int64_t timeoutMs = 0;
@@ -112,6 +114,10 @@ class FakeHost {
 
   Gateway gateway;
   GwStatus configureStatus;
+  // GATEWAY_ENCRYPTION_KEY's key ids, the sealing one first: the test var
+  // GATEWAY_ENCRYPTION_KEY_IDS (comma-separated; empty: no vault) sets them.
+  std::vector<std::string> vaultKeyIds = {"k1"};
+  bool kvDown = false;  // every KV read fails (as KV being unreachable does)
   std::map<std::string, std::string> kv;
   std::map<std::string, int64_t> kvTtl;  // expiration_ttl of each put (0: none)
   std::map<std::string, std::map<std::string, std::string>> ledgers;  // tenant -> the Durable Object's stored entries

@@ -16,6 +16,7 @@
 #include "gw/routing.h"
 #include "gw/limits.h"
 #include "gw/status.h"
+#include "gw/vault.h"
 
 namespace gw {
 
@@ -54,6 +55,7 @@ struct ProviderConfig {
   bool responsesApi = false;      // serves POST /responses itself (OpenAI): Responses clients' requests go as they came
   bool enabled = true;
   bool keyPresent = false;         // the secret exists in the host (value never seen)
+  std::string vaultSealed;         // the gateway's key entered in the vault (sealed); wins over the secret
   bool baseUrlOverridden = false;  // <ID>_BASE_URL set
   bool builtinDemo = false;        // answered inside the core, no upstream
   int64_t timeoutMs = 0;           // 0: use the gateway default
@@ -66,7 +68,7 @@ struct ProviderConfig {
     if (builtinDemo) return true;
     if (requiresBaseUrl && !baseUrlOverridden) return false;
     // A base URL of one's own (a proxy, a local server) may need no key.
-    return !needsKey() || keyPresent || baseUrlOverridden;
+    return !needsKey() || keyPresent || !vaultSealed.empty() || baseUrlOverridden;
   }
 };
 
@@ -209,6 +211,9 @@ struct Environment {
   std::set<std::string, std::less<>> secrets;
   std::map<std::string, std::string, std::less<>> digests;  // secret name -> SHA-256 hex of its value
   std::set<std::string, std::less<>> bindings;               // platform bindings present (queues)
+  // GATEWAY_ENCRYPTION_KEY's key ids, the one that seals first (none: no vault).
+  std::vector<std::string> vaultKeyIds;
+  vault::Keys gatewayKeys;  // the gateway's keys in the vault (KV vault:gateway), by provider
 };
 
 // Variable and secret names the config reads, for the host to collect.

@@ -52,6 +52,14 @@ struct CachedPreference {
   int64_t fetchedMs = 0;
 };
 
+// A tenant's own provider keys (KV vault:tenant:<id>), trusted for
+// AccessConfig::keyCacheMs; a change made through this instance replaces
+// them at once. Shared with the sessions using them.
+struct CachedVault {
+  std::shared_ptr<const vault::Keys> keys;
+  int64_t fetchedMs = 0;
+};
+
 // Identical cache misses in flight in this instance: the leader calls
 // upstream, the others wait for its answer instead of calling too.
 struct Flight {
@@ -154,6 +162,8 @@ struct GatewayState {
   std::map<std::string, ProviderStats, std::less<>> providerStats;
   std::map<std::string, CachedKey, std::less<>> keyCache;  // by key digest
   std::map<std::string, CachedSnapshot, std::less<>> snapshotCache;  // by tenant
+  std::map<std::string, CachedVault, std::less<>> tenantVaults;      // by tenant
+  std::string gatewayVaultDoc;  // the KV vault:gateway document env.gatewayKeys came from
   std::map<std::string, TargetHealth, std::less<>> targets;  // by routing target "provider/model"
   std::map<std::string, CachedPreference, std::less<>> preferenceCache;  // by preferences::cacheKey
   std::map<std::string, Flight, std::less<>> flights;  // by cache storage key
@@ -187,6 +197,11 @@ struct GatewayState {
   // Serves `config`, already loaded from bundled + `overrideJson` + env.
   void install(std::string overrideJson, Config config);
   bool refreshDue(int64_t nowMs) const;
+  // Takes the gateway's vault document into env.gatewayKeys (rebuild() then
+  // serves it); an unreadable one leaves none.
+  void setGatewayKeys(std::string doc);
+  // Caches a tenant's vault keys; returns the shared copy.
+  std::shared_ptr<const vault::Keys> cacheTenantKeys(std::string_view tenant, vault::Keys keys, int64_t nowMs);
   void recordAttempt(const std::string& provider, int64_t nowMs, int status, bool success, double latencyMs,
                      std::string_view error);
 };

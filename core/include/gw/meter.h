@@ -41,6 +41,10 @@ class Meter {
   int64_t settle(Session& s, int64_t tokens, const Cost& actual);
   void release(Session& s);
   bool holding() const { return holding_; }
+  // What admission waited for, in ms (-1: not metered): the key and
+  // snapshot lookups, and the ledger's reserve call.
+  int64_t authMs() const { return authMs_; }
+  int64_t ledgerMs() const { return ledgerMs_; }
   // x-ratelimit-*, server-timing (and retry-after after a denial).
   void addHeaders(Headers& h) const;
 

@@ -16,6 +16,9 @@ struct Target {
   const ProviderConfig* provider = nullptr;
   std::string upstream;
   Price price;  // known for registry rows and self-hosted providers
+  // The tenant's own key for the provider (the vault), when the call uses it;
+  // points into the session's Principal::tenantKeys.
+  const vault::StoredKey* tenantKey = nullptr;
 };
 
 ApiError resolveModel(const Config& c, std::string_view name, ModelKind kind, Target& out);

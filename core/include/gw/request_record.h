@@ -18,6 +18,7 @@ namespace gw {
 // that names them all.
 struct FailedAttempt {
   std::string target, status, message;
+  int64_t atMs = -1;  // when it ended, ms after the request began
 };
 
 struct RequestRecord {
@@ -33,7 +34,9 @@ struct RequestRecord {
   std::string cacheBypass;     // why the cache was not used, when it was asked to be
   std::string route;           // x-aigw-route: the policy and the chain
   int attempts = 0;            // upstream calls made
+  std::string_view keySource;  // whose key the last call carried (vault::SOURCE_*); empty: no call
   std::vector<FailedAttempt> failedAttempts;
+  std::string metadata;        // x-aigw-metadata as stored (gw/metadata.h); empty: none
   std::string_view prompt;     // the last user message (logged with LOG_PROMPTS); the handler owns it
   Meter meter;                 // the request's hold in the tenant's ledger
 };

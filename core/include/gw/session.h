@@ -45,6 +45,9 @@ struct FetchSpec {
   std::string body;
   std::string urlSecret;   // a secret whose value is the URL (webhooks carry tokens); `url` is then unused
   std::string authSecret;  // secret name; empty for none
+  std::string authSealed;  // or a key from the vault, sealed: the host opens it (bound to authContext)
+  std::string authContext;
+  std::string_view keySource;  // which key it carries (vault::SOURCE_*), for the record
   std::string authStyle;   // bearer | header
   std::string authHeader;
   bool stream = false;
@@ -60,7 +63,8 @@ class Session;
 struct EffectResult {
   bool ok = false;     // kv_get: found; kv_put/kv_delete/ledger/kv_list/d1: succeeded
   std::string_view data;  // value, list document, ledger result or d1 rows
-  std::string message; // on failure
+  std::string message; // on failure (kv_get: set when KV failed, empty when the key is not there)
+  std::string keyId;   // vault_seal / vault_reseal: the master key id it is sealed under
 };
 using EffectCallback = MoveFunction<void(Session&, const EffectResult&)>;
 
@@ -108,6 +112,9 @@ struct Principal {
   bool admin = false;  // role admin (within tenantId unless root)
   std::vector<std::string> models;  // allowed models; empty: all
   QuotaLimits limits;               // the key's own limits
+  // The tenant's own provider keys (the vault), read with the key; null
+  // until then, and for ADMIN_API_KEY.
+  std::shared_ptr<const vault::Keys> tenantKeys;
 
   // The ledger account a request counts against: its user, or one shared
   // account for keys bound to no user (service keys).
@@ -219,6 +226,12 @@ class Session {
   // messages (an array, as the queue delivers them).
   void queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackJob,
                          int64_t packMs);
+  // Seals a provider key for the vault (bound to `context`, vault::context);
+  // on success the data is the sealed text and keyId the master key's id.
+  // The key passes through the host's seal only: the core keeps none.
+  void vaultSeal(std::string_view key, std::string_view context, EffectCallback cb);
+  // Seals an already sealed key again under the current master key (rotation).
+  void vaultReseal(std::string_view sealed, std::string_view context, EffectCallback cb);
   // Asks the host to run the host job at `path` (POST, no body) in `delayMs`;
   // nothing is fed back and the session does not stay open for it.
   void scheduleJob(std::string_view path, int64_t delayMs);
@@ -241,7 +254,9 @@ class Session {
   uint32_t newEffectId() { return nextEffectId_++; }
   uint32_t expect(EffectCallback cb);
   void startHandler();
-  void onConfigOverride(bool found, std::string_view value);
+  // Both refresh reads are back (the KV override, the gateway's vault keys):
+  // serves what changed, then the handler.
+  void onConfigRead();
 
   uint32_t id_;
   GatewayState& state_;
@@ -266,6 +281,12 @@ class Session {
   std::string scratch_;  // an effect's text being composed (a ledger op with its tenant, a log line), reused
   uint32_t nextEffectId_ = 1;
   bool readingConfig_ = false;  // this session holds the instance's config refresh
+  struct ConfigRead {
+    int pending = 0;
+    bool overrideRead = false, vaultRead = false;  // false: KV failed, keep what serves
+    std::string override, vault;
+  };
+  std::unique_ptr<ConfigRead> configRead_;
   int64_t nowMs_ = 0;
   int64_t admittedMs_ = 0;
   bool headSent_ = false;

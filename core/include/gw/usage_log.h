@@ -30,7 +30,10 @@ std::string_view insertAbandonedRowSql();
 // INSERT, as recordUsage sent them) as one statement: its one parameter is
 // the JSON array of the rows.
 std::string_view usageBatchSql();
-// The parameters of one row hold this many values.
-constexpr uint32_t USAGE_ROW_VALUES = 26;
+// The parameters of one row hold this many values; rows queued by a
+// gateway before key_source, metadata and detail hold up to three fewer
+// (written with them NULL).
+constexpr uint32_t USAGE_ROW_VALUES = 29;
+constexpr uint32_t USAGE_ROW_VALUES_BEFORE = 26;
 
 }  // namespace gw

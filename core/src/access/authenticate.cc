@@ -116,6 +116,31 @@ void fastCheck(Session& s) {
   });
 }
 
+void admitWithKeys(Session& s, Access access) {
+  if (access == Access::Metered) return fastCheck(s);
+  s.admit();
+}
+
+// The tenant's own provider keys, cached per instance like key records. A
+// KV failure refuses the request: serving it on the gateway's key instead
+// would bill the operator for what the tenant meant to pay for.
+void loadTenantKeys(Session& s, Access access) {
+  const std::string& tenant = s.principal().tenantId;
+  auto& cache = s.state().tenantVaults;
+  if (auto hit = cache.find(tenant); hit != cache.end() && s.nowMs() - hit->second.fetchedMs < s.config().access.keyCacheMs) {
+    s.principal().tenantKeys = hit->second.keys;
+    return admitWithKeys(s, access);
+  }
+  s.kvGet(vault::tenantDoc(tenant), [access](Session& s, const EffectResult& r) {
+    vault::Keys keys;
+    if ((!r.ok && !r.message.empty()) || (r.ok && !vault::parse(r.data, keys)))
+      return refuse(s, serverError(503, "Could not read this tenant's provider keys; try again.", "service_unavailable",
+                                   "credentials_unavailable"));
+    s.principal().tenantKeys = s.state().cacheTenantKeys(s.principal().tenantId, std::move(keys), s.nowMs());
+    admitWithKeys(s, access);
+  });
+}
+
 void admitKey(Session& s, Access access, const access::KeyRecord& k, const Credential& cred) {
   if (k.revokedAtMs >= 0 || (k.expiresAtMs >= 0 && k.expiresAtMs <= s.nowMs()))
     return refuse(s, invalidApiKey(cred.param));
@@ -132,7 +157,7 @@ void admitKey(Session& s, Access access, const access::KeyRecord& k, const Crede
     return refuse(s, forbidden("This API key cannot use admin routes.", "authorization", "admin_required"));
   if (ApiError e = narrowAttribution("x-aigw-user", s.request().header("x-aigw-user"), p.userId)) return refuse(s, e);
   if (ApiError e = narrowAttribution("x-aigw-agent", s.request().header("x-aigw-agent"), p.agentId)) return refuse(s, e);
-  if (access == Access::Metered) return fastCheck(s);
+  if (access == Access::Metered || access == Access::Client) return loadTenantKeys(s, access);
   s.admit();
 }
 

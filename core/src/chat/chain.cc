@@ -14,19 +14,21 @@ namespace gw::chat {
 bool ChatPipeline::preferredTarget(Session& s, Target& out) const {
   if (preferred_.provider.empty()) return false;
   // A saved choice the config, the key or the request no longer allows is passed over.
-  return !preferences::resolve(s.config(), preferred_.provider, preferred_.model, out) &&
-         !checkModelAllowed(s.principal(), preferred_.model, out) && !checkCapabilities(req_, out) &&
-         out.provider->configured() && !out.provider->builtinDemo;
+  if (preferences::resolve(s.config(), preferred_.provider, preferred_.model, out)) return false;
+  out.tenantKey = tenantKeyFor(s, out.provider->id);
+  return !checkModelAllowed(s.principal(), preferred_.model, out) && !checkCapabilities(req_, out) &&
+         usable(*out.provider, out.tenantKey) && !out.provider->builtinDemo;
 }
 
 ApiError ChatPipeline::buildChain(Session& s) {
   const Config& c = s.config();
   Target preferred;
   const bool hasPreferred = preferredTarget(s, preferred);
+  target_.tenantKey = tenantKeyFor(s, target_.provider->id);
   chain_.assign(1, target_);
   // The demo (built in, or standing in for a provider with no key) cannot
   // fail: no chain, unless the user's saved choice is a real provider.
-  if ((target_.provider->builtinDemo || (!target_.provider->configured() && c.demoMode == DemoMode::Auto)) &&
+  if ((target_.provider->builtinDemo || (!usable(*target_.provider, target_.tenantKey) && c.demoMode == DemoMode::Auto)) &&
       !hasPreferred) {
     s.record().route = "demo";
     return {};
@@ -54,7 +56,8 @@ ApiError ChatPipeline::buildChain(Session& s) {
       e.param = "models";
       return e;
     }
-    if (checkCapabilities(req_, t) || !t.provider->configured() || t.provider->builtinDemo) continue;
+    t.tenantKey = tenantKeyFor(s, t.provider->id);
+    if (checkCapabilities(req_, t) || !usable(*t.provider, t.tenantKey) || t.provider->builtinDemo) continue;
     add(std::move(t));
   }
   std::string preferredId;
@@ -63,7 +66,7 @@ ApiError ChatPipeline::buildChain(Session& s) {
     add(std::move(preferred));
   }
   // A primary that cannot be called (no key, or the demo) is skipped when something else can answer.
-  if (!target_.provider->configured() || target_.provider->builtinDemo) {
+  if (!usable(*target_.provider, target_.tenantKey) || target_.provider->builtinDemo) {
     if (chain_.size() == 1) return providerNotConfigured(*target_.provider);
     chain_.erase(chain_.begin());
   }
@@ -73,7 +76,7 @@ ApiError ChatPipeline::buildChain(Session& s) {
     for (const Target& t : chain_) {
       RouteCandidate rc;
       rc.id = targetId(t);
-      auto known = s.state().targets.find(rc.id);
+      auto known = s.state().targets.find(healthId(s, t));
       rc.healthy = known == s.state().targets.end() ||
                    (known->second.breaker.state(s.nowMs()) != BreakerState::Open &&
                     known->second.rateLimitedUntilMs <= s.nowMs());
@@ -97,8 +100,24 @@ ApiError ChatPipeline::buildChain(Session& s) {
   } else {
     s.record().route = std::string(routePolicyName(policy)) + "; " + targetId(chain_[0]);
   }
+  // A tenant key that may fall back to the gateway's: the same target with
+  // the gateway's key right after it (a refused key never gets there).
+  for (size_t i = 0; i < chain_.size(); ++i) {
+    const Target& t = chain_[i];
+    if (t.tenantKey == nullptr || !t.tenantKey->allowGatewayFallback || !t.provider->configured()) continue;
+    Target gatewayKey = t;
+    gatewayKey.tenantKey = nullptr;
+    const std::string id = targetId(gatewayKey);
+    if (std::any_of(chain_.begin(), chain_.end(), [&](const Target& x) { return targetId(x) == id; })) continue;
+    chain_.insert(chain_.begin() + static_cast<std::ptrdiff_t>(++i), std::move(gatewayKey));
+    s.record().route += ">" + id;
+  }
   chainIds_.clear();
-  for (const Target& t : chain_) chainIds_.push_back(targetId(t));
+  healthIds_.clear();
+  for (const Target& t : chain_) {
+    chainIds_.push_back(targetId(t));
+    healthIds_.push_back(healthId(s, t));
+  }
   target_ = chain_[0];
   noteTarget(s);
   if (!preferredId.empty() && chainIds_[0] == preferredId)
@@ -111,14 +130,14 @@ ApiError ChatPipeline::startTarget(Session& s) {
   target_ = chain_[current_];
   noteTarget(s);
   const std::string& id = chainIds_[current_];
-  health_ = &s.state().targets[id];
+  health_ = &s.state().targets[healthIds_[current_]];
   if (health_->rateLimitedUntilMs > s.nowMs()) {
     const int64_t wait = health_->rateLimitedUntilMs - s.nowMs();
     ApiError e = serverError(429,
                              "The upstream provider '" + target_.provider->id + "' is rate limiting the gateway; calls to '" +
                                  id + "' resume in " + std::to_string((wait + 999) / 1000) + " s.",
                              "rate_limit_error", "upstream_rate_limited");
-    s.record().failedAttempts.push_back({id, "rate_limited", e.message});
+    s.record().failedAttempts.push_back({id, "rate_limited", e.message, s.nowMs() - s.openedMs()});
     return e;
   }
   if (!health_->breaker.allow(c.breaker, s.nowMs())) {
@@ -127,7 +146,7 @@ ApiError ChatPipeline::startTarget(Session& s) {
                              "The upstream provider '" + target_.provider->id + "' is failing; calls to '" + id +
                                  "' are paused for " + std::to_string((wait + 999) / 1000) + " s (circuit open).",
                              "service_unavailable", "circuit_open");
-    s.record().failedAttempts.push_back({id, "circuit_open", e.message});
+    s.record().failedAttempts.push_back({id, "circuit_open", e.message, s.nowMs() - s.openedMs()});
     return e;
   }
   upstream_ = UpstreamRequest{};
@@ -140,12 +159,13 @@ ApiError ChatPipeline::startTarget(Session& s) {
   passthrough_ = native_ || (dialect_.openAiPassthrough() && target_.provider->format == WireFormat::OpenAiChat &&
                              !(req_.stream && cache_.mode != cache::Mode::Bypass));
   if (ApiError e = std::move(encoded)) {
-    s.record().failedAttempts.push_back({id, "not_sent", e.message});
+    s.record().failedAttempts.push_back({id, "not_sent", e.message, s.nowMs() - s.openedMs()});
     return e;
   }
   // What the ledger held for this target's output, and what it was sent as max_tokens.
   reservedOutput_ = req_.maxTokens > 0 ? req_.maxTokens : defaultMaxTokens(c, target_);
-  attempt_.start(s, target_, id, *health_, upstream_, *codec_, req_.stream, deadlineMs_, chain_.size() - current_);
+  attempt_.start(s, target_, healthIds_[current_], *health_, upstream_, *codec_, req_.stream, deadlineMs_,
+                 chain_.size() - current_);
   return {};
 }
 
@@ -160,7 +180,7 @@ bool ChatPipeline::failOver(Session& s) {
 
 void ChatPipeline::readSharedBreakers(Session& s) {
   if (answersFromDemo()) return;
-  for (const std::string& id : chainIds_) {
+  for (const std::string& id : healthIds_) {
     TargetHealth& health = s.state().targets[id];
     if (health.sharedReadMs != 0 && s.nowMs() - health.sharedReadMs < BREAKER_READ_MS) continue;
     health.sharedReadMs = s.nowMs();

@@ -32,6 +32,16 @@ ApiError lacks(const Target& t, std::string param, std::string_view what) {
                         "unsupported_capability");
 }
 
+// The tenant's own key, refused by its provider.
+ApiError tenantKeyRejected(const ProviderConfig& p, const vault::StoredKey& key, int status, std::string_view why) {
+  return forbidden("The provider '" + p.id + "' refused this tenant's own API key for it (" + key.hint +
+                             ", set by " + key.setBy + ") with status " + std::to_string(status) + ": " +
+                             std::string(why.substr(0, 300)) +
+                             " Replace the key on the dashboard's Setup page or with PUT /api/v1/ai/admin/credentials/" +
+                             p.id + ".",
+                   "", "provider_key_rejected");
+}
+
 }  // namespace
 
 ApiError checkCapabilities(const ChatRequest& req, const Target& target) {
@@ -205,13 +215,20 @@ void ChatPipeline::onResponse(Session& s) {
   if (status >= 200 && status < 300) return finishSuccess(s);
   ApiError e = codec_->mapError(status, attempt_.body(), *target_.provider);
   attempt_.record(s, status < 500, e.message);
+  if ((status == 401 || status == 403) && target_.tenantKey != nullptr) {
+    // The tenant's own key, refused: the tenant must replace it. Said as
+    // such, never hidden behind another target or the gateway's key.
+    s.record().failedAttempts.push_back({chainIds_[current_], std::to_string(status), e.message, s.nowMs() - s.openedMs()});
+    return finishWithError(s, tenantKeyRejected(*target_.provider, *target_.tenantKey, status, e.message),
+                           commonHeaders(s));
+  }
   const int64_t retryAfterMs = attempt_.retryAfterMs();
   if (status == 429) {
     // Every request to this target waits out the provider's retry-after (1 s when it gave none).
     const int64_t wait = std::clamp<int64_t>(retryAfterMs >= 0 ? retryAfterMs : 1000, 0, 60000);
     health_->rateLimitedUntilMs = std::max(health_->rateLimitedUntilMs, s.nowMs() + wait);
   }
-  s.record().failedAttempts.push_back({chainIds_[current_], std::to_string(status), e.message});
+  s.record().failedAttempts.push_back({chainIds_[current_], std::to_string(status), e.message, s.nowMs() - s.openedMs()});
   // Another target first (users should not wait out a backoff when one is
   // ready), then retries of the last one.
   if (failsOver(status) && failOver(s)) return;
@@ -231,6 +248,18 @@ void ChatPipeline::onFailure(Session& s, std::string_view reason, std::string_vi
     return finishWithError(s, serverError(502, "The upstream response exceeded the gateway's size limit.",
                                           "upstream_error", "upstream_response_too_large"));
   }
+  if (reason == "credential") {
+    // The host could not open a key from the vault (GATEWAY_ENCRYPTION_KEY
+    // unset, or rotated away from the one it was sealed under): no call was made.
+    if (phase_ != Phase::Calling) return;
+    s.record().failedAttempts.push_back({chainIds_[current_], "credential", std::string(message), s.nowMs() - s.openedMs()});
+    return finishWithError(s, serverError(503,
+                                          "The stored API key for provider '" + provider +
+                                              "' could not be opened (GATEWAY_ENCRYPTION_KEY must hold the key it "
+                                              "was sealed under): " + std::string(message),
+                                          "server_error", "provider_key_unavailable"),
+                           commonHeaders(s));
+  }
   const bool stalled = reason == "stalled";
   const bool timeout = reason == "timeout" || stalled;
   if (phase_ == Phase::Relaying) {
@@ -244,7 +273,7 @@ void ChatPipeline::onFailure(Session& s, std::string_view reason, std::string_vi
   if (phase_ != Phase::Calling) return;
   std::string detail = message.empty() ? std::string(reason) : std::string(message);
   attempt_.record(s, false, detail);
-  s.record().failedAttempts.push_back({chainIds_[current_], timeout ? "timeout" : "network", detail});
+  s.record().failedAttempts.push_back({chainIds_[current_], timeout ? "timeout" : "network", detail, s.nowMs() - s.openedMs()});
   if (failOver(s) || attempt_.retry(s, -1)) return;
   if (chain_.size() > 1) return finishWithError(s, allTargetsFailed(s), commonHeaders(s));
   if (timeout) {

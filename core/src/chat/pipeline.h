@@ -23,6 +23,7 @@
 #include "gw/chat_request.h"
 #include "gw/model_resolver.h"
 #include "gw/routing.h"
+#include "wire/provider_fetch.h"
 #include "gw/session.h"
 #include "stream_relay.h"
 #include "upstream_attempt.h"
@@ -102,7 +103,7 @@ class ChatPipeline : public Handler {
   // provider that honours max_tokens must never be cut short).
   int64_t outputCutoff() const { return reservedOutput_ + reservedOutput_ / 4 + 16; }
   // An unconfigured provider (demo mode auto) or the built-in demo.
-  bool answersFromDemo() const { return !target_.provider->configured() || target_.provider->builtinDemo; }
+  bool answersFromDemo() const { return !usable(*target_.provider, target_.tenantKey) || target_.provider->builtinDemo; }
   Headers commonHeaders(const Session& s) const;
   // Takes the provider's usage (estimating it from `outputBytes` when
   // missing, if `estimate`) and prices it into the request record; the
@@ -127,7 +128,16 @@ class ChatPipeline : public Handler {
   // Reads the breakers other instances published for the chain's targets
   // (when this instance's copy is older than BREAKER_READ_MS).
   void readSharedBreakers(Session& s);
-  static std::string targetId(const Target& t) { return t.provider->id + "/" + t.upstream; }
+  // How the route and the attempts name a target: "provider/model", and
+  // " (tenant key)" when the call carries the tenant's own key.
+  static std::string targetId(const Target& t) {
+    return t.provider->id + "/" + t.upstream + (t.tenantKey != nullptr ? " (tenant key)" : "");
+  }
+  // Its health (breaker, rate limit, latency) in the instance: a tenant's
+  // own key has its own, so its failures trip nothing for anyone else.
+  static std::string healthId(const Session& s, const Target& t) {
+    return t.provider->id + "/" + t.upstream + (t.tenantKey != nullptr ? "#" + s.principal().tenantId : "");
+  }
   // The 502 once every target in a chain of several has failed.
   ApiError allTargetsFailed(const Session& s) const;
 
@@ -155,6 +165,7 @@ class ChatPipeline : public Handler {
   std::string out_;              // bytes for the client, reused
   std::vector<Target> chain_;    // routing order; chain_[current_] is target_
   std::vector<std::string> chainIds_;  // targetId of each, computed once
+  std::vector<std::string> healthIds_; // healthId of each
   size_t current_ = 0;
   TargetHealth* health_ = nullptr;  // the current target's (the instance's map never drops entries)
   RoutePolicy policy_ = RoutePolicy::Ordered;

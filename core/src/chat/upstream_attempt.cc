@@ -40,7 +40,7 @@ void UpstreamAttempt::start(Session& s, const Target& target, const std::string&
 void UpstreamAttempt::send(Session& s, int64_t delayMs) {
   const Config& c = s.config();
   const ProviderConfig& p = *target_->provider;
-  FetchSpec f = providerFetch(p, stream_);
+  FetchSpec f = providerFetch(p, stream_, target_->tenantKey, s.principal().tenantId);
   f.url = request_->url;
   f.body = request_->body;
   setHeaders(f, request_->headers);
@@ -74,7 +74,10 @@ bool UpstreamAttempt::retry(Session& s, int64_t retryAfterMs) {
 
 void UpstreamAttempt::record(Session& s, bool up, std::string_view error) {
   const double latency = static_cast<double>(std::max<int64_t>(0, (firstByteMs_ ? firstByteMs_ : s.nowMs()) - startMs_));
-  s.state().recordAttempt(target_->provider->id, s.nowMs(), status_, up, latency, error);
+  // A tenant's own key is counted apart: its failures are not the provider's health.
+  const std::string& provider = target_->provider->id;
+  s.state().recordAttempt(target_->tenantKey ? provider + "#" + s.principal().tenantId : provider, s.nowMs(), status_,
+                          up, latency, error);
   if (up) addSample(stream_ ? health_->ttftEwmaMs : health_->latencyEwmaMs, latency);
   tried_ = true;
   up_ = up;

@@ -174,6 +174,8 @@ void applyProviderEnvironment(const Environment& env, Config& c, Validator& v) {
     if (version != env.vars.end() && !version->second.empty() && !p.apiVersion.empty()) p.apiVersion = version->second;
     while (!p.baseUrl.empty() && p.baseUrl.back() == '/') p.baseUrl.pop_back();
     p.keyPresent = env.secrets.count(p.apiKeySecret) > 0;
+    if (auto stored = env.gatewayKeys.find(p.id); stored != env.gatewayKeys.end() && p.authStyle != AuthStyle::None)
+      p.vaultSealed = stored->second.sealed;
   }
 }
 

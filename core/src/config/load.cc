@@ -118,6 +118,9 @@ Result<Environment> parseEnvironment(std::string_view text) {
       for (uint32_t e = doc.firstChild(list); e != 0; e = doc.nextSibling(list, e))
         if (doc.kind(e) == Kind::String) into->insert(doc.string(e));
   }
+  if (const uint32_t ids = doc.find(doc.root(), "vault_key_ids"); ids != 0 && doc.kind(ids) == Kind::Array)
+    for (uint32_t e = doc.firstChild(ids); e != 0; e = doc.nextSibling(ids, e))
+      if (doc.kind(e) == Kind::String) env.vaultKeyIds.push_back(doc.string(e));
   return env;
 }
 

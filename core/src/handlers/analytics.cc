@@ -41,7 +41,10 @@ class Usage : public Analytics {
     else if (groupBy == "model") column_ = "model";
     else if (groupBy == "user") column_ = "user_id";
     else if (groupBy == "tenant") column_ = "tenant_id";
-    else return s.respondError(invalidValue("groupBy", "groupBy must be one of provider, model, user, tenant."));
+    else if (std::string key = metadataGroupKey(groupBy); !key.empty()) column_ = metadataColumn(key);
+    else
+      return s.respondError(
+          invalidValue("groupBy", "groupBy must be one of provider, model, user, tenant, or metadata.<key>."));
     groupBy_ = groupBy;
     if (!number(queryParam(q, "limit"), 1, 1000, limit_) || !number(queryParam(q, "offset"), 0, 1000000, offset_))
       return s.respondError(invalidValue(queryParam(q, "limit").empty() ? "offset" : "limit",
@@ -88,7 +91,7 @@ class Usage : public Analytics {
   }
 
   std::string groupBy_;
-  std::string_view column_;
+  std::string column_;
   int64_t limit_ = 50, offset_ = 0;
 };
 
@@ -105,7 +108,15 @@ class Costs : public Analytics {
       return query(s, done, 0, std::string(DAY) + " AS day, provider, user_id, " + std::string(SUMS),
                    "GROUP BY day, provider, user_id ORDER BY day, provider, user_id LIMIT 100000");
     }
-    auto done = queries(5);
+    // ?groupBy=metadata.<key>: a breakdown by one of the requests' metadata too.
+    const std::string groupBy = queryParam(s.request().query, "groupBy");
+    metadataKey_ = metadataGroupKey(groupBy);
+    if (!groupBy.empty() && metadataKey_.empty())
+      return s.respondError(invalidValue("groupBy", "groupBy must be metadata.<key> (provider, user and day are always there)."));
+    auto done = queries(metadataKey_.empty() ? 5 : 6);
+    if (!metadataKey_.empty())
+      query(s, done, 5, metadataColumn(metadataKey_) + " AS grp, " + std::string(SUMS),
+            "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
     query(s, done, 0, SUMS, "");
     query(s, done, 1, "provider AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
     query(s, done, 2, "user_id AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
@@ -139,6 +150,19 @@ class Costs : public Analytics {
         w.endObject();
       }
       w.endArray();
+    }
+    if (!metadataKey_.empty()) {
+      w.key("by_metadata").beginObject().field("key", metadataKey_).key("data").beginArray();
+      const Answer& a = answers_[5];
+      for (uint32_t row = a.tape.firstChild(a.rows); row != 0; row = a.tape.nextSibling(a.rows, row)) {
+        w.beginObject();
+        if (const uint32_t g = a.tape.find(row, "grp"); g != 0 && a.tape.kind(g) == json::Kind::String)
+          w.field("value", a.tape.string(g));
+        else w.key("value").null();
+        writeSums(w, a.tape, row);
+        w.endObject();
+      }
+      w.endArray().endObject();
     }
     // Month to date, and straight-line to the month's end.
     const json::Tape& month = answers_[4].tape;
@@ -191,6 +215,7 @@ class Costs : public Analytics {
   }
 
   bool csv_ = false;
+  std::string metadataKey_;  // groupBy=metadata.<key>: by_metadata
   PeriodBounds month_;
 };
 

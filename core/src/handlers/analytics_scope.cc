@@ -2,12 +2,51 @@
 
 #include "admin_common.h"
 #include "gw/key_record.h"
+#include "gw/http.h"
+#include "gw/metadata.h"
 #include "gw/periods.h"
 
 namespace gw::handlers {
 
+namespace {
+
+// Every ?metadata.<key>=<value> of the query.
+ApiError readMetadataFilters(std::string_view query, AnalyticsScope& out) {
+  constexpr std::string_view PREFIX = "metadata.";
+  if (!query.empty() && query[0] == '?') query.remove_prefix(1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    std::string name, value;
+    if (!percentDecode(pair.substr(0, eq), name) || name.compare(0, PREFIX.size(), PREFIX) != 0) continue;
+    const std::string key = name.substr(PREFIX.size());
+    if (!metadata::validKey(key))
+      return invalidValue(name, "Metadata keys are 1 to 64 letters, digits, _ or -.");
+    if (eq == std::string_view::npos || !percentDecode(pair.substr(eq + 1), value) || value.size() > metadata::MAX_VALUE_CHARS)
+      return invalidValue(name, "Give the value to match: " + name + "=<value> (at most 512 characters).");
+    if (out.metadata.size() == MAX_METADATA_FILTERS)
+      return invalidValue(name, "At most " + std::to_string(MAX_METADATA_FILTERS) + " metadata filters.");
+    out.metadata.emplace_back(key, std::move(value));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string metadataGroupKey(std::string_view groupBy) {
+  constexpr std::string_view PREFIX = "metadata.";
+  if (groupBy.substr(0, PREFIX.size()) != PREFIX) return {};
+  const std::string_view key = groupBy.substr(PREFIX.size());
+  return metadata::validKey(key) ? std::string(key) : std::string();
+}
+
+std::string metadataColumn(std::string_view key) { return "json_extract(metadata, '$.\"" + std::string(key) + "\"')"; }
+
 ApiError readAnalyticsScope(const Session& s, AnalyticsScope& out) {
   const std::string& q = s.request().query;
+  if (ApiError e = readMetadataFilters(q, out)) return e;
   if (s.principal().root) {
     out.tenant = queryParam(q, "tenantId");
     if (!out.tenant.empty() && !access::validId(out.tenant)) return access::invalidId("tenantId");
@@ -47,6 +86,10 @@ void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& pa
     sql += " AND tenant_id = ?";
     params.string(scope.tenant);
   }
+  for (const auto& [key, value] : scope.metadata) {
+    sql += " AND json_extract(metadata, ?) = ?";
+    params.string("$.\"" + key + "\"").string(value);
+  }
 }
 
 ApiError usageStoreUnavailable() {
@@ -58,6 +101,11 @@ void writeScope(json::Writer& w, const AnalyticsScope& scope) {
   if (scope.tenant.empty()) w.key("tenantId").null();
   else w.field("tenantId", scope.tenant);
   w.field("period", scope.period).field("from", isoTimestamp(scope.fromMs)).field("to", isoTimestamp(scope.toMs));
+  if (!scope.metadata.empty()) {
+    w.key("metadata").beginObject();
+    for (const auto& [key, value] : scope.metadata) w.field(key, value);
+    w.endObject();
+  }
 }
 
 uint32_t rowsOf(json::Tape& t, const std::string& text) {

@@ -19,13 +19,24 @@ struct AnalyticsScope {
   std::string period;  // 7d | 30d | 60d | 90d | custom
   int64_t fromMs = 0;
   int64_t toMs = 0;    // exclusive
+  // ?metadata.<key>=<value>: rows whose x-aigw-metadata has that value (all of them).
+  std::vector<std::pair<std::string, std::string>> metadata;
 };
+
+constexpr size_t MAX_METADATA_FILTERS = 4;
+// "metadata.<key>" → the key (validated by metadata::validKey); else empty.
+std::string metadataGroupKey(std::string_view groupBy);
+// The SQL expression for a metadata key already validated by metadata::validKey:
+// its JSON path is written into the statement (a name checked against a
+// fixed alphabet, as a column name is, never a client's value).
+std::string metadataColumn(std::string_view key);
 
 // Reads ?tenantId=, ?period= or ?from=&to= (UTC dates or ISO times; a bare
 // `to` date includes that day). Default: the last 7 days.
 ApiError readAnalyticsScope(const Session& s, AnalyticsScope& out);
-// Appends " WHERE created_at >= ? AND created_at < ? [AND tenant_id = ?]"
-// to `sql` and the matching values to the open params array.
+// Appends " WHERE created_at >= ? AND created_at < ? [AND tenant_id = ?]
+// [AND json_extract(metadata, ?) = ?]…" to `sql` and the matching values to
+// the open params array.
 void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& params);
 // Adds "tenantId", "period", "from", "to" to an open object.
 void writeScope(json::Writer& w, const AnalyticsScope& scope);

@@ -51,7 +51,8 @@ class CountTokens : public Handler {
     s.record().model = model;
     s.record().provider = p.id;
     s.record().upstreamModel = target_.upstream;
-    if (p.format == WireFormat::AnthropicMessages && p.configured() && !p.builtinDemo) return askAnthropic(s);
+    if (p.format == WireFormat::AnthropicMessages && usable(p, tenantKeyFor(s, p.id)) && !p.builtinDemo)
+      return askAnthropic(s);
     // The estimate: ~4 bytes a token over the system prompt, the messages and the tools, and 4 a message.
     size_t bytes = textBytes(t, t.find(t.root(), "system"));
     uint32_t messages = t.find(t.root(), "messages");
@@ -73,7 +74,7 @@ class CountTokens : public Handler {
     if (ApiError e = anthropic_messages::encodeNative(s.body(), s.request().header("anthropic-version"),
                                                       s.request().header("anthropic-beta"), target_, up))
       return fail(s, e);
-    FetchSpec f = providerFetch(p, false);
+    FetchSpec f = providerFetch(p, false, tenantKeyFor(s, p.id), s.principal().tenantId);
     f.url = endpointUrl(p, target_.upstream, "messages/count_tokens");
     f.body = std::move(up.body);
     setHeaders(f, up.headers);

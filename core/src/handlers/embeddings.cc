@@ -88,7 +88,7 @@ class Embeddings : public Handler {
     RequestRecord& record = s.record();
     record.provider = p.id;
     record.upstreamModel = target_.upstream;
-    if (!p.configured() || p.builtinDemo) return fail(s, providerNotConfigured(p));
+    if (!usable(p, tenantKeyFor(s, p.id)) || p.builtinDemo) return fail(s, providerNotConfigured(p));
     record.meter.reserve(s, worstCase(target_.price, inputBytes_, 1, 0, c.usdBrlRateMicro),
                          [this](Session& s, const ApiError& e) {
                            if (e) return fail(s, e);
@@ -99,7 +99,7 @@ class Embeddings : public Handler {
   void send(Session& s) {
     const Config& c = s.config();
     const ProviderConfig& p = *target_.provider;
-    FetchSpec f = providerFetch(p, false);
+    FetchSpec f = providerFetch(p, false, tenantKeyFor(s, p.id), s.principal().tenantId);
     if (p.format == WireFormat::OpenAiChat) {
       f.url = endpointUrl(p, target_.upstream, "embeddings");
       f.body = renameModel();

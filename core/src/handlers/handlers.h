@@ -34,7 +34,8 @@ std::unique_ptr<Handler> listRegistry();
 std::unique_ptr<Handler> createRegistryModel();
 std::unique_ptr<Handler> registryModel(const std::string& method, std::string id);
 // One registry row; `admin` adds what the registry admin edits (enabled, fallbacks, …).
-void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, bool admin);
+// `tenantKey`: the caller's tenant has its own key for the provider (it is available to it).
+void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, bool admin, bool tenantKey = false);
 bool hasCapability(const ModelConfig& m, std::string_view name);
 // The variable (or secret) an unconfigured provider needs: OPENAI_API_KEY, LLAMACPP_BASE_URL.
 std::string providerNeeds(const ProviderConfig& p);
@@ -43,6 +44,11 @@ std::unique_ptr<Handler> gatewaySettings(const std::string& method);
 std::unique_ptr<Handler> createKey();
 std::unique_ptr<Handler> listKeys();
 std::unique_ptr<Handler> revokeKey(std::string id);
+// Provider keys in the vault: GET /api/v1/ai/admin/credentials, PUT/DELETE
+// /api/v1/ai/admin/credentials/:provider, POST /api/v1/ai/admin/credentials/rotate
+std::unique_ptr<Handler> listCredentials();
+std::unique_ptr<Handler> credential(const std::string& method, std::string provider);
+std::unique_ptr<Handler> rotateCredentials();
 std::unique_ptr<Handler> putTenant(std::string id);
 std::unique_ptr<Handler> getTenant(std::string id);
 std::unique_ptr<Handler> quota(std::string userId, bool reset);
@@ -61,6 +67,9 @@ std::unique_ptr<Handler> dailyMetrics();
 std::unique_ptr<Handler> adminUsage();
 std::unique_ptr<Handler> adminCosts();
 std::unique_ptr<Handler> clientMetrics();
+// GET /api/v1/ai/logs, GET /api/v1/ai/logs/:requestId (the request log)
+std::unique_ptr<Handler> listLogs();
+std::unique_ptr<Handler> getLog(std::string requestId);
 // GET /metrics (Prometheus text)
 std::unique_ptr<Handler> prometheus();
 // GET/DELETE /api/ai-gateway/cache, DELETE /api/ai-gateway/cache/:key

@@ -1,5 +1,6 @@
 // GET /api/v1/ai/health: gateway status, config validity, and per provider
 // whether it is configured and how its recent upstream calls went.
+#include <algorithm>
 #include <map>
 
 #include "admin_common.h"
@@ -63,7 +64,11 @@ class Health : public Handler {
  private:
   void readBreakers(Session& s, const EffectResult& listed) {
     std::vector<std::string> keys;
-    if (!listedNames(listed, keys) || keys.empty()) return readHistory(s);
+    if (!listedNames(listed, keys)) return readHistory(s);
+    // A tenant's own key's breakers are not the provider's health.
+    keys.erase(std::remove_if(keys.begin(), keys.end(), [](const std::string& k) { return k.find('#') != std::string::npos; }),
+               keys.end());
+    if (keys.empty()) return readHistory(s);
     auto j = join(static_cast<int>(keys.size()), [this](Session& s, bool) { readHistory(s); });
     for (const auto& key : keys)
       s.kvGet(key, [done = arrive(j), target = key.substr(BREAKER_KEY_PREFIX.size())](Session& s, const EffectResult& r) {
@@ -146,6 +151,7 @@ void writeProviderState(json::Writer& w, const ProviderConfig& p, const GatewayS
   w.key("breakers").beginArray();
   const std::string prefix = p.id + "/";
   for (auto t = st.targets.lower_bound(prefix); t != st.targets.end() && t->first.rfind(prefix, 0) == 0; ++t) {
+    if (t->first.find('#') != std::string::npos) continue;  // a tenant's own key: its business, not the provider's
     const CircuitBreaker& b = t->second.breaker;
     w.beginObject().field("target", t->first).field("state", breakerStateName(b.state(nowMs)));
     if (b.openUntilMs() > 0) w.field("open_until", isoTimestamp(b.openUntilMs()));

@@ -73,6 +73,9 @@ class Metrics : public Analytics {
 class DailyMetrics : public Analytics {
  protected:
   void run(Session& s) override {
+    if (!scope_.metadata.empty())
+      return s.respondError(invalidValue("metadata." + scope_.metadata.front().first,
+                                         "The daily rollups do not keep metadata; filter /api/v1/ai/metrics instead."));
     std::string params;
     json::Writer p(params);
     p.beginArray().string(scope_.tenant.empty() ? "*" : scope_.tenant);

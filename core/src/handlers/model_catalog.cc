@@ -5,6 +5,7 @@
 #include "gw/json_writer.h"
 #include "gw/pricing.h"
 #include "handlers.h"
+#include "wire/provider_fetch.h"
 
 namespace gw::handlers {
 
@@ -26,8 +27,8 @@ bool hasCapability(const ModelConfig& m, std::string_view name) {
   return false;
 }
 
-void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, bool admin) {
-  const bool configured = p.configured();
+void writeModel(json::Writer& w, const ModelConfig& m, const ProviderConfig& p, bool admin, bool tenantKey) {
+  const bool configured = tenantKey || p.configured();
   const bool isEmbedding = m.kind == ModelKind::Embedding;
   w.beginObject().field("id", m.id).field("object", "model").field("type", isEmbedding ? "embedding" : "chat");
   w.field("provider", m.provider).field("provider_name", p.name).field("upstream", m.upstream);
@@ -73,14 +74,16 @@ class ModelCatalog : public Handler {
       if (!m.enabled) continue;
       const ProviderConfig* p = c.provider(m.provider);
       if (p == nullptr || !p->enabled) continue;
-      const bool configured = p->configured();
+      // The caller's tenant may have a key of its own for the provider.
+      const bool tenantKey = tenantKeyFor(s, p->id) != nullptr;
+      const bool configured = tenantKey || p->configured();
       const bool isEmbedding = m.kind == ModelKind::Embedding;
       if (!provider.empty() && provider != m.provider) continue;
       if (!type.empty() && type != (isEmbedding ? "embedding" : "chat")) continue;
       if (available == "true" && !configured) continue;
       if (!hasCapability(m, capability)) continue;
 
-      writeModel(w, m, *p, false);
+      writeModel(w, m, *p, false, tenantKey);
     }
     w.endArray().key("usd_brl_rate").raw(formatPico(c.usdBrlRateMicro * 1000000)).endObject();
     s.respondJson(200, body);

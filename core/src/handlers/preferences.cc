@@ -113,7 +113,7 @@ class Preferences : public Handler {
     if (target.provider->builtinDemo)
       return s.respondError(invalidRequest("The built-in demo is not a routing target; it cannot be a saved preference.",
                                            "provider", "invalid_value"));
-    if (!target.provider->configured()) {
+    if (!usable(*target.provider, tenantKeyFor(s, target.provider->id))) {
       ApiError e = providerNotConfigured(*target.provider);
       e.status = 400;
       e.type = "invalid_request_error";

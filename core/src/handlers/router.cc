@@ -27,12 +27,15 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/v1/ai/health", "GET", handlers::health},
       {"/api/v1/ai/metrics", "GET", handlers::metrics},
       {"/api/v1/ai/metrics/daily", "GET", handlers::dailyMetrics},
+      {"/api/v1/ai/logs", "GET", handlers::listLogs},
       {"/metrics", "GET", handlers::prometheus},
       {"/api/v1/ai/admin/usage", "GET", handlers::adminUsage},
       {"/api/v1/ai/admin/costs", "GET", handlers::adminCosts},
       {"/api/ai-gateway/metrics", "GET", handlers::clientMetrics},
       {"/api/v1/ai/admin/keys", "POST", handlers::createKey},
       {"/api/v1/ai/admin/keys", "GET", handlers::listKeys},
+      {"/api/v1/ai/admin/credentials", "GET", handlers::listCredentials},
+      {"/api/v1/ai/admin/credentials/rotate", "POST", handlers::rotateCredentials},
       {"/api/v1/ai/admin/providers", "GET", handlers::listProviders},
       {"/api/ai-gateway/models", "GET", handlers::listRegistry},
       {"/api/ai-gateway/models", "POST", handlers::createRegistryModel},
@@ -99,6 +102,14 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
   if (under("/api/v1/ai/preferences/")) {
     if (method == "DELETE") return handlers::preferences(method, param);
     return handlers::methodNotAllowed("DELETE");
+  }
+  if (under("/api/v1/ai/logs/")) {
+    if (method == "GET" || method == "HEAD") return handlers::getLog(param);
+    return handlers::methodNotAllowed("GET");
+  }
+  if (under("/api/v1/ai/admin/credentials/")) {
+    if (method == "PUT" || method == "DELETE") return handlers::credential(method, param);
+    return handlers::methodNotAllowed("PUT, DELETE");
   }
   if (under("/api/v1/ai/admin/tenants/")) {
     if (method == "PUT") return handlers::putTenant(param);

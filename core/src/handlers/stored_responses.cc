@@ -37,7 +37,7 @@ class StoredResponse : public Handler {
         // A response the provider keeps too (answered on its own Responses
         // API) is deleted there first, so a failure there leaves it here to retry.
         const ProviderConfig* native = s.config().provider(t.stringAt(t.root(), "native"));
-        if (native != nullptr && native->responsesApi && native->configured() && !native->builtinDemo && plainId())
+        if (native != nullptr && native->responsesApi && usable(*native, tenantKeyFor(s, native->id)) && !native->builtinDemo && plainId())
           return deleteAt(s, *native);
         return deleteHere(s);
       }
@@ -54,7 +54,7 @@ class StoredResponse : public Handler {
 
  private:
   void deleteAt(Session& s, const ProviderConfig& p) {
-    FetchSpec f = providerFetch(p, false);
+    FetchSpec f = providerFetch(p, false, tenantKeyFor(s, p.id), s.principal().tenantId);
     f.method = "DELETE";
     f.url = endpointUrl(p, "", "responses/" + id_);
     f.timeoutMs = p.timeoutMs > 0 ? p.timeoutMs : s.config().requestTimeoutMs;

@@ -61,9 +61,12 @@ class UsageQueue : public Handler {
   // D1 binds a string of at most 2 MB; a statement's rows stay well under it.
   static constexpr size_t MAX_CHUNK_BYTES = 512 * 1024;
 
-  // One row's parameters: an array of USAGE_ROW_VALUES scalars, a request id first.
+  // One row's parameters: an array of USAGE_ROW_VALUES scalars (fewer,
+  // down to USAGE_ROW_VALUES_BEFORE, from gateways before the newer
+  // columns), a request id first.
   static bool isRow(const json::Tape& t, uint32_t row) {
-    if (t.kind(row) != Kind::Array || t.node(row).count != USAGE_ROW_VALUES) return false;
+    if (t.kind(row) != Kind::Array) return false;
+    if (const uint32_t n = t.node(row).count; n > USAGE_ROW_VALUES || n < USAGE_ROW_VALUES_BEFORE) return false;
     const uint32_t first = t.firstChild(row);
     if (t.kind(first) != Kind::String || t.rawString(first).empty()) return false;
     for (uint32_t v = first; v != 0; v = t.nextSibling(row, v))
