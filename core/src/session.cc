@@ -194,18 +194,18 @@ void Session::queueSendDetached(std::string_view binding, std::string_view messa
 }
 
 void Session::vaultSeal(std::string_view key, std::string_view context, EffectCallback cb) {
-  uint32_t id = expect(std::move(cb));
-  json::Writer w = outbox_.beginEffect("vault_seal");
-  w.field("id", id).field("context", context);
-  outbox_.body(w, key);
-  outbox_.endEffect();
+  vaultEffect("vault_seal", key, context, std::move(cb));
 }
 
 void Session::vaultReseal(std::string_view sealed, std::string_view context, EffectCallback cb) {
+  vaultEffect("vault_reseal", sealed, context, std::move(cb));
+}
+
+void Session::vaultEffect(std::string_view type, std::string_view bytes, std::string_view context, EffectCallback cb) {
   uint32_t id = expect(std::move(cb));
-  json::Writer w = outbox_.beginEffect("vault_reseal");
+  json::Writer w = outbox_.beginEffect(type);
   w.field("id", id).field("context", context);
-  outbox_.body(w, sealed);
+  outbox_.body(w, bytes);
   outbox_.endEffect();
 }
 

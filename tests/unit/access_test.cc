@@ -2,11 +2,15 @@
 // host (in-memory KV, the ledger applied in-process like the Durable Object).
 #include <catch2/catch.hpp>
 
-#include "fake_host.h"
 #include "gw/nlohmann.h"
+#include "test_requests.h"
 #include "gw/pricing.h"
 
 using gw::testing::ADMIN_KEY;
+using gw::testing::admin;
+using gw::testing::bearer;
+using gw::testing::body;
+using gw::testing::createKey;
 using gw::testing::FakeHost;
 using gw::testing::HttpResponse;
 using nlohmann::json;
@@ -14,22 +18,6 @@ using nlohmann::json;
 namespace {
 
 const char* CHAT = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":50})";
-
-std::map<std::string, std::string> bearer(const std::string& key) { return {{"authorization", "Bearer " + key}}; }
-
-json body(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
-
-HttpResponse admin(FakeHost& h, const std::string& method, const std::string& path, const std::string& b = "") {
-  return h.request(method, path, b, bearer(ADMIN_KEY));
-}
-
-std::string createKey(FakeHost& h, const json& spec) {
-  HttpResponse r = admin(h, "POST", "/api/v1/ai/admin/keys", spec.dump());
-  REQUIRE(r.status == 201);
-  json b = body(r);
-  REQUIRE(b["key"].get<std::string>().rfind("aigw_sk_", 0) == 0);
-  return b["key"];
-}
 
 }  // namespace
 

@@ -2,10 +2,10 @@
 // row and log line, then a filter and a group-by in analytics and costs.
 #include <catch2/catch.hpp>
 
-#include "fake_host.h"
-#include "gw/nlohmann.h"
+#include "test_requests.h"
 
 using gw::testing::ADMIN_KEY;
+using gw::testing::body;
 using gw::testing::FakeHost;
 using gw::testing::HttpResponse;
 using nlohmann::json;
@@ -17,10 +17,7 @@ const char* CHAT = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content
 HttpResponse labelled(FakeHost& h, const std::string& metadata) {
   return h.request("POST", "/v1/chat/completions", CHAT, {{"x-aigw-metadata", metadata}});
 }
-json body(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
-HttpResponse admin(FakeHost& h, const std::string& path) {
-  return h.request("GET", path, "", {{"authorization", std::string("Bearer ") + ADMIN_KEY}});
-}
+HttpResponse admin(FakeHost& h, const std::string& path) { return gw::testing::admin(h, "GET", path); }
 
 }  // namespace
 

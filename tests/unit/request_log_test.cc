@@ -2,10 +2,12 @@
 // with its failed attempts and timings, and who may read what.
 #include <catch2/catch.hpp>
 
-#include "fake_host.h"
-#include "gw/nlohmann.h"
+#include "test_requests.h"
 
 using gw::testing::ADMIN_KEY;
+using gw::testing::bearer;
+using gw::testing::body;
+using gw::testing::createKey;
 using gw::testing::FakeHost;
 using gw::testing::HttpResponse;
 using gw::testing::ScriptedReply;
@@ -15,13 +17,6 @@ namespace {
 
 std::string chat(const std::string& model, const std::string& extra = "") {
   return R"({"model":")" + model + R"(","messages":[{"role":"user","content":"hi"}],"max_tokens":50)" + extra + "}";
-}
-std::map<std::string, std::string> bearer(const std::string& key) { return {{"authorization", "Bearer " + key}}; }
-json body(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
-std::string createKey(FakeHost& h, const json& spec) {
-  HttpResponse r = h.request("POST", "/api/v1/ai/admin/keys", spec.dump(), bearer(ADMIN_KEY));
-  REQUIRE(r.status == 201);
-  return body(r)["key"];
 }
 
 }  // namespace

@@ -3,10 +3,13 @@
 // breakers and fallbacks per key; the master key rotated.
 #include <catch2/catch.hpp>
 
-#include "fake_host.h"
-#include "gw/nlohmann.h"
+#include "test_requests.h"
 
 using gw::testing::ADMIN_KEY;
+using gw::testing::admin;
+using gw::testing::bearer;
+using gw::testing::body;
+using gw::testing::createKey;
 using gw::testing::FakeHost;
 using gw::testing::HttpResponse;
 using gw::testing::ScriptedReply;
@@ -18,16 +21,6 @@ const char* CHAT = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content
 const std::string TENANT_KEY = "sk-acme-own-key-1234567890WXYZ";
 const std::string GATEWAY_KEY = "sk-gateway-vault-key-0987654321QRST";
 
-std::map<std::string, std::string> bearer(const std::string& key) { return {{"authorization", "Bearer " + key}}; }
-json body(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
-HttpResponse admin(FakeHost& h, const std::string& method, const std::string& path, const std::string& b = "") {
-  return h.request(method, path, b, bearer(ADMIN_KEY));
-}
-std::string createKey(FakeHost& h, const json& spec) {
-  HttpResponse r = admin(h, "POST", "/api/v1/ai/admin/keys", spec.dump());
-  REQUIRE(r.status == 201);
-  return body(r)["key"];
-}
 HttpResponse putKey(FakeHost& h, const std::string& provider, const json& spec, const std::string& as = ADMIN_KEY) {
   return h.request("PUT", "/api/v1/ai/admin/credentials/" + provider, spec.dump(), bearer(as));
 }

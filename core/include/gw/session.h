@@ -254,6 +254,7 @@ class Session {
   uint32_t newEffectId() { return nextEffectId_++; }
   uint32_t expect(EffectCallback cb);
   void startHandler();
+  void vaultEffect(std::string_view type, std::string_view bytes, std::string_view context, EffectCallback cb);
   // Both refresh reads are back (the KV override, the gateway's vault keys):
   // serves what changed, then the handler.
   void onConfigRead();
