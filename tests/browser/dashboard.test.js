@@ -114,8 +114,12 @@ test('analytics shows the API\'s numbers for every tenant, then for one', async 
   assert.equal(Number(await value('[data-kpi="p95"]')), all.totals.latency_ms.p95);
   assert.equal(Number(await value('[data-kpi="error-rate"]')), all.totals.error_rate);
   assert.equal(Number(await value('[data-kpi="cache-hit-rate"]')), all.totals.cache_hit_rate);
-  for (const p of all.by_provider)
+  for (const p of all.by_provider) {
     assert.equal(Number(await value(`[data-table="providers"] [data-row="${p.provider}"] td[data-value]`)), p.requests);
+    // The provider chart's bars are the API's shares.
+    const share = await page.locator(`[data-chart="providers"] [data-share="${p.provider}"]`).getAttribute('data-requests');
+    assert.equal(share, ((100 * p.requests) / all.totals.requests).toFixed(1));
+  }
   await page.waitForSelector('[data-chart="latency"] canvas');
   // Before any scheduled run the chart is drawn from the live daily series.
   const series = (days) => days.map((d) => `${d.day}:${d.latency_ms.p95}`).join(',');

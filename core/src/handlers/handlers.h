@@ -61,6 +61,8 @@ std::unique_ptr<Handler> leaseReport();
 std::unique_ptr<Handler> cron();
 // GET /api/v1/ai/metrics
 std::unique_ptr<Handler> metrics();
+// GET /api/ai-gateway/latency (p50/p95/p99 series)
+std::unique_ptr<Handler> latency();
 // GET /api/v1/ai/metrics/daily (the cron's daily rollups)
 std::unique_ptr<Handler> dailyMetrics();
 // GET /api/v1/ai/admin/usage, /api/v1/ai/admin/costs, /api/ai-gateway/metrics

@@ -117,6 +117,77 @@ class DailyMetrics : public Analytics {
   }
 };
 
+// GET /api/ai-gateway/latency?period=|from=&to=&interval=hour|day: latency
+// p50/p95/p99 (nearest rank) and mean per interval, in total and per
+// provider, for the dashboard's latency chart. Hourly up to 31 days; the
+// default is hourly up to two days, else daily.
+class Latency : public Analytics {
+ protected:
+  void run(Session& s) override {
+    constexpr int64_t HOUR = 3600000;
+    const std::string interval = queryParam(s.request().query, "interval");
+    const int64_t span = scope_.toMs - scope_.fromMs;
+    if (interval.empty()) intervalMs_ = span > 2 * MS_PER_DAY ? MS_PER_DAY : HOUR;
+    else if (interval == "hour") intervalMs_ = HOUR;
+    else if (interval == "day") intervalMs_ = MS_PER_DAY;
+    else return s.respondError(invalidValue("interval", "interval is hour or day."));
+    if (intervalMs_ == HOUR && span > 31 * MS_PER_DAY)
+      return s.respondError(invalidValue("interval", "An hourly series covers at most 31 days; ask for interval=day."));
+    const std::string ms = std::to_string(intervalMs_);
+    const std::string bucket = "(created_at / " + ms + ") * " + ms + " AS bucket";
+    auto done = queries(2);
+    const Statement total = statsQuery("bucket", bucket, scope_, 800);
+    queryRaw(s, done, 0, total.sql, total.params);
+    const Statement perProvider = statsQuery("provider, bucket", "provider, " + bucket, scope_, 20000);
+    queryRaw(s, done, 1, perProvider.sql, perProvider.params);
+  }
+
+  void respond(Session& s) override {
+    std::string body;
+    json::Writer w(body);
+    w.beginObject().field("object", "latency");
+    writeScope(w, scope_);
+    w.field("interval", intervalMs_ == MS_PER_DAY ? "day" : "hour");
+    auto point = [&](const json::Tape& t, uint32_t row) {
+      w.beginObject().field("at", isoTimestamp(t.integerAt(row, "bucket", 0))).field("requests", t.integerAt(row, "requests", 0));
+      for (const char* q : {"p50", "p95", "p99"}) {
+        const int64_t v = t.integerAt(row, q, -1);
+        if (v < 0) w.key(q).null();
+        else w.field(q, v);
+      }
+      const uint32_t mean = t.find(row, "mean_ms");
+      if (mean != 0 && t.kind(mean) == Kind::Number) w.field("mean", static_cast<int64_t>(std::llround(t.number(mean))));
+      else w.key("mean").null();
+      w.endObject();
+    };
+    const Answer& all = answers_[0];
+    w.key("series").beginArray();
+    for (uint32_t row = all.tape.firstChild(all.rows); row != 0; row = all.tape.nextSibling(all.rows, row)) point(all.tape, row);
+    w.endArray();
+    // Rows come by provider, then time: one series per provider.
+    const Answer& per = answers_[1];
+    w.key("by_provider").beginArray();
+    std::string current;
+    bool open = false;
+    for (uint32_t row = per.tape.firstChild(per.rows); row != 0; row = per.tape.nextSibling(per.rows, row)) {
+      const std::string provider = per.tape.stringAt(row, "provider");
+      if (!open || provider != current) {
+        if (open) w.endArray().endObject();
+        w.beginObject().field("provider", provider).key("series").beginArray();
+        current = provider;
+        open = true;
+      }
+      point(per.tape, row);
+    }
+    if (open) w.endArray().endObject();
+    w.endArray().endObject();
+    s.respondJson(200, body);
+  }
+
+ private:
+  int64_t intervalMs_ = 0;
+};
+
 // A Prometheus label value: backslash, quote and newline escaped.
 void label(std::string& out, std::string_view name, std::string_view value, bool first = false) {
   if (!first) out.push_back(',');
@@ -259,9 +330,10 @@ Statement statsQuery(std::string_view groupBy, std::string_view groupColumns, co
          "AS cost_brl_pico, AVG(latency_ms) AS mean_ms, MIN(CASE WHEN rn >= n * 0.50 THEN latency_ms END) AS p50, "
          "MIN(CASE WHEN rn >= n * 0.95 THEN latency_ms END) AS p95, MIN(CASE WHEN rn >= n * 0.99 THEN latency_ms END) "
          "AS p99 FROM r";
-  // A series over days reads in day order; other groups busiest first.
+  // A series (over days, or time buckets) reads in time order; other groups busiest first.
+  const bool series = groupBy == "day" || (groupBy.size() >= 6 && groupBy.substr(groupBy.size() - 6) == "bucket");
   if (!groupBy.empty())
-    sql += " GROUP BY " + std::string(groupBy) + (groupBy == "day" ? " ORDER BY day" : " ORDER BY requests DESC") +
+    sql += " GROUP BY " + std::string(groupBy) + (series ? " ORDER BY " + std::string(groupBy) : " ORDER BY requests DESC") +
            " LIMIT " + std::to_string(limit);
   out.sql = std::move(sql);
   return out;
@@ -297,6 +369,7 @@ void writeStats(json::Writer& w, const json::Tape& t, uint32_t row) {
 }
 
 std::unique_ptr<Handler> metrics() { return std::make_unique<Metrics>(); }
+std::unique_ptr<Handler> latency() { return std::make_unique<Latency>(); }
 std::unique_ptr<Handler> dailyMetrics() { return std::make_unique<DailyMetrics>(); }
 std::unique_ptr<Handler> prometheus() { return std::make_unique<Prometheus>(); }
 

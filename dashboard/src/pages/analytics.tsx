@@ -33,6 +33,28 @@ function LatencyChart({ live, rollups }: { live: any[]; rollups?: any }) {
   );
 }
 
+// Each provider's share of the requests and of the cost, as bars.
+function ProviderShares({ providers, totals }: { providers: any[]; totals: any }) {
+  const share = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : 0);
+  return (
+    <div class="shares" data-chart="providers">
+      {providers.map((p) => (
+        <div class="share-row" data-share={p.provider} data-requests={share(p.requests, totals.requests).toFixed(1)}>
+          <span class="share-label">{p.provider}</span>
+          <span class="share-track" title={`${p.requests} requests`}>
+            <span class="share-bar requests" style={{ width: `${share(p.requests, totals.requests)}%` }} />
+          </span>
+          <span class="share-value">{share(p.requests, totals.requests).toFixed(1)}% of requests</span>
+          <span class="share-track" title={usd(p.cost_usd)}>
+            <span class="share-bar cost" style={{ width: `${share(p.cost_usd, totals.cost_usd)}%` }} />
+          </span>
+          <span class="share-value">{share(p.cost_usd, totals.cost_usd).toFixed(1)}% of cost</span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
 export function Analytics() {
   const [period, setPeriod] = useState('7d');
   const metrics = useLoad(() => getJson(withTenant(`/api/v1/ai/metrics?period=${period}`)), [period]);
@@ -82,6 +104,7 @@ export function Analytics() {
               </div>
               <LatencyChart live={m.daily} rollups={rollups.data} />
               <Section title="Providers">
+                <ProviderShares providers={m.by_provider} totals={t} />
                 <Table id="providers" headers={['Provider', 'Requests', 'Error rate', 'p95', 'Tokens', 'Cost']}>
                   {m.by_provider.map((p: any) => (
                     <tr data-row={p.provider}>
