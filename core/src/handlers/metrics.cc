@@ -20,6 +20,19 @@ namespace {
 
 using json::Kind;
 
+// A statsQuery row's latency (p50, p95, p99: null when no request; the
+// mean, rounded), into an open object.
+void writeLatency(json::Writer& w, const json::Tape& t, uint32_t row) {
+  for (const char* q : {"p50", "p95", "p99"}) {
+    const int64_t v = t.integerAt(row, q, -1);
+    if (v < 0) w.key(q).null();
+    else w.field(q, v);
+  }
+  const uint32_t mean = t.find(row, "mean_ms");
+  if (mean != 0 && t.kind(mean) == Kind::Number) w.field("mean", static_cast<int64_t>(std::llround(t.number(mean))));
+  else w.key("mean").null();
+}
+
 class Metrics : public Analytics {
  protected:
   void run(Session& s) override {
@@ -150,14 +163,7 @@ class Latency : public Analytics {
     w.field("interval", intervalMs_ == MS_PER_DAY ? "day" : "hour");
     auto point = [&](const json::Tape& t, uint32_t row) {
       w.beginObject().field("at", isoTimestamp(t.integerAt(row, "bucket", 0))).field("requests", t.integerAt(row, "requests", 0));
-      for (const char* q : {"p50", "p95", "p99"}) {
-        const int64_t v = t.integerAt(row, q, -1);
-        if (v < 0) w.key(q).null();
-        else w.field(q, v);
-      }
-      const uint32_t mean = t.find(row, "mean_ms");
-      if (mean != 0 && t.kind(mean) == Kind::Number) w.field("mean", static_cast<int64_t>(std::llround(t.number(mean))));
-      else w.key("mean").null();
+      writeLatency(w, t, row);
       w.endObject();
     };
     const Answer& all = answers_[0];
@@ -352,14 +358,7 @@ void writeStats(json::Writer& w, const json::Tape& t, uint32_t row) {
   w.field("cache_hits", hits);
   fraction(w, "cache_hit_rate", hits, requests);
   w.key("latency_ms").beginObject();
-  for (const char* q : {"p50", "p95", "p99"}) {
-    const int64_t v = t.integerAt(row, q, -1);
-    if (v < 0) w.key(q).null();
-    else w.field(q, v);
-  }
-  const uint32_t mean = t.find(row, "mean_ms");
-  if (mean != 0 && t.kind(mean) == Kind::Number) w.field("mean", static_cast<int64_t>(std::llround(t.number(mean))));
-  else w.key("mean").null();
+  writeLatency(w, t, row);
   w.endObject();
   const int64_t in = t.integerAt(row, "input_tokens", 0), out = t.integerAt(row, "output_tokens", 0);
   w.key("tokens").beginObject().field("input", in).field("output", out);
