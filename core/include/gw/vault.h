@@ -29,6 +29,14 @@ constexpr size_t MAX_KEY_CHARS = 1024;
 std::string tenantDoc(std::string_view tenant);
 // A stored document's keys; false when it is not one (an empty text is none).
 bool parse(std::string_view doc, Keys& out);
+// A KV read of a document (`found`, and `failure`: KV's error, empty when
+// the key is simply not there) into `out`; false when KV failed or the
+// value is not a vault document.
+inline bool parseRead(bool found, std::string_view failure, std::string_view data, Keys& out) {
+  out.clear();
+  if (!found) return failure.empty();
+  return parse(data, out);
+}
 std::string write(const Keys& keys);
 // What the host binds a sealed key to (its AES-GCM additional data), so a
 // sealed key copied into another tenant's or provider's place does not open.

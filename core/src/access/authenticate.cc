@@ -133,7 +133,7 @@ void loadTenantKeys(Session& s, Access access) {
   }
   s.kvGet(vault::tenantDoc(tenant), [access](Session& s, const EffectResult& r) {
     vault::Keys keys;
-    if ((!r.ok && !r.message.empty()) || (r.ok && !vault::parse(r.data, keys)))
+    if (!vault::parseRead(r.ok, r.message, r.data, keys))
       return refuse(s, serverError(503, "Could not read this tenant's provider keys; try again.", "service_unavailable",
                                    "credentials_unavailable"));
     s.principal().tenantKeys = s.state().cacheTenantKeys(s.principal().tenantId, std::move(keys), s.nowMs());

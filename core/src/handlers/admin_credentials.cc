@@ -75,7 +75,7 @@ void changeKeys(Session& s, const std::string& tenant, KeysChange change, MoveFu
   s.kvGet(docFor(tenant), [tenant, change = std::move(change), done = std::move(done)](Session& s,
                                                                                       const EffectResult& r) mutable {
     vault::Keys keys;
-    if ((!r.ok && !r.message.empty()) || (r.ok && !vault::parse(r.data, keys))) return s.respondError(storageFailed());
+    if (!vault::parseRead(r.ok, r.message, r.data, keys)) return s.respondError(storageFailed());
     if (ApiError e = change(keys)) return s.respondError(e);
     std::string doc = keys.empty() ? std::string() : vault::write(keys);
     auto stored = [tenant, doc, keys, done = std::move(done)](Session& s, const EffectResult& r) mutable {
@@ -201,10 +201,10 @@ class ListCredentials : public Handler {
     if (ApiError e = scopeFor(s, queryParam(s.request().query, "tenantId"), tenant_)) return s.respondError(e);
     // The gateway's keys always (their hints for ADMIN_API_KEY only), the tenant's when it acts on one.
     s.kvGet(vault::GATEWAY_DOC, [this](Session& s, const EffectResult& r) {
-      if ((!r.ok && !r.message.empty()) || (r.ok && !vault::parse(r.data, gateway_))) return s.respondError(storageFailed());
+      if (!vault::parseRead(r.ok, r.message, r.data, gateway_)) return s.respondError(storageFailed());
       if (tenant_.empty()) return respond(s);
       s.kvGet(vault::tenantDoc(tenant_), [this](Session& s, const EffectResult& r) {
-        if ((!r.ok && !r.message.empty()) || (r.ok && !vault::parse(r.data, own_))) return s.respondError(storageFailed());
+        if (!vault::parseRead(r.ok, r.message, r.data, own_)) return s.respondError(storageFailed());
         respond(s);
       });
     });
@@ -281,7 +281,7 @@ class RotateCredentials : public Handler {
     const std::string tenant = docs_[doc_];
     s.kvGet(docFor(tenant), [this, tenant](Session& s, const EffectResult& r) {
       keys_.clear();
-      if ((!r.ok && !r.message.empty()) || (r.ok && !vault::parse(r.data, keys_))) return s.respondError(storageFailed());
+      if (!vault::parseRead(r.ok, r.message, r.data, keys_)) return s.respondError(storageFailed());
       pending_.clear();
       for (const auto& [provider, k] : keys_)
         if (k.keyId != current_) pending_.push_back(provider);

@@ -46,7 +46,7 @@ class Usage : public Analytics {
       return s.respondError(
           invalidValue("groupBy", "groupBy must be one of provider, model, user, tenant, or metadata.<key>."));
     groupBy_ = groupBy;
-    if (!number(queryParam(q, "limit"), 1, 1000, limit_) || !number(queryParam(q, "offset"), 0, 1000000, offset_))
+    if (!boundedNumber(queryParam(q, "limit"), 1, 1000, limit_) || !boundedNumber(queryParam(q, "offset"), 0, 1000000, offset_))
       return s.respondError(invalidValue(queryParam(q, "limit").empty() ? "offset" : "limit",
                                          "limit is 1-1000 and offset 0-1000000."));
     auto done = queries(2);
@@ -78,17 +78,6 @@ class Usage : public Analytics {
   }
 
  private:
-  static bool number(const std::string& text, int64_t min, int64_t max, int64_t& out) {
-    if (text.empty()) return true;
-    int64_t v = 0;
-    for (char ch : text) {
-      if (ch < '0' || ch > '9' || v > max) return false;
-      v = v * 10 + (ch - '0');
-    }
-    if (v < min || v > max) return false;
-    out = v;
-    return true;
-  }
 
   std::string groupBy_;
   std::string column_;

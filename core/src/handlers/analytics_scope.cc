@@ -35,6 +35,18 @@ ApiError readMetadataFilters(std::string_view query, AnalyticsScope& out) {
 
 }  // namespace
 
+bool boundedNumber(const std::string& text, int64_t min, int64_t max, int64_t& out) {
+  if (text.empty()) return true;
+  int64_t v = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9' || v > max) return false;
+    v = v * 10 + (ch - '0');
+  }
+  if (v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
 std::string metadataGroupKey(std::string_view groupBy) {
   constexpr std::string_view PREFIX = "metadata.";
   if (groupBy.substr(0, PREFIX.size()) != PREFIX) return {};

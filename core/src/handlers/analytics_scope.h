@@ -24,6 +24,9 @@ struct AnalyticsScope {
 };
 
 constexpr size_t MAX_METADATA_FILTERS = 4;
+// A query parameter's decimal digits within [min, max] into `out`; an empty
+// one leaves `out` (its default) and is fine; anything else is false.
+bool boundedNumber(const std::string& text, int64_t min, int64_t max, int64_t& out);
 // "metadata.<key>" → the key (validated by metadata::validKey); else empty.
 std::string metadataGroupKey(std::string_view groupBy);
 // The SQL expression for a metadata key already validated by metadata::validKey:

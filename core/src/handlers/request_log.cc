@@ -118,10 +118,7 @@ class ListLogs : public Analytics {
       p.string(value);
     }
     int64_t limit = 50;
-    if (const std::string l = queryParam(q, "limit"); !l.empty()) {
-      if (!isDigits(l) || l.size() > 4 || (limit = std::stoll(l)) < 1 || limit > 200)
-        return s.respondError(invalidValue("limit", "limit is 1-200."));
-    }
+    if (!boundedNumber(queryParam(q, "limit"), 1, 200, limit)) return s.respondError(invalidValue("limit", "limit is 1-200."));
     // The cursor: the last row's time and id; the next page is what is older.
     if (const std::string c = queryParam(q, "cursor"); !c.empty()) {
       const size_t colon = c.find(':');
