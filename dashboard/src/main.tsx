@@ -10,6 +10,7 @@ import { Analytics } from './pages/analytics';
 import { Cache } from './pages/cache';
 import { Keys } from './pages/keys';
 import { Logs } from './pages/logs';
+import { Me } from './pages/me';
 import { Models } from './pages/models';
 import { Providers } from './pages/providers';
 import { Setup } from './pages/setup';
@@ -25,6 +26,8 @@ const PAGES: { id: string; title: string }[] = [
   { id: 'keys', title: 'Keys & budgets' },
   { id: 'providers', title: 'Providers' },
   { id: 'setup', title: 'Setup' },
+  // A client's own page: the operator's key is no client.
+  { id: 'me', title: 'My AI' },
 ];
 
 // Who the key is: the metrics endpoint names its tenant; only the root key reads the gateway settings.
@@ -113,6 +116,7 @@ function App() {
       keys: <Keys />,
       providers: <Providers root={who.root} />,
       setup: <Setup root={who.root} />,
+      me: <Me />,
     }[current.id]
   );
   return (
@@ -120,7 +124,7 @@ function App() {
       <header>
         <strong>AI gateway</strong>
         <nav>
-          {PAGES.map((p) => (
+          {PAGES.filter((p) => !(who.root && p.id === 'me')).map((p) => (
             <a href={`#/${p.id}`} class={p.id === current.id ? 'active' : ''} data-nav={p.id}>
               {p.title}
             </a>

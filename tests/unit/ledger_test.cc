@@ -106,6 +106,33 @@ TEST_CASE("tokens per minute are reserved at the worst case and settled to the a
   CHECK(l.reserve("c", 2000, 0, limits)["message"].get<std::string>().find("Request too large") != std::string::npos);
 }
 
+TEST_CASE("a budget's state: ok, warning past a threshold, exceeded over its limit, paused there when it pauses") {
+  Ledger l;
+  auto set = [&](bool pause) {
+    l.op({{"op", "budget_set"},
+          {"budget", {{"id", "tokens-daily"}, {"user", ""}, {"type", "tokens"}, {"limit", 100}, {"period", "daily"},
+                      {"thresholds", {80}}, {"pause", pause}}}});
+  };
+  auto state = [&] { return l.op({{"op", "usage"}})["budgets"][0]["state"].get<std::string>(); };
+  auto use = [&](const std::string& id, int64_t tokens) {
+    REQUIRE(l.reserve(id, tokens, 0)["ok"] == true);
+    l.settle(id, tokens, 0);
+  };
+  set(false);
+  CHECK(state() == "ok");
+  use("a", 79);
+  CHECK(state() == "ok");
+  use("b", 1);
+  CHECK(state() == "warning");
+  use("c", 30);  // a budget that does not pause lets requests through
+  CHECK(state() == "exceeded");
+  set(true);  // the same budget, now pausing, keeps what was used
+  CHECK(state() == "paused");
+  CHECK(l.reserve("d", 1, 0)["code"] == "insufficient_quota");
+  l.now += gw::MS_PER_DAY;  // a new period starts afresh
+  CHECK(state() == "ok");
+}
+
 TEST_CASE("a budget never overshoots under concurrent reservations, and spend is exact") {
   Ledger l;
   l.op({{"op", "budget_set"},

@@ -18,20 +18,6 @@ namespace {
 
 using json::Kind;
 
-constexpr std::string_view SUMS =
-    "COUNT(*) AS requests, SUM(status >= 400) AS errors, SUM(cache_status = 'HIT') AS cache_hits, "
-    "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_usd_pico) AS cost_usd_pico, "
-    "SUM(cost_brl_pico) AS cost_brl_pico";
-
-
-void writeSums(json::Writer& w, const json::Tape& t, uint32_t row) {
-  w.field("requests", t.integerAt(row, "requests", 0)).field("errors", t.integerAt(row, "errors", 0));
-  w.field("cache_hits", t.integerAt(row, "cache_hits", 0));
-  w.field("input_tokens", t.integerAt(row, "input_tokens", 0)).field("output_tokens", t.integerAt(row, "output_tokens", 0));
-  w.key("cost_usd").raw(formatPico(t.integerAt(row, "cost_usd_pico", 0)));
-  w.key("cost_brl").raw(formatPico(t.integerAt(row, "cost_brl_pico", 0)));
-}
-
 class Usage : public Analytics {
  protected:
   void run(Session& s) override {
@@ -50,7 +36,7 @@ class Usage : public Analytics {
       return s.respondError(invalidValue(queryParam(q, "limit").empty() ? "offset" : "limit",
                                          "limit is 1-1000 and offset 0-1000000."));
     auto done = queries(2);
-    query(s, done, 0, std::string(column_) + " AS grp, " + std::string(SUMS),
+    query(s, done, 0, std::string(column_) + " AS grp, " + std::string(USAGE_SUMS),
           "GROUP BY grp ORDER BY cost_usd_pico DESC, requests DESC, grp LIMIT ? OFFSET ?", {limit_, offset_});
     query(s, done, 1, "COUNT(DISTINCT " + std::string(column_) + ") AS groups", "");
   }
@@ -94,7 +80,7 @@ class Costs : public Analytics {
       return s.respondError(invalidValue("format", "format must be json or csv."));
     if (csv_) {
       auto done = queries(1);
-      return query(s, done, 0, std::string(DAY) + " AS day, provider, user_id, " + std::string(SUMS),
+      return query(s, done, 0, std::string(DAY) + " AS day, provider, user_id, " + std::string(USAGE_SUMS),
                    "GROUP BY day, provider, user_id ORDER BY day, provider, user_id LIMIT 100000");
     }
     // ?groupBy=metadata.<key>: a breakdown by one of the requests' metadata too.
@@ -104,12 +90,12 @@ class Costs : public Analytics {
       return s.respondError(invalidValue("groupBy", "groupBy must be metadata.<key> (provider, user and day are always there)."));
     auto done = queries(metadataKey_.empty() ? 5 : 6);
     if (!metadataKey_.empty())
-      query(s, done, 5, metadataColumn(metadataKey_) + " AS grp, " + std::string(SUMS),
+      query(s, done, 5, metadataColumn(metadataKey_) + " AS grp, " + std::string(USAGE_SUMS),
             "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
-    query(s, done, 0, SUMS, "");
-    query(s, done, 1, "provider AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
-    query(s, done, 2, "user_id AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
-    query(s, done, 3, std::string(DAY) + " AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY grp LIMIT 400");
+    query(s, done, 0, USAGE_SUMS, "");
+    query(s, done, 1, "provider AS grp, " + std::string(USAGE_SUMS), "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
+    query(s, done, 2, "user_id AS grp, " + std::string(USAGE_SUMS), "GROUP BY grp ORDER BY cost_usd_pico DESC LIMIT 100");
+    query(s, done, 3, std::string(DAY) + " AS grp, " + std::string(USAGE_SUMS), "GROUP BY grp ORDER BY grp LIMIT 400");
     // The calendar month so far, whatever window was asked for: the projection's basis.
     month_ = periodBounds(Period::Monthly, s.nowMs());
     AnalyticsScope monthScope = scope_;
@@ -153,50 +139,26 @@ class Costs : public Analytics {
       }
       w.endArray().endObject();
     }
-    // Month to date, and straight-line to the month's end.
     const json::Tape& month = answers_[4].tape;
     const uint32_t mtd = month.firstChild(answers_[4].rows);
-    const int64_t usd = mtd != 0 ? month.integerAt(mtd, "cost_usd_pico", 0) : 0;
-    const int64_t brl = mtd != 0 ? month.integerAt(mtd, "cost_brl_pico", 0) : 0;
-    const double elapsed = static_cast<double>(std::max<int64_t>(1, s.nowMs() - month_.startMs));
-    const double factor = static_cast<double>(month_.endMs - month_.startMs) / elapsed;
-    w.key("projection").beginObject().field("month_start", isoTimestamp(month_.startMs));
-    w.field("month_end", isoTimestamp(month_.endMs));
-    w.key("month_to_date_usd").raw(formatPico(usd)).key("month_to_date_brl").raw(formatPico(brl));
-    w.key("projected_month_usd").raw(formatPico(static_cast<int64_t>(static_cast<double>(usd) * factor)));
-    w.key("projected_month_brl").raw(formatPico(static_cast<int64_t>(static_cast<double>(brl) * factor)));
-    w.endObject().endObject();
+    w.key("projection");
+    writeMonthProjection(w, month_, s.nowMs(), mtd != 0 ? month.integerAt(mtd, "cost_usd_pico", 0) : 0,
+                         mtd != 0 ? month.integerAt(mtd, "cost_brl_pico", 0) : 0);
+    w.endObject();
     s.respondJson(200, body);
   }
 
  private:
-  // A CSV field: quoted when it holds a comma, quote or line break.
-  static void field(std::string& out, std::string_view v) {
-    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
-      out.append(v);
-      return;
-    }
-    out.push_back('"');
-    for (char ch : v) {
-      if (ch == '"') out.push_back('"');
-      out.push_back(ch);
-    }
-    out.push_back('"');
-  }
-
   void respondCsv(Session& s) {
     const json::Tape& t = answers_[0].tape;
     const uint32_t rows = answers_[0].rows;
-    std::string out = "day,provider,user_id,requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl\r\n";
+    std::string out = "day,provider,user_id," + std::string(CSV_SUMS_HEADER);
     for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row)) {
       for (const char* k : {"day", "provider", "user_id"}) {
-        field(out, t.stringAt(row, k));
+        csvField(out, t.stringAt(row, k));
         out.push_back(',');
       }
-      for (const char* k : {"requests", "errors", "cache_hits", "input_tokens", "output_tokens"})
-        out.append(std::to_string(t.integerAt(row, k, 0))).push_back(',');
-      out.append(formatPico(t.integerAt(row, "cost_usd_pico", 0))).push_back(',');
-      out.append(formatPico(t.integerAt(row, "cost_brl_pico", 0))).append("\r\n");
+      csvSums(out, t, row);
     }
     s.respond(200, "text/csv; charset=utf-8", out,
               {{"content-disposition", "attachment; filename=\"aigw-costs-" + isoTimestamp(scope_.fromMs).substr(0, 10) +
@@ -212,9 +174,9 @@ class ClientMetrics : public Analytics {
  protected:
   void run(Session& s) override {
     auto done = queries(4);
-    query(s, done, 0, "COALESCE(user_id, key_id) AS client, tenant_id, " + std::string(SUMS),
+    query(s, done, 0, "COALESCE(user_id, key_id) AS client, tenant_id, " + std::string(USAGE_SUMS),
           "GROUP BY client, tenant_id ORDER BY requests DESC LIMIT 10");
-    query(s, done, 1, "provider AS grp, " + std::string(SUMS), "GROUP BY grp ORDER BY requests DESC LIMIT 100");
+    query(s, done, 1, "provider AS grp, " + std::string(USAGE_SUMS), "GROUP BY grp ORDER BY requests DESC LIMIT 100");
     query(s, done, 2, "COUNT(DISTINCT COALESCE(user_id, key_id)) AS clients, COUNT(*) AS requests", "");
     // Active in the last 24 hours of the window.
     AnalyticsScope lastDay = scope_;

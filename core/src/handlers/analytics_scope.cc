@@ -1,10 +1,13 @@
 #include "analytics_scope.h"
 
+#include <algorithm>
+
 #include "admin_common.h"
 #include "gw/key_record.h"
 #include "gw/http.h"
 #include "gw/metadata.h"
 #include "gw/periods.h"
+#include "gw/pricing.h"
 
 namespace gw::handlers {
 
@@ -98,6 +101,14 @@ void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& pa
     sql += " AND tenant_id = ?";
     params.string(scope.tenant);
   }
+  if (!scope.userId.empty()) {
+    sql += " AND user_id = ?";
+    params.string(scope.userId);
+  }
+  if (!scope.keyId.empty()) {
+    sql += " AND key_id = ?";
+    params.string(scope.keyId);
+  }
   for (const auto& [key, value] : scope.metadata) {
     sql += " AND json_extract(metadata, ?) = ?";
     params.string("$.\"" + key + "\"").string(value);
@@ -118,6 +129,44 @@ void writeScope(json::Writer& w, const AnalyticsScope& scope) {
     for (const auto& [key, value] : scope.metadata) w.field(key, value);
     w.endObject();
   }
+}
+
+void writeSums(json::Writer& w, const json::Tape& t, uint32_t row) {
+  w.field("requests", t.integerAt(row, "requests", 0)).field("errors", t.integerAt(row, "errors", 0));
+  w.field("cache_hits", t.integerAt(row, "cache_hits", 0));
+  w.field("input_tokens", t.integerAt(row, "input_tokens", 0)).field("output_tokens", t.integerAt(row, "output_tokens", 0));
+  w.key("cost_usd").raw(formatPico(t.integerAt(row, "cost_usd_pico", 0)));
+  w.key("cost_brl").raw(formatPico(t.integerAt(row, "cost_brl_pico", 0)));
+}
+
+void writeMonthProjection(json::Writer& w, const PeriodBounds& month, int64_t nowMs, int64_t usdPico, int64_t brlPico) {
+  const int64_t elapsed = std::clamp<int64_t>(nowMs - month.startMs, 1, month.endMs - month.startMs);
+  const double factor = static_cast<double>(month.endMs - month.startMs) / static_cast<double>(elapsed);
+  w.beginObject().field("month_start", isoTimestamp(month.startMs)).field("month_end", isoTimestamp(month.endMs));
+  w.key("month_to_date_usd").raw(formatPico(usdPico)).key("month_to_date_brl").raw(formatPico(brlPico));
+  w.key("projected_month_usd").raw(formatPico(static_cast<int64_t>(static_cast<double>(usdPico) * factor)));
+  w.key("projected_month_brl").raw(formatPico(static_cast<int64_t>(static_cast<double>(brlPico) * factor)));
+  w.endObject();
+}
+
+void csvField(std::string& out, std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.append(v);
+    return;
+  }
+  out.push_back('"');
+  for (char ch : v) {
+    if (ch == '"') out.push_back('"');
+    out.push_back(ch);
+  }
+  out.push_back('"');
+}
+
+void csvSums(std::string& out, const json::Tape& t, uint32_t row) {
+  for (const char* k : {"requests", "errors", "cache_hits", "input_tokens", "output_tokens"})
+    out.append(std::to_string(t.integerAt(row, k, 0))).push_back(',');
+  out.append(formatPico(t.integerAt(row, "cost_usd_pico", 0))).push_back(',');
+  out.append(formatPico(t.integerAt(row, "cost_brl_pico", 0))).append("\r\n");
 }
 
 uint32_t rowsOf(json::Tape& t, const std::string& text) {

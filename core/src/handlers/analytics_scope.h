@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gw/json_writer.h"
+#include "gw/periods.h"
 #include "gw/session.h"
 #include "admin_common.h"
 
@@ -21,6 +22,8 @@ struct AnalyticsScope {
   int64_t toMs = 0;    // exclusive
   // ?metadata.<key>=<value>: rows whose x-aigw-metadata has that value (all of them).
   std::vector<std::pair<std::string, std::string>> metadata;
+  // One client's rows only (GET /api/analytics/gateway): a user, or a key.
+  std::string userId, keyId;
 };
 
 constexpr size_t MAX_METADATA_FILTERS = 4;
@@ -38,7 +41,7 @@ std::string metadataColumn(std::string_view key);
 // `to` date includes that day). Default: the last 7 days.
 ApiError readAnalyticsScope(const Session& s, AnalyticsScope& out);
 // Appends " WHERE created_at >= ? AND created_at < ? [AND tenant_id = ?]
-// [AND json_extract(metadata, ?) = ?]…" to `sql` and the matching values to
+// [AND user_id = ?] [AND key_id = ?] [AND json_extract(metadata, ?) = ?]…" to `sql` and the matching values to
 // the open params array.
 void scopeFilter(const AnalyticsScope& scope, std::string& sql, json::Writer& params);
 // Adds "tenantId", "period", "from", "to" to an open object.
@@ -56,6 +59,25 @@ Statement statsQuery(std::string_view groupBy, std::string_view groupColumns, co
                      int64_t limit);
 // One statsQuery (or rollup) row as the metrics endpoints show it, into an open object.
 void writeStats(json::Writer& w, const json::Tape& t, uint32_t row);
+
+// Totals over rows (requests, errors, cache hits, tokens, cost in picodollars
+// and picoreais) as SELECT columns, and one such row into an open object.
+constexpr std::string_view USAGE_SUMS =
+    "COUNT(*) AS requests, SUM(status >= 400) AS errors, SUM(cache_status = 'HIT') AS cache_hits, "
+    "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_usd_pico) AS cost_usd_pico, "
+    "SUM(cost_brl_pico) AS cost_brl_pico";
+void writeSums(json::Writer& w, const json::Tape& t, uint32_t row);
+
+// A calendar month's spend so far and straight-line to its end (a past
+// month: as it ended), into the value slot: {month_start, month_end,
+// month_to_date_usd, month_to_date_brl, projected_month_usd, projected_month_brl}.
+void writeMonthProjection(json::Writer& w, const PeriodBounds& month, int64_t nowMs, int64_t usdPico, int64_t brlPico);
+
+// A CSV field appended: quoted when it holds a comma, quote or line break.
+void csvField(std::string& out, std::string_view v);
+// A USAGE_SUMS row's CSV columns and the line's end.
+constexpr std::string_view CSV_SUMS_HEADER = "requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl\r\n";
+void csvSums(std::string& out, const json::Tape& t, uint32_t row);
 
 // The rows of a D1 answer (0 when unreadable).
 uint32_t rowsOf(json::Tape& t, const std::string& text);

@@ -61,6 +61,10 @@ std::unique_ptr<Handler> leaseReport();
 std::unique_ptr<Handler> cron();
 // GET /api/v1/ai/metrics
 std::unique_ptr<Handler> metrics();
+// GET /api/analytics/gateway (one client's metrics)
+std::unique_ptr<Handler> clientAnalytics();
+// GET /api/billing/summary (a tenant's month: spend, budgets, projection; CSV)
+std::unique_ptr<Handler> billingSummary();
 // GET /api/ai-gateway/latency (p50/p95/p99 series)
 std::unique_ptr<Handler> latency();
 // GET /api/v1/ai/metrics/daily (the cron's daily rollups)

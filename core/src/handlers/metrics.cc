@@ -1,5 +1,5 @@
 // GET /api/v1/ai/metrics?period=7d|30d|60d|90d  or  ?from=&to=  (dates or ISO times, UTC),
-// and GET /metrics (Prometheus).
+// GET /api/analytics/gateway (one client's), and GET /metrics (Prometheus).
 // Requests, success and error rates, cache hit rate, latency p50/p95/p99
 // (nearest rank), tokens and cost, in total, per provider, per model and per
 // day, from the usage log in D1. ADMIN_API_KEY sees every tenant (or the
@@ -10,6 +10,7 @@
 #include "admin_common.h"
 #include "analytics_scope.h"
 #include "gw/json_writer.h"
+#include "gw/key_record.h"
 #include "gw/periods.h"
 #include "gw/pricing.h"
 #include "handlers.h"
@@ -54,7 +55,8 @@ class Metrics : public Analytics {
   void respond(Session& s) override {
     std::string body;
     json::Writer w(body);
-    w.beginObject().field("object", "metrics");
+    w.beginObject();
+    writeHead(w);
     writeScope(w, scope_);
     w.key("totals").beginObject();
     const Answer& all = answers_[0];
@@ -76,6 +78,45 @@ class Metrics : public Analytics {
     group("daily", 3, {"day"});
     w.endObject();
     s.respondJson(200, body);
+  }
+
+  virtual void writeHead(json::Writer& w) { w.field("object", "metrics"); }
+};
+
+// GET /api/analytics/gateway?userId=|keyId=: the same statistics for one
+// client of a tenant, a user (every key of theirs) or a key. A user's key
+// reads itself only, and is itself by default; an admin key may name any
+// client of its tenant.
+class ClientAnalytics : public Metrics {
+ protected:
+  void run(Session& s) override {
+    const Principal& p = s.principal();
+    const std::string& q = s.request().query;
+    std::string user = queryParam(q, "userId"), key = queryParam(q, "keyId");
+    if (!user.empty() && !key.empty()) return s.respondError(invalidValue("keyId", "Name a userId or a keyId, not both."));
+    if (!user.empty() && !access::validId(user)) return s.respondError(access::invalidId("userId"));
+    if (!key.empty() && !access::validId(key)) return s.respondError(access::invalidId("keyId"));
+    if (user.empty() && key.empty()) {
+      if (p.root) return s.respondError(invalidValue("userId", "ADMIN_API_KEY is no client: name a userId or a keyId."));
+      // Itself: its user, or the key when it is bound to no user.
+      if (!p.userId.empty()) user = p.userId;
+      else key = p.keyId;
+    } else if (!p.admin && (user.empty() ? key != p.keyId : user != p.userId)) {
+      return s.respondError(forbidden("This API key may only read its own analytics.", user.empty() ? "keyId" : "userId",
+                                      "client_forbidden"));
+    }
+    scope_.userId = std::move(user);
+    scope_.keyId = std::move(key);
+    Metrics::run(s);
+  }
+
+  void writeHead(json::Writer& w) override {
+    w.field("object", "analytics.client").key("client").beginObject();
+    if (scope_.userId.empty()) w.key("userId").null();
+    else w.field("userId", scope_.userId);
+    if (scope_.keyId.empty()) w.key("keyId").null();
+    else w.field("keyId", scope_.keyId);
+    w.endObject();
   }
 };
 
@@ -367,6 +408,7 @@ void writeStats(json::Writer& w, const json::Tape& t, uint32_t row) {
   w.key("cost_brl").raw(formatPico(t.integerAt(row, "cost_brl_pico", 0)));
 }
 
+std::unique_ptr<Handler> clientAnalytics() { return std::make_unique<ClientAnalytics>(); }
 std::unique_ptr<Handler> metrics() { return std::make_unique<Metrics>(); }
 std::unique_ptr<Handler> latency() { return std::make_unique<Latency>(); }
 std::unique_ptr<Handler> dailyMetrics() { return std::make_unique<DailyMetrics>(); }

@@ -33,6 +33,8 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
       {"/api/v1/ai/admin/costs", "GET", handlers::adminCosts},
       {"/api/ai-gateway/metrics", "GET", handlers::clientMetrics},
       {"/api/ai-gateway/latency", "GET", handlers::latency},
+      {"/api/analytics/gateway", "GET", handlers::clientAnalytics},
+      {"/api/billing/summary", "GET", handlers::billingSummary},
       {"/api/v1/ai/admin/keys", "POST", handlers::createKey},
       {"/api/v1/ai/admin/keys", "GET", handlers::listKeys},
       {"/api/v1/ai/admin/credentials", "GET", handlers::listCredentials},

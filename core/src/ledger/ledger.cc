@@ -731,6 +731,13 @@ void writeUsageEntry(json::Writer& w, const BudgetState& b, int64_t reserved, in
   w.field("daysLeft", (p.endMs - now + MS_PER_DAY - 1) / MS_PER_DAY);
   writeAmount(w, "projected", t, projected);
   w.key("projectedPercentage").raw(percent(projected, limit));
+  // What the budget does now: paused refuses requests; exceeded lets them
+  // through (pauseAtLimit off); warning is past an alert threshold.
+  bool pastThreshold = false;
+  for (int64_t pct : b.budget.alertThresholds)
+    pastThreshold = pastThreshold || static_cast<__int128>(used) * 100 >= static_cast<__int128>(pct) * limit;
+  const char* state = used >= limit ? (b.budget.pauseAtLimit ? "paused" : "exceeded") : pastThreshold ? "warning" : "ok";
+  w.field("state", state);
   w.field("pauseAtLimit", b.budget.pauseAtLimit).key("alertThresholds").beginArray();
   for (int64_t pct : b.budget.alertThresholds) w.integer(pct);
   w.endArray().key("alertsSent").beginArray();
