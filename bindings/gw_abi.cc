@@ -56,7 +56,7 @@ extern "C" {
 // instance). libc++abi's version prints first, which links all of printf.
 void __cxa_pure_virtual() { __builtin_trap(); }
 
-uint32_t gw_abi_version_9(void) { return gw::ABI_VERSION; }
+uint32_t gw_abi_version_10(void) { return gw::ABI_VERSION; }
 
 void* gw_alloc(uint32_t size) { return std::malloc(size == 0 ? 1 : size); }
 

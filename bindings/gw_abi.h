@@ -27,7 +27,7 @@ enum {
 #define GW_EXPORT(name) __attribute__((export_name(#name))) name
 
 /* Presence of this export declares ABI version 8; it returns 8. */
-uint32_t GW_EXPORT(gw_abi_version_9)(void);
+uint32_t GW_EXPORT(gw_abi_version_10)(void);
 
 void* GW_EXPORT(gw_alloc)(uint32_t size);
 void GW_EXPORT(gw_free)(void* ptr);

@@ -4,7 +4,7 @@
 
 import STATUS_CODES from './status_codes.json' with { type: 'json' };
 
-export const ABI_VERSION = 9;
+export const ABI_VERSION = 10;
 
 // The status codes, from the one list the C side is generated from too.
 export const Status = Object.freeze(Object.fromEntries(STATUS_CODES.codes.map((c) => [c.js, c.code])));
@@ -120,7 +120,7 @@ export class GatewayCore {
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
     sink.memory = this.memory;
-    if (typeof this.exports.gw_abi_version_9 !== 'function' || this.exports.gw_abi_version_9() !== ABI_VERSION) {
+    if (typeof this.exports.gw_abi_version_10 !== 'function' || this.exports.gw_abi_version_10() !== ABI_VERSION) {
       throw new Error(`gateway module does not implement ABI version ${ABI_VERSION}`);
     }
     this.exports._initialize?.();

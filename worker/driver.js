@@ -84,6 +84,8 @@ class SessionDriver {
     this.env = env;
     this.ctx = ctx;
     this.inflight = new Map();
+    // The secrets this request's fetches carried, to scrub from its stored bodies.
+    this.carried = new Set();
     this.closed = false;
     this.head = null;
     this.chunks = [];
@@ -256,6 +258,14 @@ class SessionDriver {
       case 'schedule':
         this.schedule(effect);
         break;
+      case 'blob_put':
+        this.blobPut(effect, batch.body(effect));
+        break;
+      case 'blob_get':
+      case 'blob_list':
+      case 'blob_delete':
+        this.blobCall(effect);
+        break;
       case 'vault_seal':
       case 'vault_reseal':
         this.vaultSeal(effect, batch.body(effect));
@@ -332,6 +342,43 @@ class SessionDriver {
       console.error(JSON.stringify({ level: 'error', event: 'kv_error', prefix: effect.prefix, message: String(err) }));
     }
     this.feed({ id: effect.id, type: 'kv_list_result', ok }, listing);
+  }
+
+  // The request log's bodies (R2), written past the response. Scrubbed first
+  // of every secret this request's fetches carried and every secret of the
+  // deployment, as provider answers are: a key a client pasted into its
+  // prompt, or a provider echoed, is not kept either.
+  blobPut(effect, body) {
+    const bucket = this.env[effect.binding];
+    if (!bucket) return;
+    const scrub = new Redactor([...this.carried, ...(this.host.secretValues ?? [])]);
+    const put = bucket.put(effect.key, scrub.whole(body), { httpMetadata: { contentType: 'application/json' } });
+    this.holdOpen(put.catch((err) => console.error(JSON.stringify({ level: 'error', event: 'r2_error', key: effect.key, message: String(err?.message ?? err) }))));
+  }
+
+  // A read, a page of keys, or a delete of the bodies' bucket.
+  async blobCall(effect) {
+    const bucket = this.env[effect.binding];
+    try {
+      if (!bucket) throw new Error(`no R2 binding ${effect.binding}`);
+      if (effect.type === 'blob_get') {
+        const object = await bucket.get(effect.key);
+        const bytes = object ? new Uint8Array(await object.arrayBuffer()) : null;
+        this.feed({ id: effect.id, type: 'blob_result', found: bytes !== null }, bytes);
+      } else if (effect.type === 'blob_list') {
+        const page = await bucket.list({ prefix: effect.prefix, limit: effect.limit });
+        const listing = { objects: page.objects.map((o) => ({ key: o.key })), truncated: page.truncated };
+        this.feed({ id: effect.id, type: 'blob_list_result', ok: true }, JSON.stringify(listing));
+      } else {
+        await bucket.delete(effect.keys);
+        this.feed({ id: effect.id, type: 'blob_done', ok: true }, null);
+      }
+    } catch (err) {
+      const message = String(err?.message ?? err);
+      console.error(JSON.stringify({ level: 'error', event: 'r2_error', op: effect.type, message }));
+      if (effect.type === 'blob_get') this.feed({ id: effect.id, type: 'blob_result', found: false, error: message }, null);
+      else this.feed({ id: effect.id, type: effect.type === 'blob_list' ? 'blob_list_result' : 'blob_done', ok: false, message }, null);
+    }
   }
 
   // One call to the tenant's ledger Durable Object. Without an id nobody
@@ -427,6 +474,7 @@ class SessionDriver {
         else if (effect.auth.header) headers[effect.auth.header] = key;
       }
     }
+    for (const s of secrets) this.carried.add(s);
     const scrub = new Redactor(secrets);
     // Three clocks: the whole call, the response head (first byte) and, in a
     // stream, the longest silence between chunks ("stalled").

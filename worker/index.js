@@ -50,6 +50,10 @@ async function configure(h, env) {
   const result = h.core.configure(CONFIG_TEXT, { vars, secrets, digests, bindings, vault_key_ids: vaultKeyIds(env) });
   if (!result.ok) console.error(JSON.stringify({ level: 'error', event: 'invalid_config', error: result.error }));
   h.maxBodyBytes = result.max_body_bytes;
+  // Every secret value of the deployment, scrubbed from stored request bodies (driver.js blobPut).
+  h.secretValues = [...secrets, 'ADMIN_API_KEY', 'METRICS_TOKEN', 'GATEWAY_ENCRYPTION_KEY']
+    .map((name) => env[name])
+    .filter((value) => typeof value === 'string' && value !== '');
   h.configured = true;
 }
 

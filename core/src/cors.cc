@@ -6,7 +6,7 @@ namespace {
 
 constexpr std::string_view ALWAYS =
     "authorization, content-type, x-api-key, x-aigw-user, x-aigw-agent, x-aigw-routing, x-aigw-context, "
-    "x-aigw-conversation-id, x-aigw-metadata, x-aigw-cache-ttl, cache-control, anthropic-version, anthropic-beta, "
+    "x-aigw-conversation-id, x-aigw-metadata, x-aigw-log-body, x-aigw-cache-ttl, cache-control, anthropic-version, anthropic-beta, "
     "anthropic-dangerous-direct-browser-access";
 constexpr size_t MAX_REQUESTED = 2048;
 

@@ -1,7 +1,9 @@
 // The one end of every request (Session::finish): whatever ended it, the
 // hold is charged or given back once, and a metered request leaves one log
 // line and one usage row, both from its record.
+#include "gw/json_tape.h"
 #include "gw/json_writer.h"
+#include "gw/periods.h"
 #include "gw/session.h"
 #include "gw/usage_log.h"
 
@@ -46,6 +48,33 @@ void writeLogLine(const Session& s, std::string& line, size_t promptBytes, int s
   w.endObject();
 }
 
+// The request log's bodies, to R2 past the response: the request as the
+// client sent it and what it was answered, each as JSON where it is JSON.
+void storeBodies(Session& s, int status) {
+  RequestRecord& r = s.record();
+  if (!r.storeBody) return;
+  const Principal& p = s.principal();
+  const std::string created = isoTimestamp(s.openedMs());
+  // By day first: retention deletes the oldest keys, which list first.
+  r.bodyKey = "bodies/" + created.substr(0, 10) + "/" + p.tenantId + "/" + s.requestId() + ".json";
+  std::string doc;
+  json::Writer w(doc);
+  w.beginObject().field("request_id", s.requestId()).field("tenant_id", p.tenantId);
+  if (!p.userId.empty()) w.field("user_id", p.userId);
+  w.field("created_at", created).field("status", status);
+  auto part = [&](std::string_view name, std::string_view text) {
+    json::Tape t;
+    if (!text.empty() && t.parse(text)) w.key(name).raw(text);
+    else w.field(name, text);
+  };
+  part("request", s.body());
+  part("response", r.responseBody);
+  w.field("response_format", r.responseReassembled ? "reassembled" : r.stream ? "sse" : "json");
+  if (r.responseTruncated) w.field("response_truncated", true);
+  w.endObject();
+  s.blobPutDetached(r.bodyKey, doc);
+}
+
 }  // namespace
 
 void Session::finish(int status, std::string_view outcome, const ApiError& error) {
@@ -61,6 +90,7 @@ void Session::finish(int status, std::string_view outcome, const ApiError& error
   const size_t promptBytes = config_ && config_->logPrompts ? static_cast<size_t>(config_->logPromptMaxBytes) : 0;
   writeLogLine(*this, line, promptBytes, status, outcome, overshoot);
   log(status >= 500 ? "error" : "info", line);
+  storeBodies(*this, status);
   if (error) recordUsage(*this, status, outcome, error.message);
   else recordUsage(*this, status, {}, {});
 }

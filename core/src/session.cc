@@ -94,6 +94,11 @@ void Session::admit() {
       respondError(e);
       return finish(e.status, e.code, e);
     }
+    // The tenant's switch (its snapshot said so), the bucket, and the request's own opt-out.
+    record_.storeBody = record_.storeBody && config_ && config_->bodyStore &&
+                        envelope_.header(BODY_OPT_OUT_HEADER) != "false";
+  } else {
+    record_.storeBody = false;
   }
   handler_->start(*this);
 }
@@ -183,6 +188,34 @@ void Session::d1Detached(std::string_view sql, std::string_view params) {
   outbox_.endEffect();
 }
 
+void Session::blobPutDetached(std::string_view key, std::string_view value) {
+  json::Writer w = outbox_.beginEffect("blob_put");
+  w.field("binding", BODIES_BINDING).field("key", key);
+  outbox_.body(w, value);
+  outbox_.endEffect();
+}
+
+void Session::blobGet(std::string_view key, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("blob_get");
+  w.field("id", id).field("binding", BODIES_BINDING).field("key", key);
+  outbox_.endEffect();
+}
+
+void Session::blobList(std::string_view prefix, int64_t limit, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("blob_list");
+  w.field("id", id).field("binding", BODIES_BINDING).field("prefix", prefix).field("limit", limit);
+  outbox_.endEffect();
+}
+
+void Session::blobDelete(std::string_view keysJson, EffectCallback cb) {
+  uint32_t id = expect(std::move(cb));
+  json::Writer w = outbox_.beginEffect("blob_delete");
+  w.field("id", id).field("binding", BODIES_BINDING).key("keys").raw(keysJson);
+  outbox_.endEffect();
+}
+
 void Session::queueSendDetached(std::string_view binding, std::string_view message, std::string_view fallbackJob,
                                 int64_t packMs) {
   // The message travels as bytes, sent as it is. Its fallback is the queue's
@@ -249,13 +282,14 @@ bool Session::feed(std::string_view meta, std::string_view data) {
   auto callback = callbacks_.find(effectId);
   if (callback != callbacks_.end()) {
     EffectResult r;
-    if (meta_.stringEquals(type, "kv_result")) {
+    if (meta_.stringEquals(type, "kv_result") || meta_.stringEquals(type, "blob_result")) {
       uint32_t found = meta_.find(root, "found");
       r.ok = found != 0 && meta_.kind(found) == json::Kind::True;
       if (!r.ok) r.message = meta_.stringAt(root, "error");
     } else if (meta_.stringEquals(type, "kv_done") || meta_.stringEquals(type, "kv_list_result") ||
                meta_.stringEquals(type, "ledger_result") || meta_.stringEquals(type, "d1_result") ||
-               meta_.stringEquals(type, "vault_result")) {
+               meta_.stringEquals(type, "vault_result") || meta_.stringEquals(type, "blob_done") ||
+               meta_.stringEquals(type, "blob_list_result")) {
       uint32_t ok = meta_.find(root, "ok");
       r.ok = ok != 0 && meta_.kind(ok) == json::Kind::True;
       r.message = meta_.stringAt(root, "message");
@@ -356,6 +390,12 @@ void Session::respondHead(int status, const Headers& headers, bool stream) {
 
 void Session::respondChunk(std::string_view bytes) {
   if (!headSent_ || ended_ || bytes.empty()) return;
+  if (record_.storeBody && !record_.responseTruncated) {
+    const size_t cap = config_ ? static_cast<size_t>(config_->maxBodyBytes) : 0;
+    const size_t room = cap > record_.responseBody.size() ? cap - record_.responseBody.size() : 0;
+    record_.responseBody.append(bytes.substr(0, room));
+    record_.responseTruncated = bytes.size() > room;
+  }
   json::Writer w = outbox_.beginEffect("respond_chunk");
   outbox_.body(w, bytes);
   outbox_.endEffect();

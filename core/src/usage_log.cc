@@ -44,7 +44,7 @@ struct Outcome {
 // The request log's detail: failed attempts and what admission waited for.
 std::string detailOf(const RequestRecord& r) {
   const int64_t authMs = r.meter.authMs(), ledgerMs = r.meter.ledgerMs();
-  if (r.failedAttempts.empty() && authMs < 0 && ledgerMs < 0) return {};
+  if (r.failedAttempts.empty() && authMs < 0 && ledgerMs < 0 && r.bodyKey.empty()) return {};
   std::string out;
   json::Writer w(out);
   w.beginObject();
@@ -59,6 +59,7 @@ std::string detailOf(const RequestRecord& r) {
   }
   if (authMs >= 0) w.field("auth_ms", authMs);
   if (ledgerMs >= 0) w.field("ledger_ms", ledgerMs);
+  if (!r.bodyKey.empty()) w.field("body", r.bodyKey);  // the request log's bodies in R2
   w.endObject();
   return out;
 }

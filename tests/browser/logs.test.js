@@ -1,6 +1,6 @@
 // The Logs page in real Chromium, with no request interception: the request
 // log filtered in the page as the API filters it, and a request that fell
-// back opened with its failed attempt and timings.
+// back opened with its failed attempt, timings and stored bodies.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -33,6 +33,10 @@ before(async () => {
     OPENAI_API_KEY: 'sk-logs', ANTHROPIC_API_KEY: 'sk-ant-logs', OPENAI_BASE_URL: upstream.url, ANTHROPIC_BASE_URL: upstream.url,
     AI_GATEWAY_MAX_RETRIES: '0',
   });
+  // The tenant keeps its bodies (R2), so a request opens with them.
+  assert.equal((await gw.admin('PUT', '/api/v1/ai/admin/tenants/acme', { storeBodies: true })).status, 200);
+  for (let i = 0; i < 100 && !(await (await gw.kv()).get('ledger:acme'))?.includes('"store_bodies":true'); i++)
+    await new Promise((r) => setTimeout(r, 50));
   for (let i = 0; i < 3; i++) await chat({ model: 'gpt-4o-mini' }, { 'x-aigw-metadata': JSON.stringify({ team: 'support' }) });
   await upstream.script([{ status: 500, body: { error: { message: 'upstream exploded' } } }]);
   const res = await chat({ model: 'gpt-4o-mini', models: ['claude-haiku-4-5'] });
@@ -86,6 +90,11 @@ test('the log filters as the API does, and a request that fell back shows its fa
   const attempt = page.locator('[data-table="attempts"] [data-attempt="openai/gpt-4o-mini"]');
   assert.equal(await attempt.locator('td[data-value]').getAttribute('data-value'), '500');
   assert.match(await attempt.innerText(), /upstream exploded/);
+  // Its bodies, from R2: what the client sent and what it was answered.
+  await page.click('[data-action="show-bodies"]');
+  await page.waitForSelector('[data-body="response"]');
+  assert.deepEqual(JSON.parse(await page.locator('[data-body="request"]').innerText()).models, ['claude-haiku-4-5']);
+  assert.equal(JSON.parse(await page.locator('[data-body="response"]').innerText()).object, 'chat.completion');
   await page.screenshot({ path: SHOTS + 'logs-request.png', fullPage: true });
   await page.click('[data-action="close-request"]');
   await page.waitForSelector('[data-table="logs"]');

@@ -1,7 +1,7 @@
 // End to end: provider keys never leak. With recognisable key values, drive
 // successes, streams, errors (including an upstream that echoes the key),
-// cache entries and admin reads, then scan every response, log line, D1 row
-// and KV value for them.
+// cache entries and admin reads, then scan every response, log line, D1 row,
+// KV value and stored body (R2) for them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeUpstream } from '../support/fake_upstream.js';
@@ -31,6 +31,10 @@ before(async () => {
     },
     { logs },
   );
+  // The tenant keeps its bodies, so they are scanned too.
+  assert.equal((await gw.admin('PUT', '/api/v1/ai/admin/tenants/acme', { storeBodies: true })).status, 200);
+  for (let i = 0; i < 100 && !(await (await gw.kv()).get('ledger:acme'))?.includes('"store_bodies":true'); i++)
+    await new Promise((r) => setTimeout(r, 50));
 });
 
 after(async () => {
@@ -48,7 +52,7 @@ async function call(method, path, body, key = gw.key) {
   return res.status;
 }
 
-test('no response, log line, D1 row or KV value contains a provider key', async () => {
+test('no response, log line, D1 row, KV value or stored body contains a provider key', async () => {
   const ask = (model, extra = {}) => call('POST', '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }], ...extra });
   assert.equal(await ask('gpt-4o-mini'), 200);
   assert.equal(await ask('gpt-4o-mini'), 200); // a cache hit
@@ -101,6 +105,10 @@ test('no response, log line, D1 row or KV value contains a provider key', async 
   const kv = await gw.kv();
   const stored = [];
   for (const { name } of (await kv.list()).keys) stored.push(name + (await kv.get(name)));
+  const bucket = await gw.bodies();
+  const bodies = (await bucket.list()).objects;
+  assert.ok(bodies.length >= 5, 'the bodies were stored');
+  for (const { key } of bodies) stored.push(key + (await (await bucket.get(key)).text()));
   for (const table of ['gateway_usage_logs', 'cache_entries', 'user_preferences', 'd1_migrations'])
     stored.push(JSON.stringify(await gw.sql(`SELECT * FROM ${table}`)));
   assert.ok((await gw.sql('SELECT COUNT(*) AS n FROM gateway_usage_logs'))[0].n >= 7, 'the usage rows were written');

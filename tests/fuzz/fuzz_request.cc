@@ -88,6 +88,10 @@ const Route ROUTES[] = {
     {"POST", "/v1/messages/count_tokens", "", USER_KEY},
     {"GET", "/v1/responses/resp_0123456789abcdef01234567", "", USER_KEY},
     {"GET", "/v1/responses/resp_0123456789abcdef01234567/input_items", "", USER_KEY},
+    {"GET", "/api/v1/ai/logs/aigw_0123456789abcdef01234567/body", "", USER_KEY},
+    {"GET", "/api/billing/summary", "?format=csv", TENANT_ADMIN_KEY},
+    {"GET", "/api/billing/summary", "?month=2026-11", TENANT_ADMIN_KEY},
+    {"GET", "/api/analytics/gateway", "?period=30d", USER_KEY},
     {"POST", "/v1/chat/completions", "", nullptr},
 };
 constexpr size_t ROUTE_COUNT = sizeof(ROUTES) / sizeof(ROUTES[0]);
@@ -109,6 +113,8 @@ struct Stores {
     kv["key:" + gw::sha256Hex(USER_KEY)] = keyRecord("key_fuzzuser", USER_KEY, "user");
     kv["key:" + gw::sha256Hex(TENANT_ADMIN_KEY)] = keyRecord("key_fuzzadmin", TENANT_ADMIN_KEY, "admin");
     kv["tenant:acme"] = R"({"id":"acme","name":"Acme","created_at":1000})";
+    // The tenant keeps its bodies (R2): every metered request also builds its stored document.
+    kv["ledger:acme"] = R"({"enabled":true,"store_bodies":true,"blocked":{}})";
   }
 };
 
@@ -117,7 +123,7 @@ gw::Gateway& gateway() {
   static bool configured = false;
   if (!configured) {
     const std::string env = R"({"vars":{},"secrets":["OPENAI_API_KEY","ANTHROPIC_API_KEY","GEMINI_API_KEY","MISTRAL_API_KEY"],)"
-                            R"("vault_key_ids":["k2","k1"],"digests":{"ADMIN_API_KEY":")" + gw::sha256Hex(ADMIN_KEY) + "\"}}";
+                            R"("bindings":["GATEWAY_BODIES"],"vault_key_ids":["k2","k1"],"digests":{"ADMIN_API_KEY":")" + gw::sha256Hex(ADMIN_KEY) + "\"}}";
     g.configure(CONFIG, env);
     configured = true;
   }
@@ -185,6 +191,12 @@ void drive(gw::Gateway& g, Stores& stores, uint32_t sid, std::string_view reply)
         // D1 answers with the input as its rows document.
         if (id >= 0) g.feed(sid, meta(id, "d1_result", ",\"ok\":true"), reply);
         else continue;
+      } else if (type == "blob_get") {
+        g.feed(sid, meta(id, "blob_result", ",\"found\":true"), reply);
+      } else if (type == "blob_list") {
+        g.feed(sid, meta(id, "blob_list_result", ",\"ok\":true"), reply);
+      } else if (type == "blob_delete") {
+        g.feed(sid, meta(id, "blob_done", ",\"ok\":true"), "");
       } else if (type == "fetch") {
         g.feed(sid, meta(id, "fetch_response", ",\"status\":200,\"headers\":{\"content-type\":\"application/json\"}"),
                reply);

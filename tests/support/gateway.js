@@ -55,6 +55,7 @@ export async function startGateway(
           : {}),
         durableObjects: { LEDGER: 'Ledger' },
         d1Databases: { DB: DB_ID },
+        r2Buckets: ['GATEWAY_BODIES'],
         // The dashboard, routed as wrangler.toml's [assets] routes it: /dashboard
         // to the assets, every other path straight to the worker. `assets: false`
         // leaves the router out (the bench measures the API path alone).
@@ -115,6 +116,7 @@ export async function startGateway(
       admin,
       sql: (text, params = []) => sql([{ sql: text, params }]),
       kv: () => mf.getKVNamespace('GATEWAY_KV'),
+      bodies: () => mf.getR2Bucket('GATEWAY_BODIES'),
       close: () => mf.dispose(),
     };
     if (key) {

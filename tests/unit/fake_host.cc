@@ -417,6 +417,30 @@ HttpResponse FakeHost::request(const std::string& method, const std::string& pat
         const std::string extra = ok ? ",\"ok\":true,\"key_id\":\"" + vaultKeyIds.front() + "\""
                                      : ",\"ok\":false,\"message\":\"the key could not be opened\"";
         gateway.feed(session, meta(id, "vault_result", nowMs, extra), ok ? fakeSeal(key, vaultKeyIds.front(), context) : "");
+      } else if (type == "blob_put") {
+        blobs[str(b.tape, e, "key")] = bodyOf(b, e);
+      } else if (type == "blob_get") {
+        auto it = blobs.find(str(b.tape, e, "key"));
+        const bool found = !blobsDown && it != blobs.end();
+        gateway.feed(session,
+                     meta(id, "blob_result", nowMs, blobsDown ? ",\"found\":false,\"error\":\"R2 is down\"" : found ? ",\"found\":true" : ",\"found\":false"),
+                     found ? it->second : "");
+      } else if (type == "blob_list") {
+        std::string prefix = str(b.tape, e, "prefix"), list;
+        const int64_t limit = b.tape.integerAt(e, "limit", 1000);
+        json::Writer lw(list);
+        lw.beginObject().key("objects").beginArray();
+        int64_t n = 0;
+        auto it = blobs.lower_bound(prefix);
+        for (; it != blobs.end() && it->first.compare(0, prefix.size(), prefix) == 0 && n < limit; ++it, ++n)
+          lw.beginObject().field("key", it->first).endObject();
+        lw.endArray().field("truncated", it != blobs.end() && it->first.compare(0, prefix.size(), prefix) == 0).endObject();
+        gateway.feed(session, meta(id, "blob_list_result", nowMs, blobsDown ? ",\"ok\":false" : ",\"ok\":true"), list);
+      } else if (type == "blob_delete") {
+        const uint32_t keys = b.tape.find(e, "keys");
+        if (!blobsDown)
+          for (uint32_t k = b.tape.firstChild(keys); k != 0; k = b.tape.nextSibling(keys, k)) blobs.erase(b.tape.string(k));
+        gateway.feed(session, meta(id, "blob_done", nowMs, blobsDown ? ",\"ok\":false" : ",\"ok\":true"), "");
       } else if (type == "kv_get" && kvDown) {
         gateway.feed(session, meta(id, "kv_result", nowMs, ",\"found\":false,\"error\":\"KV is down\""), "");
       } else if (type == "kv_get") {

@@ -119,6 +119,8 @@ class FakeHost {
   std::vector<std::string> vaultKeyIds = {"k1"};
   bool kvDown = false;  // every KV read fails (as KV being unreachable does)
   std::map<std::string, std::string> kv;
+  std::map<std::string, std::string> blobs;  // the R2 bucket of request bodies (GATEWAY_BODIES)
+  bool blobsDown = false;
   std::map<std::string, int64_t> kvTtl;  // expiration_ttl of each put (0: none)
   std::map<std::string, std::map<std::string, std::string>> ledgers;  // tenant -> the Durable Object's stored entries
   std::map<std::string, ledger::Ledger> openLedgers;  // tenant -> the Durable Object's loaded ledger

@@ -12,7 +12,7 @@ for (const which of Object.keys(MODULES)) {
   describe(`${which} module`, () => {
     test('exports the ABI version and configures from the bundled config', () => {
       const { core, result } = loadCore(which);
-      assert.equal(core.exports.gw_abi_version_9(), 9);
+      assert.equal(core.exports.gw_abi_version_10(), 10);
       assert.equal(result.ok, true);
       assert.equal(result.max_body_bytes, 1048576);
       const names = core.envNames(CONFIG_TEXT);

@@ -167,6 +167,10 @@ struct Config {
   // The host has the USAGE_QUEUE binding (a Cloudflare Queue): usage rows go
   // through it, written to D1 in batches by its consumer (README: Usage rows).
   bool usageQueue = false;
+  // The host has the GATEWAY_BODIES binding (R2): tenants that switch it on
+  // keep each request's bodies there (README: Request log).
+  bool bodyStore = false;
+  int64_t bodyRetentionDays = 30;  // AI_GATEWAY_BODY_RETENTION_DAYS: how long stored bodies are kept
   // AI_GATEWAY_USAGE_PACK_MS: how long the host gathers an isolate's usage
   // rows into one queue message (0: each row its own message).
   int64_t usagePackMs = 20;
@@ -203,6 +207,10 @@ struct Config {
 // only the *names* of the secrets that are set.
 // The queue usage rows go through when the host has it (wrangler.toml [[queues.producers]]).
 inline constexpr const char* USAGE_QUEUE_BINDING = "USAGE_QUEUE";
+// The R2 bucket that keeps request and response bodies for tenants that store them.
+inline constexpr const char* BODIES_BINDING = "GATEWAY_BODIES";
+// `x-aigw-log-body: false` keeps one request's bodies out of it.
+inline constexpr std::string_view BODY_OPT_OUT_HEADER = "x-aigw-log-body";
 // The host job that consumes it (a batch of messages as a JSON array).
 inline constexpr const char* USAGE_QUEUE_JOB = "/internal/queue/usage";
 

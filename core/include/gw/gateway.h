@@ -16,7 +16,7 @@ namespace gw {
 
 // The host ABI this core implements (bindings/ABI.md): exported as
 // gw_abi_version_N, and reported by GET /api/v1/ai/health.
-constexpr uint32_t ABI_VERSION = 9;
+constexpr uint32_t ABI_VERSION = 10;
 
 // The ABI's status codes (bindings/status_codes.json).
 enum class GwStatus : int32_t {

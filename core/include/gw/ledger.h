@@ -14,7 +14,7 @@
 //                 min_tokens, min_usd, min_brl, ttl_ms, grace_ms?, report?, reports?}  (a credit lease: see ledger.cc)
 //   lease_report {lease_id, requests, tokens, usd, brl} or {reports: [...]}
 //   hit          {key, user, key_limits, user_defaults, hits, tokens_saved, usd_saved}  (cache hits, counted after them)
-//   set_tenant   {enabled?, limits?}         set_quota {user, limits}    reset_quota {user}
+//   set_tenant   {enabled?, store_bodies?, limits?}       set_quota {user, limits}    reset_quota {user}
 //   budget_set   {budget}                    budget_delete {id?}         (no id: all)
 //   revoke       {key}                       usage {user?, all_users?, progress?}   get {progress?}
 //   (progress: [{lease_id, requests, tokens, usd, brl}], what the reader's leases served so far;

@@ -39,6 +39,14 @@ struct RequestRecord {
   std::string metadata;        // x-aigw-metadata as stored (gw/metadata.h); empty: none
   std::string_view prompt;     // the last user message (logged with LOG_PROMPTS); the handler owns it
   Meter meter;                 // the request's hold in the tenant's ledger
+  // The request log's bodies (R2), when the tenant stores them and the
+  // request did not opt out: what the client was sent, up to the body limit;
+  // a handler that reassembles a stream puts the whole answer in its place.
+  bool storeBody = false;
+  std::string responseBody;
+  bool responseReassembled = false;
+  bool responseTruncated = false;
+  std::string bodyKey;         // where it was stored
 };
 
 }  // namespace gw

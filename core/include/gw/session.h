@@ -220,6 +220,15 @@ class Session {
   // A statement nobody waits for (usage counters): the host runs it after
   // the response.
   void d1Detached(std::string_view sql, std::string_view params);
+  // The R2 bucket of request bodies (BODIES_BINDING): a write nobody waits
+  // for (the host scrubs the secrets it holds out of it first), a read
+  // (`ok` false: not there, or `message` when R2 failed), a page of keys in
+  // key order ({"objects":[{"key"}],"truncated":bool}) and a delete of up to
+  // 1000 keys (a JSON array).
+  void blobPutDetached(std::string_view key, std::string_view value);
+  void blobGet(std::string_view key, EffectCallback cb);
+  void blobList(std::string_view prefix, int64_t limit, EffectCallback cb);
+  void blobDelete(std::string_view keysJson, EffectCallback cb);
   // Sends `message` (JSON) to the queue bound as `binding`, past the
   // response, packed with the binding's others of the next `packMs`; should
   // the send fail, the host runs the host job at `fallbackJob` with the

@@ -154,10 +154,10 @@ ApiError ChatPipeline::startTarget(Session& s) {
   ApiError encoded = encodeRequest(s, target_, upstream_, nativeCodec);
   native_ = nativeCodec != nullptr;
   codec_ = native_ ? nativeCodec : &chatCodec(target_.provider->format);
-  // A forwarded OpenAI stream the cache will keep is decoded (to record it)
-  // instead; a native one is decoded beside the forwarding.
+  // A forwarded OpenAI stream the cache or the request log will keep is
+  // decoded (to record it) instead; a native one is decoded beside the forwarding.
   passthrough_ = native_ || (dialect_.openAiPassthrough() && target_.provider->format == WireFormat::OpenAiChat &&
-                             !(req_.stream && cache_.mode != cache::Mode::Bypass));
+                             !(req_.stream && (cache_.mode != cache::Mode::Bypass || s.record().storeBody)));
   if (ApiError e = std::move(encoded)) {
     s.record().failedAttempts.push_back({id, "not_sent", e.message, s.nowMs() - s.openedMs()});
     return e;

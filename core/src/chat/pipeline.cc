@@ -184,7 +184,7 @@ void ChatPipeline::onStreamStart(Session& s) {
                                  : passthrough_ ? StreamRelay::Mode::ForwardOpenAi
                                                 : StreamRelay::Mode::Render;
   relay_ = std::make_unique<StreamRelay>(dialect_, *codec_, *target_.provider, summary(s), req_.clientWantsUsage, mode,
-                                         cache_.mode != cache::Mode::Bypass || keepsAnswers());
+                                         cache_.mode != cache::Mode::Bypass || keepsAnswers() || s.record().storeBody);
 }
 
 void ChatPipeline::onStreamData(Session& s, std::string_view data) {
@@ -352,6 +352,7 @@ void ChatPipeline::finishStream(Session& s) {
   relay_->finish(sum, out_);
   s.respondChunk(out_);
   if (const Completion* answer = relay_->recorded()) {
+    keepReassembled(s, *answer, sum);
     storeAnswer(s, *answer);
     onAnswer(s, *answer, sum, native_ ? relay_->nativeDocument() : std::string_view());
   }
@@ -365,8 +366,10 @@ void ChatPipeline::cutStream(Session& s) {
   ++s.state().overshoot.streamsCut;
   price(s, relay_->usage(), relay_->outputBytes());
   out_.clear();
-  relay_->cut(summary(s), out_);
+  const CallSummary sum = summary(s);
+  relay_->cut(sum, out_);
   s.respondChunk(out_);
+  if (const Completion* answer = relay_->recorded()) keepReassembled(s, *answer, sum);
   s.respondEnd();
   s.finish(200, "output_cut");
 }
@@ -383,6 +386,16 @@ void ChatPipeline::failStream(Session& s, const ApiError& e) {
   s.respondChunk(out_);
   s.respondEnd();
   s.finish(200, "stream_error", e);
+}
+
+// The request log's body of a stream: the answer as one document of the
+// client's dialect, as it would have come unstreamed.
+void ChatPipeline::keepReassembled(Session& s, const Completion& answer, const CallSummary& sum) {
+  RequestRecord& r = s.record();
+  if (!r.storeBody) return;
+  r.responseBody = dialect_.renderCompletion(answer, sum);
+  r.responseReassembled = true;
+  r.responseTruncated = false;
 }
 
 void ChatPipeline::onCancel(Session& s) {

@@ -88,6 +88,7 @@ class ChatPipeline : public Handler {
   // The ends of a request (each enters Done and finishes the session).
   void finishSuccess(Session& s);
   void finishStream(Session& s);
+  void keepReassembled(Session& s, const Completion& answer, const CallSummary& sum);
   // A stream whose output passed what was reserved for it (the provider
   // ignored max_tokens): ended as `length`, as if it had honoured it.
   void cutStream(Session& s);

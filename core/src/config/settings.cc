@@ -125,6 +125,8 @@ constexpr Setting SETTINGS[] = {
     {.key = "pricing_sync_hours", .min = 1, .max = 720, .field = GW_INT(pricingSyncHours)},
     {.key = "responses_retention_days", .env = "AI_GATEWAY_RESPONSES_RETENTION_DAYS", .min = 1, .max = 365,
      .field = GW_INT(responsesRetentionDays)},
+    {.key = "body_retention_days", .env = "AI_GATEWAY_BODY_RETENTION_DAYS", .min = 1, .max = 3650,
+     .field = GW_INT(bodyRetentionDays)},
     {.key = "credit_leases", .env = "AI_GATEWAY_CREDIT_LEASES", .type = T::Boolean, .field = GW_BOOL(access.creditLeases)},
     {.key = "credit_lease_ms", .env = "AI_GATEWAY_CREDIT_LEASE_MS", .min = 3000, .max = 300000,
      .field = GW_INT(access.creditLeaseMs)},
@@ -262,6 +264,7 @@ void applySettingSecrets(const Environment& env, Config& c) {
   // A secret because it carries a token; only whether it is set matters here.
   c.alerts.webhookSet = env.secrets.count("GATEWAY_ALERT_WEBHOOK_URL") > 0;
   c.usageQueue = env.bindings.count(USAGE_QUEUE_BINDING) > 0;
+  c.bodyStore = env.bindings.count(BODIES_BINDING) > 0;
 }
 
 void settingEnvNames(EnvNames& names) {
@@ -269,7 +272,7 @@ void settingEnvNames(EnvNames& names) {
     if (*s.env != 0) names.vars.emplace_back(s.env);
   names.digests = {"ADMIN_API_KEY", "METRICS_TOKEN"};
   names.secrets = {"GATEWAY_ALERT_WEBHOOK_URL"};
-  names.bindings = {USAGE_QUEUE_BINDING};
+  names.bindings = {USAGE_QUEUE_BINDING, BODIES_BINDING};
 }
 
 }  // namespace config

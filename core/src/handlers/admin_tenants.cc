@@ -1,5 +1,5 @@
 // Tenants and user quotas:
-//   PUT  /api/v1/ai/admin/tenants/:id          {name?, enabled?, limits?}   (ADMIN_API_KEY)
+//   PUT  /api/v1/ai/admin/tenants/:id          {name?, enabled?, storeBodies?, limits?}   (ADMIN_API_KEY)
 //   GET  /api/v1/ai/admin/tenants/:id          the tenant's switch, limits, budgets and usage
 //   PUT  /api/v1/ai/admin/quotas/:userId       {tenantId?, limits: {...}}
 //   POST /api/v1/ai/admin/quotas/:userId/reset {tenantId?}
@@ -43,6 +43,15 @@ class PutTenant : public Handler {
       if (t.kind(enabled) != Kind::True && t.kind(enabled) != Kind::False)
         return s.respondError(invalidType("enabled", "a boolean", "another type"));
       w.field("enabled", t.kind(enabled) == Kind::True);
+    }
+    // Whether its requests' bodies are kept in R2 for the request log.
+    if (const uint32_t bodies = t.find(root, "storeBodies"); bodies != 0) {
+      if (t.kind(bodies) != Kind::True && t.kind(bodies) != Kind::False)
+        return s.respondError(invalidType("storeBodies", "a boolean", "another type"));
+      if (t.kind(bodies) == Kind::True && !s.config().bodyStore)
+        return s.respondError(invalidValue("storeBodies", std::string("Storing bodies needs the R2 binding ") +
+                                                              BODIES_BINDING + " (wrangler.toml [[r2_buckets]])."));
+      w.field("store_bodies", t.kind(bodies) == Kind::True);
     }
     uint32_t limits = t.find(root, "limits");
     if (limits != 0) {

@@ -6,7 +6,8 @@
 //   model list (no tokens spent); the outcome feeds the provider's health
 //   statistics and is appended to its history in KV (health:history:<id>,
 //   the last HEALTH_HISTORY probes), which GET /api/v1/ai/health?history=true shows;
-// - the jobs of cron_jobs.h: daily rollups, the pricing sync, the health alert.
+// - the jobs of cron_jobs.h: daily rollups, the pricing sync, the health alert,
+//   the request log's bodies past their retention.
 // The answer has one member per part; any part failing makes it a 503.
 #include "wire/wire_format.h"
 #include "admin_common.h"
@@ -40,12 +41,13 @@ class Cron : public Handler, public scheduled::Run {
     cache::flushHits(s);  // this instance's counted cache hits, if a second has passed
     // Every part reports once through finish(); none can end the run early.
     report_.beginObject();
-    pending_ = 5;
+    pending_ = 6;
     startProbes(s);
     tickLedgers(s);
     scheduled::rollUpUsage(s, *this);
     scheduled::syncPricing(s, *this);
     scheduled::checkAlerts(s, *this);
+    scheduled::expireBodies(s, *this);
   }
 
   void fetch(Session& s, const FetchSpec& spec, scheduled::FetchThen then) override {

@@ -33,5 +33,8 @@ void rollUpUsage(Session& s, Run& run);
 void syncPricing(Session& s, Run& run);
 // The error-rate and latency alert to GATEWAY_ALERT_WEBHOOK_URL.
 void checkAlerts(Session& s, Run& run);
+// Deletes the request log's bodies (R2) older than body_retention_days: up
+// to 1000 a run, the oldest first (their keys begin with the day).
+void expireBodies(Session& s, Run& run);
 
 }  // namespace gw::handlers::scheduled

@@ -75,7 +75,7 @@ std::unique_ptr<Handler> adminCosts();
 std::unique_ptr<Handler> clientMetrics();
 // GET /api/v1/ai/logs, GET /api/v1/ai/logs/:requestId (the request log)
 std::unique_ptr<Handler> listLogs();
-std::unique_ptr<Handler> getLog(std::string requestId);
+std::unique_ptr<Handler> getLog(std::string requestId, bool body = false);  // body: GET .../:requestId/body
 // GET /metrics (Prometheus text)
 std::unique_ptr<Handler> prometheus();
 // GET/DELETE /api/ai-gateway/cache, DELETE /api/ai-gateway/cache/:key

@@ -3,6 +3,8 @@
 //       newest first, a page at a time (`next_cursor`)
 //   GET /api/v1/ai/logs/:requestId
 //       one request: its route, every failed attempt with its status and time, timings, tokens, cost
+//   GET /api/v1/ai/logs/:requestId/body
+//       its request and response bodies, when its tenant stores them (R2)
 // A tenant's admin key reads its tenant's requests, ADMIN_API_KEY any
 // tenant's; any other key only its own user's (or, bound to no user, its own).
 #include "analytics_scope.h"
@@ -169,7 +171,7 @@ class ListLogs : public Analytics {
 
 class GetLog : public Handler {
  public:
-  explicit GetLog(std::string id) : id_(std::move(id)) {}
+  GetLog(std::string id, bool body) : id_(std::move(id)), body_(body) {}
   void start(Session& s) override {
     if (id_.empty() || id_.size() > 128) return notFound(s);
     const Principal& p = s.principal();
@@ -190,14 +192,16 @@ class GetLog : public Handler {
       if (rows == 0) return s.respondError(usageStoreUnavailable());
       const uint32_t row = t.firstChild(rows);
       if (row == 0) return notFound(s);
+      json::Tape detail;
+      const std::string stored = t.stringAt(row, "detail");
+      const bool has = !stored.empty() && detail.parse(stored) && detail.kind(detail.root()) == Kind::Object;
+      const std::string bodyKey = has ? detail.stringAt(detail.root(), "body") : std::string();
+      if (body_) return respondBody(s, bodyKey);
       std::string body;
       json::Writer out(body);
       writeRow(out, t, row);
       // What the page shows beyond the row: the attempts that failed, in
-      // order, and what admission waited for.
-      json::Tape detail;
-      const std::string stored = t.stringAt(row, "detail");
-      const bool has = !stored.empty() && detail.parse(stored) && detail.kind(detail.root()) == Kind::Object;
+      // order, what admission waited for, and whether its bodies were kept.
       out.key("failed_attempts");
       if (const uint32_t a = has ? detail.find(detail.root(), "attempts") : 0; a != 0 && detail.kind(a) == Kind::Array)
         out.raw(detail.raw(a));
@@ -210,7 +214,9 @@ class GetLog : public Handler {
       }
       optionalInteger(out, t, row, "ttft_ms");
       out.field("total_ms", t.integerAt(row, "latency_ms", 0)).endObject();
-      out.endObject();
+      out.key("body").beginObject().field("stored", !bodyKey.empty());
+      if (!bodyKey.empty()) out.field("url", "/api/v1/ai/logs/" + id_ + "/body");
+      out.endObject().endObject();
       s.respondJson(200, body);
     });
   }
@@ -219,12 +225,34 @@ class GetLog : public Handler {
   void notFound(Session& s) {
     s.respondError(notFoundError("No request '" + id_ + "' in this log.", "requestId", "log_not_found"));
   }
+
+  // GET /api/v1/ai/logs/:id/body: the stored document, read from R2 once the
+  // row said where (so the row's scope is the body's).
+  void respondBody(Session& s, const std::string& key) {
+    auto none = [this](Session& s) {
+      s.respondError(notFoundError("No bodies are stored for request '" + id_ +
+                                       "' (the tenant does not store them, the request opted out, or they expired).",
+                                   "requestId", "body_not_found"));
+    };
+    if (key.empty()) return none(s);
+    s.blobGet(key, [none](Session& s, const EffectResult& r) {
+      if (!r.ok && !r.message.empty())
+        return s.respondError(serverError(503, "The body store (R2) is unavailable; try again.", "service_unavailable",
+                                          "body_store_unavailable"));
+      if (!r.ok) return none(s);
+      s.respondJson(200, r.data);
+    });
+  }
+
   std::string id_;
+  bool body_;
 };
 
 }  // namespace
 
 std::unique_ptr<Handler> listLogs() { return std::make_unique<ListLogs>(); }
-std::unique_ptr<Handler> getLog(std::string requestId) { return std::make_unique<GetLog>(std::move(requestId)); }
+std::unique_ptr<Handler> getLog(std::string requestId, bool body) {
+  return std::make_unique<GetLog>(std::move(requestId), body);
+}
 
 }  // namespace gw::handlers

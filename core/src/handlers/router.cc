@@ -106,6 +106,10 @@ std::unique_ptr<Handler> route(const RequestEnvelope& request) {
     if (method == "DELETE") return handlers::preferences(method, param);
     return handlers::methodNotAllowed("DELETE");
   }
+  if (under("/api/v1/ai/logs/", "/body")) {
+    if (method == "GET" || method == "HEAD") return handlers::getLog(param, true);
+    return handlers::methodNotAllowed("GET");
+  }
   if (under("/api/v1/ai/logs/")) {
     if (method == "GET" || method == "HEAD") return handlers::getLog(param);
     return handlers::methodNotAllowed("GET");

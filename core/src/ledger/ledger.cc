@@ -343,7 +343,9 @@ std::string snapshotOf(const State& s, int64_t now) {
   for (size_t i = 0; i < budgetBlocks.size(); ++i) block(budgetScopes[i], &budgetBlocks[i]);
   std::string out;
   json::Writer w(out);
-  w.beginObject().field("enabled", s.enabled).key("blocked").beginObject();
+  w.beginObject().field("enabled", s.enabled);
+  if (s.storeBodies) w.field("store_bodies", true);
+  w.key("blocked").beginObject();
   for (const auto& [scope, b] : blocked) {
     w.key(scope).beginObject().field("until", b->until).field("message", b->message).field("code", b->code);
     w.field("type", b->type);
@@ -799,7 +801,7 @@ std::string usage(const State& s, const Tape& op, int64_t now) {
 std::string getState(const State& s, int64_t now) {
   std::string out;
   json::Writer w(out);
-  w.beginObject().field("ok", true).field("enabled", s.enabled).key("limits");
+  w.beginObject().field("ok", true).field("enabled", s.enabled).field("storeBodies", s.storeBodies).key("limits");
   writeQuotaLimitsApi(w, s.tenantLimits);
   w.key("quotas").beginObject();
   for (const auto& [u, l] : s.quotas) {
@@ -821,6 +823,9 @@ Step setTenant(State& s, const Tape& op, int64_t now) {
   const uint32_t enabled = op.find(op.root(), "enabled");
   if (enabled != 0 && (op.kind(enabled) == Kind::True || op.kind(enabled) == Kind::False))
     s.enabled = op.kind(enabled) == Kind::True;
+  const uint32_t bodies = op.find(op.root(), "store_bodies");
+  if (bodies != 0 && (op.kind(bodies) == Kind::True || op.kind(bodies) == Kind::False))
+    s.storeBodies = op.kind(bodies) == Kind::True;
   const uint32_t limits = op.find(op.root(), "limits");
   if (limits != 0 && op.kind(limits) == Kind::Object) s.tenantLimits = readQuotaLimitsWire(op, limits);
   if (s.accounts.count(TENANT)) s.dirtyAccounts.emplace(TENANT);  // its block may change with its limits

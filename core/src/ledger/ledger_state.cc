@@ -90,6 +90,7 @@ State readState(std::string_view text) {
   const uint32_t m = t.find(t.root(), "meta");
   if (m != 0 && t.kind(m) == Kind::Object) {
     s.enabled = t.booleanAt(m, "enabled", true);
+    s.storeBodies = t.booleanAt(m, "store_bodies", false);
     s.tenantLimits = readQuotaLimitsWire(t, t.find(m, "limits"));
     s.userDefaults = readQuotaLimitsWire(t, t.find(m, "user_defaults"));
     eachIn(t, m, "budgets", [&](uint32_t v) {
@@ -142,7 +143,7 @@ std::string metaEntry(const State& s) {
   std::string out;
   out.reserve(256 + 560 * s.reservations.size() + 200 * s.budgets.size() + s.snapshot.size());
   json::Writer w(out);
-  w.beginObject().field("v", 2).field("enabled", s.enabled).key("limits");
+  w.beginObject().field("v", 2).field("enabled", s.enabled).field("store_bodies", s.storeBodies).key("limits");
   writeQuotaLimitsWire(w, s.tenantLimits);
   w.key("user_defaults");
   writeQuotaLimitsWire(w, s.userDefaults);

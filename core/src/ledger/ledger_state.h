@@ -72,6 +72,7 @@ struct Block {
 // back every entry as one JSON object {"meta":{...},"a:tenant":{...},...}.
 struct State {
   bool enabled = true;
+  bool storeBodies = false;  // its requests' bodies go to R2 (the request log)
   QuotaLimits tenantLimits;
   QuotaLimits userDefaults;  // the gateway's per-user defaults, as last sent with a reserve
   std::map<std::string, QuotaLimits, std::less<>> quotas;  // per user

@@ -1,6 +1,6 @@
 // The request log: the usage rows newest first, filtered as the API filters
 // them, a page at a time; one request opens with its route, every failed
-// attempt (the fallback events) and its timings.
+// attempt (the fallback events), its timings and, where kept, its bodies.
 import { useState } from 'preact/hooks';
 import { getJson, withTenant } from '../api';
 import { dateTime, integer, ms, usd } from '../format';
@@ -15,6 +15,27 @@ function query(f: Filters, cursor: string | null): string {
   if (f.metaKey && f.metaValue) q.set(`metadata.${f.metaKey}`, f.metaValue);
   if (cursor) q.set('cursor', cursor);
   return withTenant('/api/v1/ai/logs?' + q.toString());
+}
+
+// The request's bodies (R2), read when asked for: they can be large.
+function Bodies({ url }: { url: string }) {
+  const [shown, setShown] = useState(false);
+  const doc = useLoad(() => (shown ? getJson(url) : Promise.resolve(null)), [url, shown]);
+  if (!shown) return <button data-action="show-bodies" onClick={() => setShown(true)}>Show request and response bodies</button>;
+  return (
+    <Loaded load={doc}>
+      {(d: any) =>
+        d && (
+          <div class="bodies">
+            <h4>Request</h4>
+            <pre data-body="request">{JSON.stringify(d.request, null, 2)}</pre>
+            <h4>Response{d.response_format === 'reassembled' ? ' (the stream, reassembled)' : ''}</h4>
+            <pre data-body="response">{typeof d.response === 'string' ? d.response : JSON.stringify(d.response, null, 2)}</pre>
+          </div>
+        )
+      }
+    </Loaded>
+  );
 }
 
 function RequestView({ id, onClose }: { id: string; onClose: () => void }) {
@@ -52,6 +73,12 @@ function RequestView({ id, onClose }: { id: string; onClose: () => void }) {
                   </tr>
                 ))}
               </Table>
+            )}
+            <h3>Bodies</h3>
+            {r.body?.stored ? (
+              <Bodies url={r.body.url} />
+            ) : (
+              <Empty>Not stored: the tenant does not keep bodies, the request opted out, or they expired.</Empty>
             )}
           </div>
         )}
