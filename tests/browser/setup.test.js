@@ -153,3 +153,33 @@ test('settings: edited in the page, validated by the API next to the field, foll
   assert.equal((await ask()).headers.get('x-aigw-cache'), 'MISS');
   assert.equal((await ask()).headers.get('x-aigw-cache'), 'HIT');
 });
+
+test("an operator switches a tenant's body storage on in the page, and its next request is kept", async () => {
+  await signIn(ADMIN_KEY);
+  await page.fill('[data-input="tenant"]', 'acme');
+  await page.click('[data-action="set-tenant"]');
+  await page.waitForSelector('[data-switch="store-bodies"][data-value="false"]');
+  await page.click('[data-input="store-bodies"]');
+  await page.waitForSelector('[data-switch="store-bodies"][data-value="true"]');
+  assert.equal((await (await gw.admin('GET', '/api/v1/ai/admin/tenants/acme')).json()).storeBodies, true);
+  // The tenant's snapshot carries the switch to the request path.
+  for (let i = 0; i < 100 && !(await (await gw.kv()).get('ledger:acme'))?.includes('"store_bodies":true'); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const res = await fetch(gw.url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'keep me' }] }),
+  });
+  assert.equal(res.status, 200);
+  const id = res.headers.get('x-request-id');
+  const bucket = await gw.bodies();
+  let stored = null;
+  for (let i = 0; i < 100 && !stored; i++) {
+    stored = (await bucket.list()).objects.find((o) => o.key.includes(id));
+    if (!stored) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(stored, 'the body was stored');
+  assert.match(await (await bucket.get(stored.key)).text(), /keep me/);
+  await page.click('[data-input="store-bodies"]');
+  await page.waitForSelector('[data-switch="store-bodies"][data-value="false"]');
+});

@@ -232,6 +232,40 @@ function SettingsForm({ current, onSaved }: { current: any; onSaved: () => void 
   );
 }
 
+// Whether the tenant named in the header keeps its requests' bodies in R2
+// (the request log's request page shows them). ADMIN_API_KEY only.
+function TenantBodies({ tenant }: { tenant: string }) {
+  const state = useLoad(() => getJson(`/api/v1/ai/admin/tenants/${encodeURIComponent(tenant)}`), [tenant]);
+  const [run, error, busy] = useAction();
+  return (
+    <Section title={`Request log bodies · ${tenant}`}>
+      <Loaded load={state}>
+        {(t: any) => (
+          <label class="switch" data-switch="store-bodies" data-value={String(t.storeBodies)}>
+            <input
+              type="checkbox"
+              checked={t.storeBodies}
+              disabled={busy}
+              data-input="store-bodies"
+              onChange={(e) =>
+                run(async () => {
+                  await send('PUT', `/api/v1/ai/admin/tenants/${encodeURIComponent(tenant)}`, {
+                    storeBodies: (e.target as HTMLInputElement).checked,
+                  });
+                  state.reload();
+                })
+              }
+            />{' '}
+            Keep this tenant's request and response bodies (R2, for the Logs page; kept body_retention_days, secrets
+            scrubbed; a request can opt out with <code>x-aigw-log-body: false</code>)
+          </label>
+        )}
+      </Loaded>
+      {error && <ErrorBox error={error} />}
+    </Section>
+  );
+}
+
 export function Setup({ root }: { root: boolean }) {
   const health = useLoad(() => getJson('/api/v1/ai/health'), []);
   const settings = useLoad(() => (root ? getJson('/api/ai-gateway/config') : Promise.resolve(null)), [root]);
@@ -253,6 +287,7 @@ export function Setup({ root }: { root: boolean }) {
           )}
         </Loaded>
       </Section>
+      {root && session.tenant() && <TenantBodies tenant={session.tenant()} />}
       {root && (
         <Section title="Settings">
           <Loaded load={settings}>{(s: any) => <SettingsForm current={s.settings} onSaved={settings.reload} />}</Loaded>
