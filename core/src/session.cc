@@ -94,13 +94,13 @@ void Session::admit() {
       respondError(e);
       return finish(e.status, e.code, e);
     }
-    // The tenant's switch (its snapshot said so), the bucket, and the request's own opt-out.
-    record_.storeBody = record_.storeBody && config_ && config_->bodyStore &&
-                        envelope_.header(BODY_OPT_OUT_HEADER) != "false";
-  } else {
-    record_.storeBody = false;
   }
   handler_->start(*this);
+}
+
+void Session::storeBodyIf(bool tenantStores) {
+  record_.storeBody = tenantStores && handler_->apiType() != nullptr && config_ && config_->bodyStore &&
+                      envelope_.header(BODY_OPT_OUT_HEADER) != "false";
 }
 
 uint32_t Session::expect(EffectCallback cb) {

@@ -27,14 +27,6 @@ void storeBodies(FakeHost& h, bool on) {
   h.nowMs += 60000;  // past the instance's copy of the tenant's snapshot
 }
 
-ScriptedReply streamReply() {
-  ScriptedReply r;
-  r.headers = {{"content-type", "text/event-stream"}};
-  const std::string text = gw::testing::readFile(gw::testing::sourcePath("tests/fixtures/openai/chat_stream.sse"));
-  for (size_t i = 0; i < text.size(); i += 40) r.chunks.push_back(text.substr(i, 40));
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("bodies are kept only for a tenant that stores them, and a request may opt out") {
@@ -86,7 +78,7 @@ TEST_CASE("bodies are kept only for a tenant that stores them, and a request may
 TEST_CASE("a stream's body is the answer reassembled, as the client's unstreamed response") {
   FakeHost h = withBucket();
   storeBodies(h, true);
-  h.replies.push_back(streamReply());
+  h.replies.push_back(gw::testing::fixtureStream("openai/chat_stream.sse"));
   HttpResponse r = h.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream"}]})");
   REQUIRE(r.status == 200);
   REQUIRE(h.blobs.size() == 1);

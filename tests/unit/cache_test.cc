@@ -28,14 +28,6 @@ std::string fixture(const std::string& name) {
   return gw::testing::readFile(gw::testing::sourcePath("tests/fixtures/" + name));
 }
 
-ScriptedReply streamReply(const std::string& file) {
-  ScriptedReply r;
-  r.headers = {{"content-type", "text/event-stream"}};
-  const std::string text = fixture(file);
-  for (size_t i = 0; i < text.size(); i += 40) r.chunks.push_back(text.substr(i, 40));
-  return r;
-}
-
 // The text a client assembles from an OpenAI stream.
 std::string streamedText(const std::string& body) {
   std::string text;
@@ -91,7 +83,7 @@ TEST_CASE("a repeated request is a free hit: one upstream call, the same answer,
 
 TEST_CASE("a completed stream is stored and replayed as SSE; streamed and plain requests share the entry") {
   FakeHost h(CACHE_ON, KEYS);
-  h.replies.push_back(streamReply("openai/chat_stream.sse"));
+  h.replies.push_back(gw::testing::fixtureStream("openai/chat_stream.sse"));
   HttpResponse first = h.chat(HELLO_STREAM);
   REQUIRE(first.status == 200);
   CHECK(first.headers["x-aigw-cache"] == "MISS");
@@ -117,7 +109,7 @@ TEST_CASE("errors, cut streams and n > 1 are never stored; the controls bypass o
   CHECK(h.chat(HELLO).status == 502);
   CHECK(cacheEntries(h) == 0);
 
-  ScriptedReply cut = streamReply("openai/chat_stream.sse");
+  ScriptedReply cut = gw::testing::fixtureStream("openai/chat_stream.sse");
   cut.chunks.resize(2);
   cut.end = ScriptedReply::End::NetworkError;
   h.replies.push_back(cut);

@@ -154,6 +154,14 @@ FakeHost::FakeHost(std::map<std::string, std::string> vars, std::vector<std::str
       R"(","prefix":"aigw_sk_test","tenant_id":"acme","user_id":"alice","agent_id":"","role":"user","models":[],"limits":{},"created_at":1700000000000})";
 }
 
+ScriptedReply fixtureStream(const std::string& file) {
+  ScriptedReply r;
+  r.headers = {{"content-type", "text/event-stream"}};
+  const std::string text = readFile(sourcePath("tests/fixtures/" + file));
+  for (size_t i = 0; i < text.size(); i += 40) r.chunks.push_back(text.substr(i, 40));
+  return r;
+}
+
 ScriptedReply openaiReply(const std::string& content, int promptTokens, int completionTokens) {
   std::string body;
   json::Writer w(body);

@@ -155,6 +155,9 @@ class FakeHost {
   bool dieAtFetch = false;
 };
 
+// A stream reply of a fixture file (tests/fixtures/<file>), in 40-byte slices.
+ScriptedReply fixtureStream(const std::string& file);
+
 // An OpenAI-compatible non-stream reply with the given content and usage.
 ScriptedReply openaiReply(const std::string& content, int promptTokens = 9, int completionTokens = 3);
 

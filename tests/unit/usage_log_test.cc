@@ -20,14 +20,6 @@ json rows(FakeHost& h) {
   return json::parse(h.d1->query("SELECT * FROM gateway_usage_logs ORDER BY created_at, rowid"));
 }
 
-ScriptedReply streamReply() {
-  ScriptedReply r;
-  r.headers = {{"content-type", "text/event-stream"}};
-  const std::string text = gw::testing::readFile(gw::testing::sourcePath("tests/fixtures/openai/chat_stream.sse"));
-  for (size_t i = 0; i < text.size(); i += 40) r.chunks.push_back(text.substr(i, 40));
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("every client request leaves one usage row: success, failure, cache hit, stream, abort, embeddings") {
@@ -44,9 +36,9 @@ TEST_CASE("every client request leaves one usage row: success, failure, cache hi
   h.replies.push_back(boom);
   h.chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"fail"}]})");
   // A stream, and a stream the client left part way (after 15 of its 38 slices).
-  h.replies.push_back(streamReply());
+  h.replies.push_back(gw::testing::fixtureStream("openai/chat_stream.sse"));
   h.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream"}]})");
-  h.replies.push_back(streamReply());
+  h.replies.push_back(gw::testing::fixtureStream("openai/chat_stream.sse"));
   h.cancelAfterChunks = 15;
   h.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"abort"}]})");
   h.cancelAfterChunks = -1;

@@ -246,6 +246,10 @@ class Session {
   void scheduleJob(std::string_view path, int64_t delayMs);
   // Starts the handler after the access stage admitted the request.
   void admit();
+  // Whether this request's bodies go to the request log (R2): its tenant
+  // stores them (the snapshot says so), the bucket is bound, the endpoint is
+  // metered, and the request did not send x-aigw-log-body: false.
+  void storeBodyIf(bool tenantStores);
   // What the request did so far; the handler fills it.
   RequestRecord& record() { return record_; }
   const RequestRecord& record() const { return record_; }

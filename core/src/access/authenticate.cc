@@ -70,7 +70,7 @@ ApiError quotaBlocked(std::string message) {
 void checkSnapshot(Session& s, std::string_view snapshot) {
   json::Tape t;
   if (!t.parse(snapshot) || t.kind(t.root()) != json::Kind::Object) return s.admit();
-  s.record().storeBody = t.booleanAt(t.root(), "store_bodies", false);
+  s.storeBodyIf(t.booleanAt(t.root(), "store_bodies", false));
   uint32_t enabled = t.find(t.root(), "enabled");
   if (enabled != 0 && t.kind(enabled) == json::Kind::False)
     return refuse(s, serverError(503, "Serving is switched off for this tenant.", "service_unavailable",
