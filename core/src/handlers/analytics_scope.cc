@@ -149,6 +149,9 @@ void writeMonthProjection(json::Writer& w, const PeriodBounds& month, int64_t no
   w.endObject();
 }
 
+namespace {
+
+// A CSV field appended: quoted when it holds a comma, quote or line break.
 void csvField(std::string& out, std::string_view v) {
   if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
     out.append(v);
@@ -162,11 +165,23 @@ void csvField(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-void csvSums(std::string& out, const json::Tape& t, uint32_t row) {
-  for (const char* k : {"requests", "errors", "cache_hits", "input_tokens", "output_tokens"})
-    out.append(std::to_string(t.integerAt(row, k, 0))).push_back(',');
-  out.append(formatPico(t.integerAt(row, "cost_usd_pico", 0))).push_back(',');
-  out.append(formatPico(t.integerAt(row, "cost_brl_pico", 0))).append("\r\n");
+}  // namespace
+
+std::string usageCsv(std::initializer_list<const char*> columns, const json::Tape& t, uint32_t rows) {
+  std::string out;
+  for (const char* c : columns) out.append(c).push_back(',');
+  out += "requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl\r\n";
+  for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row)) {
+    for (const char* c : columns) {
+      csvField(out, t.stringAt(row, c));
+      out.push_back(',');
+    }
+    for (const char* k : {"requests", "errors", "cache_hits", "input_tokens", "output_tokens"})
+      out.append(std::to_string(t.integerAt(row, k, 0))).push_back(',');
+    out.append(formatPico(t.integerAt(row, "cost_usd_pico", 0))).push_back(',');
+    out.append(formatPico(t.integerAt(row, "cost_brl_pico", 0))).append("\r\n");
+  }
+  return out;
 }
 
 uint32_t rowsOf(json::Tape& t, const std::string& text) {

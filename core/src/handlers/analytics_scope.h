@@ -73,11 +73,9 @@ void writeSums(json::Writer& w, const json::Tape& t, uint32_t row);
 // month_to_date_usd, month_to_date_brl, projected_month_usd, projected_month_brl}.
 void writeMonthProjection(json::Writer& w, const PeriodBounds& month, int64_t nowMs, int64_t usdPico, int64_t brlPico);
 
-// A CSV field appended: quoted when it holds a comma, quote or line break.
-void csvField(std::string& out, std::string_view v);
-// A USAGE_SUMS row's CSV columns and the line's end.
-constexpr std::string_view CSV_SUMS_HEADER = "requests,errors,cache_hits,input_tokens,output_tokens,cost_usd,cost_brl\r\n";
-void csvSums(std::string& out, const json::Tape& t, uint32_t row);
+// USAGE_SUMS rows as CSV: a header line, then per row its `columns` (text,
+// quoted where needed) and the sums.
+std::string usageCsv(std::initializer_list<const char*> columns, const json::Tape& t, uint32_t rows);
 
 // The rows of a D1 answer (0 when unreadable).
 uint32_t rowsOf(json::Tape& t, const std::string& text);

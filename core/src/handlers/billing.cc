@@ -123,16 +123,7 @@ class BillingSummary : public Analytics {
   }
 
   void respondCsv(Session& s) {
-    const json::Tape& t = answers_[0].tape;
-    const uint32_t rows = answers_[0].rows;
-    std::string out = "provider,model,user_id," + std::string(CSV_SUMS_HEADER);
-    for (uint32_t row = t.firstChild(rows); row != 0; row = t.nextSibling(rows, row)) {
-      for (const char* k : {"provider", "model", "user_id"}) {
-        csvField(out, t.stringAt(row, k));
-        out.push_back(',');
-      }
-      csvSums(out, t, row);
-    }
+    const std::string out = usageCsv({"provider", "model", "user_id"}, answers_[0].tape, answers_[0].rows);
     s.respond(200, "text/csv; charset=utf-8", out,
               {{"content-disposition",
                 "attachment; filename=\"aigw-billing-" + scope_.tenant + "-" + scope_.period + ".csv\""}});
